@@ -1,0 +1,31 @@
+"""Serve a WSGI app on a loopback port from a background thread, so tests and the CLI can run simulators."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, make_server
+
+
+class BackgroundServer:
+    """A threaded WSGI server on 127.0.0.1; port 0 picks a free port."""
+
+    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0, name: str = "server") -> None:
+        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, name=name, daemon=True)
+        self.host = host
+        self.port = self._server.server_port
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> BackgroundServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
