@@ -2,12 +2,12 @@
 
 A simulator installs `Knobs` on its Flask app; tests and people then steer it over HTTP under `/_sandbox/`:
 
-    POST   /_sandbox/faults    {"status": 429, "retry_after": 2, "count": 3}       the next 3 requests
-    POST   /_sandbox/faults    {"status": 503, "share": 0.1}                        10% of requests
-    POST   /_sandbox/faults    {"latency_ms": 200}                                  every request, slower
-    DELETE /_sandbox/faults                                                         back to normal
-    GET    /_sandbox/counters                                                       {"GET /rest/api/3/issue/<key>": 4, ...}
-    DELETE /_sandbox/counters                                                       reset
+    POST   /_sandbox/faults    {"status": 429, "retry_after": 2, "count": 3}   the next 3 requests
+    POST   /_sandbox/faults    {"status": 503, "share": 0.1}                    10% of requests
+    POST   /_sandbox/faults    {"latency_ms": 200}                              every request, slower
+    DELETE /_sandbox/faults                                                     back to normal
+    GET    /_sandbox/counters                                                   {"GET /rest/api/3/issue/<key>": 4}
+    DELETE /_sandbox/counters                                                   reset
 """
 
 from __future__ import annotations
