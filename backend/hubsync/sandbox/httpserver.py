@@ -12,7 +12,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 class BackgroundServer:
     """A threaded WSGI server on 127.0.0.1; port 0 picks a free port."""
 
-    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0, name: str = "server") -> None:
+    def __init__(self, app: Any = None, host: str = "127.0.0.1", port: int = 0, name: str = "server") -> None:
         self._server: BaseWSGIServer = make_server(host, port, app, threaded=True)
         self._thread = threading.Thread(target=self._server.serve_forever, name=name, daemon=True)
         self.host = host
@@ -21,6 +21,11 @@ class BackgroundServer:
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    def mount(self, app: Any) -> BackgroundServer:
+        """Set the app after binding: apps that must know their own URL are built once the port is known."""
+        self._server.app = app
+        return self
 
     def start(self) -> BackgroundServer:
         self._thread.start()

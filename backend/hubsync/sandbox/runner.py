@@ -1,0 +1,194 @@
+"""Start the whole sandbox on loopback ports: moto, the install-key server, Jira (Cloud and Data Center) and
+Security Hub, seeded with a small AWS Organization and its findings."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import boto3
+
+from hubsync.sandbox import aws, seed
+from hubsync.sandbox.httpserver import BackgroundServer
+from hubsync.sandbox.jira import seed as jira_seed
+from hubsync.sandbox.jira.app import create_jira_app
+from hubsync.sandbox.jira.connect import connect_blueprint
+from hubsync.sandbox.jira.install_keys import InstallKeyServer
+from hubsync.sandbox.jira.world import JiraWorld
+from hubsync.sandbox.securityhub import SecurityHubSimulator, create_securityhub_app
+
+REGIONS = ["us-east-1", "eu-west-1"]
+AGGREGATION_REGION = "us-east-1"
+
+SECURITY_ACCOUNT = aws.AccountSpec("security-tooling", "aws-security@example.com", owner=None)
+WORKLOAD_ACCOUNTS = [
+    aws.AccountSpec("payments-prod", "aws-payments-prod@example.com", owner=jira_seed.OWNER_EMAILS[0]),
+    aws.AccountSpec("payments-dev", "aws-payments-dev@example.com", owner=jira_seed.OWNER_EMAILS[1]),
+    aws.AccountSpec("data-platform", "aws-data@example.com", owner=jira_seed.OWNER_EMAILS[2]),
+    aws.AccountSpec("legacy-sandbox", "aws-legacy@example.com", owner=None),  # untagged: default assignee
+]
+
+
+@dataclass
+class Sandbox:
+    """The running sandbox. `start()` brings everything up; `stop()` takes it down in reverse order."""
+
+    seed_findings: bool = True
+    aws_world: aws.AwsWorld | None = None
+    findings_seeded: list[dict] = field(default_factory=list)
+
+    def start(self) -> Sandbox:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        self._servers: list[BackgroundServer] = []
+        self.moto = aws.MotoServer().start()
+        jira_secret = {"auth": "basic_auth", "email": jira_seed.BOT_EMAIL, "token": jira_seed.BOT_API_TOKEN}
+        self.aws_world = aws.build_organization(self.moto.url, SECURITY_ACCOUNT, WORKLOAD_ACCOUNTS, jira_secret)
+
+        self.install_keys = InstallKeyServer()
+        self.install_keys_server = self._serve(self.install_keys.wsgi_app, "install-keys")
+
+        self.jira_cloud_server = self._serve(None, "jira-cloud")
+        self.jira_cloud = JiraWorld("cloud", self.jira_cloud_server.url)
+        self.jira_cloud_server.mount(
+            create_jira_app(self.jira_cloud, extra_blueprints=[connect_blueprint(self.jira_cloud, self.install_keys)])
+        )
+        self.jira_dc_server = self._serve(None, "jira-datacenter")
+        self.jira_dc = JiraWorld("datacenter", self.jira_dc_server.url)
+        self.jira_dc_server.mount(create_jira_app(self.jira_dc))
+
+        self.securityhub = SecurityHubSimulator(
+            admin_account_id=self.aws_world.security_account.id,
+            member_account_ids=[account.id for account in self.aws_world.workload_accounts],
+            regions=REGIONS,
+            aggregation_region=AGGREGATION_REGION,
+        )
+        self.securityhub_server = self._serve(create_securityhub_app(self.securityhub), "securityhub")
+        self.securityhub.events.add_sqs_target(
+            self.aws_world.queues["securityhub-events"],
+            endpoint_url=self.moto.url,
+            region=aws.HOME_REGION,
+            credentials={"aws_access_key_id": aws.ACCESS_KEY_ID, "aws_secret_access_key": aws.SECRET_ACCESS_KEY},
+        )
+        if self.seed_findings:
+            self._seed_securityhub()
+        return self
+
+    def stop(self) -> None:
+        self.securityhub.events.stop()
+        for server in reversed(self._servers):
+            server.stop()
+        self.moto.stop()
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # -- what a shell or a test needs to talk to it ----------------------------------------------
+    def environment(self) -> dict[str, str]:
+        """Variables that point boto3, the AWS CLI and hubsync at the sandbox."""
+        world = self._world()
+        return {
+            "AWS_ACCESS_KEY_ID": aws.ACCESS_KEY_ID,
+            "AWS_SECRET_ACCESS_KEY": aws.SECRET_ACCESS_KEY,
+            "AWS_DEFAULT_REGION": aws.HOME_REGION,
+            "AWS_REGION": aws.HOME_REGION,
+            "AWS_ENDPOINT_URL_SECURITYHUB": self.securityhub_server.url,
+            "AWS_ENDPOINT_URL_STS": self.moto.url,
+            "AWS_ENDPOINT_URL_IAM": self.moto.url,
+            "AWS_ENDPOINT_URL_ORGANIZATIONS": self.moto.url,
+            "AWS_ENDPOINT_URL_SECRETS_MANAGER": self.moto.url,
+            "AWS_ENDPOINT_URL_SQS": self.moto.url,
+            "HUBSYNC_INSTALL_KEYS_URL": self.install_keys_server.url,
+            "HUBSYNC_JIRA_URL": self.jira_cloud_server.url,
+            "HUBSYNC_JIRA_USER": jira_seed.BOT_EMAIL,
+            "HUBSYNC_JIRA_API_TOKEN": jira_seed.BOT_API_TOKEN,
+            "HUBSYNC_SANDBOX_JIRA_DC_URL": self.jira_dc_server.url,
+            "HUBSYNC_SANDBOX_JIRA_DC_PAT": jira_seed.BOT_PAT,
+            "HUBSYNC_SANDBOX_SECURITYHUB_ROLE_ARN": world.securityhub_role_arn,
+            "HUBSYNC_SANDBOX_ORGANIZATIONS_ROLE_ARN": world.organizations_role_arn,
+            "HUBSYNC_SANDBOX_EXTERNAL_ID": world.external_id,
+            "HUBSYNC_SANDBOX_EVENTS_QUEUE_URL": world.queues["securityhub-events"],
+        }
+
+    def summary(self) -> str:
+        """What is running and what it holds, for a person at a terminal."""
+        world = self._world()
+        lines = [
+            "hubsync sandbox is running",
+            "",
+            f"  Jira Cloud (REST v3, Connect)   {self.jira_cloud_server.url}",
+            f"  Jira Data Center (REST v2)      {self.jira_dc_server.url}",
+            f"  Security Hub                    {self.securityhub_server.url}",
+            f"  moto (STS, IAM, Organizations,  {self.moto.url}",
+            "        Secrets Manager, SQS)",
+            f"  Connect install keys            {self.install_keys_server.url}",
+            "",
+            f"  Organization: management {world.management_account_id}, "
+            f"Security Hub administrator {world.security_account.id} ({world.security_account.name})",
+        ]
+        for account in world.workload_accounts:
+            owner = account.owner or "(no SecurityContactID tag: default assignee)"
+            lines.append(f"    {account.id}  {account.name:<16} owner {owner}")
+        if self.findings_seeded:
+            lines += ["", f"  Findings: {len(self.findings_seeded)} across {len(REGIONS)} Regions", ""]
+            lines += ["    " + line for line in _findings_table(self.findings_seeded)]
+        return "\n".join(lines)
+
+    # -- internals ------------------------------------------------------------------------------
+    def _serve(self, app: object, name: str) -> BackgroundServer:
+        server = BackgroundServer(app, name=name).start()
+        self._servers.append(server)
+        return server
+
+    def _world(self) -> aws.AwsWorld:
+        if self.aws_world is None:
+            raise RuntimeError("the sandbox is not started")
+        return self.aws_world
+
+    def _seed_securityhub(self) -> None:
+        world = self._world()
+        accounts = [account.id for account in world.workload_accounts]
+        findings = seed.seed_findings(accounts, REGIONS, now=datetime.now(UTC))
+        for region in REGIONS:
+            in_region = [f for f in findings if f["Resources"][0]["Region"] == region]
+            client = self.securityhub_client(region)
+            for start in range(0, len(in_region), 100):
+                result = client.batch_import_findings(Findings=in_region[start : start + 100])
+                if result["FailedCount"]:
+                    raise RuntimeError(f"seeding Security Hub failed: {result['FailedFindings'][:3]}")
+        self.findings_seeded = findings
+
+    def securityhub_client(self, region: str = AGGREGATION_REGION):
+        return boto3.client(
+            "securityhub",
+            endpoint_url=self.securityhub_server.url,
+            region_name=region,
+            aws_access_key_id=aws.ACCESS_KEY_ID,
+            aws_secret_access_key=aws.SECRET_ACCESS_KEY,
+        )
+
+
+def _findings_table(findings: list[dict]) -> list[str]:
+    """Counts by product and severity, and how many are archived or passed."""
+    severities = ["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL"]
+    by_product: dict[str, Counter[str]] = {}
+    for finding in findings:
+        product = finding["ProductArn"].rsplit("/", 1)[-1]
+        by_product.setdefault(product, Counter())[finding["Severity"]["Label"]] += 1
+    header = f"{'product':<12}" + "".join(f"{s.lower():>15}" for s in severities)
+    rows = [header]
+    for product, counts in sorted(by_product.items()):
+        rows.append(f"{product:<12}" + "".join(f"{counts[s]:>15}" for s in severities))
+    archived = sum(1 for f in findings if f.get("RecordState") == "ARCHIVED")
+    passed = sum(1 for f in findings if f.get("Compliance", {}).get("Status") == "PASSED")
+    live = sum(
+        1
+        for f in findings
+        if f.get("RecordState") != "ARCHIVED" and f.get("Compliance", {}).get("Status") != "PASSED"
+    )
+    rows.append(f"live (active, not passed) {live}; archived {archived}; passed {passed}")
+    return rows
