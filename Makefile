@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 run: install
-	$(BIN)/hubsync sandbox --seed
+	$(BIN)/hubsync sandbox
 
 lint: install
 	$(BIN)/ruff check .
