@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shlex
 import signal
 import sys
@@ -54,10 +55,8 @@ def _run_sandbox(args: argparse.Namespace) -> int:
             args.env_file.write_text(env_block + "\n")
             print(f"\n(also written to {args.env_file})")
         print("\nPress Ctrl-C to stop.", flush=True)
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
-        except KeyboardInterrupt:
-            pass
     finally:
         print("\nStopping the sandbox ...", flush=True)
         sandbox.stop()

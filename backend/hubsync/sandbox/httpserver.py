@@ -6,14 +6,23 @@ import socket
 import threading
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+
+class _QuietRequestHandler(WSGIRequestHandler):
+    """No access log line per request: simulators answer thousands of calls in a test run."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return None
 
 
 class BackgroundServer:
     """A threaded WSGI server on 127.0.0.1; port 0 picks a free port."""
 
     def __init__(self, app: Any = None, host: str = "127.0.0.1", port: int = 0, name: str = "server") -> None:
-        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True)
+        self._server: BaseWSGIServer = make_server(
+            host, port, app, threaded=True, request_handler=_QuietRequestHandler
+        )
         self._thread = threading.Thread(target=self._server.serve_forever, name=name, daemon=True)
         self.host = host
         self.port = self._server.server_port

@@ -24,10 +24,12 @@ AGGREGATION_REGION = "us-east-1"
 
 SECURITY_ACCOUNT = aws.AccountSpec("security-tooling", "aws-security@example.com", owner=None)
 WORKLOAD_ACCOUNTS = [
-    aws.AccountSpec("payments-prod", "aws-payments-prod@example.com", owner=jira_seed.OWNER_EMAILS[0]),
-    aws.AccountSpec("payments-dev", "aws-payments-dev@example.com", owner=jira_seed.OWNER_EMAILS[1]),
-    aws.AccountSpec("data-platform", "aws-data@example.com", owner=jira_seed.OWNER_EMAILS[2]),
-    aws.AccountSpec("legacy-sandbox", "aws-legacy@example.com", owner=None),  # untagged: default assignee
+    aws.AccountSpec("payments-prod", "aws-payments-prod@example.com", owner="alice@example.com"),
+    aws.AccountSpec("payments-dev", "aws-payments-dev@example.com", owner="bob@example.com"),
+    aws.AccountSpec("data-platform", "aws-data@example.com", owner="carol@example.com"),
+    # Owners hubsync cannot route to: a departed colleague Jira does not know, and no tag at all.
+    aws.AccountSpec("marketing-web", "aws-marketing@example.com", owner="dana.departed@example.com"),
+    aws.AccountSpec("legacy-sandbox", "aws-legacy@example.com", owner=None),
 ]
 
 
@@ -43,7 +45,11 @@ class Sandbox:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self._servers: list[BackgroundServer] = []
         self.moto = aws.MotoServer().start()
-        jira_secret = {"auth": "basic_auth", "email": jira_seed.BOT_EMAIL, "token": jira_seed.BOT_API_TOKEN}
+        jira_secret = {
+            "auth": "basic_auth",
+            "email": jira_seed.SANDBOX_JIRA_USER,
+            "token": jira_seed.SANDBOX_JIRA_API_TOKEN,
+        }
         self.aws_world = aws.build_organization(self.moto.url, SECURITY_ACCOUNT, WORKLOAD_ACCOUNTS, jira_secret)
 
         self.install_keys = InstallKeyServer()
@@ -104,10 +110,10 @@ class Sandbox:
             "AWS_ENDPOINT_URL_SQS": self.moto.url,
             "HUBSYNC_INSTALL_KEYS_URL": self.install_keys_server.url,
             "HUBSYNC_JIRA_URL": self.jira_cloud_server.url,
-            "HUBSYNC_JIRA_USER": jira_seed.BOT_EMAIL,
-            "HUBSYNC_JIRA_API_TOKEN": jira_seed.BOT_API_TOKEN,
+            "HUBSYNC_JIRA_USER": jira_seed.SANDBOX_JIRA_USER,
+            "HUBSYNC_JIRA_API_TOKEN": jira_seed.SANDBOX_JIRA_API_TOKEN,
             "HUBSYNC_SANDBOX_JIRA_DC_URL": self.jira_dc_server.url,
-            "HUBSYNC_SANDBOX_JIRA_DC_PAT": jira_seed.BOT_PAT,
+            "HUBSYNC_SANDBOX_JIRA_DC_PAT": jira_seed.SANDBOX_JIRA_PAT,
             "HUBSYNC_SANDBOX_SECURITYHUB_ROLE_ARN": world.securityhub_role_arn,
             "HUBSYNC_SANDBOX_ORGANIZATIONS_ROLE_ARN": world.organizations_role_arn,
             "HUBSYNC_SANDBOX_EXTERNAL_ID": world.external_id,
