@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+import requests
 from moto.server import ThreadedMotoServer
 
 from hubsync.sandbox.httpserver import free_port
@@ -81,6 +82,8 @@ class MotoServer:
     def start(self) -> MotoServer:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self._server.start()
+        # moto keeps its state per process, not per server: start every sandbox from an empty AWS.
+        requests.post(f"{self.url}/moto-api/reset", timeout=10).raise_for_status()
         return self
 
     def stop(self) -> None:

@@ -23,7 +23,7 @@ class BackgroundServer:
         self._server: BaseWSGIServer = make_server(
             host, port, app, threaded=True, request_handler=_QuietRequestHandler
         )
-        self._thread = threading.Thread(target=self._server.serve_forever, name=name, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name=name, daemon=True)
         self.host = host
         self.port = self._server.server_port
 
