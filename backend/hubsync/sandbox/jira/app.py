@@ -1,0 +1,102 @@
+"""The Jira simulator's Flask app: the REST API of the world's flavour, its auth, fault knobs and the
+search-consistency knob.
+
+    POST /_sandbox/search-consistency {"delay_ms": 2000}   new issues stay out of search results for 2 s
+    GET  /_sandbox/search-consistency                      the current delay
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask import Blueprint, Flask, Response, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from hubsync.sandbox.jira import auth, rest_directory, rest_issues, rest_search
+from hubsync.sandbox.jira.jql import JqlError
+from hubsync.sandbox.jira.rest_support import error_reply, reply
+from hubsync.sandbox.jira.world import JiraError, JiraWorld
+from hubsync.sandbox.knobs import CONTROL_PREFIX, Knobs
+
+FAULT_MESSAGES = {
+    429: "Rate limit exceeded.",
+    500: "Internal server error.",
+    502: "Bad gateway.",
+    503: "Service unavailable.",
+    504: "Gateway timeout.",
+}
+# Endpoints Jira serves without credentials (wrong credentials are still a 401).
+ANONYMOUS_ENDPOINTS = {"jira_rest.server_info"}
+
+
+def create_jira_app(world: JiraWorld, extra_blueprints: Iterable[Blueprint] = ()) -> Flask:
+    """The simulator for `world`; `extra_blueprints` (e.g. the Connect platform side) are served alongside."""
+    app = Flask(__name__)
+    knobs = Knobs(error_body=_fault_body)
+    knobs.install(app)  # counter key: "METHOD /rule", e.g. "GET /rest/api/3/issue/<key>"
+    app.extensions["jira_world"] = world
+    app.extensions["sandbox_knobs"] = knobs
+    app.register_blueprint(_api_blueprint(world))
+    if world.flavour == "cloud":
+        app.register_blueprint(rest_search.removed_search_blueprint())
+    app.register_blueprint(_consistency_blueprint(world))
+    for blueprint in extra_blueprints:
+        app.register_blueprint(blueprint)
+
+    @app.errorhandler(JiraError)
+    def _jira_error(error: JiraError) -> Response:
+        return error_reply(error)
+
+    @app.errorhandler(JqlError)
+    def _jql_error(error: JqlError) -> Response:
+        return reply({"errorMessages": [str(error)], "errors": {}}, 400)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> Response | HTTPException:
+        if not request.path.startswith("/rest/"):
+            return error
+        return reply({"errorMessages": [error.description or error.name], "errors": {}}, error.code or 500)
+
+    return app
+
+
+def _api_blueprint(world: JiraWorld) -> Blueprint:
+    bp = Blueprint("jira_rest", __name__, url_prefix=f"/rest/api/{world.api_version}")
+
+    @bp.before_request
+    def _authenticate() -> None:
+        if request.endpoint in ANONYMOUS_ENDPOINTS and not request.headers.get("Authorization"):
+            return
+        g.jira_user = auth.authenticate(world, request)
+
+    rest_issues.register(bp, world)
+    rest_directory.register(bp, world)
+    if world.flavour == "cloud":
+        rest_search.register_cloud(bp, world)
+    else:
+        rest_search.register_data_center(bp, world)
+    return bp
+
+
+def _consistency_blueprint(world: JiraWorld) -> Blueprint:
+    bp = Blueprint("jira_search_consistency", __name__, url_prefix=CONTROL_PREFIX.rstrip("/"))
+
+    @bp.post("/search-consistency")
+    def set_delay() -> tuple[Response, int]:
+        body = request.get_json(silent=True)
+        delay = body.get("delay_ms") if isinstance(body, dict) else None
+        if not isinstance(delay, int) or isinstance(delay, bool) or delay < 0:
+            return jsonify(error='body must be {"delay_ms": <non-negative integer>}'), 400
+        world.search_delay_ms = delay
+        return jsonify(delay_ms=delay), 200
+
+    @bp.get("/search-consistency")
+    def get_delay() -> Response:
+        return jsonify(delay_ms=world.search_delay_ms)
+
+    return bp
+
+
+def _fault_body(status: int) -> Response:
+    message = FAULT_MESSAGES.get(status, "Injected fault.")
+    return reply({"errorMessages": [message], "errors": {}}, status)

@@ -1,0 +1,174 @@
+"""The things a Jira site is made of: users, projects, workflows, issues, as plain dataclasses.
+
+Only `world.py` mutates them, under its lock; everything else reads them there or renders them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+Flavour = Literal["cloud", "datacenter"]
+
+
+@dataclass(frozen=True)
+class StatusCategory:
+    id: int
+    key: str
+    name: str
+    color_name: str
+
+
+TO_DO = StatusCategory(2, "new", "To Do", "blue-gray")
+IN_PROGRESS = StatusCategory(4, "indeterminate", "In Progress", "yellow")
+DONE = StatusCategory(3, "done", "Done", "green")
+STATUS_CATEGORIES = (TO_DO, IN_PROGRESS, DONE)
+
+
+@dataclass(frozen=True)
+class Status:
+    id: str
+    name: str
+    category: StatusCategory
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A workflow transition; `sources` None means global (available from every other status)."""
+
+    id: str
+    name: str
+    to: Status
+    sources: frozenset[str] | None = None
+    screen_fields: frozenset[str] = frozenset()
+
+    @property
+    def is_global(self) -> bool:
+        return self.sources is None
+
+    @property
+    def has_screen(self) -> bool:
+        return bool(self.screen_fields)
+
+    def available_from(self, status: Status) -> bool:
+        if self.sources is None:
+            return status.id != self.to.id
+        return status.id in self.sources
+
+
+@dataclass(frozen=True)
+class Workflow:
+    name: str
+    initial: Status
+    statuses: tuple[Status, ...]
+    transitions: tuple[Transition, ...]
+
+
+@dataclass(frozen=True)
+class IssueType:
+    id: str
+    name: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Priority:
+    id: str
+    name: str
+    color: str
+
+
+@dataclass(frozen=True)
+class Resolution:
+    id: str
+    name: str
+    description: str = ""
+
+
+@dataclass
+class User:
+    """A Jira user. Cloud knows it by `account_id`; Data Center by `name` (login) and `key`."""
+
+    account_id: str
+    name: str
+    display_name: str
+    email: str
+    account_type: Literal["atlassian", "app"] = "atlassian"
+    active: bool = True
+    can_write: bool = True  # False: may browse but not create, edit, transition or comment
+    api_token: str | None = None  # Cloud Basic auth (email:token)
+    password: str | None = None  # Data Center Basic auth (name:password)
+    pat: str | None = None  # Data Center Bearer personal access token
+
+    @property
+    def key(self) -> str:
+        """Data Center's user key; Jira gives new users a key equal to their lower-cased name."""
+        return self.name.lower()
+
+
+@dataclass
+class Project:
+    id: str
+    key: str
+    name: str
+    workflow: Workflow
+    issue_types: tuple[IssueType, ...]
+    lead: User
+    next_number: int = 1
+
+
+@dataclass
+class Comment:
+    id: str
+    author: User
+    body: Any  # ADF dict on Cloud, wiki text on Data Center
+    created: datetime
+    updated: datetime
+
+
+@dataclass
+class RemoteLink:
+    id: int
+    global_id: str | None
+    application: dict[str, Any] | None
+    relationship: str | None
+    object: dict[str, Any]
+
+
+@dataclass
+class Issue:
+    id: str
+    key: str
+    project: Project
+    issue_type: IssueType
+    status: Status
+    summary: str
+    description: Any  # None, ADF dict (Cloud) or wiki text (Data Center)
+    labels: list[str]
+    priority: Priority
+    assignee: User | None
+    reporter: User
+    creator: User
+    created: datetime
+    updated: datetime
+    status_category_changed: datetime
+    resolution: Resolution | None = None
+    resolution_date: datetime | None = None
+    comments: list[Comment] = field(default_factory=list)
+    properties: dict[str, Any] = field(default_factory=dict)
+    remote_links: list[RemoteLink] = field(default_factory=list)
+    indexed_at: float = 0.0  # monotonic time of creation, for the search-consistency knob
+
+
+@dataclass
+class InstalledApp:
+    """A Connect app installed on this Jira site (populated by connect.py)."""
+
+    key: str
+    base_url: str
+    client_key: str
+    shared_secret: str
+    descriptor: dict
+    enabled: bool = True

@@ -1,0 +1,194 @@
+"""Site metadata and people: users (by accountId on Cloud, by name on Data Center), the caller, projects,
+create metadata, statuses, priorities, resolutions, issue types and server information."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, request
+
+from hubsync.sandbox.jira import render, seed
+from hubsync.sandbox.jira.model import STATUS_CATEGORIES, IssueType, Project
+from hubsync.sandbox.jira.rest_support import caller, int_arg, reply
+from hubsync.sandbox.jira.world import JiraError, JiraWorld, User
+
+CLOUD_VERSION = ("1001.0.0-SNAPSHOT", [1001, 0, 0], 100297)
+DATA_CENTER_VERSION = ("10.3.6", [10, 3, 6], 10030006)
+
+
+def register(bp: Blueprint, world: JiraWorld) -> None:
+    cloud = world.flavour == "cloud"
+    query_param = "query" if cloud else "username"
+
+    def users_page(users: list[User]) -> Response:
+        start_at, max_results = int_arg("startAt", 0), int_arg("maxResults", 50, minimum=1)
+        with world.lock:
+            return reply([render.user(world, u) for u in users[start_at : start_at + max_results]])
+
+    @bp.get("/user/assignable/search")
+    def assignable_users() -> Response:
+        project_key = request.args.get("project")
+        issue_key = request.args.get("issueKey")
+        if project_key is None and issue_key is None:
+            raise JiraError(400, ["The 'project' or 'issueKey' parameter is required."])
+        if issue_key is not None:
+            project_key = world.get_issue(issue_key).project.key
+        query = request.args.get(query_param, "")
+        if cloud and request.args.get("accountId"):
+            query = request.args["accountId"]
+        return users_page(world.assignable_users(str(project_key), query))
+
+    @bp.get("/user/search")
+    def search_users() -> Response:
+        query = request.args.get(query_param) or (request.args.get("accountId") if cloud else None)
+        if not query:
+            raise JiraError(400, [f"The '{query_param}' query parameter is required."])
+        return users_page(world.find_users(query))
+
+    @bp.get("/user")
+    def get_user() -> Response:
+        if cloud:
+            ident = request.args.get("accountId", "")
+            found = world.user_by_account_id(ident)
+            missing = f"The user with account ID '{ident}' does not exist."
+        else:
+            ident = request.args.get("username") or request.args.get("key") or ""
+            found = world.user_by_name(ident)
+            missing = f"The user named '{ident}' does not exist."
+        if found is None:
+            raise JiraError(404, [missing])
+        with world.lock:
+            return reply(render.user(world, found))
+
+    @bp.get("/myself")
+    def myself() -> Response:
+        with world.lock:
+            body = render.user(world, caller()) or {}
+        return reply(body | {"locale": "en_US", "groups": {"size": 0, "items": []},
+                             "applicationRoles": {"size": 0, "items": []}, "expand": "groups,applicationRoles"})
+
+    # -- projects and create metadata --------------------------------------------------------
+    @bp.get("/project/<key>")
+    def get_project(key: str) -> Response:
+        with world.lock:
+            return reply(render.project(world, world.project(key)))
+
+    @bp.get("/project/<key>/statuses")
+    def project_statuses(key: str) -> Response:
+        with world.lock:
+            project = world.project(key)
+            statuses = [render.status(world, s) for s in project.workflow.statuses]
+            return reply([
+                {"self": f"{world.rest_base}/issuetype/{t.id}", "id": t.id, "name": t.name, "subtask": False,
+                 "statuses": statuses}
+                for t in project.issue_types
+            ])
+
+    @bp.get("/issue/createmeta/<key>/issuetypes")
+    def create_meta_issue_types(key: str) -> Response:
+        with world.lock:
+            types = [render.issue_type(world, t) for t in _project_or_400(world, key).issue_types]
+        return reply(_page(types, "issueTypes" if cloud else "values"))
+
+    @bp.get("/issue/createmeta/<key>/issuetypes/<type_id>")
+    def create_meta_fields(key: str, type_id: str) -> Response:
+        with world.lock:
+            project = _project_or_400(world, key)
+            issue_type = next((t for t in project.issue_types if t.id == type_id), None)
+            if issue_type is None:
+                raise JiraError(400, [f"The issue type with id '{type_id}' does not exist in project {key}."])
+            fields = _create_fields(world, project, issue_type)
+        return reply(_page(fields, "fields" if cloud else "values"))
+
+    # -- site-wide lists ---------------------------------------------------------------------
+    @bp.get("/status")
+    def statuses() -> Response:
+        with world.lock:
+            return reply([render.status(world, s) for s in world.statuses()])
+
+    @bp.get("/statuscategory")
+    def status_categories() -> Response:
+        return reply([render.status_category(world, c) for c in STATUS_CATEGORIES])
+
+    @bp.get("/priority")
+    def priorities() -> Response:
+        return reply([render.priority(world, p, full=True) for p in world.priorities])
+
+    @bp.get("/resolution")
+    def resolutions() -> Response:
+        return reply([render.resolution(world, r) for r in world.resolutions])
+
+    @bp.get("/issuetype")
+    def issue_types() -> Response:
+        return reply([render.issue_type(world, t) for t in seed.ISSUE_TYPES])
+
+    @bp.get("/serverInfo")
+    def server_info() -> Response:
+        version, numbers, build = CLOUD_VERSION if cloud else DATA_CENTER_VERSION
+        now = render.timestamp(world.now())
+        body = {
+            "baseUrl": world.base_url,
+            "version": version,
+            "versionNumbers": numbers,
+            "deploymentType": "Cloud" if cloud else "Server",
+            "buildNumber": build,
+            "buildDate": "2025-12-01T00:00:00.000+0000",
+            "serverTime": now,
+            "scmInfo": "4d6ea1c3e0b7a3c62e1b8f0e9d2c7a5b6f4e3d21",
+            "serverTitle": "hubsync sandbox Jira",
+        }
+        if not cloud:
+            body["databaseBuildNumber"] = build
+        return reply(body)
+
+
+def _project_or_400(world: JiraWorld, key: str) -> Project:
+    try:
+        return world.project(key)
+    except JiraError:
+        raise JiraError(400, [f"No project could be found with key '{key}'."]) from None
+
+
+def _page(values: list[Any], name: str) -> dict[str, Any]:
+    start_at, max_results = int_arg("startAt", 0), int_arg("maxResults", 50, minimum=1)
+    return {"maxResults": max_results, "startAt": start_at, "total": len(values),
+            name: values[start_at : start_at + max_results]}
+
+
+def _create_fields(world: JiraWorld, project: Project, issue_type: IssueType) -> list[dict[str, Any]]:
+    """The create screen's fields, described as Jira's create metadata describes them."""
+    user_search = f"{world.rest_base}/user/assignable/search?project={project.key}&" + (
+        "query=" if world.flavour == "cloud" else "username="
+    )
+
+    def field(key: str, name: str, schema: dict, *, required: bool = False, operations: tuple = ("set",),
+              allowed: list | None = None, default: Any = None, autocomplete: str | None = None) -> dict:
+        meta: dict[str, Any] = {"required": required, "schema": schema, "name": name, "fieldId": key,
+                                "key": key, "hasDefaultValue": default is not None,
+                                "operations": list(operations)}
+        if allowed is not None:
+            meta["allowedValues"] = allowed
+        if default is not None:
+            meta["defaultValue"] = default
+        if autocomplete is not None:
+            meta["autoCompleteUrl"] = autocomplete
+        return meta
+
+    default_priority = world.priority_by_id(seed.DEFAULT_PRIORITY_ID)
+    return [
+        field("summary", "Summary", {"type": "string", "system": "summary"}, required=True),
+        field("issuetype", "Issue Type", {"type": "issuetype", "system": "issuetype"}, required=True,
+              operations=(), allowed=[render.issue_type(world, issue_type)]),
+        field("project", "Project", {"type": "project", "system": "project"}, required=True,
+              allowed=[render.project_ref(world, project)]),
+        field("description", "Description", {"type": "string", "system": "description"}),
+        field("labels", "Labels", {"type": "array", "items": "string", "system": "labels"},
+              operations=("add", "set", "remove"),
+              autocomplete=f"{world.rest_base}/label/suggest?query="),
+        field("priority", "Priority", {"type": "priority", "system": "priority"},
+              allowed=[render.priority(world, p) for p in world.priorities],
+              default=render.priority(world, default_priority)),
+        field("assignee", "Assignee", {"type": "user", "system": "assignee"}, autocomplete=user_search),
+        field("reporter", "Reporter", {"type": "user", "system": "reporter"}, required=True,
+              autocomplete=user_search),
+    ]

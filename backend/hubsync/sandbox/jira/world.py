@@ -1,0 +1,767 @@
+"""The in-memory Jira site behind the simulator: its state and every operation on it, thread-safe.
+
+The REST layer (rest.py) and the Connect platform side (connect.py) both act on one `JiraWorld`. Operations take
+REST-shaped `fields` (as a client sends them, in the world's flavour: ADF or wiki text, accountId or name) and
+raise `JiraError`, which the REST layer renders as Jira's `{"errorMessages": [...], "errors": {...}}`.
+After each issue create/update/delete the world calls its `listeners` (outside the lock) with the Jira webhook
+payload of the change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Collection, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from hubsync.sandbox.jira import adf, jql, render, seed
+from hubsync.sandbox.jira.model import (
+    DONE,
+    STATUS_CATEGORIES,
+    Comment,
+    Flavour,
+    InstalledApp,
+    Issue,
+    IssueType,
+    Priority,
+    Project,
+    RemoteLink,
+    Resolution,
+    Status,
+    Transition,
+    User,
+)
+
+__all__ = ["Flavour", "InstalledApp", "JiraError", "JiraWorld", "Transition", "User"]
+
+log = logging.getLogger(__name__)
+
+ISSUE_NOT_FOUND = "Issue does not exist or you do not have permission to see it."
+MAX_PROPERTY_VALUE_CHARS = 32768
+MAX_PROPERTY_KEY_CHARS = 255
+
+
+class JiraError(Exception):
+    """A request Jira refuses; rendered as `{"errorMessages": [...], "errors": {...}}` with `status`."""
+
+    def __init__(self, status: int, error_messages: Iterable[str] = (), errors: dict[str, str] | None = None):
+        self.status = status
+        self.error_messages = list(error_messages)
+        self.errors = dict(errors or {})
+        super().__init__(f"{status}: {self.error_messages} {self.errors}")
+
+    def body(self) -> dict[str, Any]:
+        return {"errorMessages": self.error_messages, "errors": self.errors}
+
+
+def not_on_screen(field: str) -> str:
+    return f"Field '{field}' cannot be set. It is not on the appropriate screen, or unknown."
+
+
+class JiraWorld:
+    """One Jira site, seeded. `base_url` may be set after construction (once the server's port is known)."""
+
+    def __init__(self, flavour: Flavour, base_url: str, *, clock: Callable[[], datetime] | None = None) -> None:
+        if flavour not in ("cloud", "datacenter"):
+            raise ValueError(f"unknown Jira flavour {flavour!r}")
+        self.flavour: Flavour = flavour
+        self.base_url = base_url.rstrip("/")
+        self.lock = threading.RLock()
+        self.connect_apps: dict[str, InstalledApp] = {}
+        self.listeners: list[Callable[[dict], None]] = []
+        self.search_delay_ms = 0  # new issues stay out of search results this long (eventual consistency)
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self.users: list[User] = seed.users()
+        by_name = {user.name: user for user in self.users}
+        self.projects: dict[str, Project] = {project.key: project for project in seed.projects(by_name)}
+        self.priorities: tuple[Priority, ...] = seed.PRIORITIES
+        self.resolutions: tuple[Resolution, ...] = seed.RESOLUTIONS
+        self.issues: dict[str, Issue] = {}  # by key
+        self._issues_by_id: dict[str, Issue] = {}
+        self._next_issue_id = 10000
+        self._next_comment_id = 10000
+        self._next_link_id = 10000
+        self._next_changelog_id = 10000
+
+    # -- basics ----------------------------------------------------------------------------------
+    @property
+    def api_version(self) -> str:
+        """The REST version this flavour serves: 3 on Cloud, 2 on Data Center."""
+        return "3" if self.flavour == "cloud" else "2"
+
+    @property
+    def rest_base(self) -> str:
+        return f"{self.base_url}/rest/api/{self.api_version}"
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    def statuses(self) -> list[Status]:
+        """Every status of every workflow, once each."""
+        seen: dict[str, Status] = {}
+        for project in self.projects.values():
+            for status in project.workflow.statuses:
+                seen.setdefault(status.id, status)
+        return list(seen.values())
+
+    # -- users -----------------------------------------------------------------------------------
+    def app_user(self, app_key: str) -> User:
+        """The user a Connect app acts as; Jira creates one per app, of account type `app`."""
+        name = f"addon_{app_key}"
+        with self.lock:
+            existing = self.user_by_name(name)
+            if existing is not None:
+                return existing
+            digest = hashlib.sha256(app_key.encode()).hexdigest()
+            app = self.connect_apps.get(app_key)
+            user = User(
+                account_id=f"557058:{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}",
+                name=name,
+                display_name=str(app.descriptor.get("name") or app_key) if app else app_key,
+                email="",
+                account_type="app",
+            )
+            self.users.append(user)
+            return user
+
+    def user_by_account_id(self, account_id: str) -> User | None:
+        return next((user for user in self.users if user.account_id == account_id), None)
+
+    def user_by_name(self, name: str) -> User | None:
+        """Data Center's login name or user key (case-insensitive, as Jira compares them)."""
+        lowered = name.lower()
+        return next((u for u in self.users if u.name.lower() == lowered or u.key == lowered), None)
+
+    def user_by_email(self, email: str) -> User | None:
+        lowered = email.lower()
+        return next((user for user in self.users if user.email and user.email.lower() == lowered), None)
+
+    def user_by_login(self, login: str) -> User | None:
+        """The user a Basic-auth login names: an email address on Cloud, a user name on Data Center."""
+        return self.user_by_email(login) if self.flavour == "cloud" else self.user_by_name(login)
+
+    def find_users(self, query: str) -> list[User]:
+        """Active human users whose display name, email or name starts with `query` (word-wise), as
+        Jira's user picker matches. An empty query matches everyone."""
+        lowered = query.strip().lower()
+
+        def hit(user: User) -> bool:
+            if not lowered:
+                return True
+            words = [*user.display_name.lower().split(), user.email.lower(), user.name.lower()]
+            if self.flavour == "cloud":
+                words.append(user.account_id.lower())
+            return any(word.startswith(lowered) for word in words) or user.display_name.lower().startswith(lowered)
+
+        return [user for user in self.users if user.active and user.account_type == "atlassian" and hit(user)]
+
+    def assignable_users(self, project_key: str, query: str) -> list[User]:
+        self.project(project_key)
+        return [user for user in self.find_users(query) if user.can_write]
+
+    def _user_from_ref(self, field: str, ref: Any) -> User:
+        """A user named in a request: `{"accountId"}` on Cloud, `{"name"}` (or `{"key"}`) on Data Center."""
+        if not isinstance(ref, dict):
+            raise JiraError(400, errors={field: f"Specify a valid value for {field}"})
+        if self.flavour == "cloud":
+            account_id = ref.get("accountId", ref.get("id"))
+            if not isinstance(account_id, str):
+                raise JiraError(400, errors={field: f"Specify a valid value for {field}"})
+            user = self.user_by_account_id(account_id)
+            if user is None:
+                raise JiraError(400, errors={field: "Specified user does not exist or you do not have required "
+                                                    "permissions"})
+            return user
+        login = ref.get("name", ref.get("key"))
+        if not isinstance(login, str):
+            raise JiraError(400, errors={field: f"Specify a valid value for {field}"})
+        user = self.user_by_name(login)
+        if user is None:
+            raise JiraError(400, errors={field: f"User '{login}' does not exist."})
+        return user
+
+    # -- metadata --------------------------------------------------------------------------------
+    def project(self, key_or_id: str) -> Project:
+        with self.lock:
+            for project in self.projects.values():
+                if key_or_id in (project.id, project.key) or key_or_id.upper() == project.key:
+                    return project
+        raise JiraError(404, [f"No project could be found with key '{key_or_id}'."])
+
+    def _named(self, field: str, ref: Any, choices: Iterable[Any]) -> Any:
+        """A priority / issue type / resolution referenced as `{"id"}` or `{"name"}`."""
+        if isinstance(ref, dict) and isinstance(ref.get("id"), str):
+            found = next((c for c in choices if c.id == ref["id"]), None)
+            if found is None:
+                raise JiraError(400, errors={field: f"Specify a valid '{field}' id"})
+            return found
+        if isinstance(ref, dict) and isinstance(ref.get("name"), str):
+            found = next((c for c in choices if c.name.lower() == ref["name"].lower()), None)
+            if found is None:
+                raise JiraError(400, errors={field: f"Specify a valid '{field}' name"})
+            return found
+        raise JiraError(400, errors={field: f"Specify the {field} (id or name) in the object format"})
+
+    def priority_by_id(self, priority_id: str) -> Priority:
+        return self._named("priority", {"id": priority_id}, self.priorities)
+
+    # -- issues: reading -------------------------------------------------------------------------
+    def get_issue(self, key_or_id: str) -> Issue:
+        with self.lock:
+            issue = self.issues.get(key_or_id.upper()) or self._issues_by_id.get(key_or_id)
+            if issue is None:
+                raise JiraError(404, [ISSUE_NOT_FOUND])
+            return issue
+
+    def transitions(self, key: str) -> list[Transition]:
+        with self.lock:
+            issue = self.get_issue(key)
+            return [t for t in issue.project.workflow.transitions if t.available_from(issue.status)]
+
+    # -- issues: writing -------------------------------------------------------------------------
+    def create_issue(
+        self,
+        fields: dict[str, Any],
+        actor: User,
+        properties: list[dict] | None = None,
+        update: dict[str, list[dict]] | None = None,
+    ) -> Issue:
+        """Create an issue in its workflow's initial status; `update` takes `set` (and `add` on labels)."""
+        with self.lock:
+            self._require_write(actor, 400, "You do not have permission to create issues in this project.")
+            merged = self._merge_update(fields, update, current_labels=[])
+            values = self._field_values(merged, seed.CREATE_SCREEN, issue=None)
+            checked_properties = self._checked_properties(properties or [])
+            errors = {}
+            if "project" not in values:
+                errors["project"] = "Specify a valid project ID or key"
+            if "issuetype" not in values:
+                errors["issuetype"] = "Specify an issue type"
+            if not values.get("summary"):
+                errors["summary"] = "You must specify a summary of the issue."
+            if errors:
+                raise JiraError(400, errors=errors)
+            project: Project = values["project"]
+            if values["issuetype"] not in project.issue_types:
+                raise JiraError(400, errors={"issuetype": "The issue type selected is invalid."})
+            now = self.now()
+            issue_id = str(self._next_issue_id)
+            self._next_issue_id += 1
+            issue = Issue(
+                id=issue_id,
+                key=f"{project.key}-{project.next_number}",
+                project=project,
+                issue_type=values["issuetype"],
+                status=project.workflow.initial,
+                summary=values["summary"],
+                description=values.get("description"),
+                labels=values.get("labels", []),
+                priority=values.get("priority") or self.priority_by_id(seed.DEFAULT_PRIORITY_ID),
+                assignee=values.get("assignee"),
+                reporter=values.get("reporter") or actor,
+                creator=actor,
+                created=now,
+                updated=now,
+                status_category_changed=now,
+                properties=checked_properties,
+                indexed_at=time.monotonic(),
+            )
+            project.next_number += 1
+            self.issues[issue.key] = issue
+            self._issues_by_id[issue.id] = issue
+            payload = self._payload("jira:issue_created", "issue_created", issue, actor)
+        self._notify(payload)
+        return issue
+
+    def edit_issue(
+        self,
+        key: str,
+        fields: dict[str, Any],
+        actor: User,
+        update: dict[str, list[dict]] | None = None,
+        properties: list[dict] | None = None,
+    ) -> None:
+        """Set `fields`, apply `update` operations (`set`, and `add`/`remove` on labels) and set `properties`,
+        all or nothing."""
+        with self.lock:
+            issue = self.get_issue(key)
+            self._require_write(actor, 403, "You do not have permission to edit issues in this project.")
+            merged = self._merge_update(fields, update, current_labels=issue.labels)
+            values = self._field_values(merged, seed.EDIT_SCREEN, issue=issue)
+            if "issuetype" in values and values["issuetype"] not in issue.project.issue_types:
+                raise JiraError(400, errors={"issuetype": "The issue type selected is invalid."})
+            issue.properties.update(self._checked_properties(properties or []))
+            items = self._apply(issue, values)
+            if not items:
+                return
+            issue.updated = self.now()
+            event_type = "issue_assigned" if [i["field"] for i in items] == ["assignee"] else "issue_updated"
+            payload = self._payload("jira:issue_updated", event_type, issue, actor, items)
+        self._notify(payload)
+
+    def transition_issue(
+        self,
+        key: str,
+        transition_id: str,
+        actor: User,
+        fields: dict[str, Any] | None = None,
+        comment: str | dict | None = None,
+    ) -> None:
+        with self.lock:
+            issue = self.get_issue(key)
+            self._require_write(actor, 400, "You do not have permission to transition this issue.")
+            transition = next((t for t in self.transitions(key) if t.id == str(transition_id)), None)
+            if transition is None:
+                raise JiraError(400, [f"Transition id '{transition_id}' is not valid for this issue."])
+            fields = fields or {}
+            if not isinstance(fields, dict):
+                raise JiraError(400, ["'fields' must be a JSON object."])
+            unknown = {name: not_on_screen(name) for name in fields if name not in transition.screen_fields}
+            if unknown:
+                raise JiraError(400, errors=unknown)
+            resolution = None
+            if transition.to.category is DONE:
+                ref = fields.get("resolution") or {"id": seed.DEFAULT_RESOLUTION_ID}
+                resolution = self._named("resolution", ref, self.resolutions)
+            if comment is not None:
+                self._check_rich_text("comment", comment)
+            now = self.now()
+            items = [_change("status", issue.status.id, issue.status.name, transition.to.id, transition.to.name)]
+            if resolution is not issue.resolution:
+                items.append(_change("resolution", *_id_name(issue.resolution), *_id_name(resolution)))
+            if issue.status.category is not transition.to.category:
+                issue.status_category_changed = now
+            issue.status = transition.to
+            issue.resolution = resolution
+            issue.resolution_date = now if resolution else None
+            issue.updated = now
+            if comment is not None:
+                issue.comments.append(self._new_comment(actor, comment, now))
+            payload = self._payload("jira:issue_updated", "issue_generic", issue, actor, items)
+        self._notify(payload)
+
+    def add_comment(self, key: str, body: Any, actor: User) -> Comment:
+        with self.lock:
+            issue = self.get_issue(key)
+            self._require_write(actor, 400, "You do not have the permission to comment on this issue.")
+            self._check_rich_text("comment", body)
+            now = self.now()
+            comment = self._new_comment(actor, body, now)
+            issue.comments.append(comment)
+            issue.updated = now
+            payload = self._payload("jira:issue_updated", "issue_commented", issue, actor)
+            payload["comment"] = render.comment(self, issue, comment)
+        self._notify(payload)
+        return comment
+
+    def delete_issue(self, key: str, actor: User) -> None:
+        with self.lock:
+            issue = self.get_issue(key)
+            self._require_write(actor, 403, "You do not have permission to delete issues in this project.")
+            payload = self._payload("jira:issue_deleted", "issue_deleted", issue, actor)
+            del self.issues[issue.key]
+            del self._issues_by_id[issue.id]
+        self._notify(payload)
+
+    # -- issue properties ------------------------------------------------------------------------
+    def set_property(self, key: str, property_key: str, value: Any, actor: User) -> bool:
+        """Set an issue property; True if it was created (Jira answers 201), False if replaced (200)."""
+        with self.lock:
+            issue = self.get_issue(key)
+            self._require_write(actor, 403, "You do not have permission to edit issues in this project.")
+            checked = self._checked_properties([{"key": property_key, "value": value}])
+            created = property_key not in issue.properties
+            issue.properties.update(checked)
+            return created
+
+    def get_property(self, key: str, property_key: str) -> Any:
+        with self.lock:
+            issue = self.get_issue(key)
+            if property_key not in issue.properties:
+                raise JiraError(404, [f"The property with key '{property_key}' does not exist."])
+            return issue.properties[property_key]
+
+    def delete_property(self, key: str, property_key: str, actor: User) -> None:
+        with self.lock:
+            issue = self.get_issue(key)
+            self._require_write(actor, 403, "You do not have permission to edit issues in this project.")
+            if property_key not in issue.properties:
+                raise JiraError(404, [f"The property with key '{property_key}' does not exist."])
+            del issue.properties[property_key]
+
+    # -- remote links ----------------------------------------------------------------------------
+    def upsert_remote_link(self, key: str, link: dict[str, Any], actor: User) -> tuple[RemoteLink, bool]:
+        """Create a remote link, or replace the one with the same `globalId`; True if created."""
+        with self.lock:
+            issue = self.get_issue(key)
+            self._require_write(actor, 403, "You do not have permission to link issues in this project.")
+            obj = link.get("object")
+            errors = {}
+            if not isinstance(obj, dict) or not isinstance(obj.get("url"), str) or not obj["url"]:
+                errors["url"] = "'url' is required."
+            if not isinstance(obj, dict) or not isinstance(obj.get("title"), str) or not obj["title"]:
+                errors["title"] = "'title' is required."
+            if errors:
+                raise JiraError(400, errors=errors)
+            global_id = link.get("globalId")
+            if global_id is not None and (not isinstance(global_id, str) or len(global_id) > 255):
+                raise JiraError(400, errors={"globalId": "The global id must be a string of at most 255 "
+                                                         "characters."})
+            existing = next((rl for rl in issue.remote_links if global_id and rl.global_id == global_id), None)
+            if existing is not None:
+                existing.application = link.get("application")
+                existing.relationship = link.get("relationship")
+                existing.object = dict(obj)  # type: ignore[arg-type]
+                return existing, False
+            created = RemoteLink(self._next_link_id, global_id, link.get("application"),
+                                 link.get("relationship"), dict(obj))  # type: ignore[arg-type]
+            self._next_link_id += 1
+            issue.remote_links.append(created)
+            return created, True
+
+    def remote_links(self, key: str, global_id: str | None = None) -> list[RemoteLink]:
+        with self.lock:
+            links = self.get_issue(key).remote_links
+            return [rl for rl in links if global_id is None or rl.global_id == global_id]
+
+    def remote_link(self, key: str, link_id: str) -> RemoteLink:
+        with self.lock:
+            for link in self.get_issue(key).remote_links:
+                if str(link.id) == link_id:
+                    return link
+        raise JiraError(404, [f"No remote link with id '{link_id}' exists on issue '{key}'."])
+
+    def delete_remote_links(self, key: str, actor: User, *, global_id: str | None = None,
+                            link_id: str | None = None) -> None:
+        with self.lock:
+            issue = self.get_issue(key)
+            self._require_write(actor, 403, "You do not have permission to link issues in this project.")
+            doomed = [rl for rl in issue.remote_links
+                      if (global_id is not None and rl.global_id == global_id)
+                      or (link_id is not None and str(rl.id) == link_id)]
+            if not doomed:
+                raise JiraError(404, ["No remote link with this global id exists on this issue."
+                                      if global_id is not None else f"No remote link with id '{link_id}'."])
+            issue.remote_links = [rl for rl in issue.remote_links if rl not in doomed]
+
+    # -- search ----------------------------------------------------------------------------------
+    def search(
+        self,
+        query: str | jql.Query,
+        *,
+        actor: User | None = None,
+        consistent: bool = True,
+        reconcile_ids: Collection[str] = (),
+    ) -> list[Issue]:
+        """The issues matching a JQL query, in its order. `consistent=False` applies the search delay knob
+        (new issues stay hidden for `search_delay_ms`), except to issues named in `reconcile_ids`, as Cloud's
+        `reconcileIssues` promises read-after-write consistency for them."""
+        parsed = jql.parse(query) if isinstance(query, str) else query
+        with self.lock:
+            self._check_values(parsed)
+            context = jql.Context(self.now(), _user_names(actor) if actor else frozenset())
+            hidden_after = time.monotonic() - self.search_delay_ms / 1000
+            found = [
+                issue
+                for issue in self.issues.values()
+                if (consistent or issue.indexed_at <= hidden_after or issue.id in reconcile_ids)
+                and jql.matches(parsed.where, _IssueSubject(issue), context)
+            ]
+            return _ordered(found, parsed.order_by)
+
+    def search_keys(self, jql: str, *, consistent: bool = True) -> list[str]:
+        """Keys of the issues a JQL query matches; `consistent=True` (default) ignores the search delay."""
+        return [issue.key for issue in self.search(jql, consistent=consistent)]
+
+    # -- internals -------------------------------------------------------------------------------
+    def _require_write(self, actor: User, status: int, message: str) -> None:
+        """Refuse a change by a user without the permission, with the status Jira's spec documents for the
+        operation (400 where it lists no 403)."""
+        if not actor.can_write or not actor.active:
+            raise JiraError(status, [message])
+
+    def _field_values(self, fields: dict[str, Any], screen: frozenset[str], issue: Issue | None) -> dict[str, Any]:
+        """Resolve REST field values to world objects, collecting every error as Jira does."""
+        if not isinstance(fields, dict):
+            raise JiraError(400, ["Can not deserialize the fields: expected an object."])
+        errors: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        for name, raw in fields.items():
+            if name not in screen:
+                errors[name] = not_on_screen(name)
+                continue
+            try:
+                values[name] = self._field_value(name, raw, values.get("project") or (issue and issue.project))
+            except JiraError as exc:
+                errors.update(exc.errors)
+        if errors:
+            raise JiraError(400, errors=errors)
+        return values
+
+    def _field_value(self, name: str, raw: Any, project: Project | None) -> Any:
+        if name == "project":
+            ref = raw.get("key", raw.get("id")) if isinstance(raw, dict) else raw
+            try:
+                return self.project(str(ref))
+            except JiraError:
+                raise JiraError(400, errors={"project": "Specify a valid project ID or key"}) from None
+        if name == "issuetype":
+            return self._named("issuetype", raw, project.issue_types if project else seed.ISSUE_TYPES)
+        if name == "summary":
+            if not isinstance(raw, str) or not raw.strip():
+                raise JiraError(400, errors={"summary": "You must specify a summary of the issue."})
+            if "\n" in raw or "\r" in raw:
+                raise JiraError(400, errors={"summary": "The summary is invalid because it contains newline "
+                                                        "characters."})
+            if len(raw) > 255:
+                raise JiraError(400, errors={"summary": "Summary must be less than 255 characters."})
+            return raw
+        if name == "description":
+            if raw is not None:
+                self._check_rich_text("description", raw)
+            return raw
+        if name == "labels":
+            if not isinstance(raw, list) or not all(isinstance(label, str) for label in raw):
+                raise JiraError(400, errors={"labels": "Specify the labels as a list of strings."})
+            for label in raw:
+                if not label or any(char.isspace() for char in label):
+                    raise JiraError(400, errors={"labels": f"The label '{label}' contains spaces which is "
+                                                           "invalid."})
+                if len(label) > 255:
+                    raise JiraError(400, errors={"labels": "The label must not exceed 255 characters."})
+            return list(dict.fromkeys(raw))
+        if name == "priority":
+            return self._named("priority", raw, self.priorities)
+        if name in ("assignee", "reporter"):
+            if raw is None:
+                if name == "reporter":
+                    raise JiraError(400, errors={"reporter": "Reporter is required."})
+                return None
+            user = self._user_from_ref(name, raw)
+            if name == "assignee" and (user.account_type != "atlassian" or not user.active):
+                raise JiraError(400, errors={"assignee": f"User '{user.display_name}' cannot be assigned "
+                                                         "issues."})
+            return user
+        raise JiraError(400, errors={name: not_on_screen(name)})
+
+    def _merge_update(
+        self, fields: dict[str, Any], update: dict[str, Any] | None, current_labels: list[str]
+    ) -> dict[str, Any]:
+        """`fields` plus the values the `update` operations lead to."""
+        if not isinstance(fields, dict) or not isinstance(update or {}, dict):
+            raise JiraError(400, ["'fields' and 'update' must be JSON objects."])
+        merged = dict(fields)
+        for name, operations in (update or {}).items():
+            if name in fields:
+                raise JiraError(400, errors={name: f"Field '{name}' cannot be set in both 'fields' and 'update'."})
+            merged[name] = self._apply_operations(current_labels, name, operations)
+        return merged
+
+    def _apply_operations(self, current_labels: list[str], name: str, operations: Any) -> Any:
+        """The field value an `update` operation list leads to."""
+        if not isinstance(operations, list):
+            raise JiraError(400, errors={name: "Operations must be given as a list."})
+        value: Any = list(current_labels) if name == "labels" else None
+        for operation in operations:
+            if not isinstance(operation, dict) or len(operation) != 1:
+                raise JiraError(400, errors={name: "Each operation must name one verb."})
+            ((verb, argument),) = operation.items()
+            if verb == "set":
+                value = argument
+            elif name == "labels" and verb == "add" and isinstance(argument, str):
+                value = [*value, argument] if argument not in value else value
+            elif name == "labels" and verb == "remove" and isinstance(argument, str):
+                value = [label for label in value if label != argument]
+            else:
+                raise JiraError(400, errors={name: f"Field '{name}' does not support operation '{verb}'"})
+        return value
+
+    def _apply(self, issue: Issue, values: dict[str, Any]) -> list[dict[str, Any]]:
+        """Write resolved values into the issue; the changelog items of what actually changed."""
+        items = []
+        for name, value in values.items():
+            if name == "summary" and value != issue.summary:
+                items.append(_change("summary", None, issue.summary, None, value))
+                issue.summary = value
+            elif name == "description" and value != issue.description:
+                items.append(_change("description", None, _text(issue.description), None, _text(value)))
+                issue.description = value
+            elif name == "labels" and value != issue.labels:
+                items.append(_change("labels", None, " ".join(issue.labels), None, " ".join(value)))
+                issue.labels = value
+            elif name == "priority" and value is not issue.priority:
+                items.append(_change("priority", *_id_name(issue.priority), *_id_name(value)))
+                issue.priority = value
+            elif name == "issuetype" and value is not issue.issue_type:
+                items.append(_change("issuetype", *_id_name(issue.issue_type), *_id_name(value)))
+                issue.issue_type = value
+            elif name in ("assignee", "reporter") and value is not getattr(issue, name):
+                items.append(_change(name, *self._user_id_name(getattr(issue, name)),
+                                     *self._user_id_name(value)))
+                setattr(issue, name, value)
+        return items
+
+    def _user_id_name(self, user: User | None) -> tuple[str | None, str | None]:
+        if user is None:
+            return None, None
+        return (user.account_id if self.flavour == "cloud" else user.name), user.display_name
+
+    def _check_rich_text(self, field: str, value: Any) -> None:
+        if self.flavour == "cloud" and not adf.is_document(value):
+            raise JiraError(400, errors={field: adf.NOT_A_DOCUMENT})
+        if self.flavour == "datacenter" and not isinstance(value, str):
+            raise JiraError(400, errors={field: adf.NOT_A_STRING})
+        if field == "comment" and not (adf.plain_text(value) if isinstance(value, dict) else value).strip():
+            raise JiraError(400, errors={"comment": "Comment body can not be empty!"})
+
+    def _checked_properties(self, properties: list[dict]) -> dict[str, Any]:
+        checked: dict[str, Any] = {}
+        if not isinstance(properties, list):
+            raise JiraError(400, ["Issue properties must be a list of key/value pairs."])
+        for prop in properties:
+            key = prop.get("key") if isinstance(prop, dict) else None
+            value = prop.get("value") if isinstance(prop, dict) else None
+            if not isinstance(key, str) or not key:
+                raise JiraError(400, ["The property key cannot be empty."])
+            if len(key) > MAX_PROPERTY_KEY_CHARS:
+                raise JiraError(400, [f"The property key can't be longer than {MAX_PROPERTY_KEY_CHARS} "
+                                      "characters."])
+            if value is None:
+                raise JiraError(400, ["The property value cannot be empty."])
+            if len(json.dumps(value)) > MAX_PROPERTY_VALUE_CHARS:
+                raise JiraError(400, [f"The property value can't be longer than {MAX_PROPERTY_VALUE_CHARS} "
+                                      "characters."])
+            checked[key] = value
+        return checked
+
+    def _new_comment(self, actor: User, body: Any, now: datetime) -> Comment:
+        comment = Comment(str(self._next_comment_id), actor, body, now, now)
+        self._next_comment_id += 1
+        return comment
+
+    def _check_values(self, query: jql.Query) -> None:
+        """Refuse values the site does not know, with Jira's message (labels may be anything)."""
+        known: dict[str, set[str]] = {
+            "project": {n for p in self.projects.values() for n in (p.key.lower(), p.id, p.name.lower())},
+            "status": {n for s in self.statuses() for n in (s.id, s.name.lower())},
+            "statuscategory": {n for c in STATUS_CATEGORIES for n in (str(c.id), c.key, c.name.lower())},
+            "issuetype": {n for t in seed.ISSUE_TYPES for n in (t.id, t.name.lower())},
+            "priority": {n for p in self.priorities for n in (p.id, p.name.lower())},
+            "resolution": {n for r in self.resolutions for n in (r.id, r.name.lower())},
+            "assignee": {n for u in self.users for n in _user_names(u)},
+            "reporter": {n for u in self.users for n in _user_names(u)},
+        }
+        for clause in jql.clauses(query.where):
+            field = clause.field
+            for value in jql.literal_values(clause.operand):
+                if field == "key" and self.issues.get(value.upper()) is None and value not in self._issues_by_id:
+                    raise jql.JqlError(f"An issue with key '{value}' does not exist for field 'key'.")
+                if isinstance(field, str) and field in known and value.lower() not in known[field]:
+                    raise jql.JqlError(f"The value '{value}' does not exist for the field '{field}'.")
+
+    def _payload(
+        self, event: str, event_type: str, issue: Issue, actor: User, items: list[dict] | None = None
+    ) -> dict[str, Any]:
+        payload = render.webhook_payload(self, event, event_type, issue, actor)
+        if items is not None:
+            payload["changelog"] = {"id": str(self._next_changelog_id), "items": items}
+            self._next_changelog_id += 1
+        return payload
+
+    def _notify(self, payload: dict[str, Any]) -> None:
+        for listener in list(self.listeners):
+            try:
+                listener(payload)
+            except Exception:
+                log.exception("Jira world listener failed on %s", payload.get("webhookEvent"))
+
+
+def _change(field: str, from_: str | None, from_string: str | None, to: str | None, to_string: str | None
+            ) -> dict[str, Any]:
+    return {"field": field, "fieldtype": "jira", "fieldId": field, "from": from_, "fromString": from_string,
+            "to": to, "toString": to_string}
+
+
+def _id_name(thing: Priority | IssueType | Resolution | None) -> tuple[str | None, str | None]:
+    return (thing.id, thing.name) if thing is not None else (None, None)
+
+
+def _text(value: Any) -> str | None:
+    return adf.plain_text(value) if isinstance(value, dict) else value
+
+
+def _user_names(user: User) -> frozenset[str]:
+    names = {user.account_id, user.name, user.key, user.email}
+    return frozenset(name.lower() for name in names if name)
+
+
+class _IssueSubject:
+    """An issue as JQL sees it."""
+
+    def __init__(self, issue: Issue) -> None:
+        self.issue = issue
+
+    def names(self, field: jql.FieldRef) -> list[frozenset[str]]:
+        issue = self.issue
+        if isinstance(field, jql.PropertyRef):
+            return [frozenset({value}) for value in _property_values(issue.properties, field)]
+        named: dict[str, Any] = {
+            "project": (issue.project.key, issue.project.id, issue.project.name),
+            "status": (issue.status.id, issue.status.name),
+            "statuscategory": (str(issue.status.category.id), issue.status.category.key,
+                               issue.status.category.name),
+            "key": (issue.key, issue.id),
+            "issuetype": (issue.issue_type.id, issue.issue_type.name),
+            "priority": (issue.priority.id, issue.priority.name),
+            "resolution": (issue.resolution.id, issue.resolution.name) if issue.resolution else None,
+        }
+        if field == "labels":
+            return [frozenset({label.lower()}) for label in issue.labels]
+        if field in ("assignee", "reporter"):
+            user = getattr(issue, field)
+            return [_user_names(user)] if user else []
+        names = named[field]
+        return [frozenset(name.lower() for name in names)] if names else []
+
+    def moment(self, field: str) -> datetime | None:
+        return self.issue.created if field == "created" else self.issue.updated
+
+
+def _property_values(properties: dict[str, Any], ref: jql.PropertyRef) -> list[str]:
+    if ref.key not in properties:
+        return []
+    value = properties[ref.key]
+    for step in ref.path.split(".") if ref.path else []:
+        if not isinstance(value, dict) or step not in value:
+            return []
+        value = value[step]
+    scalars = value if isinstance(value, list) else [value]
+    return [json.dumps(s).lower() if isinstance(s, bool) else str(s).lower()
+            for s in scalars if s is not None and not isinstance(s, dict | list)]
+
+
+def _sort_value(issue: Issue, field: str) -> Any:
+    if field == "key":
+        return (issue.project.key, int(issue.key.rsplit("-", 1)[1]))
+    if field in ("created", "updated"):
+        return getattr(issue, field)
+    if field == "priority":
+        return -int(issue.priority.id)  # Highest (id 1) is the greatest, as ORDER BY priority DESC shows
+    attribute = {"project": issue.project.key, "status": issue.status.name, "labels": " ".join(issue.labels),
+                 "issuetype": issue.issue_type.name, "statuscategory": issue.status.category.name,
+                 "resolution": issue.resolution.name if issue.resolution else "",
+                 "assignee": issue.assignee.display_name if issue.assignee else "",
+                 "reporter": issue.reporter.display_name}
+    return attribute[field]
+
+
+def _ordered(issues: list[Issue], order_by: tuple[jql.OrderKey, ...]) -> list[Issue]:
+    """Sort by the ORDER BY keys (stable sorts, last key first); without any, newest key first."""
+    ordered = sorted(issues, key=lambda issue: int(issue.id), reverse=True)
+    for order_key in reversed(order_by):
+        ordered.sort(key=lambda issue, f=order_key.field: _sort_value(issue, f), reverse=order_key.descending)
+    return ordered
