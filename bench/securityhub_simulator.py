@@ -15,6 +15,7 @@ import statistics
 import time
 
 import boto3
+
 from hubsync.sandbox.httpserver import BackgroundServer
 from hubsync.sandbox.securityhub import SecurityHubSimulator
 from hubsync.sandbox.seed import seed_findings

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from hubsync.sandbox.jira import adf
 
+from hubsync.sandbox.jira import adf
 from tests.conformance.jira_openapi import CORRECTIONS, JiraContract
 from tests.fixtures.jira import JiraSandbox
 

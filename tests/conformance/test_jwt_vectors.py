@@ -16,7 +16,8 @@ from urllib.parse import parse_qs, urlsplit
 import jwt
 import pytest
 from flask import Flask, request
-from hubsync.sandbox.jira.auth import _relative_path_and_query
+
+from hubsync.sandbox.jira.auth import relative_path_and_query
 from hubsync.sandbox.jira.connect_jwt import JwtRejected, canonical_request, token_from, verify_hs256
 from hubsync.sandbox.jira.world import JiraWorld
 
@@ -40,7 +41,7 @@ def arrive() -> Arrive:
     def target_and_token(url: str) -> tuple[str, str | None]:
         with app.test_request_context(url):
             token = token_from(request.headers.get("Authorization"), request.args.get("jwt"))
-            return _relative_path_and_query(site, request), token
+            return relative_path_and_query(site, request), token
 
     return target_and_token
 

@@ -70,7 +70,7 @@ def _connect_app_user(world: JiraWorld, request: Request, token: str) -> User:
         return app.shared_secret if app else None
 
     try:
-        claims = verify_hs256(token, secret_for, request.method, _relative_path_and_query(world, request))
+        claims = verify_hs256(token, secret_for, request.method, relative_path_and_query(world, request))
     except JwtRejected as exc:
         raise unauthorized(f"Connect JWT rejected: {exc}.") from None
     app = world.connect_apps[claims["iss"]]
@@ -80,7 +80,7 @@ def _connect_app_user(world: JiraWorld, request: Request, token: str) -> User:
     return world.app_user(app.key)
 
 
-def _relative_path_and_query(world: JiraWorld, request: Request) -> str:
+def relative_path_and_query(world: JiraWorld, request: Request) -> str:
     """The request as the qsh covers it: path relative to the site's base URL, query string as received."""
     prefix = urlsplit(world.base_url).path.rstrip("/")
     path = request.path[len(prefix) :] if prefix and request.path.startswith(prefix) else request.path

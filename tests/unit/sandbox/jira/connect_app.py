@@ -17,6 +17,7 @@ from typing import Any
 import jwt
 import requests
 from flask import Flask, Response, request
+
 from hubsync.sandbox.httpserver import BackgroundServer
 from hubsync.sandbox.jira.app import create_jira_app
 from hubsync.sandbox.jira.connect import connect_blueprint

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from hubsync.sandbox.jira import adf, jql
 from hubsync.sandbox.jira.jql import EMPTY, And, Clause, Function, Not, Or, OrderKey, PropertyRef
 from hubsync.sandbox.jira.world import JiraWorld
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 
 def test_and_binds_tighter_than_or_and_parentheses_override_it() -> None:

@@ -7,9 +7,9 @@ import time
 
 import pytest
 import requests
+
 from hubsync.sandbox.jira import adf
 from hubsync.sandbox.jira.rest_search import REMOVED_API, UNBOUNDED
-
 from tests.fixtures.jira import JiraSandbox
 
 

@@ -12,10 +12,10 @@ from typing import Any
 import boto3
 import pytest
 from flask import Flask, Response, request
-from hubsync.sandbox.httpserver import BackgroundServer, free_port
-from hubsync.sandbox.securityhub.delivery import finding_key
 from moto.server import ThreadedMotoServer
 
+from hubsync.sandbox.httpserver import BackgroundServer, free_port
+from hubsync.sandbox.securityhub.delivery import finding_key
 from tests.fixtures.securityhub import (
     ADMIN,
     AGGREGATION_REGION,

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
 from hubsync.sandbox.securityhub import Caller, SecurityHubSimulator
 from hubsync.sandbox.securityhub.errors import ServiceError
-
 from tests.fixtures.securityhub import (
     ADMIN,
     AGGREGATION_REGION,
