@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import shlex
 import signal
 import sys
@@ -43,7 +42,8 @@ def _run_sandbox(args: argparse.Namespace) -> int:
     from hubsync.sandbox.runner import Sandbox  # the sandbox and its test dependencies load only when asked for
 
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, or a service manager's stop
+        signal.signal(stop_signal, lambda *_: stop.set())
     print("Starting the sandbox ...", flush=True)
     sandbox = Sandbox(seed_findings=not args.no_seed).start()
     try:
@@ -55,8 +55,7 @@ def _run_sandbox(args: argparse.Namespace) -> int:
             args.env_file.write_text(env_block + "\n")
             print(f"\n(also written to {args.env_file})")
         print("\nPress Ctrl-C to stop.", flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            stop.wait()
+        stop.wait()
     finally:
         print("\nStopping the sandbox ...", flush=True)
         sandbox.stop()
