@@ -1,0 +1,1 @@
+"""Adapters at the edges: Security Hub, Organizations, Jira, the store and the queue."""

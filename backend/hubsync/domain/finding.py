@@ -1,0 +1,123 @@
+"""A Security Hub finding as the sync rules see it (parsed from ASFF by `domain.asff`)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    INFORMATIONAL = "INFORMATIONAL"
+    LOW = "LOW"
+    MEDIUM = "MEDIUM"
+    HIGH = "HIGH"
+    CRITICAL = "CRITICAL"
+
+    @property
+    def rank(self) -> int:
+        """Order for comparisons: INFORMATIONAL 0 … CRITICAL 4."""
+        return list(Severity).index(self)
+
+
+class WorkflowStatus(StrEnum):
+    NEW = "NEW"
+    NOTIFIED = "NOTIFIED"
+    RESOLVED = "RESOLVED"
+    SUPPRESSED = "SUPPRESSED"
+
+
+class RecordState(StrEnum):
+    ACTIVE = "ACTIVE"
+    ARCHIVED = "ARCHIVED"
+
+
+def finding_key(product_arn: str, finding_id: str) -> str:
+    """The finding's identity in hubsync: sha256 of `ProductArn + "\\n" + Id`, lowercase hex."""
+    return hashlib.sha256(f"{product_arn}\n{finding_id}".encode()).hexdigest()
+
+
+def marker_label(key: str) -> str:
+    """The Jira label that marks a ticket as the finding's: `hubsync-<first 12 hex of the key>`."""
+    return f"hubsync-{key[:12]}"
+
+
+@dataclass(frozen=True)
+class FindingIdentifier:
+    """What every Security Hub update API takes to name a finding."""
+
+    id: str
+    product_arn: str
+
+    @property
+    def key(self) -> str:
+        return finding_key(self.product_arn, self.id)
+
+
+@dataclass(frozen=True)
+class Resource:
+    type: str
+    id: str
+    region: str | None = None
+    partition: str | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """The fields hubsync reads or writes. Customer-owned fields (note, workflow, user-defined fields,
+    verification) are what hubsync writes; the provider owns the rest, including `updated_at`."""
+
+    id: str
+    product_arn: str
+    generator_id: str
+    account_id: str
+    region: str
+    title: str
+    description: str
+    severity: Severity
+    workflow_status: WorkflowStatus
+    record_state: RecordState
+    created_at: datetime
+    updated_at: datetime  # the provider's UpdatedAt: BatchUpdateFindings never changes it
+    product_name: str | None = None
+    company_name: str | None = None
+    account_name: str | None = None
+    compliance_status: str | None = None  # PASSED, WARNING, FAILED, NOT_AVAILABLE; None for non-control products
+    security_control_id: str | None = None
+    standards: tuple[str, ...] = ()
+    resources: tuple[Resource, ...] = ()
+    types: tuple[str, ...] = ()
+    remediation_text: str | None = None
+    remediation_url: str | None = None
+    note_text: str | None = None
+    note_updated_by: str | None = None
+    user_defined_fields: Mapping[str, str] = field(default_factory=dict)
+    verification_state: str | None = None
+
+    @property
+    def identifier(self) -> FindingIdentifier:
+        return FindingIdentifier(self.id, self.product_arn)
+
+    @property
+    def key(self) -> str:
+        return finding_key(self.product_arn, self.id)
+
+    @property
+    def is_live(self) -> bool:
+        """ACTIVE and not PASSED (absent compliance counts as failing, for GuardDuty, Inspector and others)."""
+        return self.record_state is RecordState.ACTIVE and self.compliance_status != "PASSED"
+
+    @property
+    def partition(self) -> str:
+        """`aws`, `aws-us-gov` or `aws-cn`, from the product ARN."""
+        parts = self.product_arn.split(":")
+        return parts[1] if len(parts) > 1 and parts[1] else "aws"
+
+    @property
+    def secondary_key(self) -> str | None:
+        """Control + resource + account: stable when Security Hub re-issues a control finding with a new Id."""
+        if not self.security_control_id or not self.resources:
+            return None
+        return f"{self.security_control_id}|{self.resources[0].id}|{self.account_id}"

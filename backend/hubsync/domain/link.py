@@ -1,0 +1,37 @@
+"""The link between one finding and one ticket: the primary record, and the memory the rules need."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from hubsync.domain.finding import WorkflowStatus
+from hubsync.domain.ticket import Disposition
+
+
+class LinkState(StrEnum):
+    CLAIMED = "CLAIMED"  # a creation is under way (or was interrupted): resolve it before creating again
+    LINKED = "LINKED"
+    BROKEN = "BROKEN"  # the ticket was deleted; the finding may be escalated again
+
+
+@dataclass(frozen=True)
+class Link:
+    """What was last seen and written, per pair. Saved after every applied plan."""
+
+    finding_key: str
+    finding_id: str
+    product_arn: str
+    state: LinkState
+    ticket_key: str | None = None
+    secondary_key: str | None = None
+    # The finding's provider UpdatedAt when the link last looked at it: an echo of our own write keeps it.
+    seen_updated_at: datetime | None = None
+    # The provider UpdatedAt at the moment the ticket was first seen FIXED: a later one means it recurred.
+    fixed_at_updated_at: datetime | None = None
+    written_workflow: WorkflowStatus | None = None  # the workflow status hubsync last wrote
+    seen_disposition: Disposition | None = None
+    accepted_until: datetime | None = None  # when a risk acceptance expires (rule 13)
+    rendered_severity: str | None = None  # what the ticket shows, for rule 12
+    rendered_title: str | None = None

@@ -1,0 +1,51 @@
+"""A Jira issue as the sync rules see it, and what its status means for the finding (its disposition)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class Disposition(StrEnum):
+    """What a ticket's status decides about its finding (the mapping lives in the policy)."""
+
+    OPEN = "OPEN"
+    FIXED = "FIXED"
+    ACCEPTED = "ACCEPTED"  # risk accepted
+    FALSE_POSITIVE = "FALSE_POSITIVE"
+    EXPIRED = "EXPIRED"  # risk approval expired
+    MISSING = "MISSING"  # the ticket was deleted
+
+
+class StatusCategory(StrEnum):
+    """Jira's status category keys."""
+
+    TO_DO = "new"
+    IN_PROGRESS = "indeterminate"
+    DONE = "done"
+
+
+@dataclass(frozen=True)
+class FindingMarker:
+    """The issue property `hubsync.finding` that ties a ticket to its finding from the Jira side."""
+
+    finding_id: str
+    product_arn: str
+    key: str
+
+
+@dataclass(frozen=True)
+class Ticket:
+    key: str
+    id: str
+    project_key: str
+    status: str
+    status_category: StatusCategory
+    summary: str
+    priority: str | None = None
+    labels: tuple[str, ...] = ()
+    assignee: str | None = None  # Cloud accountId or Data Center user name
+    marker: FindingMarker | None = None
+    status_changed_by: str | None = None  # display name of whoever moved it into its current status
+    status_changed_at: datetime | None = None

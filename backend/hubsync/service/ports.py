@@ -1,0 +1,81 @@
+"""The ports the service layer talks through. Adapters implement them; tests may use the sandbox behind them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from hubsync.domain.finding import Finding, FindingIdentifier
+from hubsync.domain.plan import MoveTicket, UpdateFinding
+from hubsync.domain.rendering import Document
+from hubsync.domain.ticket import Disposition, StatusCategory, Ticket
+
+
+class SecurityHubPort(Protocol):
+    def findings(self, filters: Mapping[str, Any]) -> Iterator[Finding]:
+        """Every finding matching the GetFindings `filters`, paged 100 at a time, in constant memory."""
+
+    def get(self, identifiers: Sequence[FindingIdentifier]) -> dict[str, Finding]:
+        """Current findings by key (absent: Security Hub no longer has it), batched into few GetFindings calls."""
+
+    def update(self, updates: Sequence[tuple[FindingIdentifier, UpdateFinding]]) -> list[UpdateFailure]:
+        """BatchUpdateFindings, 100 identifiers a call (identical updates grouped); texts already final."""
+
+
+@dataclass(frozen=True)
+class UpdateFailure:
+    identifier: FindingIdentifier
+    error_code: str
+    message: str
+
+
+class OwnerDirectoryPort(Protocol):
+    def owner_of(self, account_id: str) -> str | None:
+        """The value of the owner tag (e.g. `SecurityContactID`) of an AWS account, or None; cached."""
+
+
+@dataclass(frozen=True)
+class TicketDraft:
+    project_key: str
+    issue_type: str
+    summary: str
+    description: Document
+    priority: str | None
+    labels: tuple[str, ...]
+    assignee: str | None  # Cloud accountId / Data Center user name; None: unassigned
+    properties: Mapping[str, Any] = field(default_factory=dict)  # issue properties set in the create call
+
+
+@dataclass(frozen=True)
+class CreatedTicket:
+    draft_index: int
+    key: str | None  # None when Jira refused this one
+    error: str | None = None
+
+
+class JiraPort(Protocol):
+    def get_tickets(self, keys: Sequence[str]) -> dict[str, Ticket]:
+        """Current tickets by key; a deleted ticket is absent."""
+
+    def create_tickets(self, drafts: Sequence[TicketDraft]) -> list[CreatedTicket]:
+        """Bulk create, 50 a request."""
+
+    def find_by_markers(self, labels: Sequence[str]) -> dict[str, Ticket]:
+        """Tickets carrying any of these marker labels, by label (batched `labels in (...)` searches)."""
+
+    def move(
+        self, key: str, move: MoveTicket, disposition_of_status: Callable[[str, StatusCategory], Disposition]
+    ) -> Ticket:
+        """Walk the shortest path of transitions to `move.status` or a status of `move.disposition`, comment,
+        and return the ticket as it now is."""
+
+    def comment(self, key: str, text: Document | str) -> None: ...
+
+    def edit(self, key: str, summary: str | None = None, priority: str | None = None) -> None: ...
+
+    def find_user(self, query: str) -> str | None:
+        """An assignable user's accountId (Cloud) or name (Data Center) for an email, id or name."""
+
+    def linked_tickets(self, project_key: str) -> Iterator[Ticket]:
+        """Every ticket carrying hubsync's marker in a project, paged with nextPageToken."""
