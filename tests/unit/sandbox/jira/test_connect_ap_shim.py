@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from collections.abc import Iterator
 from html.parser import HTMLParser
 from typing import Any
 
@@ -114,18 +113,6 @@ class _Frames(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "iframe":
             self.frames.append(dict(attrs))
-
-
-@pytest.fixture(scope="module")
-def servers() -> Iterator[Servers]:
-    running = Servers()
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def site(servers: Servers) -> JiraSite:
-    return JiraSite(servers)
 
 
 @pytest.fixture

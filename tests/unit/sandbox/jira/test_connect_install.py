@@ -2,27 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import jwt
 import pytest
 import requests
 
 from tests.unit.sandbox.jira.connect_app import APP_KEY, ConnectApp, JiraSite, Servers
-
-
-@pytest.fixture(scope="module")
-def servers() -> Iterator[Servers]:
-    running = Servers()
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def site(servers: Servers) -> Iterator[JiraSite]:
-    fresh = JiraSite(servers)
-    yield fresh
-    fresh.deliveries()  # nothing may still be on its way to the next test's app
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -59,32 +58,11 @@ class _Page(HTMLParser):
             self.text.append(" ".join(data.split()))
 
 
-@pytest.fixture(scope="module")
-def servers() -> Iterator[Servers]:
-    running = Servers()
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def site(servers: Servers) -> Iterator[JiraSite]:
-    fresh = JiraSite(servers)
-    yield fresh
-    fresh.deliveries()  # nothing may still be on its way to the next test's app
-
-
 @pytest.fixture
 def app(servers: Servers, site: JiraSite) -> ConnectApp:
     running = ConnectApp(servers, modules=MODULES)
     assert site.install(running).status_code == 200
     return running
-
-
-@pytest.fixture
-def alice(site: JiraSite) -> User:
-    user = site.world.user_by_name("alice")
-    assert user is not None
-    return user
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -28,32 +27,11 @@ MODULES = {
 }
 
 
-@pytest.fixture(scope="module")
-def servers() -> Iterator[Servers]:
-    running = Servers()
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def site(servers: Servers) -> Iterator[JiraSite]:
-    fresh = JiraSite(servers)
-    yield fresh
-    fresh.deliveries()  # nothing may still be on its way to the next test's app
-
-
 @pytest.fixture
 def app(servers: Servers, site: JiraSite) -> ConnectApp:
     running = ConnectApp(servers, modules=MODULES)
     assert site.install(running).status_code == 200
     return running
-
-
-@pytest.fixture
-def alice(site: JiraSite) -> User:
-    user = site.world.user_by_name("alice")
-    assert user is not None
-    return user
 
 
 def create(site: JiraSite, actor: User, project: str, properties: dict[str, Any] | None = None) -> Issue:
