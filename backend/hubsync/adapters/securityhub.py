@@ -1,0 +1,197 @@
+"""Security Hub (CSPM, ASFF) behind `SecurityHubPort`: reading findings and writing hubsync's decisions back.
+
+The client works in the tenant's aggregation Region, where GetFindings sees the findings of every linked Region
+and BatchUpdateFindings updates them. Throttling (LimitExceededException, 429) is left to botocore's adaptive
+retry mode; what this module adds is batching to the API's limits and the per-finding outcome of
+BatchUpdateFindings. A finding that hubsync cannot parse is logged, counted and skipped, never fatal to a page.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from hubsync.adapters.aws_session import DEFAULT_MAX_ATTEMPTS, client_config, count_requests
+from hubsync.domain.asff import InvalidFinding, parse_finding
+from hubsync.domain.finding import Finding, FindingIdentifier, finding_key
+from hubsync.domain.plan import UpdateFinding
+from hubsync.service.ports import UpdateFailure
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 100  # GetFindings' MaxResults ceiling
+UPDATE_BATCH = 100  # BatchUpdateFindings' FindingIdentifiers ceiling
+FILTER_VALUES = 20  # GetFindings takes at most 20 values per filtered attribute
+NOTE_TEXT_LIMIT = 512
+UPDATED_BY = "hubsync"
+# Per-finding BatchUpdateFindings errors worth another try; the rest (FindingNotFound, InvalidInput, ...) are final.
+RETRYABLE = frozenset({"ConcurrentUpdateError", "InternalFailure"})
+
+UpdateKey = tuple[str | None, str | None, tuple[tuple[str, str], ...], str | None]
+
+
+class SecurityHubClient:
+    """`SecurityHubPort` over a boto3 `securityhub` client.
+
+    `calls` counts the HTTP requests sent per operation (retries included), for benchmarks. `invalid_findings`
+    counts findings skipped because they did not parse, and `invalid_keys` holds their keys, so a caller can tell
+    a finding Security Hub no longer has from one hubsync could not read.
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        update_attempts: int = 3,
+        retry_delay: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._client = client
+        self._update_attempts = update_attempts
+        self._retry_delay = retry_delay
+        self._sleep = sleep
+        self.calls: Counter[str] = count_requests(client, Counter())
+        self.invalid_findings = 0
+        self.invalid_keys: set[str] = set()
+
+    @classmethod
+    def for_session(
+        cls, session: boto3.Session, region: str, max_attempts: int = DEFAULT_MAX_ATTEMPTS, **options: Any
+    ) -> SecurityHubClient:
+        """A client in `region`, the tenant's aggregation Region (or its only Region without aggregation)."""
+        return cls(session.client("securityhub", region_name=region, config=client_config(max_attempts)), **options)
+
+    def findings(self, filters: Mapping[str, Any]) -> Iterator[Finding]:
+        """Every finding matching `filters` (GetFindings' own filter language, applied by Security Hub)."""
+        for data in self._pages(filters):
+            finding = self._parse(data)
+            if finding is not None:
+                yield finding
+
+    def get(self, identifiers: Sequence[FindingIdentifier]) -> dict[str, Finding]:
+        """The current findings by key, asking for 20 Ids a call (the filter's limit) and matching ProductArn."""
+        wanted = {identifier.key for identifier in identifiers}
+        ids = list(dict.fromkeys(identifier.id for identifier in identifiers))
+        found: dict[str, Finding] = {}
+        for chunk in _chunks(ids, FILTER_VALUES):
+            filters = {"Id": [{"Value": finding_id, "Comparison": "EQUALS"} for finding_id in chunk]}
+            for data in self._pages(filters):
+                if finding_key(data.get("ProductArn", ""), data.get("Id", "")) not in wanted:
+                    continue  # the same Id from another product
+                finding = self._parse(data)
+                if finding is not None:
+                    found[finding.key] = finding
+        return found
+
+    def update(self, updates: Sequence[tuple[FindingIdentifier, UpdateFinding]]) -> list[UpdateFailure]:
+        """BatchUpdateFindings, one call per 100 findings that take the same update. Per-finding errors that may
+        pass on another try are retried a few times; the rest, and whole calls Security Hub refused, come back
+        as failures."""
+        groups: dict[UpdateKey, dict[FindingIdentifier, None]] = {}
+        requests: dict[UpdateKey, dict[str, Any]] = {}
+        for identifier, update in updates:
+            request = _update_request(update)
+            if not request:
+                continue
+            key = _update_key(update)
+            requests[key] = request
+            groups.setdefault(key, {})[identifier] = None  # an identifier twice in one call is an error
+        failures: list[UpdateFailure] = []
+        for key, identifiers in groups.items():
+            for chunk in _chunks(list(identifiers), UPDATE_BATCH):
+                failures.extend(self._update_batch(chunk, requests[key]))
+        return failures
+
+    # -- internals -------------------------------------------------------------------------------
+    def _pages(self, filters: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+        paginator = self._client.get_paginator("get_findings")
+        for page in paginator.paginate(Filters=dict(filters), PaginationConfig={"PageSize": PAGE_SIZE}):
+            yield from page["Findings"]
+
+    def _parse(self, data: Mapping[str, Any]) -> Finding | None:
+        try:
+            return parse_finding(data)
+        except InvalidFinding as error:
+            self.invalid_findings += 1
+            self.invalid_keys.add(finding_key(str(data.get("ProductArn", "")), str(data.get("Id", ""))))
+            log.warning("skipping finding %s: %s", data.get("Id", "(no Id)"), error)
+            return None
+
+    def _update_batch(self, identifiers: list[FindingIdentifier], request: dict[str, Any]) -> list[UpdateFailure]:
+        failures: list[UpdateFailure] = []
+        pending = identifiers
+        for attempt in range(1, self._update_attempts + 1):
+            try:
+                response = self._client.batch_update_findings(
+                    FindingIdentifiers=[{"Id": item.id, "ProductArn": item.product_arn} for item in pending],
+                    **request,
+                )
+            except ClientError as error:
+                code, message = _error_of(error)
+                log.warning("BatchUpdateFindings of %d findings refused: %s %s", len(pending), code, message)
+                return [*failures, *(UpdateFailure(item, code, message) for item in pending)]
+            retry, final = sort_unprocessed(response.get("UnprocessedFindings", []), attempt < self._update_attempts)
+            for failure in final:
+                log.warning("finding %s not updated: %s %s", failure.identifier.id, failure.error_code,
+                            failure.message)
+            failures.extend(final)
+            if not retry:
+                break
+            pending = retry
+            self._sleep(self._retry_delay * attempt)
+        return failures
+
+
+def sort_unprocessed(
+    unprocessed: Sequence[Mapping[str, Any]], may_retry: bool
+) -> tuple[list[FindingIdentifier], list[UpdateFailure]]:
+    """Split BatchUpdateFindings' UnprocessedFindings into those to send again and final failures."""
+    retry: list[FindingIdentifier] = []
+    failures: list[UpdateFailure] = []
+    for item in unprocessed:
+        identifier = FindingIdentifier(item["FindingIdentifier"]["Id"], item["FindingIdentifier"]["ProductArn"])
+        code = item.get("ErrorCode", "Unknown")
+        if may_retry and code in RETRYABLE:
+            retry.append(identifier)
+        else:
+            failures.append(UpdateFailure(identifier, code, item.get("ErrorMessage", "")))
+    return retry, failures
+
+
+def _update_request(update: UpdateFinding) -> dict[str, Any]:
+    """The BatchUpdateFindings attributes for `update`; empty when it changes nothing."""
+    request: dict[str, Any] = {}
+    if update.workflow is not None:
+        request["Workflow"] = {"Status": update.workflow.value}
+    if update.note:
+        request["Note"] = {"Text": _cut(update.note, NOTE_TEXT_LIMIT), "UpdatedBy": UPDATED_BY}
+    if update.user_defined_fields:
+        request["UserDefinedFields"] = dict(update.user_defined_fields)
+    if update.verification_state is not None:
+        request["VerificationState"] = update.verification_state
+    return request
+
+
+def _update_key(update: UpdateFinding) -> UpdateKey:
+    workflow = update.workflow.value if update.workflow is not None else None
+    fields = tuple(sorted(update.user_defined_fields.items()))
+    return workflow, update.note or None, fields, update.verification_state
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _error_of(error: ClientError) -> tuple[str, str]:
+    details = error.response.get("Error", {})
+    return details.get("Code", "Unknown"), details.get("Message", str(error))
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,125 @@
+"""Assumed-role sessions against moto's STS: the role, the session name, endpoints from the environment, and
+botocore refreshing the keys before they expire (judged by an injected clock, so no test waits)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+
+import boto3
+import pytest
+
+from hubsync.adapters.aws_session import assumed_role_session, session_name
+from hubsync.adapters.securityhub import SecurityHubClient
+from hubsync.sandbox import aws
+from hubsync.sandbox.aws import AccountSpec, AwsWorld, MotoServer, build_organization
+from tests.fixtures.securityhub import AGGREGATION_REGION, FakeClock, SecurityHubSandbox, make_finding
+
+
+@pytest.fixture(scope="module")
+def world() -> Iterator[AwsWorld]:
+    moto = MotoServer().start()
+    try:
+        yield build_organization(
+            moto.url,
+            AccountSpec("security", "security@example.com", None),
+            [AccountSpec("workload", "workload@example.com", "dev@example.com")],
+            jira_secret={"token": "unused"},
+        )
+    finally:
+        moto.stop()
+
+
+@pytest.fixture
+def aws_env(world: AwsWorld, monkeypatch: pytest.MonkeyPatch) -> AwsWorld:
+    """hubsync's base identity (the management account) and moto's endpoint, the way the sandbox exports them."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", aws.ACCESS_KEY_ID)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", aws.SECRET_ACCESS_KEY)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", aws.HOME_REGION)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", world.endpoint_url)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    return world
+
+
+def caller_arn(session: boto3.Session) -> str:
+    return session.client("sts").get_caller_identity()["Arn"]
+
+
+def access_key(session: boto3.Session) -> str:
+    return session.get_credentials().get_frozen_credentials().access_key
+
+
+def test_session_acts_as_the_tenant_role_with_a_named_session(aws_env: AwsWorld) -> None:
+    session = assumed_role_session(
+        aws_env.securityhub_role_arn, tenant="acme", external_id=aws_env.external_id, region=aws.HOME_REGION
+    )
+
+    arn = caller_arn(session)
+
+    assert arn == (
+        f"arn:aws:sts::{aws_env.security_account.id}:assumed-role/{aws.SECURITYHUB_ROLE_NAME}/hubsync-acme"
+    )
+
+
+def test_session_name_is_safe_for_sts() -> None:
+    assert session_name("acme") == "hubsync-acme"
+    assert session_name("https://acme.atlassian.net/") == "hubsync-https---acme.atlassian.net-"
+    assert len(session_name("x" * 100)) == 64
+
+
+def test_building_a_session_calls_nothing_until_it_is_used(aws_env: AwsWorld) -> None:
+    requests: Counter[str] = Counter()
+    session = assumed_role_session(aws_env.securityhub_role_arn, tenant="acme", requests=requests)
+    assert requests == {}
+
+    caller_arn(session)
+    caller_arn(session)
+
+    assert requests == {"AssumeRole": 1}
+
+
+def test_keys_are_refreshed_before_they_expire(aws_env: AwsWorld) -> None:
+    clock = FakeClock()
+    requests: Counter[str] = Counter()
+    session = assumed_role_session(
+        aws_env.securityhub_role_arn, tenant="acme", external_id=aws_env.external_id, clock=clock, requests=requests
+    )
+    first = access_key(session)
+
+    clock.advance(30 * 60)  # half an hour left: still good
+    assert access_key(session) == first
+    clock.advance(25 * 60)  # five minutes left: botocore must renew before using them
+    renewed = access_key(session)
+
+    assert renewed != first
+    assert requests == {"AssumeRole": 2}
+    assert caller_arn(session).endswith("/hubsync-acme")
+
+
+def test_expired_keys_are_replaced_before_the_next_request(aws_env: AwsWorld) -> None:
+    clock = FakeClock()
+    session = assumed_role_session(aws_env.securityhub_role_arn, tenant="acme", duration_seconds=900, clock=clock)
+    first = access_key(session)
+
+    clock.advance(901)
+
+    assert access_key(session) != first
+    assert caller_arn(session).endswith("/hubsync-acme")
+
+
+def test_duration_outside_sts_bounds_is_refused() -> None:
+    with pytest.raises(ValueError, match="duration_seconds"):
+        assumed_role_session("arn:aws:iam::111111111111:role/x", tenant="acme", duration_seconds=600)
+
+
+def test_securityhub_client_through_the_assumed_role(
+    aws_env: AwsWorld, securityhub: SecurityHubSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SECURITYHUB", securityhub.url)
+    finding = make_finding()
+    securityhub.client().batch_import_findings(Findings=[finding])
+    session = assumed_role_session(aws_env.securityhub_role_arn, tenant="acme", external_id=aws_env.external_id)
+
+    client = SecurityHubClient.for_session(session, region=AGGREGATION_REGION)
+
+    assert [f.id for f in client.findings({})] == [finding["Id"]]

@@ -1,0 +1,55 @@
+"""A `JiraClient` for a running Jira simulator, signed in as the bot, and drafts to create tickets from."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from hubsync.adapters.jira import ApiToken, JiraClient, PersonalAccessToken, marker_property
+from hubsync.domain.finding import finding_key, marker_label
+from hubsync.domain.rendering import Document
+from hubsync.domain.ticket import FindingMarker
+from hubsync.service.ports import TicketDraft
+from tests.fixtures.jira import JiraSandbox
+
+PRODUCT_ARN = "arn:aws:securityhub:eu-west-1::product/aws/securityhub"
+
+
+def client_for(sandbox: JiraSandbox, sleeps: list[float] | None = None, **options: object) -> JiraClient:
+    """The client hubsync would build for this site: API token on Cloud, personal access token on Data Center."""
+    auth = ApiToken(sandbox.login, sandbox.secret) if sandbox.flavour == "cloud" else PersonalAccessToken(sandbox.secret)
+    recorded = sleeps if sleeps is not None else []
+    return JiraClient(sandbox.url, sandbox.flavour, auth, sleep=recorded.append, **options)  # type: ignore[arg-type]
+
+
+def marker_for(number: int) -> FindingMarker:
+    finding_id = f"arn:aws:securityhub:eu-west-1:111122223333:finding/{number:08d}"
+    return FindingMarker(finding_id, PRODUCT_ARN, finding_key(PRODUCT_ARN, finding_id))
+
+
+def draft(number: int, *, project: str = "SEC", priority: str | None = "High", assignee: str | None = None,
+          marked: bool = True) -> TicketDraft:
+    """A ticket for finding `number`: marker property and label when `marked`."""
+    marker = marker_for(number)
+    return TicketDraft(
+        project_key=project,
+        issue_type="Task",
+        summary=f"AWS Security Issue :: 111122223333 :: eu-west-1 :: finding {number}",
+        description=Document.paragraph(f"Finding {number} needs attention."),
+        priority=priority,
+        labels=("security-hub", marker_label(marker.key)) if marked else ("security-hub",),
+        assignee=assignee,
+        properties={"hubsync.finding": marker_property(marker)} if marked else {},
+    )
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    """The waits the client asked for (it never really sleeps in tests)."""
+    return []
+
+
+@pytest.fixture
+def client_of(sleeps: list[float]) -> Callable[..., JiraClient]:
+    return lambda sandbox, **options: client_for(sandbox, sleeps, **options)
