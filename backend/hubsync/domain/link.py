@@ -35,3 +35,6 @@ class Link:
     accepted_until: datetime | None = None  # when a risk acceptance expires (rule 13)
     rendered_severity: str | None = None  # what the ticket shows, for rule 12
     rendered_title: str | None = None
+    # When hubsync turned a suppression made outside Jira into a risk-acceptance request (rule 8): asked once, and
+    # a ticket moved on to an open status after this moment means the request was not approved (rule 9).
+    risk_requested_at: datetime | None = None
