@@ -1,0 +1,61 @@
+"""The schema comes only from the migrations, and it is exactly what the models say."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy.engine import Engine
+
+from hubsync.adapters.store import current_revision, downgrade, head_revision, upgrade
+from hubsync.adapters.store.models import Base
+
+HUBSYNC_TABLES = {"tenants", "links", "audit"}
+
+
+def _tables(engine: Engine) -> set[str]:
+    return set(sa.inspect(engine).get_table_names()) - {"alembic_version"}
+
+
+def test_the_migrated_schema_is_exactly_the_models(engine: Engine) -> None:
+    upgrade(engine)
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []
+
+
+def test_a_fresh_database_is_empty_until_upgraded_to_head(engine: Engine) -> None:
+    assert _tables(engine) == set()
+    assert current_revision(engine) is None
+
+    upgrade(engine)
+
+    assert _tables(engine) == HUBSYNC_TABLES
+    assert current_revision(engine) == head_revision()
+
+
+def test_upgrade_is_safe_to_run_on_every_start(engine: Engine) -> None:
+    upgrade(engine)
+    upgrade(engine)
+    assert current_revision(engine) == head_revision()
+
+
+def test_downgrade_to_base_and_upgrade_again(engine: Engine) -> None:
+    upgrade(engine)
+    downgrade(engine, "base")
+    assert _tables(engine) == set()
+    assert current_revision(engine) is None
+
+    upgrade(engine)
+    assert _tables(engine) == HUBSYNC_TABLES
+    with engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+
+
+def test_upgrade_accepts_a_url_and_creates_the_sqlite_file(tmp_path: Path) -> None:
+    path = tmp_path / "data" / "hubsync.sqlite3"
+    upgrade(f"sqlite:///{path}")
+    assert path.exists()
+    assert current_revision(f"sqlite:///{path}") == head_revision()
