@@ -35,6 +35,29 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--no-seed", action="store_true", help="start empty: no seeded findings")
     sandbox.add_argument("--env-file", type=Path, help="also write the environment block to this file")
     sandbox.set_defaults(handler=_run_sandbox)
+
+    demo = commands.add_parser(
+        "demo",
+        help="run the whole mission on the sandbox and check every scenario",
+        description="Start the sandbox, configure a tenant, onboard the findings the rules escalate, then play "
+        "the mission's scenarios and print whether each converged. Without --once it keeps running: move "
+        "tickets on the simulated Jira issue pages and watch the findings follow.",
+    )
+    demo.add_argument("--once", action="store_true", help="exit after the scenario table (0 only if all ok)")
+    demo.add_argument("--flavour", choices=["cloud", "datacenter"], default="cloud", help="Jira flavour to use")
+    demo.add_argument(
+        "--interval", type=float, default=5.0, help="seconds between reconciles while running (default 5)"
+    )
+    demo.set_defaults(handler=_run_demo)
+
+    reconcile = commands.add_parser(
+        "reconcile",
+        help="converge every finding and ticket of one tenant or all",
+        description="Escalate the findings the rules select and sync every linked pair, paging both sides.",
+    )
+    reconcile.add_argument("--tenant", help="tenant id or name (default: every enabled tenant)")
+    reconcile.add_argument("--dry-run", action="store_true", help="print the plan as a table; change nothing")
+    reconcile.set_defaults(handler=_run_reconcile)
     return parser
 
 
@@ -61,6 +84,35 @@ def _run_sandbox(args: argparse.Namespace) -> int:
         sandbox.stop()
         print("Stopped.", flush=True)
     return 0
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from hubsync.sandbox.demo import running_demo, scenario_table
+
+    stop = threading.Event()
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, lambda *_: stop.set())
+    print(f"Starting the sandbox and a {args.flavour} tenant ...", flush=True)
+    with running_demo(flavour=args.flavour, say=lambda line: print(line, flush=True)) as demo:
+        demo.onboard()
+        results = demo.run_scenarios()
+        print()
+        print(scenario_table(results))
+        failed = [r for r in results if not r.ok]
+        print(f"\n{len(results) - len(failed)} of {len(results)} scenarios converged.", flush=True)
+        if args.once:
+            return 1 if failed else 0
+        print(demo.where_to_look(), flush=True)
+        while not stop.wait(args.interval):
+            demo.reconcile_quietly()
+    print("Stopped.")
+    return 1 if failed else 0
+
+
+def _run_reconcile(args: argparse.Namespace) -> int:
+    from hubsync.service.commands import reconcile_tenants
+
+    return reconcile_tenants(tenant=args.tenant, dry_run=args.dry_run, out=print)
 
 
 if __name__ == "__main__":

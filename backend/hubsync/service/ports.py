@@ -79,3 +79,7 @@ class JiraPort(Protocol):
 
     def linked_tickets(self, project_key: str) -> Iterator[Ticket]:
         """Every ticket carrying hubsync's marker in a project, paged with nextPageToken."""
+
+
+class NoTransitionPath(Exception):
+    """The ticket's workflow has no way to the wanted status: the service falls back to a comment."""

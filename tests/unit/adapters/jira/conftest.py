@@ -18,7 +18,8 @@ PRODUCT_ARN = "arn:aws:securityhub:eu-west-1::product/aws/securityhub"
 
 def client_for(sandbox: JiraSandbox, sleeps: list[float] | None = None, **options: object) -> JiraClient:
     """The client hubsync would build for this site: API token on Cloud, personal access token on Data Center."""
-    auth = ApiToken(sandbox.login, sandbox.secret) if sandbox.flavour == "cloud" else PersonalAccessToken(sandbox.secret)
+    cloud = sandbox.flavour == "cloud"
+    auth = ApiToken(sandbox.login, sandbox.secret) if cloud else PersonalAccessToken(sandbox.secret)
     recorded = sleeps if sleeps is not None else []
     return JiraClient(sandbox.url, sandbox.flavour, auth, sleep=recorded.append, **options)  # type: ignore[arg-type]
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from hubsync.adapters.jira import JiraClient
 from hubsync.domain.finding import marker_label
+from hubsync.domain.rendering import Document, bold, bullets, code, link, paragraph
 from hubsync.sandbox.jira import seed
 from tests.fixtures.jira import JiraSandbox
 from tests.unit.adapters.jira.conftest import draft, marker_for
@@ -92,3 +93,24 @@ def test_drafts_without_priority_or_assignee_take_the_projects_defaults(
     assert ticket.priority == next(p.name for p in seed.PRIORITIES if p.id == seed.DEFAULT_PRIORITY_ID)
     assert ticket.assignee is None
     assert (ticket.project_key, ticket.status) == ("OPS", "To Do")
+
+
+def test_comments_are_adf_on_cloud_and_wiki_markup_on_data_center(
+    jira_any: JiraSandbox, client_of: Callable[..., JiraClient]
+) -> None:
+    jira = client_of(jira_any)
+    [created] = jira.create_tickets([draft(1)])
+    assert created.key is not None
+    document = Document.of(
+        paragraph("Security Hub says ", bold("PASSED"), " for ", code("S3.8"), "."),
+        bullets(link("Open the finding", "https://console.aws.amazon.com/securityhub/home#/findings")),
+    )
+
+    jira.comment(created.key, document)
+    jira.comment(created.key, "A plain sentence.")
+
+    bodies = [comment.body for comment in jira_any.world.issues[created.key].comments]
+    if jira_any.flavour == "cloud":
+        assert bodies == [document.to_adf(), Document.paragraph("A plain sentence.").to_adf()]
+    else:
+        assert bodies == [document.to_wiki(), "A plain sentence."]

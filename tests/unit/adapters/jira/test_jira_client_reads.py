@@ -20,7 +20,7 @@ def create(jira: JiraClient, *drafts: object) -> list[str]:
 
 def test_many_tickets_are_read_in_one_search(jira_any: JiraSandbox, client_of: Callable[..., JiraClient]) -> None:
     jira = client_of(jira_any)
-    keys = create(jira, *(draft(number) for number in range(30)))
+    keys = create(jira, *(draft(number) for number in range(12)))
 
     tickets = jira.get_tickets(keys)
 

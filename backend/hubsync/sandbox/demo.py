@@ -1,0 +1,342 @@
+"""`hubsync demo`: the whole mission on one machine — the sandbox, a tenant, a reconcile, and the scenarios a
+security team lives through, each checked against what both sides show afterwards.
+
+The demo plays the people: a security engineer approving risk in Jira, a developer resolving a ticket, a
+provider archiving or re-raising a finding, someone pressing the custom action in the Security Hub console.
+hubsync is told of each change the way an event would tell it (a hint naming the finding or ticket), and a
+final reconcile must find nothing left to do.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from hubsync.adapters.store import AuthMode, JiraFlavour, Store, upgrade
+from hubsync.domain.asff import parse_finding
+from hubsync.domain.finding import Finding, FindingIdentifier, WorkflowStatus
+from hubsync.domain.link import Link
+from hubsync.domain.ticket import Disposition, Ticket
+from hubsync.sandbox.jira import seed as jira_seed
+from hubsync.sandbox.jira.world import JiraWorld
+from hubsync.sandbox.runner import AGGREGATION_REGION, Sandbox
+from hubsync.service.reconcile import ReconcileReport, reconcile
+from hubsync.service.sync import SyncContext, sync_findings, sync_tickets
+from hubsync.service.tenants import sync_context
+
+PROJECT = "SEC"
+SECURITY_ENGINEER = "sofia.security@example.com"
+DEVELOPER = "alice@example.com"
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    scenario: str
+    finding: str
+    ticket: str
+    finding_state: str
+    ticket_status: str
+    expected: str
+    ok: bool
+
+
+@dataclass
+class Demo:
+    """A running demo: the sandbox, the store, the tenant's context; `run_scenarios()` plays the mission."""
+
+    sandbox: Sandbox
+    flavour: str
+    ctx: SyncContext
+    store: Store
+    say: Callable[[str], None]
+
+    @property
+    def world(self) -> JiraWorld:
+        return self.sandbox.jira_cloud if self.flavour == "cloud" else self.sandbox.jira_dc
+
+    def onboard(self) -> ReconcileReport:
+        report = reconcile(self.ctx, progress=None)
+        created = sum(1 for o in report.outcomes if "CreateTicket" in o.actions and not o.error)
+        self.say(f"Reconcile: {report.findings_seen} new findings matched the rules, {created} tickets created, "
+                 f"{len(report.failed)} failed.")
+        return report
+
+    def run_scenarios(self) -> list[ScenarioResult]:
+        results = [
+            self._new_finding_goes_to_the_account_owner(),
+            self._untagged_account_goes_to_the_default_assignee(),
+            self._risk_approved_suppresses_the_finding(),
+            self._false_positive_suppresses_and_marks_it(),
+            self._archived_finding_closes_the_ticket(),
+            self._recurrence_reopens_the_ticket(),
+            self._resolved_ticket_resolves_the_finding(),
+            self._custom_action_escalates_by_hand(),
+        ]
+        final = reconcile(self.ctx)
+        results.append(
+            ScenarioResult(
+                "final reconcile changes nothing", "-", "-", f"{len(final.changed)} changes",
+                f"{len(final.failed)} failures", "0 changes, 0 failures",
+                not final.changed and not final.failed,
+            )
+        )
+        return results
+
+    def where_to_look(self) -> str:
+        """What a person can do next while the demo keeps running."""
+        with self.store.read() as uow:
+            keys = sorted({link.ticket_key for link in uow.links.iter_links(self.ctx.tenant_id) if link.ticket_key})
+        jira = self.world.base_url
+        example = keys[0] if keys else f"{PROJECT}-1"
+        lines = [
+            "",
+            f"hubsync keeps reconciling. {len(keys)} tickets are linked to findings; look at them in Jira:",
+            f"  {jira}/browse/{example}?as={SECURITY_ENGINEER}",
+            "Move a ticket there (e.g. Request risk acceptance, then Approve risk) and watch the finding follow:",
+            "the next reconcile prints what it changed. Security Hub and the rest of the sandbox:",
+            "",
+            *(f"  export {name}={value}" for name, value in self.sandbox.environment().items()),
+            "",
+            "Press Ctrl-C to stop.",
+        ]
+        return "\n".join(lines)
+
+    def reconcile_quietly(self) -> None:
+        """One reconcile, printing only what it changed or could not do."""
+        for outcome in reconcile(self.ctx).outcomes:
+            what = outcome.error or outcome.reason
+            self.say(f"  {outcome.ticket_key or '-'}  rule {outcome.rule}: {what}")
+
+    # -- the scenarios -----------------------------------------------------------------------------
+    def _new_finding_goes_to_the_account_owner(self) -> ScenarioResult:
+        account = self._account("payments-prod")
+        finding, ticket = self._ticketed(account.id)
+        owner = self._jira_id(account.owner)
+        ok = (ticket.assignee == owner and finding.workflow_status is WorkflowStatus.NOTIFIED
+              and finding.user_defined_fields.get("jiraIssue") == ticket.key)
+        return self._row("new finding → ticket for the account owner", finding, ticket,
+                         f"assigned to {account.owner}, finding NOTIFIED", ok)
+
+    def _untagged_account_goes_to_the_default_assignee(self) -> ScenarioResult:
+        finding, ticket = self._ticketed(self._account("legacy-sandbox").id)
+        ok = ticket.assignee == self._jira_id(jira_seed.SANDBOX_JIRA_DEFAULT_ASSIGNEE_EMAIL) and (
+            "hubsync-unassigned" in ticket.labels
+        )
+        return self._row("untagged account → default assignee", finding, ticket,
+                         "default assignee, label hubsync-unassigned", ok)
+
+    def _risk_approved_suppresses_the_finding(self) -> ScenarioResult:
+        finding, ticket = self._ticketed(self._account("payments-dev").id)
+        self._click(ticket.key, SECURITY_ENGINEER, "Request risk acceptance", "Approve risk")
+        sync_tickets(self.ctx, [ticket.key])
+        finding, ticket = self._current(finding), self._ticket(ticket.key)
+        ok = finding.workflow_status is WorkflowStatus.SUPPRESSED and "Risk accepted" in (finding.note_text or "")
+        return self._row("ticket Risk approved → finding SUPPRESSED", finding, ticket, "SUPPRESSED, note", ok)
+
+    def _false_positive_suppresses_and_marks_it(self) -> ScenarioResult:
+        finding, ticket = self._ticketed(self._account("data-platform").id)
+        self._click(ticket.key, SECURITY_ENGINEER, "Mark as false positive", "Accept false positive")
+        sync_tickets(self.ctx, [ticket.key])
+        finding, ticket = self._current(finding), self._ticket(ticket.key)
+        ok = finding.workflow_status is WorkflowStatus.SUPPRESSED and finding.verification_state == "FALSE_POSITIVE"
+        return self._row("Accepted false positive → SUPPRESSED + FALSE_POSITIVE", finding, ticket,
+                         "SUPPRESSED, FALSE_POSITIVE", ok)
+
+    def _archived_finding_closes_the_ticket(self) -> ScenarioResult:
+        finding, ticket = self._ticketed(self._account("payments-prod").id, skip=1)
+        self._archived_key = finding.key
+        self._reimport(finding, RecordState="ARCHIVED")
+        sync_findings(self.ctx, [self._current(finding)])
+        finding, ticket = self._current(finding), self._ticket(ticket.key)
+        ok = self._disposition(ticket) is Disposition.FIXED
+        return self._row("finding archived → ticket closed", finding, ticket, "ticket in a done status", ok)
+
+    def _recurrence_reopens_the_ticket(self) -> ScenarioResult:
+        finding = self._finding_by_key(self._archived_key)
+        self._reimport(finding, RecordState="ACTIVE")
+        finding = self._current(finding)
+        sync_findings(self.ctx, [finding])
+        finding = self._current(finding)
+        ticket = self._ticket(finding.user_defined_fields.get("jiraIssue", ""))
+        ok = self._disposition(ticket) is Disposition.OPEN and finding.workflow_status is WorkflowStatus.NOTIFIED
+        return self._row("finding recurs → ticket reopened", finding, ticket, "ticket open, finding NOTIFIED", ok)
+
+    def _resolved_ticket_resolves_the_finding(self) -> ScenarioResult:
+        finding, ticket = self._ticketed(self._account("payments-dev").id, skip=1)
+        self._click(ticket.key, DEVELOPER, "Allocate for fix", "Mark for testing", "Mark as resolved")
+        sync_tickets(self.ctx, [ticket.key])
+        finding, ticket = self._current(finding), self._ticket(ticket.key)
+        ok = finding.workflow_status is WorkflowStatus.RESOLVED
+        return self._row("ticket Resolved → finding RESOLVED", finding, ticket, "RESOLVED", ok)
+
+    def _custom_action_escalates_by_hand(self) -> ScenarioResult:
+        finding = self._unmatched_live_finding(self._account("payments-dev").id)
+        client = self.sandbox.securityhub_client(AGGREGATION_REGION)
+        arn = client.create_action_target(Name="Send to Jira", Id="hubsyncSendToJira",
+                                          Description="Create or show the Jira ticket")["ActionTargetArn"]
+        events = self.sandbox.securityhub.trigger_custom_action(
+            arn, [{"Id": finding.id, "ProductArn": finding.product_arn}]
+        )
+        escalated = [parse_finding(data) for event in events for data in event["detail"]["findings"]]
+        sync_findings(self.ctx, escalated, by_hand=frozenset(f.key for f in escalated))
+        finding = self._current(finding)
+        key = finding.user_defined_fields.get("jiraIssue")
+        ticket = self._ticket(key) if key else None
+        ok = ticket is not None and finding.workflow_status is WorkflowStatus.NOTIFIED
+        return self._row("custom action on an unmatched finding → ticket", finding, ticket, "ticket created", ok)
+
+    # -- helpers -----------------------------------------------------------------------------------
+    def _account(self, name: str):
+        world = self.sandbox.aws_world
+        assert world is not None
+        return next(a for a in world.workload_accounts if a.name == name)
+
+    def _ticketed(self, account_id: str, skip: int = 0) -> tuple[Finding, Ticket]:
+        """A finding of the account that onboarding gave a ticket (the `skip`th one, for distinct scenarios)."""
+        with self.store.read() as uow:
+            links = [link for link in uow.links.iter_links(self.ctx.tenant_id) if link.ticket_key]
+        current = self.ctx.securityhub.get([_identifier(link) for link in links])
+        mine = sorted((f for f in current.values() if f.account_id == account_id and f.is_live), key=lambda f: f.id)
+        finding = mine[skip]
+        return finding, self._ticket(finding.user_defined_fields["jiraIssue"])
+
+    def _unmatched_live_finding(self, account_id: str) -> Finding:
+        filters = {
+            "AwsAccountId": [{"Value": account_id, "Comparison": "EQUALS"}],
+            "WorkflowStatus": [{"Value": "NEW", "Comparison": "EQUALS"}],
+            "RecordState": [{"Value": "ACTIVE", "Comparison": "EQUALS"}],
+            "SeverityLabel": [{"Value": "MEDIUM", "Comparison": "EQUALS"}],
+        }
+        return next(f for f in self.ctx.securityhub.findings(filters) if f.is_live)
+
+    def _current(self, finding: Finding) -> Finding:
+        return self.ctx.securityhub.get([finding.identifier])[finding.key]
+
+    def _finding_by_key(self, key: str) -> Finding:
+        with self.store.read() as uow:
+            link = uow.links.get(self.ctx.tenant_id, key)
+        assert link is not None
+        return self.ctx.securityhub.get([_identifier(link)])[key]
+
+    def _ticket(self, key: str) -> Ticket:
+        return self.ctx.jira.get_tickets([key])[key]
+
+    def _disposition(self, ticket: Ticket) -> Disposition:
+        return self.ctx.policy.disposition_of(ticket)
+
+    def _jira_id(self, email: str | None) -> str | None:
+        user = self.world.user_by_email(email or "")
+        if user is None:
+            return None
+        return user.account_id if self.flavour == "cloud" else user.name
+
+    def _click(self, ticket_key: str, who: str, *transitions: str) -> None:
+        """What a person does on the issue page: pick each transition by its name, in order."""
+        actor = self.world.user_by_email(who)
+        assert actor is not None
+        for name in transitions:
+            transition = next(t for t in self.world.transitions(ticket_key) if t.name == name)
+            self.world.transition_issue(ticket_key, transition.id, actor)
+
+    def _reimport(self, finding: Finding, **changes: Any) -> None:
+        """The provider reports the finding again: a new evaluation with a later UpdatedAt."""
+        original = next(f for f in self.sandbox.findings_seeded if f["Id"] == finding.id)
+        later = max(finding.updated_at, datetime.now(UTC)) + timedelta(seconds=1)
+        data = {**original, **changes, "UpdatedAt": later.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"}
+        region = original["Resources"][0]["Region"]
+        result = self.sandbox.securityhub_client(region).batch_import_findings(Findings=[data])
+        assert result["FailedCount"] == 0, result["FailedFindings"]
+
+    def _row(self, scenario: str, finding: Finding, ticket: Ticket | None, expected: str, ok: bool) -> ScenarioResult:
+        state = f"{finding.workflow_status.value}/{finding.record_state.value}"
+        if finding.verification_state and finding.verification_state != "UNKNOWN":
+            state += f"/{finding.verification_state}"
+        return ScenarioResult(
+            scenario=scenario,
+            finding=_short_id(finding.id),
+            ticket=ticket.key if ticket else "-",
+            finding_state=state,
+            ticket_status=ticket.status if ticket else "-",
+            expected=expected,
+            ok=ok,
+        )
+
+
+def demo_policy(default_assignee: str | None) -> dict[str, Any]:
+    return {
+        "project_key": PROJECT,
+        "issue_type": "Task",
+        "rules": [
+            {"name": "Critical findings", "min_severity": "CRITICAL"},
+            {"name": "High GuardDuty threats", "products": ["GuardDuty"], "min_severity": "HIGH"},
+        ],
+        "default_assignee": default_assignee,
+    }
+
+
+@contextmanager
+def running_demo(
+    flavour: str = "cloud", database_url: str | None = None, say: Callable[[str], None] = print
+) -> Iterator[Demo]:
+    """Start the sandbox, migrate a store, configure a tenant; stop everything afterwards."""
+    with tempfile.TemporaryDirectory(prefix="hubsync-demo-") as scratch, Sandbox() as sandbox:
+        environment = sandbox.environment()
+        saved = {name: os.environ.get(name) for name in environment}
+        os.environ.update(environment)  # boto3 finds the sandbox's endpoints and credentials here
+        try:
+            url = database_url or f"sqlite:///{Path(scratch) / 'hubsync-demo.sqlite3'}"
+            store = Store.from_environment({"HUBSYNC_DATABASE_URL": url}, sandbox=True)
+            upgrade(store.engine)
+            world = sandbox.jira_cloud if flavour == "cloud" else sandbox.jira_dc
+            default = world.user_by_email(jira_seed.SANDBOX_JIRA_DEFAULT_ASSIGNEE_EMAIL)
+            assert default is not None
+            with store.transaction() as uow:
+                tenant = uow.tenants.create(
+                    name=f"sandbox ({flavour})",
+                    jira_base_url=world.base_url,
+                    jira_flavour=JiraFlavour.CLOUD if flavour == "cloud" else JiraFlavour.DATA_CENTER,
+                    auth_mode=AuthMode.API_TOKEN if flavour == "cloud" else AuthMode.PAT,
+                    jira_user=jira_seed.SANDBOX_JIRA_USER if flavour == "cloud" else None,
+                    jira_secret=jira_seed.SANDBOX_JIRA_API_TOKEN if flavour == "cloud" else jira_seed.SANDBOX_JIRA_PAT,
+                    aws_role_arn=environment["HUBSYNC_SANDBOX_SECURITYHUB_ROLE_ARN"],
+                    organizations_role_arn=environment["HUBSYNC_SANDBOX_ORGANIZATIONS_ROLE_ARN"],
+                    aggregation_region=AGGREGATION_REGION,
+                    policy=demo_policy(default.account_id if flavour == "cloud" else default.name),
+                    external_id=environment["HUBSYNC_SANDBOX_EXTERNAL_ID"],
+                )
+            ctx = sync_context(tenant, store)
+            yield Demo(sandbox=sandbox, flavour=flavour, ctx=ctx, store=store, say=say)
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+            store.dispose()
+
+
+def scenario_table(results: list[ScenarioResult]) -> str:
+    headers = ("scenario", "finding", "ticket", "finding state", "ticket status", "expected", "ok")
+    rows = [(r.scenario, r.finding, r.ticket, r.finding_state, r.ticket_status, r.expected, "ok" if r.ok else "FAIL")
+            for r in results]
+    widths = [max(len(str(row[i])) for row in [headers, *rows]) for i in range(len(headers))]
+    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows]
+    header = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
+    return "\n".join([header, "  ".join("-" * w for w in widths), *lines])
+
+
+def _identifier(link: Link) -> FindingIdentifier:
+    return FindingIdentifier(link.finding_id, link.product_arn)
+
+
+def _short_id(finding_id: str) -> str:
+    """The tail of a finding id, enough to find it in the console: `…/finding/1a2b3c4d`."""
+    tail = finding_id.rsplit("/", 1)[-1]
+    return "…" + tail[:8]
+

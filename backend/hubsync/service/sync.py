@@ -1,0 +1,372 @@
+"""Sync findings with their tickets: load both sides, decide, apply, record.
+
+Work goes in batches (up to 100 findings) so every side is called in bulk: one search for the links' tickets,
+one bulk create per 50 new tickets, one BatchUpdateFindings per 100 finding updates. Each pair's outcome is
+saved only once all its actions succeeded, so a failure leaves the pair to the next event or reconcile —
+which decides again from the current state of both sides (level-triggered: nothing is lost, nothing repeats).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from hubsync.adapters.store import ClaimOutcome, StaleLink, Store, UnitOfWork
+from hubsync.domain.decide import decide
+from hubsync.domain.finding import Finding, FindingIdentifier, marker_label
+from hubsync.domain.link import Link, LinkState
+from hubsync.domain.plan import TICKET, CommentOnTicket, CreateTicket, EditTicket, MoveTicket, Plan, UpdateFinding
+from hubsync.domain.policy import Policy
+from hubsync.domain.rendering import Document, render_ticket
+from hubsync.domain.ticket import Ticket
+from hubsync.service.ports import (
+    JiraPort,
+    NoTransitionPath,
+    OwnerDirectoryPort,
+    SecurityHubPort,
+    TicketDraft,
+)
+from hubsync.service.routing import AssigneeRouter
+
+log = logging.getLogger(__name__)
+
+BATCH = 100
+FINDING_PROPERTY = "hubsync.finding"
+
+
+@dataclass
+class SyncContext:
+    """Everything one tenant's sync needs: its policy, the three sides, the store and a clock."""
+
+    tenant_id: str
+    policy: Policy
+    securityhub: SecurityHubPort
+    jira: JiraPort
+    owners: OwnerDirectoryPort
+    store: Store
+    clock: Callable[[], datetime]
+
+
+@dataclass
+class Pair:
+    """One finding (None: Security Hub no longer has it) and what the store knows of it."""
+
+    key: str
+    identifier: FindingIdentifier
+    finding: Finding | None
+    link: Link | None
+    by_hand: bool = False
+    ticket: Ticket | None = None
+    plan: Plan | None = None
+    ticket_key: str | None = None
+    error: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    finding_key: str
+    finding_id: str
+    ticket_key: str | None
+    rule: int | None
+    reason: str
+    actions: tuple[str, ...]
+    error: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.actions) and self.error is None
+
+
+def sync_findings(
+    ctx: SyncContext, findings: Iterable[Finding], by_hand: frozenset[str] = frozenset(), dry_run: bool = False
+) -> list[Outcome]:
+    """Sync current findings (a GetFindings page, an event's findings). `dry_run`: decide, change nothing."""
+    outcomes: list[Outcome] = []
+    for batch in _batches(list(findings)):
+        with ctx.store.read() as uow:
+            links = uow.links.get_many(ctx.tenant_id, [f.key for f in batch])
+        pairs = [Pair(f.key, f.identifier, f, links.get(f.key), by_hand=f.key in by_hand) for f in batch]
+        outcomes += _sync(ctx, pairs, dry_run)
+    return outcomes
+
+
+def sync_links(ctx: SyncContext, links: Iterable[Link], dry_run: bool = False) -> list[Outcome]:
+    """Sync linked pairs, reading each finding fresh from Security Hub (absent: it was deleted)."""
+    outcomes: list[Outcome] = []
+    for batch in _batches(list(links)):
+        identifiers = [FindingIdentifier(link.finding_id, link.product_arn) for link in batch]
+        current = ctx.securityhub.get(identifiers)
+        pairs = [
+            Pair(link.finding_key, identifier, current.get(link.finding_key), link)
+            for link, identifier in zip(batch, identifiers, strict=True)
+        ]
+        outcomes += _sync(ctx, pairs, dry_run)
+    return outcomes
+
+
+def sync_tickets(ctx: SyncContext, ticket_keys: Iterable[str]) -> list[Outcome]:
+    """Sync the pairs of these tickets (a Jira webhook or post function names a ticket, not a finding)."""
+    with ctx.store.read() as uow:
+        links = [uow.links.get_by_ticket(ctx.tenant_id, key) for key in ticket_keys]
+    return sync_links(ctx, [link for link in links if link is not None])
+
+
+# -- the steps -----------------------------------------------------------------------------------
+def _sync(ctx: SyncContext, pairs: list[Pair], dry_run: bool) -> list[Outcome]:
+    _load_tickets(ctx, pairs)
+    for pair in pairs:
+        _decide(ctx, pair)
+    if dry_run:
+        return [_outcome(pair) for pair in pairs]
+    acting = [pair for pair in pairs if pair.plan is not None and not pair.plan.is_empty]
+    _create_tickets(ctx, [p for p in acting if _has(p.plan, CreateTicket)])
+    for pair in acting:
+        if pair.error is None:
+            _apply_ticket_actions(ctx, pair)
+    _apply_finding_updates(ctx, [p for p in acting if p.error is None])
+    _record(ctx, acting)
+    return [_outcome(pair) for pair in pairs]
+
+
+def _load_tickets(ctx: SyncContext, pairs: list[Pair]) -> None:
+    keys = [p.link.ticket_key for p in pairs if p.link and p.link.state is LinkState.LINKED and p.link.ticket_key]
+    tickets = ctx.jira.get_tickets(keys) if keys else {}
+    for pair in pairs:
+        if pair.link and pair.link.ticket_key:
+            pair.ticket_key = pair.link.ticket_key
+            pair.ticket = tickets.get(pair.link.ticket_key)
+
+
+def _decide(ctx: SyncContext, pair: Pair) -> None:
+    pair.plan = decide(
+        pair.finding, pair.ticket, pair.link, ctx.policy, ctx.clock(), escalated_by_hand=pair.by_hand
+    )
+
+
+def _create_tickets(ctx: SyncContext, pairs: list[Pair]) -> None:
+    """Claim, then create in bulk. A claim an earlier attempt left unfinished is resolved first by looking for
+    its marker in Jira, so a crash between Jira's create and our commit never makes a second ticket."""
+    if not pairs:
+        return
+    with ctx.store.transaction() as uow:
+        claims = uow.links.claim_many(ctx.tenant_id, [(p.identifier, _secondary_key(p)) for p in pairs])
+    owned: list[tuple[Pair, int]] = []
+    unfinished: dict[str, Pair] = {}
+    for pair, claim in zip(pairs, claims, strict=True):
+        if claim.owned:
+            owned.append((pair, claim.version))
+            if claim.outcome is ClaimOutcome.UNFINISHED:
+                unfinished[marker_label(pair.key)] = pair
+        elif claim.outcome is ClaimOutcome.EXISTING:
+            pair.error = f"already linked to {claim.link.ticket_key} by another sync"
+        else:
+            pair.error = "another sync is creating this finding's ticket"
+    adopted = ctx.jira.find_by_markers(list(unfinished)) if unfinished else {}
+    for label, ticket in adopted.items():
+        pair = unfinished[label]
+        pair.ticket_key = ticket.key
+        pair.notes.append(f"an interrupted creation had reached Jira as {ticket.key}: adopted it")
+        _save_links(ctx, [pair])
+    to_create = [(pair, version) for pair, version in owned if pair.ticket_key is None]
+    if to_create:
+        _create(ctx, to_create)
+
+
+def _create(ctx: SyncContext, claimed: list[tuple[Pair, int]]) -> None:
+    router = AssigneeRouter(ctx.owners, ctx.jira, ctx.policy.default_assignee, ctx.policy.owner_tag_key)
+    drafts: list[TicketDraft] = []
+    reasons: list[str | None] = []
+    for pair, _version in claimed:
+        finding = pair.finding
+        assert finding is not None  # rule 1 only fires for a live finding
+        assignment = router.assignment_for(finding.account_id)
+        rendered = render_ticket(finding, ctx.policy)
+        drafts.append(
+            TicketDraft(
+                project_key=ctx.policy.project_key,
+                issue_type=ctx.policy.issue_type,
+                summary=rendered.summary,
+                description=rendered.description,
+                priority=rendered.priority,
+                labels=(*rendered.labels, *assignment.extra_labels),
+                assignee=assignment.assignee,
+                properties={
+                    FINDING_PROPERTY: {"id": finding.id, "productArn": finding.product_arn, "key": finding.key}
+                },
+            )
+        )
+        reasons.append(assignment.comment)
+    try:
+        results = ctx.jira.create_tickets(drafts)
+    except Exception as exc:  # Jira unreachable: release the claims so the next attempt starts at once
+        _release(ctx, claimed, f"Jira did not create the tickets: {exc}")
+        return
+    created: list[Pair] = []
+    for result in results:
+        pair, version = claimed[result.draft_index]
+        if result.key is None:
+            _release(ctx, [(pair, version)], f"Jira refused the ticket: {result.error}")
+            continue
+        pair.ticket_key = result.key
+        created.append(pair)
+    _save_links(ctx, created)  # the tickets exist: record them before anything else can fail
+    for result in results:
+        pair, _ = claimed[result.draft_index]
+        why_default = reasons[result.draft_index]
+        if result.key is not None and why_default:
+            pair.notes.append(why_default)
+            _safely(pair, lambda key=result.key, text=why_default: ctx.jira.comment(key, Document.paragraph(text)))
+
+
+def _release(ctx: SyncContext, claimed: list[tuple[Pair, int]], error: str) -> None:
+    with ctx.store.transaction() as uow:
+        for pair, version in claimed:
+            pair.error = error
+            uow.links.release_claim(ctx.tenant_id, pair.key, expected_version=version)
+
+
+def _apply_ticket_actions(ctx: SyncContext, pair: Pair) -> None:
+    assert pair.plan is not None
+    for action in pair.plan.actions:
+        if pair.error is not None:
+            return
+        if isinstance(action, MoveTicket):
+            _safely(pair, lambda a=action: _move(ctx, pair, a))
+        elif isinstance(action, CommentOnTicket):
+            _safely(pair, lambda a=action: ctx.jira.comment(_key(pair), Document.paragraph(_fill(a.text, pair))))
+        elif isinstance(action, EditTicket):
+            _safely(pair, lambda a=action: ctx.jira.edit(_key(pair), summary=a.summary, priority=a.priority))
+
+
+def _move(ctx: SyncContext, pair: Pair, move: MoveTicket) -> None:
+    comment = _fill(move.comment, pair) if move.comment else None
+    move = replace(move, comment=comment)
+    try:
+        pair.ticket = ctx.jira.move(_key(pair), move, ctx.policy.disposition_of_status)
+    except NoTransitionPath as exc:
+        target = move.status or (move.disposition.value if move.disposition else "?")
+        text = f"hubsync could not move this ticket to {target}: {exc}."
+        if comment:
+            text = f"{comment} ({text})"
+        ctx.jira.comment(_key(pair), Document.paragraph(text))
+
+
+def _apply_finding_updates(ctx: SyncContext, pairs: list[Pair]) -> None:
+    updates = []
+    owners: dict[str, Pair] = {}
+    for pair in pairs:
+        assert pair.plan is not None
+        for action in pair.plan.actions:
+            if isinstance(action, UpdateFinding):
+                updates.append((pair.identifier, _filled_update(action, pair)))
+                owners[pair.key] = pair
+    if not updates:
+        return
+    for failure in ctx.securityhub.update(updates):
+        failed = owners.get(failure.identifier.key)
+        if failed is not None:
+            failed.error = f"Security Hub did not update the finding: {failure.error_code} {failure.message}"
+
+
+def _record(ctx: SyncContext, pairs: list[Pair]) -> None:
+    """Save each pair's link (only when all its actions succeeded) and its audit entry, in one transaction."""
+    saving = [p for p in pairs if p.error is None and p.plan and p.plan.link and not _has(p.plan, CreateTicket)]
+    _save_links(ctx, saving, audit=pairs)
+
+
+def _save_links(ctx: SyncContext, pairs: list[Pair], audit: list[Pair] | None = None) -> None:
+    with ctx.store.transaction() as uow:
+        for pair in pairs:
+            try:
+                uow.links.save(ctx.tenant_id, _linked(pair))
+            except StaleLink as exc:  # another sync wrote it first: its view wins, the next sync decides again
+                pair.error = str(exc)
+        for pair in audit or []:
+            _audit(uow, ctx.tenant_id, pair)
+
+
+# -- helpers -------------------------------------------------------------------------------------
+def _linked(pair: Pair) -> Link:
+    assert pair.plan is not None and pair.plan.link is not None
+    return replace(pair.plan.link, ticket_key=pair.ticket_key or pair.plan.link.ticket_key)
+
+
+def _secondary_key(pair: Pair) -> str | None:
+    return pair.finding.secondary_key if pair.finding else None
+
+
+def _filled_update(update: UpdateFinding, pair: Pair) -> UpdateFinding:
+    return replace(
+        update,
+        note=_fill(update.note, pair) if update.note else None,
+        user_defined_fields={k: _fill(v, pair) for k, v in update.user_defined_fields.items()},
+    )
+
+
+def _fill(text: str, pair: Pair) -> str:
+    return text.replace(TICKET, pair.ticket_key or "(no ticket)")
+
+
+def _key(pair: Pair) -> str:
+    if not pair.ticket_key:
+        raise RuntimeError(f"finding {pair.identifier.id} has no ticket to act on")
+    return pair.ticket_key
+
+
+def _safely(pair: Pair, call: Callable[[], object]) -> None:
+    """Run one side effect; a failure marks the pair so its link is not saved and the next sync retries."""
+    try:
+        call()
+    except Exception as exc:  # adapters raise their own errors; any of them must not stop the batch
+        log.warning("sync of finding %s failed: %s", pair.key, exc)
+        pair.error = str(exc)
+
+
+def _has(plan: Plan | None, kind: type) -> bool:
+    return plan is not None and any(isinstance(action, kind) for action in plan.actions)
+
+
+def _describe(plan: Plan) -> str:
+    return ", ".join(type(action).__name__ for action in plan.actions) or "nothing"
+
+
+def _audit(uow: UnitOfWork, tenant_id: str, pair: Pair) -> None:
+    assert pair.plan is not None
+    finding = pair.finding
+    before = {
+        "workflow": finding.workflow_status.value if finding else None,
+        "record_state": finding.record_state.value if finding else None,
+        "ticket_status": pair.ticket.status if pair.ticket else None,
+    }
+    uow.audit.append(
+        tenant_id=tenant_id,
+        finding_key=pair.key,
+        ticket_key=pair.ticket_key,
+        rule=pair.plan.rule,
+        action=_describe(pair.plan),
+        reason=pair.plan.reason,
+        before=before,
+        after={"actions": [repr(a) for a in pair.plan.actions], "notes": pair.notes},
+        outcome="failed: " + pair.error if pair.error else "ok",
+    )
+
+
+def _outcome(pair: Pair) -> Outcome:
+    plan = pair.plan
+    return Outcome(
+        finding_key=pair.key,
+        finding_id=pair.identifier.id,
+        ticket_key=pair.ticket_key,
+        rule=plan.rule if plan else None,
+        reason=plan.reason if plan else "",
+        actions=tuple(type(a).__name__ for a in plan.actions) if plan else (),
+        error=pair.error,
+    )
+
+
+def _batches(items: Sequence, size: int = BATCH):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,184 @@
+"""Moving tickets: the shortest walk through the project's own workflow to a status of the wanted disposition,
+never stopping at a status that decides something else, with the comment on the last transition."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import replace
+
+import pytest
+
+from hubsync.adapters.jira import JiraClient
+from hubsync.domain.plan import MoveTicket
+from hubsync.domain.policy import Policy
+from hubsync.domain.rendering import Document
+from hubsync.domain.ticket import Disposition
+from hubsync.sandbox.jira.model import Transition
+from hubsync.service.ports import NoTransitionPath
+from tests.fixtures.jira import JiraSandbox
+from tests.unit.adapters.jira.conftest import draft
+
+POLICY = Policy("SEC")
+RISK_WORKFLOW_OPEN_STATUSES = {"Open", "Allocated for fix", "Test fix", "Request risk acceptance",
+                               "Marked as false positive", "Risk not approved"}
+
+
+def status_moves(sandbox: JiraSandbox) -> dict[str, list[str]]:
+    """The statuses each issue enters from now on, in order, as Jira's change events tell them."""
+    moves: dict[str, list[str]] = defaultdict(list)
+
+    def record(payload: dict) -> None:
+        for item in (payload.get("changelog") or {}).get("items", []):
+            if item["field"] == "status":
+                moves[payload["issue"]["key"]].append(item["toString"])
+
+    sandbox.world.listeners.append(record)
+    return moves
+
+
+def new_ticket(jira: JiraClient, number: int, project: str = "SEC") -> str:
+    [created] = jira.create_tickets([draft(number, project=project)])
+    assert created.key is not None
+    return created.key
+
+
+def put_in(sandbox: JiraSandbox, key: str, *transition_ids: str) -> None:
+    """Someone moves a ticket by hand."""
+    bot = sandbox.session()
+    for transition_id in transition_ids:
+        bot.post(f"{sandbox.rest}/issue/{key}/transitions", json={"transition": {"id": transition_id}}
+                 ).raise_for_status()
+
+
+def last_comment(sandbox: JiraSandbox, key: str) -> object:
+    comments = sandbox.world.issues[key].comments
+    return comments[-1].body if comments else None
+
+
+def as_jira_shows(sandbox: JiraSandbox, text: str) -> object:
+    document = Document.paragraph(text)
+    return document.to_adf() if sandbox.flavour == "cloud" else document.to_wiki()
+
+
+@pytest.mark.parametrize(
+    ("disposition", "walk"),
+    [
+        (Disposition.FIXED, ["Allocated for fix", "Test fix", "Resolved"]),
+        (Disposition.ACCEPTED, ["Request risk acceptance", "Risk approved"]),
+        (Disposition.FALSE_POSITIVE, ["Marked as false positive", "Accepted false positive"]),
+    ],
+)
+def test_a_project_in_use_shows_the_shortest_walk_without_moving_anything_else(
+    jira_any: JiraSandbox, client_of: Callable[..., JiraClient], disposition: Disposition, walk: list[str]
+) -> None:
+    jira = client_of(jira_any)
+    others = {new_ticket(jira, n): ids for n, ids in enumerate([("81",), ("81", "51"), ("101",), ("11",)])}
+    for key, ids in others.items():
+        put_in(jira_any, key, *ids)
+    parked = {key: jira_any.world.issues[key].status.name for key in others}
+    key = new_ticket(jira, 9)
+    moves = status_moves(jira_any)
+
+    ticket = jira.move(key, MoveTicket(disposition=disposition, comment="Decided in Security Hub."),
+                       POLICY.disposition_of_status)
+
+    assert moves == {key: walk}
+    assert ticket.status == walk[-1]
+    assert POLICY.disposition_of(ticket) is disposition
+    assert {k: jira_any.world.issues[k].status.name for k in others} == parked
+    assert last_comment(jira_any, key) == as_jira_shows(jira_any, "Decided in Security Hub.")
+    assert len(jira_any.world.issues[key].comments) == 1
+
+
+def test_on_a_new_project_the_first_walk_explores_only_through_undecided_statuses_and_the_next_is_shortest(
+    jira_any: JiraSandbox, client_of: Callable[..., JiraClient]
+) -> None:
+    jira = client_of(jira_any)
+    first, second = new_ticket(jira, 1), new_ticket(jira, 2)
+    moves = status_moves(jira_any)
+    close = MoveTicket(disposition=Disposition.FIXED, comment="Archived in Security Hub.")
+
+    assert jira.move(first, close, POLICY.disposition_of_status).status == "Resolved"
+    before = jira.request_counts["move"]
+    assert jira.move(second, close, POLICY.disposition_of_status).status == "Resolved"
+
+    assert moves[first][-1] == "Resolved"
+    assert set(moves[first][:-1]) <= RISK_WORKFLOW_OPEN_STATUSES
+    assert moves[second] == ["Allocated for fix", "Test fix", "Resolved"]
+    assert jira.request_counts["move"] - before == 1 + 3 + 1  # read, three transitions, read back
+    assert last_comment(jira_any, first) == as_jira_shows(jira_any, "Archived in Security Hub.")
+
+
+def test_a_named_status_wins_over_the_disposition(jira_any: JiraSandbox, client_of: Callable[..., JiraClient]) -> None:
+    jira = client_of(jira_any)
+    key = new_ticket(jira, 1)
+    moves = status_moves(jira_any)
+
+    ticket = jira.move(key, MoveTicket(status="request RISK acceptance", comment="Suppressed in the console."),
+                       POLICY.disposition_of_status)
+
+    assert moves == {key: ["Request risk acceptance"]}
+    assert ticket.status == "Request risk acceptance"
+
+
+def test_a_stock_workflow_is_closed_to_done(jira_any: JiraSandbox, client_of: Callable[..., JiraClient]) -> None:
+    jira = client_of(jira_any)
+    key = new_ticket(jira, 1, project="OPS")
+    moves = status_moves(jira_any)
+
+    ticket = jira.move(key, MoveTicket(disposition=Disposition.FIXED, comment="Passed in Security Hub."),
+                       Policy("OPS").disposition_of_status)
+
+    assert moves == {key: ["Done"]}
+    assert (ticket.status, ticket.status_category.value) == ("Done", "done")
+    assert last_comment(jira_any, key) == as_jira_shows(jira_any, "Passed in Security Hub.")
+
+
+def test_a_ticket_already_there_only_gets_the_comment(
+    jira_any: JiraSandbox, client_of: Callable[..., JiraClient]
+) -> None:
+    jira = client_of(jira_any)
+    key = new_ticket(jira, 1, project="OPS")
+    put_in(jira_any, key, "31")
+    moves = status_moves(jira_any)
+
+    ticket = jira.move(key, MoveTicket(disposition=Disposition.FIXED, comment="Still fixed."),
+                       Policy("OPS").disposition_of_status)
+
+    assert ticket.status == "Done"
+    assert not moves
+    assert last_comment(jira_any, key) == as_jira_shows(jira_any, "Still fixed.")
+
+
+def test_a_workflow_without_such_a_status_raises_and_moves_nothing(
+    jira_any: JiraSandbox, client_of: Callable[..., JiraClient]
+) -> None:
+    jira = client_of(jira_any)
+    key = new_ticket(jira, 1, project="OPS")
+    moves = status_moves(jira_any)
+
+    with pytest.raises(NoTransitionPath, match="OPS has no status meaning ACCEPTED"):
+        jira.move(key, MoveTicket(disposition=Disposition.ACCEPTED), Policy("OPS").disposition_of_status)
+
+    assert not moves
+    assert jira_any.world.issues[key].status.name == "To Do"
+
+
+def test_a_workflow_changed_by_an_admin_is_learned_again(
+    jira_any: JiraSandbox, client_of: Callable[..., JiraClient]
+) -> None:
+    jira = client_of(jira_any)
+    first, second = new_ticket(jira, 1), new_ticket(jira, 2)
+    close = MoveTicket(disposition=Disposition.FIXED)
+    jira.move(first, close, POLICY.disposition_of_status)
+    # The admin drops "Mark for testing" and lets developers resolve straight from "Allocated for fix".
+    project = jira_any.world.projects["SEC"]
+    steps = {t.id: t for t in project.workflow.transitions}
+    resolve = Transition("201", "Resolve", steps["61"].to, steps["51"].sources, steps["61"].screen_fields)
+    transitions = (*(t for t in project.workflow.transitions if t.id != "51"), resolve)
+    project.workflow = replace(project.workflow, transitions=transitions)
+    moves = status_moves(jira_any)
+
+    assert jira.move(second, close, POLICY.disposition_of_status).status == "Resolved"
+    assert moves == {second: ["Allocated for fix", "Resolved"]}

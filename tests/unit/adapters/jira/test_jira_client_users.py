@@ -1,0 +1,67 @@
+"""Finding the person a ticket goes to: exactly one active human for an email, accountId or user name — never a
+guess."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+import pytest
+
+from hubsync.adapters.jira import JiraClient
+from hubsync.sandbox.jira import seed
+from tests.fixtures.jira import JiraSandbox
+
+
+def id_of(sandbox: JiraSandbox, email: str) -> str:
+    user = sandbox.world.user_by_email(email)
+    assert user is not None
+    return user.account_id if sandbox.flavour == "cloud" else user.name
+
+
+def test_an_email_names_its_user(jira_any: JiraSandbox, client_of: Callable[..., JiraClient]) -> None:
+    jira = client_of(jira_any)
+
+    assert jira.find_user("Alice@Example.com") == id_of(jira_any, "alice@example.com")
+    assert jira.find_user("alice@example.com", project_key="SEC") == id_of(jira_any, "alice@example.com")
+
+
+def test_an_id_names_its_user(jira_any: JiraSandbox, client_of: Callable[..., JiraClient]) -> None:
+    jira = client_of(jira_any)
+    carol = id_of(jira_any, "carol@example.com")  # Cloud: an accountId of the `712020:<uuid>` kind
+
+    assert jira.find_user(carol) == carol
+
+
+def test_cloud_knows_nobody_by_user_name(jira_cloud: JiraSandbox, client_of: Callable[..., JiraClient]) -> None:
+    assert client_of(jira_cloud).find_user("alice") is None  # GDPR strict mode: no user names on Cloud
+
+
+@pytest.mark.parametrize("query", ["nobody@example.com", "ali", "example.com", "", "  "])
+def test_no_exact_match_is_nobody(jira_any: JiraSandbox, client_of: Callable[..., JiraClient], query: str) -> None:
+    assert client_of(jira_any).find_user(query) is None
+
+
+def test_two_people_with_one_email_are_nobody(jira_any: JiraSandbox, client_of: Callable[..., JiraClient]) -> None:
+    alice = jira_any.world.user_by_email("alice@example.com")
+    assert alice is not None
+    jira_any.world.users.append(replace(alice, account_id="5d8f2a7c41e3b90c0a7e6d99", name="alice2"))
+
+    assert client_of(jira_any).find_user("alice@example.com") is None
+
+
+def test_someone_who_may_not_take_issues_is_not_assignable(
+    jira_any: JiraSandbox, client_of: Callable[..., JiraClient]
+) -> None:
+    jira = client_of(jira_any)
+
+    assert jira.find_user(seed.SANDBOX_JIRA_VIEWER_EMAIL) == id_of(jira_any, seed.SANDBOX_JIRA_VIEWER_EMAIL)
+    assert jira.find_user(seed.SANDBOX_JIRA_VIEWER_EMAIL, project_key="SEC") is None
+
+
+def test_deactivated_people_are_nobody(jira_any: JiraSandbox, client_of: Callable[..., JiraClient]) -> None:
+    bob = jira_any.world.user_by_email("bob@example.com")
+    assert bob is not None
+    bob.active = False
+
+    assert client_of(jira_any).find_user("bob@example.com") is None
