@@ -129,6 +129,16 @@ class Comment:
 
 
 @dataclass
+class ChangeGroup:
+    """One entry of an issue's changelog: who changed which fields, when."""
+
+    id: str
+    author: User
+    created: datetime
+    items: list[dict[str, Any]]
+
+
+@dataclass
 class RemoteLink:
     id: int
     global_id: str | None
@@ -159,6 +169,7 @@ class Issue:
     comments: list[Comment] = field(default_factory=list)
     properties: dict[str, Any] = field(default_factory=dict)
     remote_links: list[RemoteLink] = field(default_factory=list)
+    changelog: list[ChangeGroup] = field(default_factory=list)
     indexed_at: float = 0.0  # monotonic time of creation, for the search-consistency knob
 
 

@@ -204,8 +204,9 @@ def issue(
     properties: Iterable[str] | None = None,
     *,
     id_only: bool = False,
+    expand: Iterable[str] | None = None,
 ) -> dict[str, Any]:
-    """An issue bean with the chosen fields (and properties, when asked for)."""
+    """An issue bean with the chosen fields (and properties, and the changelog, when asked for)."""
     if id_only:
         return {"id": shown.id}
     body: dict[str, Any] = {
@@ -217,7 +218,18 @@ def issue(
     }
     if properties:
         body["properties"] = selected_properties(shown, properties)
+    if "changelog" in {name.strip() for item in expand or [] for name in item.split(",")}:
+        body["changelog"] = changelog(world, shown)
     return body
+
+
+def changelog(world: JiraWorld, shown: Issue) -> dict[str, Any]:
+    """The changelog expansion: Cloud lists the newest change first, Data Center the oldest."""
+    groups = shown.changelog[::-1] if world.flavour == "cloud" else shown.changelog
+    histories = [{"id": group.id, "author": user(world, group.author), "created": timestamp(group.created),
+                  "items": [{k: v for k, v in item.items() if v is not None} for item in group.items]}
+                 for group in groups]
+    return {"startAt": 0, "maxResults": len(histories), "total": len(histories), "histories": histories}
 
 
 def transition(world: JiraWorld, shown: Transition, *, with_fields: bool = False) -> dict[str, Any]:

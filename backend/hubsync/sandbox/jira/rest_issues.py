@@ -54,7 +54,7 @@ def register(bp: Blueprint, world: JiraWorld) -> None:
         with world.lock:
             issue = world.get_issue(key)
             fields = render.selected_fields(list_arg("fields"), "*all")
-            return reply(render.issue(world, issue, fields, list_arg("properties")))
+            return reply(render.issue(world, issue, fields, list_arg("properties"), expand=list_arg("expand")))
 
     @bp.put("/issue/<key>")
     def edit_issue(key: str) -> Response:

@@ -37,6 +37,7 @@ def register_cloud(bp: Blueprint, world: JiraWorld) -> None:
                 "fields": body.get("fields"),
                 "properties": body.get("properties"),
                 "reconcileIssues": body.get("reconcileIssues"),
+                "expand": [body["expand"]] if isinstance(body.get("expand"), str) else None,
             }
         else:
             params = {
@@ -46,6 +47,7 @@ def register_cloud(bp: Blueprint, world: JiraWorld) -> None:
                 "fields": list_arg("fields"),
                 "properties": list_arg("properties"),
                 "reconcileIssues": list_arg("reconcileIssues"),
+                "expand": list_arg("expand"),
             }
         return reply(_search_jql(world, params))
 
@@ -57,16 +59,19 @@ def register_data_center(bp: Blueprint, world: JiraWorld) -> None:
             body = json_object()
             text, start_at = body.get("jql") or "", body.get("startAt") or 0
             max_results, fields = body.get("maxResults", DEFAULT_MAX_RESULTS), body.get("fields")
+            expand = body.get("expand") if isinstance(body.get("expand"), list) else None
         else:
             text, start_at = request.args.get("jql", ""), int_arg("startAt", 0)
             max_results, fields = int_arg("maxResults", DEFAULT_MAX_RESULTS), list_arg("fields")
+            expand = list_arg("expand")
         if not isinstance(start_at, int) or not isinstance(max_results, int) or start_at < 0:
             raise JiraError(400, ["'startAt' and 'maxResults' must be non-negative integers."])
         max_results = max(0, min(max_results, MAX_RESULTS_DATA_CENTER))
         found = world.search(_parsed(text), actor=caller(), consistent=False)
         chosen = render.selected_fields(fields, "*navigable")
         with world.lock:
-            page = [render.issue(world, issue, chosen) for issue in found[start_at : start_at + max_results]]
+            page = [render.issue(world, issue, chosen, expand=expand)
+                    for issue in found[start_at : start_at + max_results]]
         return reply({"expand": "names,schema", "startAt": start_at, "maxResults": max_results,
                       "total": len(found), "issues": page})
 
@@ -107,7 +112,8 @@ def _search_jql(world: JiraWorld, params: dict[str, Any]) -> dict[str, Any]:
     page = found[offset : offset + max_results]
     chosen = render.selected_fields(fields, "id")
     with world.lock:
-        issues = [render.issue(world, issue, chosen, params["properties"], id_only=id_only) for issue in page]
+        issues = [render.issue(world, issue, chosen, params["properties"], id_only=id_only, expand=params["expand"])
+                  for issue in page]
     result: dict[str, Any] = {"issues": issues, "isLast": offset + max_results >= len(found)}
     if not result["isLast"]:
         result["nextPageToken"] = _token_for(offset + max_results, text)

@@ -22,6 +22,7 @@ from hubsync.sandbox.jira import adf, jql, render, seed
 from hubsync.sandbox.jira.model import (
     DONE,
     STATUS_CATEGORIES,
+    ChangeGroup,
     Comment,
     Flavour,
     InstalledApp,
@@ -668,7 +669,9 @@ class JiraWorld:
     ) -> dict[str, Any]:
         payload = render.webhook_payload(self, event, event_type, issue, actor)
         if items is not None:
-            payload["changelog"] = {"id": str(self._next_changelog_id), "items": items}
+            change_id = str(self._next_changelog_id)
+            payload["changelog"] = {"id": change_id, "items": items}
+            issue.changelog.append(ChangeGroup(change_id, actor, self.now(), items))
             self._next_changelog_id += 1
         return payload
 

@@ -114,3 +114,23 @@ def test_when_a_ticket_entered_its_status_is_known(
     entered = jira_any.world.issues[key].status_category_changed
     assert ticket.status_changed_at is not None
     assert abs(ticket.status_changed_at - entered) < timedelta(milliseconds=1)  # Jira shows milliseconds
+
+
+def test_who_moved_a_ticket_into_its_status_is_known(
+    jira_any: JiraSandbox, client_of: Callable[..., JiraClient]
+) -> None:
+    jira = client_of(jira_any)
+    [key] = create(jira, draft(1))
+    world = jira_any.world
+    sofia = world.user_by_email("sofia.security@example.com")
+    assert sofia is not None
+    for transition in ("101", "121"):  # Request risk acceptance, then Sofia approves it
+        world.transition_issue(key, transition, sofia)
+
+    [by_search] = jira.find_by_markers([marker_label(marker_for(1).key)]).values()
+    by_key = jira.get_tickets([key])[key]
+
+    for ticket in (by_search, by_key):
+        assert (ticket.status, ticket.status_changed_by) == ("Risk approved", "Sofia Security")
+        assert ticket.status_changed_at is not None
+        assert abs(ticket.status_changed_at - world.issues[key].updated) < timedelta(milliseconds=1)
