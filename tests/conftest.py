@@ -8,6 +8,7 @@ import pytest
 pytest_plugins = [
     "tests.fixtures.jira",
     "tests.fixtures.securityhub",
+    "tests.fixtures.sandbox",
 ]
 
 

@@ -19,8 +19,8 @@ from hubsync.sandbox.runner import REGIONS, WORKLOAD_ACCOUNTS, Sandbox
 
 
 @pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox() as running:
+def sandbox(sandbox_contracts) -> Iterator[Sandbox]:
+    with Sandbox(wrap=sandbox_contracts.wrap) as running:
         yield running
 
 

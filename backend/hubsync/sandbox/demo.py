@@ -25,7 +25,7 @@ from hubsync.domain.link import Link
 from hubsync.domain.ticket import Disposition, Ticket
 from hubsync.sandbox.jira import seed as jira_seed
 from hubsync.sandbox.jira.world import JiraWorld
-from hubsync.sandbox.runner import AGGREGATION_REGION, Sandbox
+from hubsync.sandbox.runner import AGGREGATION_REGION, Sandbox, WsgiWrapper
 from hubsync.service.reconcile import ReconcileReport, reconcile
 from hubsync.service.sync import SyncContext, sync_findings, sync_tickets
 from hubsync.service.tenants import sync_context
@@ -282,10 +282,13 @@ def demo_policy(default_assignee: str | None) -> dict[str, Any]:
 
 @contextmanager
 def running_demo(
-    flavour: str = "cloud", database_url: str | None = None, say: Callable[[str], None] = print
+    flavour: str = "cloud",
+    database_url: str | None = None,
+    say: Callable[[str], None] = print,
+    wrap: WsgiWrapper | None = None,
 ) -> Iterator[Demo]:
     """Start the sandbox, migrate a store, configure a tenant; stop everything afterwards."""
-    with tempfile.TemporaryDirectory(prefix="hubsync-demo-") as scratch, Sandbox() as sandbox:
+    with tempfile.TemporaryDirectory(prefix="hubsync-demo-") as scratch, Sandbox(wrap=wrap) as sandbox:
         environment = sandbox.environment()
         saved = {name: os.environ.get(name) for name in environment}
         os.environ.update(environment)  # boto3 finds the sandbox's endpoints and credentials here

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import boto3
 
@@ -33,11 +35,18 @@ WORKLOAD_ACCOUNTS = [
 ]
 
 
+WsgiWrapper = Callable[[str, Any], Any]
+
+
 @dataclass
 class Sandbox:
-    """The running sandbox. `start()` brings everything up; `stop()` takes it down in reverse order."""
+    """The running sandbox. `start()` brings everything up; `stop()` takes it down in reverse order.
+
+    `wrap(name, app)` may wrap each simulator's WSGI app (names: `jira-cloud`, `jira-datacenter`, `securityhub`),
+    e.g. so tests check every exchange against the official contracts."""
 
     seed_findings: bool = True
+    wrap: WsgiWrapper | None = None
     aws_world: aws.AwsWorld | None = None
     findings_seeded: list[dict] = field(default_factory=list)
 
@@ -58,11 +67,16 @@ class Sandbox:
         self.jira_cloud_server = self._serve(None, "jira-cloud")
         self.jira_cloud = JiraWorld("cloud", self.jira_cloud_server.url)
         self.jira_cloud_server.mount(
-            create_jira_app(self.jira_cloud, extra_blueprints=[connect_blueprint(self.jira_cloud, self.install_keys)])
+            self._wrapped(
+                "jira-cloud",
+                create_jira_app(
+                    self.jira_cloud, extra_blueprints=[connect_blueprint(self.jira_cloud, self.install_keys)]
+                ),
+            )
         )
         self.jira_dc_server = self._serve(None, "jira-datacenter")
         self.jira_dc = JiraWorld("datacenter", self.jira_dc_server.url)
-        self.jira_dc_server.mount(create_jira_app(self.jira_dc))
+        self.jira_dc_server.mount(self._wrapped("jira-datacenter", create_jira_app(self.jira_dc)))
 
         self.securityhub = SecurityHubSimulator(
             admin_account_id=self.aws_world.security_account.id,
@@ -70,7 +84,9 @@ class Sandbox:
             regions=REGIONS,
             aggregation_region=AGGREGATION_REGION,
         )
-        self.securityhub_server = self._serve(create_securityhub_app(self.securityhub), "securityhub")
+        self.securityhub_server = self._serve(
+            self._wrapped("securityhub", create_securityhub_app(self.securityhub)), "securityhub"
+        )
         self.securityhub.events.add_sqs_target(
             self.aws_world.queues["securityhub-events"],
             endpoint_url=self.moto.url,
@@ -149,6 +165,9 @@ class Sandbox:
         server = BackgroundServer(app, name=name).start()
         self._servers.append(server)
         return server
+
+    def _wrapped(self, name: str, app: Any) -> Any:
+        return self.wrap(name, app) if self.wrap else app
 
     def _world(self) -> aws.AwsWorld:
         if self.aws_world is None:

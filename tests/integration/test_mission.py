@@ -1,0 +1,92 @@
+"""The mission end to end, on both Jira flavours, on SQLite and PostgreSQL: every scenario of `hubsync demo`
+converges, and what each side shows afterwards is what a security team expects to read there."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from hubsync.domain.finding import WorkflowStatus
+from hubsync.sandbox.demo import Demo, running_demo, scenario_table
+from hubsync.service.reconcile import reconcile
+from tests.fixtures.sandbox import SandboxContracts
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh schema on the test PostgreSQL server, dropped afterwards."""
+    base = os.environ.get("HUBSYNC_TEST_POSTGRES_URL")
+    if not base:
+        pytest.skip("HUBSYNC_TEST_POSTGRES_URL is not set: the PostgreSQL run of the mission needs a server")
+    schema = f"hubsync_mission_{secrets.token_hex(4)}"
+    admin = sa.create_engine(base)
+    with admin.begin() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{base}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def play(demo: Demo) -> None:
+    demo.onboard()
+    results = demo.run_scenarios()
+    failed = [r.scenario for r in results if not r.ok]
+    assert not failed, f"scenarios that did not converge: {failed}\n{scenario_table(results)}"
+
+
+@pytest.mark.parametrize("flavour", ["cloud", "datacenter"])
+def test_every_scenario_converges(flavour: str, sandbox_contracts: SandboxContracts) -> None:
+    with running_demo(flavour=flavour, say=lambda _: None, wrap=sandbox_contracts.wrap) as demo:
+        play(demo)
+        _decisions_are_explained_on_both_sides(demo)
+
+
+@pytest.mark.postgres
+def test_every_scenario_converges_on_postgresql(postgres_url: str, sandbox_contracts: SandboxContracts) -> None:
+    with running_demo(flavour="cloud", database_url=postgres_url, say=lambda _: None,
+                      wrap=sandbox_contracts.wrap) as demo:
+        play(demo)
+
+
+def test_onboarding_is_bulk_and_a_second_reconcile_only_reads(sandbox_contracts: SandboxContracts) -> None:
+    with running_demo(flavour="cloud", say=lambda _: None, wrap=sandbox_contracts.wrap) as demo:
+        jira = demo.ctx.jira
+        report = demo.onboard()
+        created = sum(1 for o in report.outcomes if "CreateTicket" in o.actions)
+        assert created > 50  # more than one bulk request's worth
+        counts = jira.request_counts
+        assert counts.get("create_tickets", 0) == -(-created // 50)  # ceil: 50 tickets a request
+
+        before = dict(jira.request_counts)
+        second = reconcile(demo.ctx)
+        assert second.changed == [] and second.failed == []
+        after = jira.request_counts
+        writes = {op for op in after if after[op] != before.get(op, 0)} - {"get_tickets", "find_by_markers"}
+        assert writes == set(), f"a converged reconcile wrote to Jira: {writes}"
+
+
+def _decisions_are_explained_on_both_sides(demo: Demo) -> None:
+    """Who accepted the risk, in which ticket, is on the finding; every decision is in the audit timeline."""
+    suppressed = [
+        f for f in demo.ctx.securityhub.findings({"WorkflowStatus": [{"Value": "SUPPRESSED", "Comparison": "EQUALS"}]})
+    ]
+    assert suppressed, "the risk scenarios suppressed nothing"
+    for finding in suppressed:
+        ticket = finding.user_defined_fields["jiraIssue"]
+        assert ticket in (finding.note_text or "")
+        assert "Sofia Security" in (finding.note_text or ""), finding.note_text
+        assert finding.note_updated_by == "hubsync"
+    with demo.store.read() as uow:
+        link = next(iter(uow.links.iter_links(demo.ctx.tenant_id)))
+        timeline = uow.audit.for_finding(demo.ctx.tenant_id, link.finding_key)
+    assert timeline and timeline[0].rule == 1
+    notified = demo.ctx.securityhub.findings({"WorkflowStatus": [{"Value": "NOTIFIED", "Comparison": "EQUALS"}]})
+    assert all(f.workflow_status is WorkflowStatus.NOTIFIED and f.user_defined_fields.get("jiraIssue")
+               for f in notified)
