@@ -27,7 +27,7 @@ from hubsync.sandbox.jira import seed as jira_seed
 from hubsync.sandbox.jira.world import JiraWorld
 from hubsync.sandbox.runner import AGGREGATION_REGION, Sandbox, WsgiWrapper
 from hubsync.service.reconcile import ReconcileReport, reconcile
-from hubsync.service.sync import SyncContext, sync_findings, sync_tickets
+from hubsync.service.sync import SyncContext, sync_hints, sync_tickets
 from hubsync.service.tenants import sync_context
 
 PROJECT = "SEC"
@@ -152,7 +152,7 @@ class Demo:
         finding, ticket = self._ticketed(self._account("payments-prod").id, skip=1)
         self._archived_key = finding.key
         self._reimport(finding, RecordState="ARCHIVED")
-        sync_findings(self.ctx, [self._current(finding)])
+        sync_hints(self.ctx, [finding.identifier])  # the Imported event names the finding
         finding, ticket = self._current(finding), self._ticket(ticket.key)
         ok = self._disposition(ticket) is Disposition.FIXED
         return self._row("finding archived → ticket closed", finding, ticket, "ticket in a done status", ok)
@@ -160,8 +160,7 @@ class Demo:
     def _recurrence_reopens_the_ticket(self) -> ScenarioResult:
         finding = self._finding_by_key(self._archived_key)
         self._reimport(finding, RecordState="ACTIVE")
-        finding = self._current(finding)
-        sync_findings(self.ctx, [finding])
+        sync_hints(self.ctx, [finding.identifier])
         finding = self._current(finding)
         ticket = self._ticket(finding.user_defined_fields.get("jiraIssue", ""))
         ok = self._disposition(ticket) is Disposition.OPEN and finding.workflow_status is WorkflowStatus.NOTIFIED
@@ -184,7 +183,7 @@ class Demo:
             arn, [{"Id": finding.id, "ProductArn": finding.product_arn}]
         )
         escalated = [parse_finding(data) for event in events for data in event["detail"]["findings"]]
-        sync_findings(self.ctx, escalated, by_hand=frozenset(f.key for f in escalated))
+        sync_hints(self.ctx, [f.identifier for f in escalated], by_hand=frozenset(f.key for f in escalated))
         finding = self._current(finding)
         key = finding.user_defined_fields.get("jiraIssue")
         ticket = self._ticket(key) if key else None
@@ -286,9 +285,15 @@ def running_demo(
     database_url: str | None = None,
     say: Callable[[str], None] = print,
     wrap: WsgiWrapper | None = None,
+    seed_findings: bool = True,
 ) -> Iterator[Demo]:
-    """Start the sandbox, migrate a store, configure a tenant; stop everything afterwards."""
-    with tempfile.TemporaryDirectory(prefix="hubsync-demo-") as scratch, Sandbox(wrap=wrap) as sandbox:
+    """Start the sandbox, migrate a store, configure a tenant; stop everything afterwards.
+
+    `seed_findings=False` starts Security Hub empty (benchmarks import their own findings)."""
+    with (
+        tempfile.TemporaryDirectory(prefix="hubsync-demo-") as scratch,
+        Sandbox(wrap=wrap, seed_findings=seed_findings) as sandbox,
+    ):
         environment = sandbox.environment()
         saved = {name: os.environ.get(name) for name in environment}
         os.environ.update(environment)  # boto3 finds the sandbox's endpoints and credentials here

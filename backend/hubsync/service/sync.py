@@ -107,6 +107,25 @@ def sync_links(ctx: SyncContext, links: Iterable[Link], dry_run: bool = False) -
     return outcomes
 
 
+def sync_hints(
+    ctx: SyncContext, identifiers: Iterable[FindingIdentifier], by_hand: frozenset[str] = frozenset()
+) -> list[Outcome]:
+    """Sync the findings an event names, as they are now: an event is a hint, never the truth, so a late,
+    repeated or reordered one decides on current state and costs no write."""
+    outcomes: list[Outcome] = []
+    for batch in _batches(list({identifier.key: identifier for identifier in identifiers}.values())):
+        current = ctx.securityhub.get(batch)
+        with ctx.store.read() as uow:
+            links = uow.links.get_many(ctx.tenant_id, [identifier.key for identifier in batch])
+        pairs = [
+            Pair(i.key, i, current.get(i.key), links.get(i.key), by_hand=i.key in by_hand)
+            for i in batch
+            if i.key in current or i.key in links  # unknown on both sides: nothing to sync
+        ]
+        outcomes += _sync(ctx, pairs, dry_run=False)
+    return outcomes
+
+
 def sync_tickets(ctx: SyncContext, ticket_keys: Iterable[str]) -> list[Outcome]:
     """Sync the pairs of these tickets (a Jira webhook or post function names a ticket, not a finding)."""
     with ctx.store.read() as uow:
