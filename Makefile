@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 run: install
-	$(BIN)/hubsync sandbox
+	$(BIN)/hubsync demo
 
 lint: install
 	$(BIN)/ruff check .

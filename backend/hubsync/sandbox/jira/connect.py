@@ -687,11 +687,11 @@ def _issue_or_404(world: JiraWorld, key: str) -> Issue:
 
 
 def _viewer(world: JiraWorld, issue: Issue) -> User:
-    """The sandbox's signed-in user: `?as=<login>`, by default the issue's project lead."""
+    """The sandbox's signed-in user: `?as=<user name or email>`, by default the issue's project lead."""
     login = request.values.get("as")
     if not login:
         return issue.project.lead
-    user = world.user_by_name(login)
+    user = world.user_by_name(login) or world.user_by_email(login)
     if user is None:
         raise ConnectError(400, f"no user with login {login!r}")
     return user
