@@ -58,6 +58,31 @@ def _parser() -> argparse.ArgumentParser:
     reconcile.add_argument("--tenant", help="tenant id or name (default: every enabled tenant)")
     reconcile.add_argument("--dry-run", action="store_true", help="print the plan as a table; change nothing")
     reconcile.set_defaults(handler=_run_reconcile)
+
+    tenant = commands.add_parser(
+        "tenant",
+        help="configure Jira sites that are not Connect installs (Data Center, or Cloud with an API token)",
+    )
+    tenant_commands = tenant.add_subparsers(title="tenant commands", metavar="ACTION")
+    add = tenant_commands.add_parser(
+        "add",
+        help="add a tenant; the Jira secret is read from HUBSYNC_JIRA_SECRET or asked for",
+        description="Add a tenant. The Jira API token, PAT or password is never taken on the command line: set "
+        "HUBSYNC_JIRA_SECRET or type it when asked. Prints the ExternalId your IAM roles must require.",
+    )
+    add.add_argument("--name", required=True)
+    add.add_argument("--jira-url", required=True, help="the site's base URL, e.g. https://acme.atlassian.net")
+    add.add_argument("--flavour", choices=["cloud", "datacenter"], required=True)
+    add.add_argument("--auth", choices=["api-token", "pat", "basic"], help="default: api-token on Cloud, pat on DC")
+    add.add_argument("--jira-user", help="Cloud: the account's email; basic auth: the user name")
+    add.add_argument("--role-arn", required=True, help="the role hubsync assumes in the Security Hub admin account")
+    add.add_argument("--organizations-role-arn", help="a role in the management account, to read owner tags")
+    add.add_argument("--region", required=True, help="the Security Hub aggregation Region")
+    add.add_argument("--policy", type=Path, required=True, help="the policy JSON file (project, rules, mappings)")
+    add.add_argument("--external-id", help="reuse an ExternalId your roles already require (default: generate)")
+    add.set_defaults(handler=_run_tenant_add)
+    listing = tenant_commands.add_parser("list", help="list tenants")
+    listing.set_defaults(handler=_run_tenant_list)
     return parser
 
 
@@ -107,6 +132,18 @@ def _run_demo(args: argparse.Namespace) -> int:
             demo.reconcile_quietly()
     print("Stopped.")
     return 1 if failed else 0
+
+
+def _run_tenant_add(args: argparse.Namespace) -> int:
+    from hubsync.service.commands import add_tenant
+
+    return add_tenant(args, out=print)
+
+
+def _run_tenant_list(args: argparse.Namespace) -> int:
+    from hubsync.service.commands import list_tenants
+
+    return list_tenants(out=print)
 
 
 def _run_reconcile(args: argparse.Namespace) -> int:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import getpass
+import json
+import os
+from argparse import Namespace
 from collections.abc import Callable
 
-from hubsync.adapters.store import Store, Tenant, upgrade
+from hubsync.adapters.store import AuthMode, JiraFlavour, Store, Tenant, upgrade
+from hubsync.domain.policy_schema import InvalidPolicy, load_policy
 from hubsync.service.reconcile import ReconcileReport, reconcile
 from hubsync.service.tenants import TenantNotReady, sync_context
 
@@ -30,6 +35,64 @@ def reconcile_tenants(tenant: str | None, dry_run: bool, out: Callable[[str], No
         out(report_table(each, report, dry_run))
         status = max(status, 1 if report.failed else 0)
     return status
+
+
+def add_tenant(args: Namespace, out: Callable[[str], None]) -> int:
+    """Validate everything before storing anything; say what is wrong in words an admin can act on."""
+    try:
+        policy_data = json.loads(args.policy.read_text())
+        load_policy(policy_data)
+    except OSError as exc:
+        out(f"cannot read the policy file: {exc}")
+        return 2
+    except json.JSONDecodeError as exc:
+        out(f"{args.policy} is not JSON: {exc}")
+        return 2
+    except InvalidPolicy as exc:
+        out(f"{args.policy} is not a valid policy:\n" + "\n".join(f"  {line}" for line in exc.lines))
+        return 2
+    auth = AuthMode({"api-token": "API_TOKEN", "pat": "PAT", "basic": "BASIC"}[
+        args.auth or ("api-token" if args.flavour == "cloud" else "pat")
+    ])
+    if auth in (AuthMode.API_TOKEN, AuthMode.BASIC) and not args.jira_user:
+        out("--jira-user is required for api-token and basic auth")
+        return 2
+    secret = os.environ.get("HUBSYNC_JIRA_SECRET") or getpass.getpass("Jira secret (token, PAT or password): ")
+    if not secret:
+        out("no Jira secret given")
+        return 2
+    store = Store.from_environment()
+    upgrade(store.engine)
+    with store.transaction() as uow:
+        tenant = uow.tenants.create(
+            name=args.name,
+            jira_base_url=args.jira_url.rstrip("/"),
+            jira_flavour=JiraFlavour.CLOUD if args.flavour == "cloud" else JiraFlavour.DATA_CENTER,
+            auth_mode=auth,
+            jira_user=args.jira_user,
+            jira_secret=secret,
+            aws_role_arn=args.role_arn,
+            organizations_role_arn=args.organizations_role_arn,
+            aggregation_region=args.region,
+            policy=policy_data,
+            external_id=args.external_id,
+        )
+    out(f"tenant {tenant.name} added: id {tenant.id}")
+    out(f"its IAM roles must require sts:ExternalId = {tenant.external_id}")
+    return 0
+
+
+def list_tenants(out: Callable[[str], None]) -> int:
+    store = Store.from_environment()
+    upgrade(store.engine)
+    with store.read() as uow:
+        tenants = uow.tenants.list()
+    if not tenants:
+        out("no tenants")
+    for tenant in tenants:
+        state = "enabled" if tenant.enabled else "disabled"
+        out(f"{tenant.id}  {tenant.name}  {tenant.jira_base_url}  {tenant.jira_flavour.value}  {state}")
+    return 0
 
 
 def report_table(tenant: Tenant, report: ReconcileReport, dry_run: bool) -> str:

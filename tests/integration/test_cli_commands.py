@@ -1,0 +1,73 @@
+"""The operator's commands on the sandbox: add a tenant from a policy file, preview a reconcile, run it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hubsync.cli import main
+from hubsync.sandbox.jira import seed as jira_seed
+from hubsync.sandbox.runner import Sandbox
+from tests.fixtures.sandbox import SandboxContracts
+
+POLICY = {"project_key": "SEC", "rules": [{"name": "critical", "min_severity": "CRITICAL"}]}
+
+
+@pytest.fixture(scope="module")
+def sandbox(sandbox_contracts: SandboxContracts) -> Iterator[Sandbox]:
+    with Sandbox(wrap=sandbox_contracts.wrap) as running:
+        yield running
+
+
+@pytest.fixture
+def operator_shell(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The environment an operator exports: the sandbox's endpoints, a database, a secret key."""
+    for name, value in sandbox.environment().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("HUBSYNC_DATABASE_URL", f"sqlite:///{tmp_path / 'hubsync.sqlite3'}")
+    monkeypatch.setenv("HUBSYNC_SECRET_KEY", "an operator's secret key of 32+ characters")
+    monkeypatch.setenv("HUBSYNC_JIRA_SECRET", jira_seed.SANDBOX_JIRA_API_TOKEN)
+    policy = tmp_path / "policy.json"
+    policy.write_text(json.dumps(POLICY))
+    return policy
+
+
+def add_tenant(sandbox: Sandbox, policy: Path) -> int:
+    env = sandbox.environment()
+    return main([
+        "tenant", "add", "--name", "acme", "--flavour", "cloud", "--jira-url", env["HUBSYNC_JIRA_URL"],
+        "--jira-user", env["HUBSYNC_JIRA_USER"], "--role-arn", env["HUBSYNC_SANDBOX_SECURITYHUB_ROLE_ARN"],
+        "--organizations-role-arn", env["HUBSYNC_SANDBOX_ORGANIZATIONS_ROLE_ARN"], "--region", "us-east-1",
+        "--policy", str(policy), "--external-id", env["HUBSYNC_SANDBOX_EXTERNAL_ID"],
+    ])
+
+
+def test_a_bad_policy_is_refused_with_what_is_wrong(sandbox: Sandbox, operator_shell: Path, capsys) -> None:
+    operator_shell.write_text(json.dumps({"project_key": "SEC", "rules": [{"min_severity": "SEVERE"}]}))
+    assert add_tenant(sandbox, operator_shell) == 2
+    assert "rules[0].min_severity" in capsys.readouterr().out
+    assert main(["tenant", "list"]) == 0
+    assert "no tenants" in capsys.readouterr().out
+
+
+def test_dry_run_changes_nothing_then_reconcile_converges(sandbox: Sandbox, operator_shell: Path, capsys) -> None:
+    assert add_tenant(sandbox, operator_shell) == 0
+    assert "sts:ExternalId" in capsys.readouterr().out
+    issues_before = len(sandbox.jira_cloud.search_keys("project = SEC"))
+
+    assert main(["reconcile", "--dry-run"]) == 0
+    preview = capsys.readouterr().out
+    assert "would change" in preview and "CreateTicket" in preview
+    assert len(sandbox.jira_cloud.search_keys("project = SEC")) == issues_before
+
+    assert main(["reconcile", "--tenant", "acme"]) == 0
+    created = len(sandbox.jira_cloud.search_keys("project = SEC")) - issues_before
+    assert created > 0
+    capsys.readouterr()
+
+    assert main(["reconcile"]) == 0
+    assert "changed 0, 0 failed" in capsys.readouterr().out
+    assert len(sandbox.jira_cloud.search_keys("project = SEC")) - issues_before == created
