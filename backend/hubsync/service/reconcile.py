@@ -13,7 +13,9 @@ from itertools import islice
 from typing import Any
 
 from hubsync.domain.finding import Severity
+from hubsync.domain.link import Link, LinkState
 from hubsync.domain.policy import EscalationRule, Policy
+from hubsync.domain.ticket import Ticket
 from hubsync.service.sync import BATCH, Outcome, SyncContext, sync_findings, sync_links
 
 
@@ -22,6 +24,7 @@ class ReconcileReport:
     outcomes: list[Outcome] = field(default_factory=list)
     findings_seen: int = 0
     links_seen: int = 0
+    tickets_seen: int = 0
 
     @property
     def changed(self) -> list[Outcome]:
@@ -51,7 +54,56 @@ def reconcile(
         outcomes = sync_links(ctx, batch, dry_run=dry_run)
         report.outcomes += [o for o in outcomes if o.actions or o.error]
         say(f"linked findings: {report.links_seen} looked at")
+    for page in _chunks(ctx.jira.linked_tickets(ctx.policy.project_key), BATCH):
+        report.tickets_seen += len(page)
+        report.outcomes += _rebuild_links(ctx, page, dry_run)
     return report
+
+
+def _rebuild_links(ctx: SyncContext, tickets: list[Ticket], dry_run: bool) -> list[Outcome]:
+    """Tickets that carry hubsync's marker but have no link (a restored database, a lost commit): the marker
+    names the finding, so the link is rebuilt from it and the pair synced. A second ticket for an already linked
+    finding is reported, never silently merged."""
+    with ctx.store.read() as uow:
+        orphans = [t for t in tickets if uow.links.get_by_ticket(ctx.tenant_id, t.key) is None]
+    outcomes: list[Outcome] = []
+    rebuilt: list[Link] = []
+    for ticket in orphans:
+        marker = ticket.marker or ctx.jira.get_tickets([ticket.key]).get(ticket.key, ticket).marker
+        if marker is None:
+            continue  # labelled by hand, or its property was removed: nothing names the finding
+        with ctx.store.read() as uow:
+            existing = uow.links.get(ctx.tenant_id, marker.key)
+        if existing is not None and existing.ticket_key not in (None, ticket.key):
+            outcomes.append(
+                Outcome(marker.key, marker.finding_id, ticket.key, None, "", (),
+                        error=f"duplicate: the finding is already linked to {existing.ticket_key}")
+            )
+            continue
+        rebuilt.append(
+            Link(finding_key=marker.key, finding_id=marker.finding_id, product_arn=marker.product_arn,
+                 state=LinkState.LINKED, ticket_key=ticket.key)
+        )
+    if not rebuilt:
+        return outcomes
+    if dry_run:
+        return outcomes + [
+            Outcome(link.finding_key, link.finding_id, link.ticket_key, None,
+                    "rebuild the link from the ticket's marker", ("RebuildLink",))
+            for link in rebuilt
+        ]
+    with ctx.store.transaction() as uow:
+        for link in rebuilt:
+            uow.links.save(ctx.tenant_id, link)
+            uow.audit.append(tenant_id=ctx.tenant_id, finding_key=link.finding_key, ticket_key=link.ticket_key,
+                             action="RebuildLink", reason="the ticket's marker names this finding; no link was stored",
+                             outcome="ok")
+    synced = sync_links(ctx, rebuilt)
+    return outcomes + [
+        Outcome(o.finding_key, o.finding_id, o.ticket_key, o.rule, o.reason or "link rebuilt from the marker",
+                ("RebuildLink", *o.actions), o.error)
+        for o in synced
+    ]
 
 
 def escalation_filters(policy: Policy) -> Iterator[dict[str, Any]]:

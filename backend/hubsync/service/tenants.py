@@ -9,10 +9,12 @@ from requests.auth import AuthBase
 
 from hubsync.adapters.aws_session import assumed_role_session
 from hubsync.adapters.jira.auth import ApiToken, ConnectJwt, PersonalAccessToken
-from hubsync.adapters.jira.client import JiraClient
+from hubsync.adapters.jira.client import LINKED_JQL, JiraClient
+from hubsync.adapters.jira.search import jql_list
 from hubsync.adapters.organizations import OwnerDirectory
 from hubsync.adapters.securityhub import SecurityHubClient
 from hubsync.adapters.store import AuthMode, JiraFlavour, Store, Tenant
+from hubsync.domain.policy import Policy
 from hubsync.domain.policy_schema import load_policy
 from hubsync.service.sync import SyncContext
 
@@ -46,16 +48,24 @@ def sync_context(tenant: Tenant, store: Store, clock: Callable[[], datetime] = u
         tenant_id=tenant.id,
         policy=policy,
         securityhub=SecurityHubClient.for_session(securityhub_session, tenant.aggregation_region),
-        jira=jira_client(tenant),
+        jira=jira_client(tenant, linked_jql=_linked_jql(tenant, policy)),
         owners=OwnerDirectory.for_session(organizations_session, tag_key=policy.owner_tag_key),
         store=store,
         clock=clock,
     )
 
 
-def jira_client(tenant: Tenant) -> JiraClient:
+def jira_client(tenant: Tenant, linked_jql: str = LINKED_JQL) -> JiraClient:
     flavour = "cloud" if tenant.jira_flavour is JiraFlavour.CLOUD else "datacenter"
-    return JiraClient(tenant.jira_base_url, flavour, _jira_auth(tenant))
+    return JiraClient(tenant.jira_base_url, flavour, _jira_auth(tenant), linked_jql=linked_jql)
+
+
+def _linked_jql(tenant: Tenant, policy: Policy) -> str:
+    """How to find hubsync's tickets: the indexed `hubsync.finding` property where hubsync's Connect app declares
+    the index; elsewhere (Data Center, API tokens) by the labels every ticket gets."""
+    if tenant.auth_mode is AuthMode.CONNECT or not policy.labels:
+        return LINKED_JQL
+    return f"labels in ({jql_list(policy.labels)})"
 
 
 def _jira_auth(tenant: Tenant) -> AuthBase:
