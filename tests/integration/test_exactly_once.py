@@ -3,35 +3,17 @@ a creation in progress elsewhere is left alone; the normal path spends no Jira s
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
 import sqlalchemy as sa
 
 from hubsync.adapters.store.models import LinkRow
 from hubsync.domain.finding import Finding, marker_label
 from hubsync.domain.link import LinkState
 from hubsync.domain.rendering import Document
-from hubsync.sandbox.demo import Demo, running_demo
+from hubsync.sandbox.demo import Demo
 from hubsync.service.ports import TicketDraft
 from hubsync.service.sync import FINDING_PROPERTY, sync_findings, sync_hints
-from tests.fixtures.sandbox import SandboxContracts
-
-
-@pytest.fixture
-def demo(sandbox_contracts: SandboxContracts) -> Iterator[Demo]:
-    with running_demo(flavour="cloud", say=lambda _: None, wrap=sandbox_contracts.wrap) as running:
-        yield running
-
-
-def a_matching_finding(demo: Demo) -> Finding:
-    filters = {
-        "SeverityLabel": [{"Value": "CRITICAL", "Comparison": "EQUALS"}],
-        "WorkflowStatus": [{"Value": "NEW", "Comparison": "EQUALS"}],
-        "RecordState": [{"Value": "ACTIVE", "Comparison": "EQUALS"}],
-    }
-    return next(f for f in demo.ctx.securityhub.findings(filters) if f.is_live)
 
 
 def tickets_marked_for(demo: Demo, finding: Finding) -> list[str]:
@@ -47,8 +29,8 @@ def claim(demo: Demo, finding: Finding, claimed_at: datetime) -> None:
         )
 
 
-def test_a_creation_interrupted_after_jiras_create_is_adopted(demo: Demo) -> None:
-    finding = a_matching_finding(demo)
+def test_a_creation_interrupted_after_jiras_create_is_adopted(demo: Demo, new_critical_finding: Finding) -> None:
+    finding = new_critical_finding
     claim(demo, finding, claimed_at=datetime.now(UTC) - timedelta(hours=1))
     # The crashed attempt had already created the ticket, with its marker, before it could record it.
     created = demo.ctx.jira.create_tickets(
@@ -75,8 +57,8 @@ def test_a_creation_interrupted_after_jiras_create_is_adopted(demo: Demo) -> Non
     assert current.user_defined_fields["jiraIssue"] == crashed_key
 
 
-def test_a_claim_that_crashed_before_jira_is_created_once(demo: Demo) -> None:
-    finding = a_matching_finding(demo)
+def test_a_claim_that_crashed_before_jira_is_created_once(demo: Demo, new_critical_finding: Finding) -> None:
+    finding = new_critical_finding
     claim(demo, finding, claimed_at=datetime.now(UTC) - timedelta(hours=1))
 
     [outcome] = sync_findings(demo.ctx, [finding])
@@ -85,8 +67,8 @@ def test_a_claim_that_crashed_before_jira_is_created_once(demo: Demo) -> None:
     assert len(tickets_marked_for(demo, finding)) == 1
 
 
-def test_a_creation_in_progress_elsewhere_is_left_alone(demo: Demo) -> None:
-    finding = a_matching_finding(demo)
+def test_a_creation_in_progress_elsewhere_is_left_alone(demo: Demo, new_critical_finding: Finding) -> None:
+    finding = new_critical_finding
     claim(demo, finding, claimed_at=datetime.now(UTC))
 
     [outcome] = sync_findings(demo.ctx, [finding])
@@ -96,8 +78,8 @@ def test_a_creation_in_progress_elsewhere_is_left_alone(demo: Demo) -> None:
     assert "find_by_markers" not in demo.ctx.jira.request_counts
 
 
-def test_the_normal_path_spends_no_search_and_repeats_nothing(demo: Demo) -> None:
-    finding = a_matching_finding(demo)
+def test_the_normal_path_spends_no_search_and_repeats_nothing(demo: Demo, new_critical_finding: Finding) -> None:
+    finding = new_critical_finding
     first = sync_hints(demo.ctx, [finding.identifier])
     # the same event delivered twice more, late: hubsync decides on the finding as it is now
     again = sync_hints(demo.ctx, [finding.identifier, finding.identifier])

@@ -3,8 +3,6 @@ reconcile, without a second ticket; a second ticket carrying the same marker is 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import sqlalchemy as sa
 
@@ -12,31 +10,22 @@ from hubsync.adapters.store.models import LinkRow
 from hubsync.domain.finding import Finding, marker_label
 from hubsync.domain.link import LinkState
 from hubsync.domain.rendering import Document
-from hubsync.sandbox.demo import Demo, running_demo
+from hubsync.sandbox.demo import Demo
 from hubsync.service.ports import TicketDraft
 from hubsync.service.reconcile import reconcile
 from hubsync.service.sync import FINDING_PROPERTY, sync_hints
-from tests.fixtures.sandbox import SandboxContracts
+
+pytestmark = pytest.mark.parametrize("demo", ["cloud", "datacenter"], indirect=True)
 
 
-@pytest.fixture(params=["cloud", "datacenter"])
-def demo(request: pytest.FixtureRequest, sandbox_contracts: SandboxContracts) -> Iterator[Demo]:
-    with running_demo(flavour=request.param, say=lambda _: None, wrap=sandbox_contracts.wrap) as running:
-        yield running
-
-
-def ticketed_finding(demo: Demo) -> tuple[Finding, str]:
-    filters = {"SeverityLabel": [{"Value": "CRITICAL", "Comparison": "EQUALS"}],
-               "WorkflowStatus": [{"Value": "NEW", "Comparison": "EQUALS"}],
-               "RecordState": [{"Value": "ACTIVE", "Comparison": "EQUALS"}]}
-    finding = next(f for f in demo.ctx.securityhub.findings(filters) if f.is_live)
+def ticketed(demo: Demo, finding: Finding) -> tuple[Finding, str]:
     [outcome] = sync_hints(demo.ctx, [finding.identifier])
     assert outcome.ticket_key
     return finding, outcome.ticket_key
 
 
-def test_a_lost_link_is_rebuilt_from_the_ticket(demo: Demo) -> None:
-    finding, ticket_key = ticketed_finding(demo)
+def test_a_lost_link_is_rebuilt_from_the_ticket(demo: Demo, new_critical_finding: Finding) -> None:
+    finding, ticket_key = ticketed(demo, new_critical_finding)
     with demo.store.engine.begin() as connection:  # a database restored from before the link was written
         connection.execute(sa.delete(LinkRow).where(LinkRow.finding_key == finding.key))
 
@@ -50,8 +39,8 @@ def test_a_lost_link_is_rebuilt_from_the_ticket(demo: Demo) -> None:
     assert reconcile(demo.ctx).changed == []
 
 
-def test_a_second_ticket_with_the_same_marker_is_reported(demo: Demo) -> None:
-    finding, ticket_key = ticketed_finding(demo)
+def test_a_second_ticket_with_the_same_marker_is_reported(demo: Demo, new_critical_finding: Finding) -> None:
+    finding, ticket_key = ticketed(demo, new_critical_finding)
     [copy] = demo.ctx.jira.create_tickets([
         TicketDraft(project_key="SEC", issue_type="Task", summary="a copy made by hand",
                     description=Document.paragraph("copy"), priority=None,

@@ -4,7 +4,6 @@ owner tags, account names, the cache (negative answers included) and every failu
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from datetime import timedelta
 
 import boto3
@@ -13,38 +12,10 @@ import pytest
 from hubsync.adapters.aws_session import assumed_role_session
 from hubsync.adapters.organizations import OwnerDirectory
 from hubsync.sandbox import aws
-from hubsync.sandbox.aws import AccountSpec, AwsWorld, MotoServer, build_organization
+from hubsync.sandbox.aws import AwsWorld
 from tests.fixtures.securityhub import FakeClock
 
 UNKNOWN_ACCOUNT = "999999999999"
-
-
-@pytest.fixture(scope="module")
-def world() -> Iterator[AwsWorld]:
-    moto = MotoServer().start()
-    try:
-        yield build_organization(
-            moto.url,
-            AccountSpec("security", "security@example.com", None),
-            [
-                AccountSpec("payments", "payments@example.com", "alice@example.com"),
-                AccountSpec("sandbox", "sandbox@example.com", None),
-            ],
-            jira_secret={"token": "unused"},
-        )
-    finally:
-        moto.stop()
-
-
-@pytest.fixture
-def aws_env(world: AwsWorld, monkeypatch: pytest.MonkeyPatch) -> AwsWorld:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", aws.ACCESS_KEY_ID)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", aws.SECRET_ACCESS_KEY)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", aws.HOME_REGION)
-    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", world.endpoint_url)
-    monkeypatch.setenv("AWS_ENDPOINT_URL_ORGANIZATIONS", world.endpoint_url)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    return world
 
 
 @pytest.fixture

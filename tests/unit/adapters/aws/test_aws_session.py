@@ -4,7 +4,6 @@ botocore refreshing the keys before they expire (judged by an injected clock, so
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 
 import boto3
 import pytest
@@ -12,33 +11,8 @@ import pytest
 from hubsync.adapters.aws_session import assumed_role_session, session_name
 from hubsync.adapters.securityhub import SecurityHubClient
 from hubsync.sandbox import aws
-from hubsync.sandbox.aws import AccountSpec, AwsWorld, MotoServer, build_organization
+from hubsync.sandbox.aws import AwsWorld
 from tests.fixtures.securityhub import AGGREGATION_REGION, FakeClock, SecurityHubSandbox, make_finding
-
-
-@pytest.fixture(scope="module")
-def world() -> Iterator[AwsWorld]:
-    moto = MotoServer().start()
-    try:
-        yield build_organization(
-            moto.url,
-            AccountSpec("security", "security@example.com", None),
-            [AccountSpec("workload", "workload@example.com", "dev@example.com")],
-            jira_secret={"token": "unused"},
-        )
-    finally:
-        moto.stop()
-
-
-@pytest.fixture
-def aws_env(world: AwsWorld, monkeypatch: pytest.MonkeyPatch) -> AwsWorld:
-    """hubsync's base identity (the management account) and moto's endpoint, the way the sandbox exports them."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", aws.ACCESS_KEY_ID)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", aws.SECRET_ACCESS_KEY)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", aws.HOME_REGION)
-    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", world.endpoint_url)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    return world
 
 
 def caller_arn(session: boto3.Session) -> str:
