@@ -13,6 +13,7 @@ from hubsync.domain.ticket import Disposition, StatusCategory, Ticket
 
 
 class SecurityHubPort(Protocol):
+    invalid_keys: set[str]  # keys of findings Security Hub returned that could not be parsed (not "deleted")
     def findings(self, filters: Mapping[str, Any]) -> Iterator[Finding]:
         """Every finding matching the GetFindings `filters`, paged 100 at a time, in constant memory."""
 

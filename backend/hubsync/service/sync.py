@@ -135,11 +135,15 @@ def sync_tickets(ctx: SyncContext, ticket_keys: Iterable[str]) -> list[Outcome]:
 
 # -- the steps -----------------------------------------------------------------------------------
 def _sync(ctx: SyncContext, pairs: list[Pair], dry_run: bool) -> list[Outcome]:
+    unreadable = [p for p in pairs if p.finding is None and p.key in ctx.securityhub.invalid_keys]
+    for pair in unreadable:  # present in Security Hub but unparseable: never mistake it for deleted
+        pair.error = "Security Hub returned this finding in a shape hubsync cannot read (see the log)"
+    pairs = [p for p in pairs if p not in unreadable]
     _load_tickets(ctx, pairs)
     for pair in pairs:
         _decide(ctx, pair)
     if dry_run:
-        return [_outcome(pair) for pair in pairs]
+        return [_outcome(pair) for pair in [*unreadable, *pairs]]
     acting = [pair for pair in pairs if pair.plan is not None and not pair.plan.is_empty]
     _create_tickets(ctx, [p for p in acting if _has(p.plan, CreateTicket)])
     for pair in acting:
@@ -147,7 +151,7 @@ def _sync(ctx: SyncContext, pairs: list[Pair], dry_run: bool) -> list[Outcome]:
             _apply_ticket_actions(ctx, pair)
     _apply_finding_updates(ctx, [p for p in acting if p.error is None])
     _record(ctx, acting)
-    return [_outcome(pair) for pair in pairs]
+    return [_outcome(pair) for pair in [*unreadable, *pairs]]
 
 
 def _load_tickets(ctx: SyncContext, pairs: list[Pair]) -> None:
