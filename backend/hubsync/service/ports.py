@@ -9,7 +9,7 @@ from typing import Any, Protocol
 from hubsync.domain.finding import Finding, FindingIdentifier
 from hubsync.domain.plan import MoveTicket, UpdateFinding
 from hubsync.domain.rendering import Document
-from hubsync.domain.ticket import Disposition, StatusCategory, Ticket
+from hubsync.domain.ticket import Disposition, FindingMarker, StatusCategory, Ticket
 
 
 class SecurityHubPort(Protocol):
@@ -72,6 +72,9 @@ class JiraPort(Protocol):
         and return the ticket as it now is."""
 
     def comment(self, key: str, text: Document | str) -> None: ...
+
+    def set_marker(self, key: str, marker: FindingMarker) -> None:
+        """Point the ticket's `hubsync.finding` issue property at `marker`'s finding."""
 
     def edit(self, key: str, summary: str | None = None, priority: str | None = None) -> None: ...
 

@@ -20,7 +20,7 @@ from hubsync.domain.link import Link, LinkState
 from hubsync.domain.plan import TICKET, CommentOnTicket, CreateTicket, EditTicket, MoveTicket, Plan, UpdateFinding
 from hubsync.domain.policy import Policy
 from hubsync.domain.rendering import Document, render_ticket
-from hubsync.domain.ticket import Ticket
+from hubsync.domain.ticket import FindingMarker, Ticket
 from hubsync.service.ports import (
     JiraPort,
     NoTransitionPath,
@@ -139,6 +139,8 @@ def _sync(ctx: SyncContext, pairs: list[Pair], dry_run: bool) -> list[Outcome]:
     for pair in unreadable:  # present in Security Hub but unparseable: never mistake it for deleted
         pair.error = "Security Hub returned this finding in a shape hubsync cannot read (see the log)"
     pairs = [p for p in pairs if p not in unreadable]
+    if not dry_run:
+        _adopt_reissued(ctx, pairs)
     _load_tickets(ctx, pairs)
     for pair in pairs:
         _decide(ctx, pair)
@@ -152,6 +154,48 @@ def _sync(ctx: SyncContext, pairs: list[Pair], dry_run: bool) -> list[Outcome]:
     _apply_finding_updates(ctx, [p for p in acting if p.error is None])
     _record(ctx, acting)
     return [_outcome(pair) for pair in [*unreadable, *pairs]]
+
+
+def _adopt_reissued(ctx: SyncContext, pairs: list[Pair]) -> None:
+    """When an account switches between consolidated and per-standard control findings, Security Hub re-issues
+    each control finding with a new Id (and archives the old one, up to hours later). The new finding takes over
+    the old one's ticket — same control, resource and account — instead of opening a second ticket."""
+    candidates = [
+        p for p in pairs if p.link is None and p.finding is not None and p.finding.is_live and p.finding.secondary_key
+    ]
+    if not candidates:
+        return
+    with ctx.store.read() as uow:
+        earlier = {p.key: uow.links.get_by_secondary_key(ctx.tenant_id, p.finding.secondary_key) for p in candidates}
+    for pair in candidates:
+        old, finding = earlier[pair.key], pair.finding
+        assert finding is not None
+        if old is None or old.state is not LinkState.LINKED or not old.ticket_key or not _reissued(old, finding):
+            continue
+        try:
+            ctx.jira.set_marker(old.ticket_key, FindingMarker(finding.id, finding.product_arn, finding.key))
+            ctx.jira.comment(old.ticket_key, Document.paragraph(
+                f"Security Hub re-issued this ticket's finding as {finding.id} (same control, resource and "
+                f"account; it replaces {old.finding_id}). This ticket now follows the new finding."
+            ))
+        except Exception as exc:  # Jira unavailable: adopt on a later sync, never create a second ticket meanwhile
+            pair.error = f"could not move ticket {old.ticket_key} to the re-issued finding: {exc}"
+            continue
+        pair.link = Link(finding_key=finding.key, finding_id=finding.id, product_arn=finding.product_arn,
+                         state=LinkState.LINKED, ticket_key=old.ticket_key, secondary_key=finding.secondary_key)
+        with ctx.store.transaction() as uow:
+            uow.links.save(ctx.tenant_id, replace(old, state=LinkState.BROKEN, ticket_key=None))
+            uow.links.save(ctx.tenant_id, pair.link)
+            for key, reason in ((old.finding_key, f"re-issued as {finding.id}; its ticket moved to that finding"),
+                                (finding.key, f"re-issue of {old.finding_id}: took over {old.ticket_key}")):
+                uow.audit.append(tenant_id=ctx.tenant_id, finding_key=key, ticket_key=old.ticket_key,
+                                 action="AdoptTicket", reason=reason, outcome="ok")
+
+
+def _reissued(old: Link, new: Finding) -> bool:
+    """The consolidation switch changes the Id's form: `.../security-control/<Id>/...` versus
+    `.../subscription/<standard>/...`. Two per-standard findings of one control are siblings, not re-issues."""
+    return (":security-control/" in old.finding_id) != (":security-control/" in new.id)
 
 
 def _load_tickets(ctx: SyncContext, pairs: list[Pair]) -> None:

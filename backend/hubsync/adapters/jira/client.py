@@ -23,6 +23,7 @@ from hubsync.adapters.jira.tickets import (
     TICKET_FIELDS,
     create_body,
     has_marker,
+    marker_property,
     ticket_from_issue,
 )
 from hubsync.adapters.jira.transport import (
@@ -34,7 +35,7 @@ from hubsync.adapters.jira.transport import (
 )
 from hubsync.domain.plan import MoveTicket
 from hubsync.domain.rendering import Document
-from hubsync.domain.ticket import Ticket
+from hubsync.domain.ticket import FindingMarker, Ticket
 from hubsync.service.ports import CreatedTicket, TicketDraft
 
 BULK_CREATE_LIMIT = 50  # Jira's maximum per POST /issue/bulk
@@ -160,6 +161,10 @@ class JiraClient:
             else:
                 created += self._create_bulk(start, batch)
         return created
+
+    def set_marker(self, key: str, marker: FindingMarker) -> None:
+        """Point the ticket's `hubsync.finding` property at another finding (one Security Hub re-issued)."""
+        self._http.call("set_marker", "PUT", f"/issue/{key}/properties/{MARKER_PROPERTY}", json=marker_property(marker))
 
     def comment(self, key: str, text: Document | str) -> None:
         self._http.call("comment", "POST", f"/issue/{key}/comment", json={"body": self.dialect.rich_text(text)})
