@@ -3,6 +3,7 @@ converges, and what each side shows afterwards is what a security team expects t
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from collections.abc import Iterator
@@ -70,6 +71,17 @@ def test_onboarding_is_bulk_and_a_second_reconcile_only_reads(sandbox_contracts:
         after = jira.request_counts
         used = {op for op in after if after[op] != before.get(op, 0)}
         assert used <= {"get_tickets", "linked_tickets"}, f"a converged reconcile did more than read Jira: {used}"
+
+
+def test_a_default_assignment_says_why_in_the_ticket(sandbox_contracts: SandboxContracts) -> None:
+    with running_demo(flavour="cloud", say=lambda _: None, wrap=sandbox_contracts.wrap) as demo:
+        demo.onboard()
+        untagged = next(a for a in demo.sandbox.aws_world.workload_accounts if a.name == "legacy-sandbox")
+        keys = demo.world.search_keys("labels = hubsync-unassigned")
+        assert keys
+        texts = [json.dumps(demo.world.get_issue(key).description) for key in keys]  # ADF on Cloud
+        assert any(f"AWS account {untagged.id} has no SecurityContactID tag" in text for text in texts)
+        assert "comment" not in demo.ctx.jira.request_counts  # said in the create call, at no extra request
 
 
 def _decisions_are_explained_on_both_sides(demo: Demo) -> None:

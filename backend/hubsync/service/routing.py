@@ -2,7 +2,7 @@
 
 The tag may hold an email, a Jira account id or a user name; it is resolved to an assignable Jira user. Any
 failure on the way (no tag, Organizations unreachable, nobody in Jira by that name) falls back to the policy's
-default assignee, labels the ticket `hubsync-unassigned` and says why in a comment — never a crash.
+default assignee, labels the ticket `hubsync-unassigned` and says why in its description — never a crash.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ UNASSIGNED_LABEL = "hubsync-unassigned"
 class Assignment:
     assignee: str | None
     extra_labels: tuple[str, ...] = ()
-    comment: str | None = None  # why the default assignee was used
+    reason: str | None = None  # why the default assignee was used, for the ticket description
 
 
 class AssigneeRouter:
@@ -52,5 +52,5 @@ class AssigneeRouter:
         return Assignment(
             assignee=self._default,
             extra_labels=(UNASSIGNED_LABEL,),
-            comment=f"Assigned to {who}: {reason}.",
+            reason=f"Assigned to {who}: {reason}.",
         )

@@ -245,18 +245,21 @@ def _create_tickets(ctx: SyncContext, pairs: list[Pair]) -> None:
 def _create(ctx: SyncContext, claimed: list[tuple[Pair, int]]) -> None:
     router = AssigneeRouter(ctx.owners, ctx.jira, ctx.policy.default_assignee, ctx.policy.owner_tag_key)
     drafts: list[TicketDraft] = []
-    reasons: list[str | None] = []
     for pair, _version in claimed:
         finding = pair.finding
         assert finding is not None  # rule 1 only fires for a live finding
         assignment = router.assignment_for(finding.account_id)
         rendered = render_ticket(finding, ctx.policy)
+        description = rendered.description
+        if assignment.reason:  # why the default assignee: said in the ticket itself, at no extra request
+            description = description + Document.paragraph(assignment.reason)
+            pair.notes.append(assignment.reason)
         drafts.append(
             TicketDraft(
                 project_key=ctx.policy.project_key,
                 issue_type=ctx.policy.issue_type,
                 summary=rendered.summary,
-                description=rendered.description,
+                description=description,
                 priority=rendered.priority,
                 labels=(*rendered.labels, *assignment.extra_labels),
                 assignee=assignment.assignee,
@@ -265,7 +268,6 @@ def _create(ctx: SyncContext, claimed: list[tuple[Pair, int]]) -> None:
                 },
             )
         )
-        reasons.append(assignment.comment)
     try:
         results = ctx.jira.create_tickets(drafts)
     except Exception as exc:  # Jira unreachable: release the claims so the next attempt starts at once
@@ -280,12 +282,6 @@ def _create(ctx: SyncContext, claimed: list[tuple[Pair, int]]) -> None:
         pair.ticket_key = result.key
         created.append(pair)
     _save_links(ctx, created)  # the tickets exist: record them before anything else can fail
-    for result in results:
-        pair, _ = claimed[result.draft_index]
-        why_default = reasons[result.draft_index]
-        if result.key is not None and why_default:
-            pair.notes.append(why_default)
-            _safely(pair, lambda key=result.key, text=why_default: ctx.jira.comment(key, Document.paragraph(text)))
 
 
 def _release(ctx: SyncContext, claimed: list[tuple[Pair, int]], error: str) -> None:
