@@ -213,9 +213,8 @@ def measure_onboarding(count: int, closing: int) -> tuple[Measured, Measured | N
         print(f"tickets created: {created:,} of {count:,}; failures: {len(onboarded.report.failed)}")
         print_rates(onboarded.measured, "finding")
         print_requests(onboarded.measured, "finding")
-        print("  (comment: one per ticket given to the default assignee, with the reason; two of the sandbox's five\n"
-              "   accounts have no owner Jira knows. BatchUpdateFindings: each finding's note and UserDefinedFields\n"
-              "   name its own new ticket, so no two updates can share a call.)")
+        print("  (BatchUpdateFindings: each finding's note and UserDefinedFields name its own new ticket, so no two\n"
+              "   updates can share a call.)")
 
         if not closing:
             return onboarded.measured, None
