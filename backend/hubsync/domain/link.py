@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from hubsync.domain.finding import WorkflowStatus
+from hubsync.domain.finding import FindingIdentifier, WorkflowStatus
 from hubsync.domain.ticket import Disposition
 
 
@@ -38,3 +38,8 @@ class Link:
     # When hubsync turned a suppression made outside Jira into a risk-acceptance request (rule 8): asked once, and
     # a ticket moved on to an open status after this moment means the request was not approved (rule 9).
     risk_requested_at: datetime | None = None
+
+    @property
+    def identifier(self) -> FindingIdentifier:
+        """The linked finding, as Security Hub's update and lookup APIs name it."""
+        return FindingIdentifier(self.finding_id, self.product_arn)

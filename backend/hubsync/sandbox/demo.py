@@ -20,8 +20,7 @@ from typing import Any
 
 from hubsync.adapters.store import AuthMode, JiraFlavour, Store, upgrade
 from hubsync.domain.asff import parse_finding
-from hubsync.domain.finding import Finding, FindingIdentifier, WorkflowStatus
-from hubsync.domain.link import Link
+from hubsync.domain.finding import Finding, WorkflowStatus
 from hubsync.domain.ticket import Disposition, Ticket
 from hubsync.sandbox.jira import seed as jira_seed
 from hubsync.sandbox.jira.world import JiraWorld
@@ -200,7 +199,7 @@ class Demo:
         """A finding of the account that onboarding gave a ticket (the `skip`th one, for distinct scenarios)."""
         with self.store.read() as uow:
             links = [link for link in uow.links.iter_links(self.ctx.tenant_id) if link.ticket_key]
-        current = self.ctx.securityhub.get([_identifier(link) for link in links])
+        current = self.ctx.securityhub.get([link.identifier for link in links])
         mine = sorted((f for f in current.values() if f.account_id == account_id and f.is_live), key=lambda f: f.id)
         finding = mine[skip]
         return finding, self._ticket(finding.user_defined_fields["jiraIssue"])
@@ -221,7 +220,7 @@ class Demo:
         with self.store.read() as uow:
             link = uow.links.get(self.ctx.tenant_id, key)
         assert link is not None
-        return self.ctx.securityhub.get([_identifier(link)])[key]
+        return self.ctx.securityhub.get([link.identifier])[key]
 
     def _ticket(self, key: str) -> Ticket:
         return self.ctx.jira.get_tickets([key])[key]
@@ -337,10 +336,6 @@ def scenario_table(results: list[ScenarioResult]) -> str:
     lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows]
     header = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
     return "\n".join([header, "  ".join("-" * w for w in widths), *lines])
-
-
-def _identifier(link: Link) -> FindingIdentifier:
-    return FindingIdentifier(link.finding_id, link.product_arn)
 
 
 def _short_id(finding_id: str) -> str:

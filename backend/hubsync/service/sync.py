@@ -97,7 +97,7 @@ def sync_links(ctx: SyncContext, links: Iterable[Link], dry_run: bool = False) -
     """Sync linked pairs, reading each finding fresh from Security Hub (absent: it was deleted)."""
     outcomes: list[Outcome] = []
     for batch in _batches(list(links)):
-        identifiers = [FindingIdentifier(link.finding_id, link.product_arn) for link in batch]
+        identifiers = [link.identifier for link in batch]
         current = ctx.securityhub.get(identifiers)
         pairs = [
             Pair(link.finding_key, identifier, current.get(link.finding_key), link)
