@@ -4,12 +4,15 @@ Work goes in batches (up to 100 findings) so every side is called in bulk: one s
 one bulk create per 50 new tickets, one BatchUpdateFindings per 100 finding updates. Each pair's outcome is
 saved only once all its actions succeeded, so a failure leaves the pair to the next event or reconcile —
 which decides again from the current state of both sides (level-triggered: nothing is lost, nothing repeats).
+A batch holds its findings' sync locks (`Store.serialized`) from the first read to the last save, so two syncs of
+one finding on any number of workers run one after the other, the second deciding on what the first did.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -86,10 +89,11 @@ def sync_findings(
     """Sync current findings (a GetFindings page, an event's findings). `dry_run`: decide, change nothing."""
     outcomes: list[Outcome] = []
     for batch in _batches(list(findings)):
-        with ctx.store.read() as uow:
-            links = uow.links.get_many(ctx.tenant_id, [f.key for f in batch])
-        pairs = [Pair(f.key, f.identifier, f, links.get(f.key), by_hand=f.key in by_hand) for f in batch]
-        outcomes += _sync(ctx, pairs, dry_run)
+        with _serialized(ctx, [f.key for f in batch], dry_run):
+            with ctx.store.read() as uow:
+                links = uow.links.get_many(ctx.tenant_id, [f.key for f in batch])
+            pairs = [Pair(f.key, f.identifier, f, links.get(f.key), by_hand=f.key in by_hand) for f in batch]
+            outcomes += _sync(ctx, pairs, dry_run)
     return outcomes
 
 
@@ -97,13 +101,18 @@ def sync_links(ctx: SyncContext, links: Iterable[Link], dry_run: bool = False) -
     """Sync linked pairs, reading each finding fresh from Security Hub (absent: it was deleted)."""
     outcomes: list[Outcome] = []
     for batch in _batches(list(links)):
-        identifiers = [link.identifier for link in batch]
-        current = ctx.securityhub.get(identifiers)
-        pairs = [
-            Pair(link.finding_key, identifier, current.get(link.finding_key), link)
-            for link, identifier in zip(batch, identifiers, strict=True)
-        ]
-        outcomes += _sync(ctx, pairs, dry_run)
+        keys = [link.finding_key for link in batch]
+        with _serialized(ctx, keys, dry_run):
+            with ctx.store.read() as uow:  # as the last sync left them, now that none is running
+                current_links = uow.links.get_many(ctx.tenant_id, keys)
+            identifiers = [link.identifier for link in batch]
+            current = ctx.securityhub.get(identifiers)
+            pairs = [
+                Pair(key, identifier, current.get(key), current_links[key])
+                for key, identifier in zip(keys, identifiers, strict=True)
+                if key in current_links
+            ]
+            outcomes += _sync(ctx, pairs, dry_run)
     return outcomes
 
 
@@ -114,15 +123,17 @@ def sync_hints(
     repeated or reordered one decides on current state and costs no write."""
     outcomes: list[Outcome] = []
     for batch in _batches(list({identifier.key: identifier for identifier in identifiers}.values())):
-        current = ctx.securityhub.get(batch)
-        with ctx.store.read() as uow:
-            links = uow.links.get_many(ctx.tenant_id, [identifier.key for identifier in batch])
-        pairs = [
-            Pair(i.key, i, current.get(i.key), links.get(i.key), by_hand=i.key in by_hand)
-            for i in batch
-            if i.key in current or i.key in links  # unknown on both sides: nothing to sync
-        ]
-        outcomes += _sync(ctx, pairs, dry_run=False)
+        keys = [identifier.key for identifier in batch]
+        with _serialized(ctx, keys, dry_run=False):
+            current = ctx.securityhub.get(batch)
+            with ctx.store.read() as uow:
+                links = uow.links.get_many(ctx.tenant_id, keys)
+            pairs = [
+                Pair(i.key, i, current.get(i.key), links.get(i.key), by_hand=i.key in by_hand)
+                for i in batch
+                if i.key in current or i.key in links  # unknown on both sides: nothing to sync
+            ]
+            outcomes += _sync(ctx, pairs, dry_run=False)
     return outcomes
 
 
@@ -352,6 +363,12 @@ def _save_links(ctx: SyncContext, pairs: list[Pair], audit: list[Pair] | None = 
 
 
 # -- helpers -------------------------------------------------------------------------------------
+def _serialized(ctx: SyncContext, keys: list[str], dry_run: bool) -> AbstractContextManager[None]:
+    """A batch holds its findings from the first read to the last save, so syncs of one finding (events,
+    webhooks, reconcile, on any worker) never interleave; a dry run changes nothing and need not wait."""
+    return nullcontext() if dry_run else ctx.store.serialized(ctx.tenant_id, keys)
+
+
 def _linked(pair: Pair) -> Link:
     assert pair.plan is not None and pair.plan.link is not None
     return replace(pair.plan.link, ticket_key=pair.ticket_key or pair.plan.link.ticket_key)
@@ -393,7 +410,7 @@ def _has(plan: Plan | None, kind: type) -> bool:
 
 
 def _describe(plan: Plan) -> str:
-    return ", ".join(type(action).__name__ for action in plan.actions) or "nothing"
+    return ", ".join(dict.fromkeys(type(action).__name__ for action in plan.actions)) or "nothing"
 
 
 def _audit(uow: UnitOfWork, tenant_id: str, pair: Pair) -> None:
@@ -412,8 +429,8 @@ def _audit(uow: UnitOfWork, tenant_id: str, pair: Pair) -> None:
         action=_describe(pair.plan),
         reason=pair.plan.reason,
         before=before,
-        after={"actions": [repr(a) for a in pair.plan.actions], "notes": pair.notes},
-        outcome="failed: " + pair.error if pair.error else "ok",
+        after={"actions": [repr(a) for a in pair.plan.actions], "notes": pair.notes, "error": pair.error},
+        outcome="failed" if pair.error else "ok",
     )
 
 

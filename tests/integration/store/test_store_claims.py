@@ -46,7 +46,7 @@ def test_the_first_claim_is_fresh_and_recorded(store: Store, tenant: Tenant) -> 
 
 
 def test_the_normal_path_claims_creates_and_saves_the_link(store: Store, tenant: Tenant) -> None:
-    with store.locked(tenant.id, finding(1).key) as uow:
+    with store.transaction() as uow:
         claimed = uow.links.claim(tenant.id, finding(1))
         uow.links.save(tenant.id, dataclasses.replace(claimed.link, state=LinkState.LINKED, ticket_key="SEC-1"))
 
@@ -56,7 +56,7 @@ def test_the_normal_path_claims_creates_and_saves_the_link(store: Store, tenant:
 
 
 def test_a_claim_survives_a_crash_between_jira_create_and_the_commit(store: Store, tenant: Tenant) -> None:
-    with pytest.raises(CrashAfterJiraCreate), store.locked(tenant.id, finding(1).key) as uow:
+    with pytest.raises(CrashAfterJiraCreate), store.transaction() as uow:
         uow.links.claim(tenant.id, finding(1))
         uow.audit.append(tenant_id=tenant.id, finding_key=finding(1).key, action="x", reason="y", outcome="z")
         raise CrashAfterJiraCreate  # the ticket exists in Jira; the LINKED save never happened

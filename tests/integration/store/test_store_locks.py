@@ -1,18 +1,17 @@
-"""Concurrent syncs of one finding run one after the other: the second waits for the first to commit and then
-sees what it wrote. Reads never wait; on PostgreSQL, other findings do not wait either."""
+"""Syncs of one finding run one after the other: the second waits until the first lets go and then reads what it
+wrote. Syncs of other findings and reads never wait. On SQLite and PostgreSQL alike."""
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
-import sqlalchemy as sa
 
 from hubsync.adapters.store import Store, Tenant
+from hubsync.adapters.store.sync_locks import SyncLocks, SyncLockTimeout
 from hubsync.domain.link import Link, LinkState
-from tests.integration.store.builders import finding, make_tenant
+from tests.integration.store.builders import finding
 
 TIMEOUT = 10
 
@@ -30,24 +29,23 @@ def linked(number: int, title: str) -> Link:
 
 
 def wait_until_blocked(store: Store, attempt: Future) -> None:
-    """Until the other thread is waiting for a lock. PostgreSQL shows waiters; SQLite's busy handler does not, so
-    there we give the thread a moment to reach BEGIN IMMEDIATE."""
+    """Until the other thread waits for the lock: PostgreSQL shows advisory-lock waiters; a thread lock does not,
+    so on SQLite the thread gets a moment to reach it."""
     if store.engine.dialect.name == "sqlite":
         threading.Event().wait(0.2)
     else:
         with store.engine.connect() as observer:
             for _ in range(TIMEOUT * 100):
                 waiting = observer.exec_driver_sql(
-                    "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
                 ).scalar()
                 observer.rollback()
                 if waiting:
                     break
                 threading.Event().wait(0.01)
             else:
-                raise AssertionError("the second locker never waited for the lock")
-    assert not attempt.done(), "the second locker did not wait for the first"
+                raise AssertionError("the second sync never waited for the lock")
+    assert not attempt.done(), "the second sync did not wait for the first"
 
 
 def test_a_second_sync_of_a_finding_waits_for_the_first_and_sees_its_write(store: Store, tenant: Tenant) -> None:
@@ -57,89 +55,103 @@ def test_a_second_sync_of_a_finding_waits_for_the_first_and_sees_its_write(store
 
     def second_sync() -> str | None:
         first_holds_the_lock.wait(TIMEOUT)
-        with store.locked(tenant.id, finding(1).key) as uow:
+        with store.serialized(tenant.id, [finding(1).key]), store.read() as uow:
             return uow.links.get(tenant.id, finding(1).key).rendered_title
 
     with ThreadPoolExecutor(1) as pool:
-        with store.locked(tenant.id, finding(1).key) as uow:
-            uow.links.get(tenant.id, finding(1).key)
-            uow.links.save(tenant.id, linked(1, "written by the first sync"))
+        with store.serialized(tenant.id, [finding(2).key, finding(1).key]):
             attempt = pool.submit(second_sync)
             first_holds_the_lock.set()
             wait_until_blocked(store, attempt)
+            with store.transaction() as uow:
+                uow.links.save(tenant.id, linked(1, "written by the first sync"))
         assert attempt.result(TIMEOUT) == "written by the first sync"
 
 
-def test_the_lock_is_held_again_after_a_claim_commits(store: Store, tenant: Tenant) -> None:
-    """A claim commits mid-sync (it must survive a crash); the finding stays locked for the rest of the sync."""
-    first_claimed = threading.Event()
+def test_a_finding_without_a_link_is_locked_too(store: Store, tenant: Tenant) -> None:
+    """Its first sync creates the ticket: a second sync must wait to see the link instead of racing the claim."""
+    first_holds_the_lock = threading.Event()
 
     def second_sync() -> LinkState | None:
-        first_claimed.wait(TIMEOUT)
-        with store.locked(tenant.id, finding(1).key) as uow:
+        first_holds_the_lock.wait(TIMEOUT)
+        with store.serialized(tenant.id, [finding(1).key]), store.read() as uow:
             link = uow.links.get(tenant.id, finding(1).key)
             return None if link is None else link.state
 
     with ThreadPoolExecutor(1) as pool:
-        attempt = pool.submit(second_sync)
-        with store.locked(tenant.id, finding(1).key) as uow:
-            claimed = uow.links.claim(tenant.id, finding(1))
-            first_claimed.set()
+        with store.serialized(tenant.id, [finding(1).key]):
+            attempt = pool.submit(second_sync)
+            first_holds_the_lock.set()
             wait_until_blocked(store, attempt)
-            uow.links.save(tenant.id, dataclasses.replace(claimed.link, state=LinkState.LINKED, ticket_key="SEC-1"))
+            with store.transaction() as uow:
+                uow.links.save(tenant.id, linked(1, "created"))
         assert attempt.result(TIMEOUT) is LinkState.LINKED
 
 
-def test_reads_do_not_wait_for_a_sync_in_progress(store: Store, tenant: Tenant) -> None:
+def test_syncs_of_other_findings_and_reads_do_not_wait(store: Store, tenant: Tenant) -> None:
     with store.transaction() as uow:
-        uow.links.save(tenant.id, linked(1, "committed"))
+        uow.links.save(tenant.id, linked(1, "one"))
+
+    def other_finding() -> str:
+        with store.serialized(tenant.id, [finding(2).key]), store.transaction() as uow:
+            uow.links.save(tenant.id, linked(2, "two"))
+        return "done"
 
     def panel_read() -> str | None:
         with store.read() as uow:
             return uow.links.get(tenant.id, finding(1).key).rendered_title
 
-    with ThreadPoolExecutor(1) as pool, store.locked(tenant.id, finding(1).key) as uow:
-        uow.links.save(tenant.id, linked(1, "not yet committed"))
-        assert pool.submit(panel_read).result(TIMEOUT) == "committed"
+    with ThreadPoolExecutor(2) as pool, store.serialized(tenant.id, [finding(1).key]):
+        assert pool.submit(other_finding).result(TIMEOUT) == "done"
+        assert pool.submit(panel_read).result(TIMEOUT) == "one"
 
 
-def test_a_failed_sync_rolls_back_and_releases_the_lock(store: Store, tenant: Tenant) -> None:
-    with store.transaction() as uow:
-        uow.links.save(tenant.id, linked(1, "before"))
+def test_the_same_finding_of_another_tenant_does_not_wait(store: Store, tenant: Tenant) -> None:
+    def other_tenant() -> str:
+        with store.serialized("another-tenant", [finding(1).key]):
+            return "done"
 
-    with pytest.raises(RuntimeError), store.locked(tenant.id, finding(1).key) as uow:
-        uow.links.save(tenant.id, linked(1, "half done"))
+    with ThreadPoolExecutor(1) as pool, store.serialized(tenant.id, [finding(1).key]):
+        assert pool.submit(other_tenant).result(TIMEOUT) == "done"
+
+
+def test_a_failed_sync_lets_go_of_its_findings(store: Store, tenant: Tenant) -> None:
+    with pytest.raises(RuntimeError), store.serialized(tenant.id, [finding(1).key]):
         raise RuntimeError("Jira answered 500")
 
-    with store.locked(tenant.id, finding(1).key) as uow:
-        assert uow.links.get(tenant.id, finding(1).key).rendered_title == "before"
+    def next_sync() -> str:
+        with store.serialized(tenant.id, [finding(1).key]):
+            return "acquired"
+
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(next_sync).result(TIMEOUT) == "acquired"
 
 
-@pytest.mark.postgres
-def test_on_postgresql_syncs_of_other_findings_run_in_parallel(postgres_store: Store) -> None:
-    store = postgres_store
-    tenant = make_tenant(store)
-    with store.transaction() as uow:
-        uow.links.save(tenant.id, linked(1, "one"))
-        uow.links.save(tenant.id, linked(2, "two"))
+def test_batches_that_share_findings_in_any_order_never_deadlock(store: Store, tenant: Tenant) -> None:
+    keys = [finding(number).key for number in range(1, 21)]
+    rounds = 20
 
-    def other_finding() -> str:
-        with store.locked(tenant.id, finding(2).key) as uow:
-            uow.links.save(tenant.id, linked(2, "two, updated"))
-        return "done"
+    def batch(order: list[str]) -> int:
+        for _ in range(rounds):
+            with store.serialized(tenant.id, order):
+                pass
+        return rounds
 
-    with ThreadPoolExecutor(1) as pool, store.locked(tenant.id, finding(1).key):
-        assert pool.submit(other_finding).result(TIMEOUT) == "done"
+    with ThreadPoolExecutor(4) as pool:
+        results = [pool.submit(batch, keys if n % 2 else keys[::-1]) for n in range(4)]
+        assert [r.result(TIMEOUT * 3) for r in results] == [rounds] * 4
 
 
-@pytest.mark.postgres
-def test_on_postgresql_the_lock_is_a_row_lock_on_the_link(postgres_store: Store) -> None:
-    store = postgres_store
-    tenant = make_tenant(store)
-    with store.transaction() as uow:
-        uow.links.save(tenant.id, linked(1, "one"))
+def test_waiting_too_long_is_an_error_the_caller_can_retry(store: Store, tenant: Tenant) -> None:
+    impatient = SyncLocks(store.engine, timeout_s=0.2)
 
-    with store.locked(tenant.id, finding(1).key), store.engine.connect() as other:
-        other.execute(sa.text("SET lock_timeout = '50ms'"))
-        with pytest.raises(sa.exc.OperationalError, match="lock timeout"):
-            other.execute(sa.text("UPDATE links SET version = version + 1"))
+    def impatient_sync() -> str:
+        with impatient.hold(tenant.id, [finding(1).key]):
+            return "acquired"
+
+    with (
+        ThreadPoolExecutor(1) as pool,
+        store.serialized(tenant.id, [finding(1).key]),
+        pytest.raises(SyncLockTimeout),
+    ):
+        pool.submit(impatient_sync).result(TIMEOUT)

@@ -2,27 +2,22 @@
 
     store = Store.from_environment()                       # HUBSYNC_DATABASE_URL, HUBSYNC_SECRET_KEY
     upgrade(store.engine)                                  # migrations; the schema is never made any other way
-    with store.locked(tenant.id, finding.key) as uow:      # one sync of one finding
-        link = uow.links.get(tenant.id, finding.key)
-        ...decide, apply...
-        uow.links.save(tenant.id, new_link)
-        uow.audit.append(entry)
-    # leaving the block commits; an exception rolls back
+    with store.serialized(tenant.id, keys):                # syncs of these findings wait for each other
+        with store.read() as uow:
+            links = uow.links.get_many(tenant.id, keys)
+        ...decide, call Jira and Security Hub...
+        with store.transaction() as uow:                   # commits when the block ends; rolls back if it raises
+            uow.links.save(tenant.id, new_link)
+            uow.audit.append(...)
 
-How `locked` serialises concurrent syncs of one finding:
-- PostgreSQL: `SELECT … FOR UPDATE` on the link row at the start of the transaction; a second locker of the same
-  finding waits until the first commits or rolls back, while syncs of other findings run in parallel. A finding
-  with no link yet has no row to lock: there the claim (unique key) is what keeps creation single.
-- SQLite: `BEGIN IMMEDIATE`, SQLite's one database-wide write lock, so every write transaction (not only the same
-  finding's) runs one at a time; others wait up to the busy timeout. SQLite has no row locks; this is the
-  honest equivalent, and right for the single-node default. Run several workers on PostgreSQL.
-Every write unit of work on SQLite begins IMMEDIATE for the same reason; `read()` does not, so the web pages
-keep reading while a worker writes (WAL).
+Every write unit of work on SQLite begins IMMEDIATE (SQLite's one write lock, taken up front so two writers never
+deadlock on an upgrade); `read()` does not, so the web pages keep reading while a worker writes (WAL). How
+`serialized` works on each database is told in `sync_locks`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
@@ -31,9 +26,9 @@ from sqlalchemy.engine import Engine
 
 from hubsync.adapters.store.audit import AuditLog
 from hubsync.adapters.store.crypto import SecretBox
-from hubsync.adapters.store.database import SQLITE_BEGIN_OPTION, create_engine, database_url, is_sqlite
+from hubsync.adapters.store.database import SQLITE_BEGIN_OPTION, create_engine, database_url
 from hubsync.adapters.store.links import DEFAULT_CLAIM_LEASE, LinkStore
-from hubsync.adapters.store.models import LinkRow
+from hubsync.adapters.store.sync_locks import SyncLocks
 from hubsync.adapters.store.tenants import TenantStore
 from hubsync.domain.link import Link, LinkState
 
@@ -43,29 +38,18 @@ def utc_now() -> datetime:
 
 
 class _Transaction:
-    """The connection's transaction, and the finding lock it takes again after every commit."""
+    """The connection's transaction, which a claim commits and carries on (see `UnitOfWork.commit`)."""
 
-    def __init__(self, connection: sa.Connection, lock: tuple[str, str] | None) -> None:
+    def __init__(self, connection: sa.Connection) -> None:
         self.connection = connection
-        self._lock = lock
-
-    def begin(self) -> None:
-        self.connection.begin()
-        if self._lock is not None and not is_sqlite(self.connection):
-            tenant_id, finding_key = self._lock
-            self.connection.execute(
-                sa.select(LinkRow.version)
-                .where(LinkRow.tenant_id == tenant_id, LinkRow.finding_key == finding_key)
-                .with_for_update()
-            )
 
     def commit_and_continue(self) -> None:
         self.connection.commit()
-        self.begin()
+        self.connection.begin()
 
 
 class UnitOfWork:
-    """One transaction (and, from `Store.locked`, one finding's lock) shared by the three repositories."""
+    """One transaction shared by the three repositories."""
 
     def __init__(
         self,
@@ -81,8 +65,8 @@ class UnitOfWork:
         self.tenants = TenantStore(connection, secret_box, clock)
 
     def commit(self) -> None:
-        """Make everything so far durable, and carry on in a new transaction that takes the same lock again.
-        (`LinkStore.claim` does this so a claim outlives a crash during Jira's create.)"""
+        """Make everything so far durable and carry on in a new transaction (`LinkStore.claim` does this so a
+        claim outlives a crash during Jira's create)."""
         self._transaction.commit_and_continue()
 
 
@@ -103,6 +87,7 @@ class Store:
         self._claim_lease = claim_lease
         self._writer = engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
         self._reader = engine.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
+        self._sync_locks = SyncLocks(engine)
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None, *, sandbox: bool = False) -> Store:
@@ -114,19 +99,20 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[UnitOfWork]:
         """A write unit of work: commits when the block ends, rolls back if it raises."""
-        with self._unit(self._writer, lock=None) as uow:
+        with self._unit(self._writer) as uow:
             yield uow
 
     @contextmanager
-    def locked(self, tenant_id: str, finding_key: str) -> Iterator[UnitOfWork]:
-        """A write unit of work that holds the finding's lock until it ends (see the module docstring)."""
-        with self._unit(self._writer, lock=(tenant_id, finding_key)) as uow:
-            yield uow
+    def serialized(self, tenant_id: str, finding_keys: Iterable[str]) -> Iterator[None]:
+        """Hold these findings' sync locks until the block ends: a second sync of any of them waits for this one
+        and then reads what it wrote. Syncs of other findings do not wait."""
+        with self._sync_locks.hold(tenant_id, finding_keys):
+            yield
 
     @contextmanager
     def read(self) -> Iterator[UnitOfWork]:
         """A unit of work for reading (panels, listings): never waits for a writer. Writes do not belong here."""
-        with self._unit(self._reader, lock=None) as uow:
+        with self._unit(self._reader) as uow:
             yield uow
 
     def iter_links(
@@ -153,10 +139,10 @@ class Store:
         self.engine.dispose()
 
     @contextmanager
-    def _unit(self, engine: Engine, lock: tuple[str, str] | None) -> Iterator[UnitOfWork]:
+    def _unit(self, engine: Engine) -> Iterator[UnitOfWork]:
         with engine.connect() as connection:
-            transaction = _Transaction(connection, lock)
-            transaction.begin()
+            transaction = _Transaction(connection)
+            connection.begin()
             uow = UnitOfWork(transaction, self._secret_box, self._clock, self._claim_lease)
             try:
                 yield uow
