@@ -60,10 +60,6 @@ def create_engine(
     return sa.create_engine(url, **options)
 
 
-def is_sqlite(engine: Engine | sa.Connection) -> bool:
-    return engine.dialect.name == "sqlite"
-
-
 def dumps_json(value: Any) -> str:
     """JSON for policy and audit columns: datetimes as ISO 8601, enums by value, dataclasses as objects."""
     return json.dumps(value, default=_json_default, sort_keys=True)
