@@ -49,3 +49,5 @@ class Ticket:
     marker: FindingMarker | None = None
     status_changed_by: str | None = None  # display name of whoever moved it into its current status
     status_changed_at: datetime | None = None
+    status_id: str = ""  # where a workflow walk starts (with the project and issue type)
+    issue_type_id: str = ""

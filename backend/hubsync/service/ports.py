@@ -66,10 +66,10 @@ class JiraPort(Protocol):
         """Tickets carrying any of these marker labels, by label (batched `labels in (...)` searches)."""
 
     def move(
-        self, key: str, move: MoveTicket, disposition_of_status: Callable[[str, StatusCategory], Disposition]
-    ) -> Ticket:
-        """Walk the shortest path of transitions to `move.status` or a status of `move.disposition`, comment,
-        and return the ticket as it now is."""
+        self, ticket: Ticket, move: MoveTicket, disposition_of_status: Callable[[str, StatusCategory], Disposition]
+    ) -> None:
+        """Walk the shortest path of transitions from the ticket's status (as just read) to `move.status` or a
+        status of `move.disposition`, with the comment on the last step."""
 
     def comment(self, key: str, text: Document | str) -> None: ...
 

@@ -140,8 +140,8 @@ def sync_hints(
 def sync_tickets(ctx: SyncContext, ticket_keys: Iterable[str]) -> list[Outcome]:
     """Sync the pairs of these tickets (a Jira webhook or post function names a ticket, not a finding)."""
     with ctx.store.read() as uow:
-        links = [uow.links.get_by_ticket(ctx.tenant_id, key) for key in ticket_keys]
-    return sync_links(ctx, [link for link in links if link is not None])
+        links = uow.links.get_by_tickets(ctx.tenant_id, ticket_keys)
+    return sync_links(ctx, list(links.values()))
 
 
 # -- the steps -----------------------------------------------------------------------------------
@@ -319,7 +319,7 @@ def _move(ctx: SyncContext, pair: Pair, move: MoveTicket) -> None:
     comment = _fill(move.comment, pair) if move.comment else None
     move = replace(move, comment=comment)
     try:
-        pair.ticket = ctx.jira.move(_key(pair), move, ctx.policy.disposition_of_status)
+        ctx.jira.move(_ticket(pair), move, ctx.policy.disposition_of_status)
     except NoTransitionPath as exc:
         target = move.status or (move.disposition.value if move.disposition else "?")
         text = f"hubsync could not move this ticket to {target}: {exc}."
@@ -394,6 +394,12 @@ def _key(pair: Pair) -> str:
     if not pair.ticket_key:
         raise RuntimeError(f"finding {pair.identifier.id} has no ticket to act on")
     return pair.ticket_key
+
+
+def _ticket(pair: Pair) -> Ticket:
+    if pair.ticket is None:
+        raise RuntimeError(f"finding {pair.identifier.id} has no ticket to move")
+    return pair.ticket
 
 
 def _safely(pair: Pair, call: Callable[[], object]) -> None:

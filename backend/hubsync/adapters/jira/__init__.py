@@ -4,6 +4,7 @@
 from hubsync.adapters.jira.auth import ApiToken, ConnectJwt, PersonalAccessToken
 from hubsync.adapters.jira.client import JiraClient
 from hubsync.adapters.jira.dialect import Flavour
+from hubsync.adapters.jira.moves import TicketMoved
 from hubsync.adapters.jira.tickets import MARKER_PROPERTY, marker_property
 from hubsync.adapters.jira.transport import JiraError
 
@@ -15,5 +16,6 @@ __all__ = [
     "JiraClient",
     "JiraError",
     "PersonalAccessToken",
+    "TicketMoved",
     "marker_property",
 ]

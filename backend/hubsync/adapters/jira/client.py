@@ -8,6 +8,7 @@ the project's workflow (learned as it is used, see `moves.py`) to a status of th
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
@@ -40,6 +41,7 @@ from hubsync.service.ports import CreatedTicket, TicketDraft
 
 BULK_CREATE_LIMIT = 50  # Jira's maximum per POST /issue/bulk
 KEYS_PER_SEARCH = 50
+DEFAULT_USER_TTL_S = 600.0
 LABELS_PER_SEARCH = 50
 # Tickets `linked_tickets` considers: those with the marker property. Jira indexes an issue property for JQL only
 # when an app declares it (Connect `jiraEntityProperties`); where none does, pass e.g. `labels = security-hub`.
@@ -64,6 +66,8 @@ class JiraClient:
         timeout_s: float = DEFAULT_TIMEOUT_S,
         linked_jql: str = LINKED_JQL,
         page_size: int = PAGE_SIZE,
+        user_ttl_s: float = DEFAULT_USER_TTL_S,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.dialect = Dialect(flavour)
         self._http = JiraTransport(base_url, self.dialect.api_version, auth, session=session, sleep=sleep,
@@ -71,6 +75,10 @@ class JiraClient:
         self._linked_jql = linked_jql
         self._page_size = page_size
         self._walker = WorkflowWalker(self._http, self.dialect)  # keeps what it learns of each workflow
+        self._user_ttl_s = user_ttl_s
+        self._monotonic = monotonic
+        self._users: dict[tuple[str, str | None], tuple[str | None, float]] = {}
+        self._users_lock = threading.Lock()
 
     @property
     def request_counts(self) -> dict[str, int]:
@@ -126,10 +134,23 @@ class JiraClient:
 
     def find_user(self, query: str, project_key: str | None = None) -> str | None:
         """The accountId (Cloud) or name (Data Center) of the one active person whose email, accountId or name
-        is exactly `query` — assignable in `project_key` when given. None when nobody, or several, match."""
+        is exactly `query` — assignable in `project_key` when given. None when nobody, or several, match.
+        Answers are remembered for `user_ttl_s` (every new finding of an account asks about the same owner);
+        a failed lookup is not."""
         query = query.strip()
         if not query:
             return None
+        cache_key = (query.casefold(), project_key)
+        with self._users_lock:
+            hit = self._users.get(cache_key)
+        if hit is not None and self._monotonic() < hit[1]:
+            return hit[0]
+        user = self._find_user(query, project_key)
+        with self._users_lock:
+            self._users[cache_key] = (user, self._monotonic() + self._user_ttl_s)
+        return user
+
+    def _find_user(self, query: str, project_key: str | None) -> str | None:
         if self.dialect.cloud:
             params = {"accountId": query} if CLOUD_ACCOUNT_ID.match(query) else {"query": query}
         else:
@@ -178,16 +199,15 @@ class JiraClient:
         if fields:
             self._http.call("edit", "PUT", f"/issue/{key}", json={"fields": fields})
 
-    def move(self, key: str, move: MoveTicket, disposition_of_status: DispositionOf) -> Ticket:
-        """Walk the shortest path of transitions to the status named `move.status` (if the project has it) or
-        else to a status of `move.disposition`, stopping on the way only at statuses whose disposition is OPEN
-        (so no step decides anything about the finding), with `move.comment` on the last transition.
+    def move(self, ticket: Ticket, move: MoveTicket, disposition_of_status: DispositionOf) -> None:
+        """Walk the shortest path of transitions from the ticket's status (as the caller just read it) to the
+        status named `move.status` (if the project has it) or else to a status of `move.disposition`, stopping on
+        the way only at statuses whose disposition is OPEN (so no step decides anything about the finding), with
+        `move.comment` on the last transition. A ticket moved meanwhile by someone else makes Jira refuse a step
+        (`JiraError`); the next sync reads it again.
 
         Raises `NoTransitionPath` when the project has no such status or no way leads there."""
-        issue = self._fetch_issue("move", key)
-        if not self._walker.walk(issue, move, disposition_of_status):
-            return ticket_from_issue(issue, self.dialect)  # it was there already
-        return ticket_from_issue(self._fetch_issue("move", key), self.dialect)
+        self._walker.walk(ticket, move, disposition_of_status)
 
     # -- internals -------------------------------------------------------------------------------------------------
 

@@ -19,11 +19,16 @@ from hubsync.adapters.jira.tickets import category_of
 from hubsync.adapters.jira.transport import JiraError, JiraTransport
 from hubsync.adapters.jira.workflow import Status, Step, WorkflowGraph
 from hubsync.domain.plan import MoveTicket
-from hubsync.domain.ticket import Disposition, StatusCategory
+from hubsync.domain.ticket import Disposition, StatusCategory, Ticket
 from hubsync.service.ports import NoTransitionPath
 
 DispositionOf = Callable[[str, StatusCategory], Disposition]
 OPERATION = "move"  # what the requests made here are counted as
+
+
+class TicketMoved(Exception):
+    """Someone moved the ticket since the sync read it: nothing more is done; the next sync decides again on the
+    ticket as it is then."""
 
 
 class WorkflowWalker:
@@ -34,16 +39,13 @@ class WorkflowWalker:
         self._dialect = dialect
         self._graphs: dict[tuple[str, str], WorkflowGraph] = {}  # by project key and issue type id
 
-    def walk(self, issue: Mapping[str, Any], move: MoveTicket, disposition_of_status: DispositionOf) -> bool:
-        """Move `issue` (as GET issue shows it) to the status named `move.status` if its project has one, else
-        to the nearest status of `move.disposition`, with `move.comment` on the last transition (or on its own
-        when the issue is there already). False when it was there already.
+    def walk(self, ticket: Ticket, move: MoveTicket, disposition_of_status: DispositionOf) -> bool:
+        """Move `ticket` to the status named `move.status` if its project has one, else to the nearest status of
+        `move.disposition`, with `move.comment` on the last transition (or on its own when the ticket is there
+        already). False when it was there already.
 
         Raises `NoTransitionPath` when the project has no such status or no way leads there."""
-        fields = issue.get("fields") or {}
-        key, project = issue["key"], (fields.get("project") or {}).get("key", "")
-        issue_type = str((fields.get("issuetype") or {}).get("id", ""))
-        current = str((fields.get("status") or {}).get("id", ""))
+        key, project, issue_type, current = ticket.key, ticket.project_key, ticket.issue_type_id, ticket.status_id
         graph = self._graph(project, issue_type)
         meaning = {s.id: disposition_of_status(s.name, s.category) for s in graph.statuses.values()}
         targets = _targets(graph, move, meaning)
@@ -64,7 +66,7 @@ class WorkflowWalker:
         learned_here: set[str] = set()  # statuses whose transitions were read on this very issue
         for _ in range(3 * len(graph.statuses) + 3):
             if not graph.knows(walk.current):
-                graph.learn(walk.current, self._transitions(walk.key))
+                graph.learn(walk.current, self._transitions_here(walk))
                 learned_here.add(walk.current)
             way = graph.path(walk.current, walk.targets, walk.undecided)
             arriving = way is not None
@@ -81,7 +83,11 @@ class WorkflowWalker:
                 try:
                     self._transition(walk.key, step, comment if arriving and number == len(way) else None)
                 except JiraError as error:
-                    if error.status != 400 or walk.current in learned_here:
+                    if error.status != 400:
+                        raise
+                    if self._moved_meanwhile(walk):
+                        raise TicketMoved(f"{walk.key} changed status since it was read") from error
+                    if walk.current in learned_here:
                         raise
                     graph.forget(walk.current)  # learned elsewhere (or before an admin's change): learn it again
                     break
@@ -118,14 +124,26 @@ class WorkflowWalker:
             graph.learn(status, self._transitions(other))
         return bool(sitting)
 
+    def _moved_meanwhile(self, walk: _Walk) -> bool:
+        """Whether the issue is no longer where the walk believes (only asked after Jira refused a step)."""
+        return self._status_and_transitions(walk.key)[0] != walk.current
+
+    def _transitions_here(self, walk: _Walk) -> list[Step]:
+        """The transitions of the walking issue's status, read on the issue itself with its status, so that a
+        ticket someone moved since the sync read it is never mistaken for one still in the old status."""
+        status, steps = self._status_and_transitions(walk.key)
+        if status != walk.current:
+            raise TicketMoved(f"{walk.key} changed status since it was read")
+        return steps
+
     def _transitions(self, key: str) -> list[Step]:
-        """The transitions Jira offers an issue in its current status."""
+        """The transitions Jira offers another issue in its current status (which the caller knows)."""
         answer = self._http.call(OPERATION, "GET", f"/issue/{key}/transitions") or {}
-        return [
-            Step(str(transition["id"]), transition.get("name", ""), _status(transition["to"]))
-            for transition in answer.get("transitions") or []
-            if transition.get("isAvailable", True) and isinstance(transition.get("to"), Mapping)
-        ]
+        return _steps(answer)
+
+    def _status_and_transitions(self, key: str) -> tuple[str, list[Step]]:
+        issue = self._http.call(OPERATION, "GET", f"/issue/{key}", params={"fields": "status", "expand": "transitions"})
+        return str((((issue or {}).get("fields") or {}).get("status") or {}).get("id", "")), _steps(issue or {})
 
     def _transition(self, key: str, step: Step, comment: Any) -> None:
         body: dict[str, Any] = {"transition": {"id": step.transition_id}}
@@ -144,6 +162,14 @@ class _Walk:
     current: str  # status id
     targets: set[str]
     undecided: set[str]  # statuses whose disposition is OPEN: safe to pass through
+
+
+def _steps(answer: Mapping[str, Any]) -> list[Step]:
+    return [
+        Step(str(transition["id"]), transition.get("name", ""), _status(transition["to"]))
+        for transition in answer.get("transitions") or []
+        if transition.get("isAvailable", True) and isinstance(transition.get("to"), Mapping)
+    ]
 
 
 def _status(shown: Mapping[str, Any]) -> Status:

@@ -52,6 +52,8 @@ def ticket_from_issue(issue: Mapping[str, Any], dialect: Dialect) -> Ticket:
         marker=marker_from((issue.get("properties") or {}).get(MARKER_PROPERTY)),
         status_changed_by=changed_by,
         status_changed_at=changed_at,
+        status_id=str(status.get("id", "")),
+        issue_type_id=str((fields.get("issuetype") or {}).get("id", "")),
     )
 
 

@@ -206,7 +206,7 @@ def issue(
     id_only: bool = False,
     expand: Iterable[str] | None = None,
 ) -> dict[str, Any]:
-    """An issue bean with the chosen fields (and properties, and the changelog, when asked for)."""
+    """An issue bean with the chosen fields (and properties, the changelog and the transitions, when asked for)."""
     if id_only:
         return {"id": shown.id}
     body: dict[str, Any] = {
@@ -218,8 +218,11 @@ def issue(
     }
     if properties:
         body["properties"] = selected_properties(shown, properties)
-    if "changelog" in {name.strip() for item in expand or [] for name in item.split(",")}:
+    expanded = {name.strip() for item in expand or [] for name in item.split(",")}
+    if "changelog" in expanded:
         body["changelog"] = changelog(world, shown)
+    if "transitions" in expanded:  # what its current status offers, as GET /issue/{key}/transitions lists it
+        body["transitions"] = [transition(world, t) for t in world.transitions(shown.key)]
     return body
 
 

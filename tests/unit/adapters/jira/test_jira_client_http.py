@@ -4,6 +4,7 @@ signing in — API token, personal access token, and a Connect app's per-request
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
@@ -82,7 +83,8 @@ def test_jiras_errors_come_back_in_its_own_words(
     with pytest.raises(JiraError) as raised:
         jira.edit(created.key, priority="Whenever")
     with pytest.raises(JiraError) as missing:
-        jira.move("SEC-999", MoveTicket(disposition=Disposition.FIXED), Policy("SEC").disposition_of_status)
+        gone = replace(jira.get_tickets([created.key])[created.key], key="SEC-999")  # deleted since it was read
+        jira.move(gone, MoveTicket(disposition=Disposition.FIXED), Policy("SEC").disposition_of_status)
 
     assert raised.value.status == 400
     assert raised.value.messages == ["priority: Specify a valid 'priority' name"]

@@ -9,11 +9,11 @@ from dataclasses import replace
 
 import pytest
 
-from hubsync.adapters.jira import JiraClient
+from hubsync.adapters.jira import JiraClient, TicketMoved
 from hubsync.domain.plan import MoveTicket
 from hubsync.domain.policy import Policy
 from hubsync.domain.rendering import Document
-from hubsync.domain.ticket import Disposition
+from hubsync.domain.ticket import Disposition, Ticket
 from hubsync.sandbox.jira.model import Transition
 from hubsync.service.ports import NoTransitionPath
 from tests.fixtures.jira import JiraSandbox
@@ -41,6 +41,11 @@ def new_ticket(jira: JiraClient, number: int, project: str = "SEC") -> str:
     [created] = jira.create_tickets([draft(number, project=project)])
     assert created.key is not None
     return created.key
+
+
+def current(jira: JiraClient, key: str) -> Ticket:
+    """The ticket as the sync reads it before deciding to move it."""
+    return jira.get_tickets([key])[key]
 
 
 def put_in(sandbox: JiraSandbox, key: str, *transition_ids: str) -> None:
@@ -80,12 +85,11 @@ def test_a_project_in_use_shows_the_shortest_walk_without_moving_anything_else(
     key = new_ticket(jira, 9)
     moves = status_moves(jira_any)
 
-    ticket = jira.move(key, MoveTicket(disposition=disposition, comment="Decided in Security Hub."),
-                       POLICY.disposition_of_status)
+    jira.move(current(jira, key), MoveTicket(disposition=disposition, comment="Decided in Security Hub."),
+              POLICY.disposition_of_status)
 
     assert moves == {key: walk}
-    assert ticket.status == walk[-1]
-    assert POLICY.disposition_of(ticket) is disposition
+    assert POLICY.disposition_of(current(jira, key)) is disposition
     assert {k: jira_any.world.issues[k].status.name for k in others} == parked
     assert last_comment(jira_any, key) == as_jira_shows(jira_any, "Decided in Security Hub.")
     assert len(jira_any.world.issues[key].comments) == 1
@@ -99,14 +103,15 @@ def test_on_a_new_project_the_first_walk_explores_only_through_undecided_statuse
     moves = status_moves(jira_any)
     close = MoveTicket(disposition=Disposition.FIXED, comment="Archived in Security Hub.")
 
-    assert jira.move(first, close, POLICY.disposition_of_status).status == "Resolved"
+    jira.move(current(jira, first), close, POLICY.disposition_of_status)
+    second_ticket = current(jira, second)
     before = jira.request_counts["move"]
-    assert jira.move(second, close, POLICY.disposition_of_status).status == "Resolved"
+    jira.move(second_ticket, close, POLICY.disposition_of_status)
 
     assert moves[first][-1] == "Resolved"
     assert set(moves[first][:-1]) <= RISK_WORKFLOW_OPEN_STATUSES
     assert moves[second] == ["Allocated for fix", "Test fix", "Resolved"]
-    assert jira.request_counts["move"] - before == 1 + 3 + 1  # read, three transitions, read back
+    assert jira.request_counts["move"] - before == 3  # three transitions: the sync's own read is all it needs
     assert last_comment(jira_any, first) == as_jira_shows(jira_any, "Archived in Security Hub.")
 
 
@@ -115,11 +120,10 @@ def test_a_named_status_wins_over_the_disposition(jira_any: JiraSandbox, client_
     key = new_ticket(jira, 1)
     moves = status_moves(jira_any)
 
-    ticket = jira.move(key, MoveTicket(status="request RISK acceptance", comment="Suppressed in the console."),
-                       POLICY.disposition_of_status)
+    jira.move(current(jira, key), MoveTicket(status="request RISK acceptance", comment="Suppressed in the console."),
+              POLICY.disposition_of_status)
 
     assert moves == {key: ["Request risk acceptance"]}
-    assert ticket.status == "Request risk acceptance"
 
 
 def test_a_stock_workflow_is_closed_to_done(jira_any: JiraSandbox, client_of: Callable[..., JiraClient]) -> None:
@@ -127,10 +131,11 @@ def test_a_stock_workflow_is_closed_to_done(jira_any: JiraSandbox, client_of: Ca
     key = new_ticket(jira, 1, project="OPS")
     moves = status_moves(jira_any)
 
-    ticket = jira.move(key, MoveTicket(disposition=Disposition.FIXED, comment="Passed in Security Hub."),
-                       Policy("OPS").disposition_of_status)
+    jira.move(current(jira, key), MoveTicket(disposition=Disposition.FIXED, comment="Passed in Security Hub."),
+              Policy("OPS").disposition_of_status)
 
     assert moves == {key: ["Done"]}
+    ticket = current(jira, key)
     assert (ticket.status, ticket.status_category.value) == ("Done", "done")
     assert last_comment(jira_any, key) == as_jira_shows(jira_any, "Passed in Security Hub.")
 
@@ -143,10 +148,10 @@ def test_a_ticket_already_there_only_gets_the_comment(
     put_in(jira_any, key, "31")
     moves = status_moves(jira_any)
 
-    ticket = jira.move(key, MoveTicket(disposition=Disposition.FIXED, comment="Still fixed."),
-                       Policy("OPS").disposition_of_status)
+    jira.move(current(jira, key), MoveTicket(disposition=Disposition.FIXED, comment="Still fixed."),
+              Policy("OPS").disposition_of_status)
 
-    assert ticket.status == "Done"
+    assert current(jira, key).status == "Done"
     assert not moves
     assert last_comment(jira_any, key) == as_jira_shows(jira_any, "Still fixed.")
 
@@ -159,7 +164,7 @@ def test_a_workflow_without_such_a_status_raises_and_moves_nothing(
     moves = status_moves(jira_any)
 
     with pytest.raises(NoTransitionPath, match="OPS has no status meaning ACCEPTED"):
-        jira.move(key, MoveTicket(disposition=Disposition.ACCEPTED), Policy("OPS").disposition_of_status)
+        jira.move(current(jira, key), MoveTicket(disposition=Disposition.ACCEPTED), Policy("OPS").disposition_of_status)
 
     assert not moves
     assert jira_any.world.issues[key].status.name == "To Do"
@@ -171,7 +176,7 @@ def test_a_workflow_changed_by_an_admin_is_learned_again(
     jira = client_of(jira_any)
     first, second = new_ticket(jira, 1), new_ticket(jira, 2)
     close = MoveTicket(disposition=Disposition.FIXED)
-    jira.move(first, close, POLICY.disposition_of_status)
+    jira.move(current(jira, first), close, POLICY.disposition_of_status)
     # The admin drops "Mark for testing" and lets developers resolve straight from "Allocated for fix".
     project = jira_any.world.projects["SEC"]
     steps = {t.id: t for t in project.workflow.transitions}
@@ -180,5 +185,25 @@ def test_a_workflow_changed_by_an_admin_is_learned_again(
     project.workflow = replace(project.workflow, transitions=transitions)
     moves = status_moves(jira_any)
 
-    assert jira.move(second, close, POLICY.disposition_of_status).status == "Resolved"
+    jira.move(current(jira, second), close, POLICY.disposition_of_status)
     assert moves == {second: ["Allocated for fix", "Resolved"]}
+
+
+@pytest.mark.parametrize("workflow_known", [False, True], ids=["learning the workflow", "workflow known"])
+def test_a_ticket_moved_by_someone_since_it_was_read_is_left_to_the_next_sync_not_walked_blindly(
+    jira_any: JiraSandbox, client_of: Callable[..., JiraClient], workflow_known: bool
+) -> None:
+    jira = client_of(jira_any)
+    if workflow_known:
+        jira.move(current(jira, new_ticket(jira, 2)), MoveTicket(disposition=Disposition.FIXED),
+                  POLICY.disposition_of_status)
+    key = new_ticket(jira, 1)
+    read_before = current(jira, key)
+    put_in(jira_any, key, "101")  # a security engineer requests risk acceptance meanwhile
+    moves = status_moves(jira_any)
+
+    with pytest.raises(TicketMoved, match=f"{key} changed status since it was read"):
+        jira.move(read_before, MoveTicket(disposition=Disposition.FIXED), POLICY.disposition_of_status)
+
+    assert not moves
+    assert jira_any.world.issues[key].status.name == "Request risk acceptance"
