@@ -65,15 +65,20 @@ def _rebuild_links(ctx: SyncContext, tickets: list[Ticket], dry_run: bool) -> li
     names the finding, so the link is rebuilt from it and the pair synced. A second ticket for an already linked
     finding is reported, never silently merged."""
     with ctx.store.read() as uow:
-        orphans = [t for t in tickets if uow.links.get_by_ticket(ctx.tenant_id, t.key) is None]
+        linked = uow.links.get_by_tickets(ctx.tenant_id, [t.key for t in tickets])
+    orphans = [t for t in tickets if t.key not in linked]
     outcomes: list[Outcome] = []
     rebuilt: list[Link] = []
+    unmarked = [t.key for t in orphans if t.marker is None]
+    reread = ctx.jira.get_tickets(unmarked) if unmarked else {}  # a search may leave out issue properties
+    markers = {t.key: t.marker or reread.get(t.key, t).marker for t in orphans}
+    with ctx.store.read() as uow:
+        links = uow.links.get_many(ctx.tenant_id, [m.key for m in markers.values() if m is not None])
     for ticket in orphans:
-        marker = ticket.marker or ctx.jira.get_tickets([ticket.key]).get(ticket.key, ticket).marker
+        marker = markers[ticket.key]
         if marker is None:
             continue  # labelled by hand, or its property was removed: nothing names the finding
-        with ctx.store.read() as uow:
-            existing = uow.links.get(ctx.tenant_id, marker.key)
+        existing = links.get(marker.key)
         if existing is not None and existing.ticket_key not in (None, ticket.key):
             outcomes.append(
                 Outcome(marker.key, marker.finding_id, ticket.key, None, "", (),

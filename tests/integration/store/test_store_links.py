@@ -89,6 +89,19 @@ def test_a_webhook_finds_the_finding_by_its_ticket(store: Store, tenant: Tenant)
         assert uow.links.get_by_ticket(tenant.id, "SEC-2") == linked(2)
 
 
+def test_a_page_of_tickets_finds_their_findings_in_one_go_the_linked_one_first(
+    store: Store, tenant: Tenant, clock: FakeClock
+) -> None:
+    with store.transaction() as uow:
+        uow.links.save(tenant.id, linked(1))
+        uow.links.save(tenant.id, linked(2, ticket_key="SEC-2"))
+        clock.advance(60)  # a newer, broken link that once named SEC-2 loses to the linked one
+        uow.links.save(tenant.id, linked(3, ticket_key="SEC-2", state=LinkState.BROKEN))
+    with store.read() as uow:
+        found = uow.links.get_by_tickets(tenant.id, ["SEC-1", "SEC-2", "SEC-404"])
+    assert found == {"SEC-1": linked(1), "SEC-2": linked(2, ticket_key="SEC-2")}
+
+
 def test_a_reissued_finding_adopts_the_linked_ticket_of_its_secondary_key(
     store: Store, tenant: Tenant, clock: FakeClock
 ) -> None:

@@ -116,9 +116,19 @@ class LinkStore:
 
     def get_by_ticket(self, tenant_id: str, ticket_key: str) -> Link | None:
         """The finding linked to a ticket (a webhook names only the ticket). LINKED first, then the newest."""
-        return self._one(
-            _best(sa.select(LinkRow).where(LinkRow.tenant_id == tenant_id, LinkRow.ticket_key == ticket_key))
-        )
+        return self.get_by_tickets(tenant_id, [ticket_key]).get(ticket_key)
+
+    def get_by_tickets(self, tenant_id: str, ticket_keys: Iterable[str]) -> dict[str, Link]:
+        """`get_by_ticket` for a page of tickets at a time (absent keys have no link)."""
+        found: dict[str, Link] = {}
+        keys = sorted(set(ticket_keys))
+        for start in range(0, len(keys), _IN_CLAUSE_CHUNK):
+            chunk = keys[start : start + _IN_CLAUSE_CHUNK]
+            statement = _best(sa.select(LinkRow).where(LinkRow.tenant_id == tenant_id, LinkRow.ticket_key.in_(chunk)))
+            for row in self._connection.execute(statement).mappings():
+                if row["ticket_key"] not in found:  # the best one comes first
+                    found[row["ticket_key"]] = self._remember(row)
+        return found
 
     def get_by_secondary_key(self, tenant_id: str, secondary_key: str) -> Link | None:
         """The link of an earlier finding for the same control, resource and account, whose ticket a re-issued

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from hubsync.adapters.jira import JiraClient
+from hubsync.adapters.jira import JiraClient, JiraError
 from hubsync.sandbox.jira import seed
 from tests.fixtures.jira import JiraSandbox
 
@@ -65,3 +65,29 @@ def test_deactivated_people_are_nobody(jira_any: JiraSandbox, client_of: Callabl
     bob.active = False
 
     assert client_of(jira_any).find_user("bob@example.com") is None
+
+
+def test_a_person_is_looked_up_once_for_a_while_and_again_after(
+    jira_any: JiraSandbox, client_of: Callable[..., JiraClient]
+) -> None:
+    now = [0.0]
+    jira = client_of(jira_any, user_ttl_s=600, monotonic=lambda: now[0])
+
+    answers = [jira.find_user("alice@example.com") for _ in range(5)]
+    now[0] = 601
+    alice = jira_any.world.user_by_email("alice@example.com")
+    assert alice is not None
+    alice.active = False  # left the company: the next lookup after the TTL sees it
+
+    assert answers == [id_of(jira_any, "alice@example.com")] * 5
+    assert jira.find_user("alice@example.com") is None
+    assert jira.request_counts == {"find_user": 2}
+
+
+def test_a_failed_lookup_is_not_remembered(jira_any: JiraSandbox, client_of: Callable[..., JiraClient]) -> None:
+    jira = client_of(jira_any, max_retries=0)
+    jira_any.control("POST", "faults", json={"status": 503, "count": 1})
+
+    with pytest.raises(JiraError):
+        jira.find_user("alice@example.com")
+    assert jira.find_user("alice@example.com") == id_of(jira_any, "alice@example.com")
