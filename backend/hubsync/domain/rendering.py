@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from hubsync.domain.finding import Finding, marker_label
+from hubsync.domain.finding import Finding, WorkflowStatus, marker_label
 from hubsync.domain.policy import Policy
 from hubsync.domain.ticket import Disposition
 
@@ -379,3 +379,25 @@ def _statuses(policy: Policy, disposition: Disposition) -> str:
 
 def _quoted(status: str) -> str:
     return f"\u201c{status[:1].upper()}{status[1:]}\u201d"
+
+
+@dataclass(frozen=True)
+class Lozenge:
+    """A status lozenge as Atlassian draws it: `appearance` is one of default, inprogress, moved, new, removed,
+    success."""
+
+    label: str
+    appearance: str
+
+
+_WORKFLOW_APPEARANCE = {
+    WorkflowStatus.NEW: "new",
+    WorkflowStatus.NOTIFIED: "inprogress",
+    WorkflowStatus.SUPPRESSED: "moved",
+    WorkflowStatus.RESOLVED: "success",
+}
+
+
+def workflow_lozenge(workflow: WorkflowStatus) -> Lozenge:
+    """What the issue glance shows of the finding: its workflow status in Security Hub."""
+    return Lozenge(workflow.value, _WORKFLOW_APPEARANCE[workflow])

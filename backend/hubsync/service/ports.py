@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from hubsync.domain.finding import Finding, FindingIdentifier
 from hubsync.domain.plan import MoveTicket, UpdateFinding
-from hubsync.domain.rendering import Document
+from hubsync.domain.rendering import Document, Lozenge
 from hubsync.domain.ticket import Disposition, FindingMarker, StatusCategory, Ticket
 
 
@@ -46,6 +46,7 @@ class TicketDraft:
     labels: tuple[str, ...]
     assignee: str | None  # Cloud accountId / Data Center user name; None: unassigned
     properties: Mapping[str, Any] = field(default_factory=dict)  # issue properties set in the create call
+    lozenge: Lozenge | None = None  # the finding's status for the issue glance, set in the create call too
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,9 @@ class JiraPort(Protocol):
         """Point the ticket's `hubsync.finding` issue property at `marker`'s finding."""
 
     def edit(self, key: str, summary: str | None = None, priority: str | None = None) -> None: ...
+
+    def show_lozenge(self, key: str, lozenge: Lozenge) -> None:
+        """Show the finding's status on the issue glance (Connect apps only; elsewhere nothing is sent)."""
 
     def find_user(self, query: str) -> str | None:
         """An assignable user's accountId (Cloud) or name (Data Center) for an email, id or name."""

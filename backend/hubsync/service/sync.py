@@ -22,7 +22,7 @@ from hubsync.domain.finding import Finding, FindingIdentifier, marker_label
 from hubsync.domain.link import Link, LinkState
 from hubsync.domain.plan import TICKET, CommentOnTicket, CreateTicket, EditTicket, MoveTicket, Plan, UpdateFinding
 from hubsync.domain.policy import Policy
-from hubsync.domain.rendering import Document, render_ticket
+from hubsync.domain.rendering import Document, Lozenge, render_ticket, workflow_lozenge
 from hubsync.domain.ticket import FindingMarker, Ticket
 from hubsync.service.ports import (
     JiraPort,
@@ -277,6 +277,7 @@ def _create(ctx: SyncContext, claimed: list[tuple[Pair, int]]) -> None:
                 properties={
                     FINDING_PROPERTY: {"id": finding.id, "productArn": finding.product_arn, "key": finding.key}
                 },
+                lozenge=_lozenge(pair),
             )
         )
     try:
@@ -343,6 +344,19 @@ def _apply_finding_updates(ctx: SyncContext, pairs: list[Pair]) -> None:
         failed = owners.get(failure.identifier.key)
         if failed is not None:
             failed.error = f"Security Hub did not update the finding: {failure.error_code} {failure.message}"
+    for pair in owners.values():
+        lozenge = _lozenge(pair)
+        if pair.error is None and lozenge is not None and pair.ticket_key and not _has(pair.plan, CreateTicket):
+            _show(ctx, pair.ticket_key, lozenge)
+
+
+def _show(ctx: SyncContext, ticket_key: str, lozenge: Lozenge) -> None:
+    """Keep the issue glance's lozenge current. Only a picture of the finding (the panel reads it live): a failure
+    is logged, and the finding's next change draws it again."""
+    try:
+        ctx.jira.show_lozenge(ticket_key, lozenge)
+    except Exception as exc:  # any adapter error: the sync itself succeeded
+        log.warning("could not show the finding's status on %s: %s", ticket_key, exc)
 
 
 def _record(ctx: SyncContext, pairs: list[Pair]) -> None:
@@ -376,6 +390,13 @@ def _linked(pair: Pair) -> Link:
 
 def _secondary_key(pair: Pair) -> str | None:
     return pair.finding.secondary_key if pair.finding else None
+
+
+def _lozenge(pair: Pair) -> Lozenge | None:
+    """The glance lozenge for the workflow status this pair's plan writes, if it writes one."""
+    assert pair.plan is not None
+    workflows = [a.workflow for a in pair.plan.actions if isinstance(a, UpdateFinding) and a.workflow is not None]
+    return workflow_lozenge(workflows[-1]) if workflows else None
 
 
 def _filled_update(update: UpdateFinding, pair: Pair) -> UpdateFinding:

@@ -20,6 +20,8 @@ from hubsync.service.sync import SyncContext
 
 # The app key hubsync signs Connect calls with (the descriptor's `key`).
 APP_KEY = "io.hubsync.security-hub"
+# The issue property Jira reads the status lozenge of the descriptor's glance (`hubsync-glance`) from.
+GLANCE_STATUS_PROPERTY = f"com.atlassian.jira.issue:{APP_KEY}:hubsync-glance:status"
 
 
 class TenantNotReady(Exception):
@@ -57,7 +59,8 @@ def sync_context(tenant: Tenant, store: Store, clock: Callable[[], datetime] = u
 
 def jira_client(tenant: Tenant, linked_jql: str = LINKED_JQL) -> JiraClient:
     flavour = "cloud" if tenant.jira_flavour is JiraFlavour.CLOUD else "datacenter"
-    return JiraClient(tenant.jira_base_url, flavour, _jira_auth(tenant), linked_jql=linked_jql)
+    glance = GLANCE_STATUS_PROPERTY if tenant.auth_mode is AuthMode.CONNECT else None  # only apps have glances
+    return JiraClient(tenant.jira_base_url, flavour, _jira_auth(tenant), linked_jql=linked_jql, glance_property=glance)
 
 
 def _linked_jql(tenant: Tenant, policy: Policy) -> str:

@@ -24,6 +24,7 @@ from hubsync.adapters.jira.tickets import (
     TICKET_FIELDS,
     create_body,
     has_marker,
+    lozenge_property,
     marker_property,
     ticket_from_issue,
 )
@@ -35,7 +36,7 @@ from hubsync.adapters.jira.transport import (
     messages_of,
 )
 from hubsync.domain.plan import MoveTicket
-from hubsync.domain.rendering import Document
+from hubsync.domain.rendering import Document, Lozenge
 from hubsync.domain.ticket import FindingMarker, Ticket
 from hubsync.service.ports import CreatedTicket, TicketDraft
 
@@ -68,6 +69,7 @@ class JiraClient:
         page_size: int = PAGE_SIZE,
         user_ttl_s: float = DEFAULT_USER_TTL_S,
         monotonic: Callable[[], float] = time.monotonic,
+        glance_property: str | None = None,
     ) -> None:
         self.dialect = Dialect(flavour)
         self._http = JiraTransport(base_url, self.dialect.api_version, auth, session=session, sleep=sleep,
@@ -76,6 +78,7 @@ class JiraClient:
         self._page_size = page_size
         self._walker = WorkflowWalker(self._http, self.dialect)  # keeps what it learns of each workflow
         self._user_ttl_s = user_ttl_s
+        self._glance_property = glance_property  # the app's glance status property; None: no glance to keep
         self._monotonic = monotonic
         self._users: dict[tuple[str, str | None], tuple[str | None, float]] = {}
         self._users_lock = threading.Lock()
@@ -187,6 +190,11 @@ class JiraClient:
         """Point the ticket's `hubsync.finding` property at another finding (one Security Hub re-issued)."""
         self._http.call("set_marker", "PUT", f"/issue/{key}/properties/{MARKER_PROPERTY}", json=marker_property(marker))
 
+    def show_lozenge(self, key: str, lozenge: Lozenge) -> None:
+        if self._glance_property:
+            self._http.call("show_lozenge", "PUT", f"/issue/{key}/properties/{self._glance_property}",
+                            json=lozenge_property(lozenge))
+
     def comment(self, key: str, text: Document | str) -> None:
         self._http.call("comment", "POST", f"/issue/{key}/comment", json={"body": self.dialect.rich_text(text)})
 
@@ -230,7 +238,8 @@ class JiraClient:
 
     def _create_one(self, index: int, draft: TicketDraft) -> CreatedTicket:
         try:
-            created = self._http.call("create_tickets", "POST", "/issue", json=create_body(draft, self.dialect))
+            body = create_body(draft, self.dialect, self._glance_property)
+            created = self._http.call("create_tickets", "POST", "/issue", json=body)
         except JiraError as error:
             if error.status != 400:
                 raise
@@ -240,7 +249,7 @@ class JiraClient:
     def _create_bulk(self, start: int, batch: Sequence[TicketDraft]) -> list[CreatedTicket]:
         """Jira answers 201 if any element was created, 400 if none was; both list the created issues in order
         and the failures by element number."""
-        body = {"issueUpdates": [create_body(draft, self.dialect) for draft in batch]}
+        body = {"issueUpdates": [create_body(draft, self.dialect, self._glance_property) for draft in batch]}
         try:
             answer = self._http.call("create_tickets", "POST", "/issue/bulk", json=body)
         except JiraError as error:

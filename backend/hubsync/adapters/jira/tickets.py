@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from hubsync.adapters.jira.dialect import Dialect
+from hubsync.domain.rendering import Lozenge
 from hubsync.domain.ticket import FindingMarker, StatusCategory, Ticket
 from hubsync.service.ports import TicketDraft
 
@@ -78,8 +79,9 @@ def has_marker(ticket: Ticket) -> bool:
     return ticket.marker is not None or any(MARKER_LABEL.match(label) for label in ticket.labels)
 
 
-def create_body(draft: TicketDraft, dialect: Dialect) -> dict[str, Any]:
-    """The body of POST /issue (and of one element of POST /issue/bulk) for a draft, properties included."""
+def create_body(draft: TicketDraft, dialect: Dialect, glance_property: str | None = None) -> dict[str, Any]:
+    """The body of POST /issue (and of one element of POST /issue/bulk) for a draft, properties included (and the
+    glance's status lozenge when the app has a glance)."""
     fields: dict[str, Any] = {
         "project": {"key": draft.project_key},
         "issuetype": {"name": draft.issue_type},
@@ -92,9 +94,17 @@ def create_body(draft: TicketDraft, dialect: Dialect) -> dict[str, Any]:
     if draft.assignee:
         fields["assignee"] = dialect.user_ref(draft.assignee)
     body: dict[str, Any] = {"fields": fields}
-    if draft.properties:
-        body["properties"] = [{"key": key, "value": value} for key, value in draft.properties.items()]
+    properties = dict(draft.properties)
+    if glance_property and draft.lozenge:
+        properties[glance_property] = lozenge_property(draft.lozenge)
+    if properties:
+        body["properties"] = [{"key": key, "value": value} for key, value in properties.items()]
     return body
+
+
+def lozenge_property(lozenge: Lozenge) -> dict[str, Any]:
+    """The value of a Connect glance's status property (`com.atlassian.jira.issue:<app>:<glance>:status`)."""
+    return {"type": "lozenge", "value": {"label": lozenge.label, "type": lozenge.appearance}}
 
 
 def parse_time(value: Any) -> datetime | None:
