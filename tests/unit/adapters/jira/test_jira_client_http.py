@@ -53,7 +53,7 @@ def test_503_is_retried_only_when_jira_says_when(
     jira_any.control("POST", "faults", json={"status": 503, "count": 1})
 
     with pytest.raises(JiraError) as raised:
-        jira.find_user("alice@example.com")
+        jira.find_user("bob@example.com")
 
     assert raised.value.status == 503
     assert raised.value.messages == ["Service unavailable."]
