@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from hubsync.adapters.store import Store
 from hubsync.cli import main
 from hubsync.sandbox.jira import seed as jira_seed
 from hubsync.sandbox.runner import Sandbox
@@ -55,7 +57,16 @@ def test_a_bad_policy_is_refused_with_what_is_wrong(sandbox: Sandbox, operator_s
 
 def test_dry_run_changes_nothing_then_reconcile_converges(sandbox: Sandbox, operator_shell: Path, capsys) -> None:
     assert add_tenant(sandbox, operator_shell) == 0
-    assert "sts:ExternalId" in capsys.readouterr().out
+    added = capsys.readouterr().out
+    assert "sts:ExternalId" in added
+    key = re.search(r"X-Hubsync-Api-Key: (\S+)", added)
+    assert key is not None  # the EventBridge key, shown once: stored only as a hash
+    store = Store.from_environment()
+    with store.read() as uow:
+        [tenant] = uow.tenants.list()
+        assert tenant.events_api_key is None
+        assert uow.tenants.verify_events_api_key(tenant.id, key.group(1))
+    store.dispose()
     issues_before = len(sandbox.jira_cloud.search_keys("project = SEC"))
 
     assert main(["reconcile", "--dry-run"]) == 0

@@ -13,6 +13,7 @@ Links reach `decide` in one of these shapes:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -55,7 +56,9 @@ def decide(
         return _unlinked(finding, link, policy, escalated_by_hand)
     if finding is not None and current.seen_updated_at is not None and finding.updated_at < current.seen_updated_at:
         return Plan(None, f"stale finding (updated {_when(finding.updated_at)}, already saw a later one): ignored")
-    step = _linked(finding, ticket, current, policy, now)
+    step = _linked(finding, ticket, current, policy, now, escalated_by_hand)
+    if escalated_by_hand:
+        step = _escalated_again(step, finding, current)
     return _finish(step, finding, link, current, policy, now)
 
 
@@ -129,11 +132,13 @@ class _Step:
     plan: Plan | None = None  # a finished plan (rule 3)
 
 
-def _linked(finding: Finding | None, ticket: Ticket | None, link: Link, policy: Policy, now: datetime) -> _Step:
+def _linked(
+    finding: Finding | None, ticket: Ticket | None, link: Link, policy: Policy, now: datetime, by_hand: bool
+) -> _Step:
     key = link.ticket_key or "the ticket"
     disposition = policy.disposition_of(ticket)
     if ticket is None:
-        return _ticket_deleted(finding, link, policy, key)
+        return _ticket_deleted(finding, link, policy, key, by_hand)
     if finding is None or not finding.is_live:
         return _finding_gone(finding, key, disposition)
     if disposition is Disposition.FIXED:
@@ -146,12 +151,14 @@ def _linked(finding: Finding | None, ticket: Ticket | None, link: Link, policy: 
     return _open(finding, ticket, link, policy, key, disposition)
 
 
-def _ticket_deleted(finding: Finding | None, link: Link, policy: Policy, key: str) -> _Step:
-    """Rule 3. When the finding would escalate again, create its new ticket now rather than in a second pass."""
-    if finding is not None and finding.is_live and policy.escalation_rule_for(finding) is not None:
+def _ticket_deleted(finding: Finding | None, link: Link, policy: Policy, key: str, by_hand: bool) -> _Step:
+    """Rule 3. When the finding would escalate again (by its rules, or by hand now), create its new ticket now
+    rather than in a second pass."""
+    if finding is not None and finding.is_live and (by_hand or policy.escalation_rule_for(finding) is not None):
+        why = "it was escalated by hand" if by_hand else "the finding still matches the rules"
         plan = _create(
-            finding, policy, 3, f"ticket {key} was deleted and the finding still matches the rules: new ticket",
-            f"Ticket {key} was deleted; tracked again in {TICKET}",
+            finding, policy, 3, f"ticket {key} was deleted and {why}: new ticket",
+            f"Ticket {key} was deleted; tracked again in {TICKET}", by_hand,
         )
         return _Step(3, plan.reason, plan=plan)
     broken = replace(link, state=LinkState.BROKEN, seen_disposition=Disposition.MISSING)
@@ -279,6 +286,29 @@ def _open(
         return _Step(11, f"finding is {workflow} while {key} is {ticket.status}: notifying it",
                      [_update(WorkflowStatus.NOTIFIED, f"Tracked in {TICKET}")], disposition)
     return _Step(None, f"{key} is {ticket.status} and the finding {workflow}: in step", disposition=disposition)
+
+
+def _escalated_again(step: _Step, finding: Finding | None, link: Link) -> _Step:
+    """A custom action on a finding that has its ticket: rather than a second ticket, the finding's note names the
+    existing one. Once: when a note of hubsync's already names the ticket (this one, or the rule's own), there is
+    nothing to write, so deciding again converges."""
+    if step.plan is not None or finding is None or not finding.is_live or not link.ticket_key:
+        return step
+    if any(isinstance(action, UpdateFinding) and action.note for action in step.actions):
+        return step  # the matched rule writes a note, and every such note names the ticket
+    if finding.note_updated_by == HUBSYNC and _names_ticket(finding.note_text, link.ticket_key):
+        return step
+    reason = f"escalated by hand again: already tracked in {link.ticket_key}, said so in the finding's note"
+    note = UpdateFinding(note=_note(f"Escalated by hand again: already tracked in {TICKET}"),
+                         user_defined_fields={"jiraIssue": TICKET})
+    if step.rule is None:
+        return replace(step, rule=1, reason=reason, actions=[*step.actions, note])
+    return replace(step, reason=f"{step.reason}; {reason}", actions=[*step.actions, note])
+
+
+def _names_ticket(text: str | None, key: str) -> bool:
+    """`SEC-1` is named in "tracked in SEC-1." but not in "tracked in SEC-12"."""
+    return bool(text) and re.search(rf"(?<![\w-]){re.escape(key)}(?!\d)", text or "") is not None
 
 
 # --- putting the plan together -----------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from hubsync.adapters.store import AuthMode, JiraFlavour, Store, Tenant, upgrade
 from hubsync.domain.policy_schema import InvalidPolicy, load_policy
+from hubsync.service.intake import API_KEY_HEADER
 from hubsync.service.reconcile import ReconcileReport, reconcile
 from hubsync.service.tenants import TenantNotReady, sync_context
 
@@ -79,6 +80,8 @@ def add_tenant(args: Namespace, out: Callable[[str], None]) -> int:
         )
     out(f"tenant {tenant.name} added: id {tenant.id}")
     out(f"its IAM roles must require sts:ExternalId = {tenant.external_id}")
+    out(f"its EventBridge API destination: POST <HUBSYNC_BASE_URL>/events/securityhub/{tenant.id} with header "
+        f"{API_KEY_HEADER}: {tenant.events_api_key}  (the key is shown only now; rotate it on the configure page)")
     return 0
 
 

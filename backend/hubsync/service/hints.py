@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 from typing import Protocol
 
-from hubsync.domain.finding import FindingIdentifier
+from hubsync.domain.finding import FindingIdentifier, Severity
 from hubsync.service.sync import Outcome, SyncContext, sync_hints, sync_tickets
 
 
@@ -25,16 +25,37 @@ class HintSource(StrEnum):
     RECONCILE = "reconcile"
 
 
+class Priority(IntEnum):
+    """Lower goes first when a backlog forms (the local queue orders by it; SQS FIFO by arrival)."""
+
+    BY_HAND = 0  # a person pressed "Send to Jira" and is waiting
+    CRITICAL = 1
+    HIGH = 2
+    NORMAL = 3  # medium findings, Jira events, anything unranked
+    LOW = 4
+    INFORMATIONAL = 5
+
+
+SEVERITY_PRIORITY = {
+    Severity.CRITICAL: Priority.CRITICAL,
+    Severity.HIGH: Priority.HIGH,
+    Severity.MEDIUM: Priority.NORMAL,
+    Severity.LOW: Priority.LOW,
+    Severity.INFORMATIONAL: Priority.INFORMATIONAL,
+}
+
+
 @dataclass(frozen=True)
 class SyncHint:
     """One finding or one ticket of one tenant to sync. `event_id` (the EventBridge or webhook delivery id) makes
-    a redelivered event a no-op on the queue."""
+    a redelivered event a no-op on the queue; `priority` orders a backlog."""
 
     tenant_id: str
     source: HintSource
     finding: FindingIdentifier | None = None
     ticket_key: str | None = None
     event_id: str | None = None
+    priority: Priority = Priority.NORMAL
 
     def __post_init__(self) -> None:
         if (self.finding is None) == (self.ticket_key is None):

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from hubsync.adapters.store import current_revision, downgrade, head_revision, upgrade
 from hubsync.adapters.store.models import Base
 
-HUBSYNC_TABLES = {"tenants", "links", "audit"}
+HUBSYNC_TABLES = {"tenants", "links", "audit", "queue_hints", "queue_events", "worker_timers"}
 
 
 def _tables(engine: Engine) -> set[str]:

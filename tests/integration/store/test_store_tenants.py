@@ -4,6 +4,7 @@ in the clear."""
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from hubsync.adapters.store import (
     create_engine,
     upgrade,
 )
+from hubsync.adapters.store.tenants import hash_events_api_key
 from hubsync.domain.link import Link, LinkState
 from tests.fixtures.securityhub import FakeClock
 from tests.integration.store.builders import TEST_SECRET_KEY, finding, make_tenant
@@ -54,7 +56,8 @@ def test_a_new_tenant_reads_back_with_its_secrets_and_generated_identifiers(stor
     assert stored == created
     assert stored.jira_secret == SHARED_SECRET
     assert stored.policy["rules"][0]["min_severity"] == "CRITICAL"
-    assert len(stored.external_id) >= 32 and len(stored.events_api_key) >= 40
+    assert len(stored.external_id) >= 32 and len(created.events_api_key) >= 40
+    assert stored.events_api_key is None  # shown once, on creation: only its hash is kept
     assert stored.created_at == stored.updated_at is not None
 
 
@@ -114,11 +117,59 @@ def test_updating_an_unknown_tenant_fails(store: Store, tenant: Tenant) -> None:
         uow.tenants.update(dataclasses.replace(tenant, id="nobody"))
 
 
-def test_a_leaked_events_key_can_be_replaced(store: Store, tenant: Tenant) -> None:
+def test_the_events_key_given_on_creation_verifies_and_nothing_else_does(store: Store, tenant: Tenant) -> None:
+    other = make_tenant(store, "other")
+    with store.read() as uow:
+        assert uow.tenants.verify_events_api_key(tenant.id, tenant.events_api_key)
+        assert not uow.tenants.verify_events_api_key(tenant.id, other.events_api_key)
+        assert not uow.tenants.verify_events_api_key(tenant.id, tenant.events_api_key + "x")
+        assert not uow.tenants.verify_events_api_key(tenant.id, "")
+        assert not uow.tenants.verify_events_api_key("no-such-tenant", tenant.events_api_key)
+
+
+def test_a_rotated_key_keeps_working_for_the_grace_period(store: Store, tenant: Tenant, clock: FakeClock) -> None:
     with store.transaction() as uow:
         renewed = uow.tenants.regenerate_events_api_key(tenant.id)
+    assert renewed != tenant.events_api_key and len(renewed) >= 40
     with store.read() as uow:
-        assert uow.tenants.get(tenant.id).events_api_key == renewed.events_api_key != tenant.events_api_key
+        assert uow.tenants.verify_events_api_key(tenant.id, renewed)
+        assert uow.tenants.verify_events_api_key(tenant.id, tenant.events_api_key)  # EventBridge not updated yet
+
+    clock.advance(24 * 3600)
+
+    with store.read() as uow:
+        assert uow.tenants.verify_events_api_key(tenant.id, renewed)
+        assert not uow.tenants.verify_events_api_key(tenant.id, tenant.events_api_key)
+
+
+def test_a_leaked_key_stops_working_at_once(store: Store, tenant: Tenant) -> None:
+    with store.transaction() as uow:
+        renewed = uow.tenants.regenerate_events_api_key(tenant.id, grace=timedelta(0))
+    with store.read() as uow:
+        assert uow.tenants.verify_events_api_key(tenant.id, renewed)
+        assert not uow.tenants.verify_events_api_key(tenant.id, tenant.events_api_key)
+
+
+def test_two_rotations_keep_only_the_latest_two_keys(store: Store, tenant: Tenant) -> None:
+    with store.transaction() as uow:
+        second = uow.tenants.regenerate_events_api_key(tenant.id)
+        third = uow.tenants.regenerate_events_api_key(tenant.id)
+    with store.read() as uow:
+        assert uow.tenants.verify_events_api_key(tenant.id, third)
+        assert uow.tenants.verify_events_api_key(tenant.id, second)
+        assert not uow.tenants.verify_events_api_key(tenant.id, tenant.events_api_key)
+
+
+def test_regenerating_the_key_of_an_unknown_tenant_fails(store: Store) -> None:
+    with store.transaction() as uow, pytest.raises(TenantNotFound):
+        uow.tenants.regenerate_events_api_key("nobody")
+
+
+def test_an_update_leaves_the_events_key_alone(store: Store, tenant: Tenant) -> None:
+    with store.transaction() as uow:
+        uow.tenants.update(dataclasses.replace(uow.tenants.get(tenant.id), name="renamed"))
+    with store.read() as uow:
+        assert uow.tenants.verify_events_api_key(tenant.id, tenant.events_api_key)
 
 
 def test_listing_tenants_in_creation_order_and_only_enabled_ones(store: Store, clock: FakeClock) -> None:
@@ -152,6 +203,7 @@ def test_secrets_are_not_in_the_table_in_the_clear(store: Store) -> None:
     assert JIRA_TOKEN not in stored and SHARED_SECRET not in stored
     assert tenant.events_api_key not in stored
     assert rows[0]["jira_secret_encrypted"].startswith("gAAAAA")  # a Fernet token
+    assert rows[0]["events_api_key_hash"] == hash_events_api_key(tenant.events_api_key)
 
 
 def test_secrets_are_not_in_the_sqlite_files(tmp_path: Path, secret_box: SecretBox) -> None:
@@ -202,7 +254,7 @@ def test_rotating_the_key_keeps_every_secret_readable(engine: Engine, store: Sto
     new_key = "the-new-secret-key-after-rotation-9876543210"
     both = Store(engine, SecretBox([new_key, old_key]))
     with both.transaction() as uow:
-        assert uow.tenants.reencrypt_all() == 2  # the Jira token and the events key
+        assert uow.tenants.reencrypt_all() == 1  # the Jira token (the events key is a hash, not encrypted)
     only_new = Store(engine, SecretBox([new_key]))
     with only_new.read() as uow:
         assert uow.tenants.get(tenant.id).jira_secret == "api-token-for-example-corp"

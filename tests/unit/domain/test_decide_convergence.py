@@ -86,6 +86,17 @@ def test_applying_a_plan_then_deciding_again_gives_an_empty_plan(finding, ticket
     assert again.is_empty, f"first: {plan}\nthen: {again}"
 
 
+@settings(max_examples=1000, deadline=None)
+@given(finding=findings, ticket=tickets, link=links, policy=policies)
+def test_clicking_the_custom_action_again_on_the_state_a_plan_left_writes_nothing(finding, ticket, link, policy):
+    plan = decide(finding, ticket, link, policy, NOW, escalated_by_hand=True)
+    after = apply(plan, finding, ticket, link, policy)
+
+    again = decide(*after, policy, NOW, escalated_by_hand=True)
+
+    assert again.is_empty, f"first: {plan}\nthen: {again}"
+
+
 @settings(max_examples=500, deadline=None)
 @given(finding=findings, ticket=tickets, link=links, policy=policies)
 def test_a_plan_never_writes_a_finding_that_is_gone_or_a_ticket_that_is_missing(finding, ticket, link, policy):

@@ -59,6 +59,63 @@ def test_rule_01_escalated_by_hand_creates_a_ticket_whatever_the_workflow_and_th
     assert updates(plan)[0].workflow is WorkflowStatus.NOTIFIED
 
 
+def test_rule_01_a_second_click_on_a_linked_finding_names_the_existing_ticket_in_its_note():
+    finding = a_finding(workflow_status=WorkflowStatus.NOTIFIED, note_updated_by="alice", note_text="looking")
+    link = a_link(seen_updated_at=EVALUATED, seen_disposition=Disposition.OPEN,
+                  written_workflow=WorkflowStatus.NOTIFIED)
+
+    plan = decide(finding, a_ticket(), link, POLICY, NOW, escalated_by_hand=True)
+
+    assert plan.rule == 1 and KEY in plan.reason
+    assert not any(isinstance(action, CreateTicket) for action in plan.actions)
+    [update] = updates(plan)
+    assert update.workflow is None and update.note == f"Escalated by hand again: already tracked in {TICKET}"
+    assert update.user_defined_fields == {"jiraIssue": TICKET}
+
+
+def test_rule_01_a_second_click_writes_once_then_converges():
+    finding = a_finding(workflow_status=WorkflowStatus.NOTIFIED, note_updated_by="alice", note_text="looking")
+    link = a_link(seen_updated_at=EVALUATED, seen_disposition=Disposition.OPEN,
+                  written_workflow=WorkflowStatus.NOTIFIED)
+    first = decide(finding, a_ticket(), link, POLICY, NOW, escalated_by_hand=True)
+
+    after = apply(first, finding, a_ticket(), link)
+
+    assert after[0].note_text == f"Escalated by hand again: already tracked in {KEY}"
+    assert decide(*after, POLICY, NOW, escalated_by_hand=True).is_empty  # a third click writes nothing
+
+
+@pytest.mark.parametrize("note", [f"Tracked in {KEY} (hubsync rule 'high and up')",
+                                  f"Escalated by hand to Jira: tracked in {KEY}"])
+def test_rule_01_a_second_click_writes_nothing_when_hubsyncs_note_already_names_the_ticket(note):
+    finding = a_finding(workflow_status=WorkflowStatus.NOTIFIED, note_updated_by="hubsync", note_text=note)
+    link = a_link(seen_updated_at=EVALUATED, seen_disposition=Disposition.OPEN,
+                  written_workflow=WorkflowStatus.NOTIFIED)
+
+    assert decide(finding, a_ticket(), link, POLICY, NOW, escalated_by_hand=True).is_empty
+
+
+def test_rule_01_a_note_naming_another_ticket_with_the_same_prefix_does_not_count():
+    finding = a_finding(workflow_status=WorkflowStatus.NOTIFIED, note_updated_by="hubsync",
+                        note_text=f"Tracked in {KEY}3")
+    link = a_link(seen_updated_at=EVALUATED, seen_disposition=Disposition.OPEN,
+                  written_workflow=WorkflowStatus.NOTIFIED)
+
+    plan = decide(finding, a_ticket(), link, POLICY, NOW, escalated_by_hand=True)
+
+    assert [update.note for update in updates(plan)] == [f"Escalated by hand again: already tracked in {TICKET}"]
+
+
+def test_rule_01_a_second_click_while_a_rule_writes_a_note_adds_no_second_note():
+    finding = a_finding(workflow_status=WorkflowStatus.NEW, updated_at=LATER)  # rule 11 notifies it
+
+    plan = decide(finding, a_ticket(), a_link(), POLICY, NOW, escalated_by_hand=True)
+
+    assert plan.rule == 11
+    [update] = updates(plan)
+    assert update.workflow is WorkflowStatus.NOTIFIED and TICKET in update.note
+
+
 @pytest.mark.parametrize("link", [a_link(state=LinkState.BROKEN), a_link(state=LinkState.CLAIMED)],
                          ids=["broken link", "claim found no ticket"])
 def test_rule_01_a_broken_link_or_an_unresolved_claim_counts_as_no_link(link):
@@ -135,6 +192,15 @@ def test_rule_03_deleted_ticket_of_a_finding_that_still_matches_gets_a_new_ticke
     assert update.workflow is WorkflowStatus.NOTIFIED
     assert KEY in update.note and TICKET in update.note
     assert plan.link.state is LinkState.LINKED and plan.link.ticket_key is None
+
+
+def test_rule_03_deleted_ticket_of_a_finding_escalated_by_hand_gets_a_new_ticket_whatever_the_rules():
+    finding = a_finding(severity=Severity.LOW, workflow_status=WorkflowStatus.NOTIFIED)  # matches no rule
+
+    plan = decide(finding, None, a_link(), POLICY, NOW, escalated_by_hand=True)
+
+    assert plan.rule == 3 and "by hand" in plan.reason
+    assert plan.actions[0] == CreateTicket(escalated_by_hand=True)
 
 
 def test_rule_03_deleted_ticket_of_a_gone_finding_only_breaks_the_link():

@@ -1,14 +1,22 @@
-"""Tenants: a Jira site and the AWS organization it watches, with its secrets encrypted at rest."""
+"""Tenants: a Jira site and the AWS organization it watches, with its secrets encrypted at rest.
+
+The events API key (what EventBridge's API destination sends) is different: hubsync never needs it back, only to
+check it, so it is stored as a hash, like a password. It is 256 random bits, so a plain SHA-256 (no salt, no slow
+KDF) is as strong as the key itself. Rotating keeps the previous key valid for a grace period, so the EventBridge
+connection can be updated without losing events.
+"""
 
 from __future__ import annotations
 
 import builtins
 import dataclasses
+import hashlib
+import hmac
 import secrets
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -47,7 +55,9 @@ class Tenant:
     aws_role_arn: str | None = None
     organizations_role_arn: str | None = None
     aggregation_region: str | None = None
-    events_api_key: str | None = field(default=None, repr=False)  # what EventBridge sends in its API-key header
+    # The plaintext events API key: only on the Tenant that `create` returns (shown once); None when read back,
+    # since only its hash is stored. `TenantStore.regenerate_events_api_key` makes a new one.
+    events_api_key: str | None = field(default=None, repr=False, compare=False)
     policy: Mapping[str, Any] = field(default_factory=dict)
     enabled: bool = True
     created_at: datetime | None = None
@@ -58,8 +68,12 @@ class TenantNotFound(LookupError):
     pass
 
 
-# Tenant field → encrypted column; both are stored only as Fernet tokens bound to the tenant and the field.
-_SECRET_COLUMNS = {"jira_secret": "jira_secret_encrypted", "events_api_key": "events_api_key_encrypted"}
+# How long a rotated-out events key keeps working: time to update the EventBridge connection.
+EVENTS_KEY_GRACE = timedelta(hours=24)
+_HASH_PREFIX = "sha256$"
+
+# Tenant field → encrypted column; stored only as Fernet tokens bound to the tenant and the field.
+_SECRET_COLUMNS = {"jira_secret": "jira_secret_encrypted"}
 _PLAIN_FIELDS = (
     "name",
     "jira_base_url",
@@ -104,6 +118,7 @@ class TenantStore:
         """A new tenant. hubsync generates the id, the ExternalId for the IAM trust policy, and the events API key;
         pass `external_id` only to match roles that already exist (the sandbox's)."""
         now = self._clock()
+        events_key = secrets.token_urlsafe(32)  # returned this once, on the Tenant; stored as a hash
         tenant = Tenant(
             id=tenant_id or uuid.uuid4().hex,
             name=name,
@@ -117,7 +132,7 @@ class TenantStore:
             aws_role_arn=aws_role_arn,
             organizations_role_arn=organizations_role_arn,
             aggregation_region=aggregation_region,
-            events_api_key=secrets.token_urlsafe(32),
+            events_api_key=events_key,
             policy=dict(policy or {}),
             enabled=enabled,
             created_at=now,
@@ -125,6 +140,7 @@ class TenantStore:
         )
         values = self._columns(tenant)
         values.update(id=tenant.id, external_id=tenant.external_id, created_at=now, updated_at=now)
+        values["events_api_key_hash"] = hash_events_api_key(events_key)
         self._connection.execute(sa.insert(TenantRow).values(**values))
         return tenant
 
@@ -154,12 +170,49 @@ class TenantStore:
             raise TenantNotFound(tenant.id)
         return dataclasses.replace(tenant, updated_at=now)
 
-    def regenerate_events_api_key(self, tenant_id: str) -> Tenant:
-        """A new EventBridge API key (the old one stops working): for a key that leaked."""
-        tenant = self.get(tenant_id)
-        if tenant is None:
+    def regenerate_events_api_key(self, tenant_id: str, *, grace: timedelta = EVENTS_KEY_GRACE) -> str:
+        """A new EventBridge API key, returned in the clear this once (only its hash is kept). The previous key
+        stays valid for `grace` (time to update the EventBridge connection); pass `timedelta(0)` for a key that
+        leaked. A key rotated out earlier than that stops working now: at most two keys are valid at a time."""
+        now = self._clock()
+        current = self._connection.execute(
+            sa.select(TenantRow.events_api_key_hash).where(TenantRow.id == tenant_id)
+        ).one_or_none()
+        if current is None:
             raise TenantNotFound(tenant_id)
-        return self.update(dataclasses.replace(tenant, events_api_key=secrets.token_urlsafe(32)))
+        key = secrets.token_urlsafe(32)
+        keep_previous = grace > timedelta(0) and current.events_api_key_hash is not None
+        self._connection.execute(
+            sa.update(TenantRow)
+            .where(TenantRow.id == tenant_id)
+            .values(
+                events_api_key_hash=hash_events_api_key(key),
+                events_api_key_previous_hash=current.events_api_key_hash if keep_previous else None,
+                events_api_key_previous_until=now + grace if keep_previous else None,
+                updated_at=now,
+            )
+        )
+        return key
+
+    def verify_events_api_key(self, tenant_id: str, presented: str) -> bool:
+        """Whether `presented` is the tenant's events key (or its previous one, within the grace period). Compares
+        hashes in constant time; an unknown tenant costs the same comparisons."""
+        row = self._connection.execute(
+            sa.select(
+                TenantRow.events_api_key_hash,
+                TenantRow.events_api_key_previous_hash,
+                TenantRow.events_api_key_previous_until,
+            ).where(TenantRow.id == tenant_id)
+        ).one_or_none()
+        digest = hash_events_api_key(presented)
+        current = previous = None
+        if row is not None:
+            current = row.events_api_key_hash
+            until = row.events_api_key_previous_until
+            previous = row.events_api_key_previous_hash if until is not None and until > self._clock() else None
+        matches_current = hmac.compare_digest(digest, current or _NO_KEY)
+        matches_previous = hmac.compare_digest(digest, previous or _NO_KEY)
+        return bool(presented) and (matches_current or matches_previous)
 
     def delete(self, tenant_id: str) -> bool:
         """Remove a tenant with its links and audit timeline (an uninstalled app's data)."""
@@ -223,3 +276,11 @@ class TenantStore:
 
 def _context(tenant_id: str, field_name: str) -> str:
     return f"tenant/{tenant_id}/{field_name}"
+
+
+def hash_events_api_key(key: str) -> str:
+    """How an events key is stored: `sha256$<hex>` of the key."""
+    return _HASH_PREFIX + hashlib.sha256(key.encode()).hexdigest()
+
+
+_NO_KEY = _HASH_PREFIX + "0" * 64  # compared against when there is no key, so every check costs the same

@@ -1,0 +1,51 @@
+"""Periodic jobs shared by every worker process: whoever moves a timer's due time on runs the job, once.
+
+Each worker asks `claim("reconcile:<tenant>", every)` on its own schedule; the conditional UPDATE (due time in
+the past → now + interval) succeeds for exactly one of them per period, on SQLite and PostgreSQL alike. So four
+workers do not reconcile a tenant four times, and a crashed worker's turn falls to the next asker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+
+from hubsync.adapters.store.database import SQLITE_BEGIN_OPTION
+from hubsync.adapters.store.models import WorkerTimerRow
+
+_timers = WorkerTimerRow.__table__
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class WorkerTimers:
+    def __init__(self, engine: Engine, clock: Callable[[], datetime] = utc_now) -> None:
+        self._engine = engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+        self._clock = clock
+
+    def claim(self, name: str, every: timedelta) -> bool:
+        """True for the one caller whose turn it is (the timer was due, or new); the next turn is `every` later."""
+        now = self._clock()
+        dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
+        with self._engine.begin() as connection:
+            created = connection.execute(
+                dialect.insert(_timers)
+                .values(name=name, due_at=now + every)
+                .on_conflict_do_nothing()
+                .returning(_timers.c.name)
+            ).first()
+            if created is not None:
+                return True
+            moved = connection.execute(
+                sa.update(_timers)
+                .where(_timers.c.name == name, _timers.c.due_at <= now)
+                .values(due_at=now + every)
+                .returning(_timers.c.name)
+            ).first()
+            return moved is not None

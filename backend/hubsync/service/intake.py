@@ -1,0 +1,186 @@
+"""Security Hub's EventBridge events → hints: one parser for both doors (the HTTP endpoint of an EventBridge API
+destination, and the queue of an EventBridge rule's SQS target).
+
+An event is only a hint: hubsync reads the finding fresh when it syncs. So the intake checks the envelope and the
+few attributes it uses (each finding's `Id` and `ProductArn`, its severity for priority) and nothing else of the
+ASFF; new attributes never break it. Security Hub sends one finding per event; several are accepted, as is a JSON
+array of events.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+
+from hubsync.adapters.store import Tenant
+from hubsync.domain.asff import error_lines, severity_of_normalized
+from hubsync.domain.finding import FindingIdentifier, Severity
+from hubsync.service.hints import SEVERITY_PRIORITY, HintSource, Priority, SyncHint
+
+IMPORTED = "Security Hub Findings - Imported"
+CUSTOM_ACTION = "Security Hub Findings - Custom Action"
+SOURCES = {IMPORTED: HintSource.SECURITYHUB_IMPORTED, CUSTOM_ACTION: HintSource.SECURITYHUB_CUSTOM_ACTION}
+MAX_EVENTS = 100  # per request body
+MAX_FINDINGS = 100  # per event (Security Hub sends one)
+_ROLE_ACCOUNT = re.compile(r"^arn:[\w-]+:iam::(\d{12}):")
+
+# The header an EventBridge API destination sends the tenant's events key in (its "API key" authorization).
+API_KEY_HEADER = "X-Hubsync-Api-Key"
+
+
+class InvalidEvent(ValueError):
+    """The body is not Security Hub events; `lines` says what is wrong, one `path: message` per problem."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        super().__init__("; ".join(lines))
+
+
+class UnsupportedEvent(ValueError):
+    """A well-formed event of a detail-type hubsync does not take."""
+
+    def __init__(self, detail_type: str) -> None:
+        self.detail_type = detail_type
+        super().__init__(f"detail-type {detail_type!r} is not one hubsync takes; it takes {sorted(SOURCES)}")
+
+
+@dataclass(frozen=True)
+class FindingRef:
+    identifier: FindingIdentifier
+    severity: Severity | None
+
+
+@dataclass(frozen=True)
+class SecurityHubEvent:
+    id: str
+    detail_type: str
+    account: str | None
+    findings: tuple[FindingRef, ...]
+
+    @property
+    def source(self) -> HintSource:
+        return SOURCES[self.detail_type]
+
+
+class _Tolerant(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+class _Severity(_Tolerant):
+    Label = fields.String(validate=validate.OneOf([s.value for s in Severity]))
+    Normalized = fields.Integer(validate=validate.Range(0, 100))
+
+
+class _FindingRef(_Tolerant):
+    Id = fields.String(required=True, validate=validate.Length(1, 512))
+    ProductArn = fields.String(required=True, validate=validate.Length(1, 2048))
+    Severity = fields.Nested(_Severity)
+
+
+class _Detail(_Tolerant):
+    findings = fields.List(fields.Nested(_FindingRef), required=True, validate=validate.Length(1, MAX_FINDINGS))
+    actionName = fields.String()
+
+
+class _Envelope(_Tolerant):
+    id = fields.String(required=True, validate=validate.Length(1, 256))
+    detail_type = fields.String(required=True, data_key="detail-type")
+    source = fields.String(required=True, validate=validate.Equal("aws.securityhub"))
+    account = fields.String(validate=validate.Regexp(r"^\d{12}$", error="not a 12-digit AWS account id"))
+    detail = fields.Dict(required=True)
+
+
+def parse_events(body: Any) -> list[SecurityHubEvent]:
+    """The events in a request or message body (one event object, or an array of them). Raises `InvalidEvent`
+    naming every problem, or `UnsupportedEvent` for a detail-type other than Imported and Custom Action."""
+    if isinstance(body, list):
+        if not 1 <= len(body) <= MAX_EVENTS:
+            raise InvalidEvent([f"an array of events must hold 1 to {MAX_EVENTS} events, not {len(body)}"])
+        items, prefixes = body, [f"[{index}]" for index in range(len(body))]
+    else:
+        items, prefixes = [body], [""]
+    problems: list[str] = []
+    unsupported: list[str] = []
+    events: list[SecurityHubEvent] = []
+    for item, prefix in zip(items, prefixes, strict=True):
+        envelope = _load(_Envelope(), item, prefix)
+        if isinstance(envelope, list):
+            problems += envelope
+            continue
+        if envelope["detail_type"] not in SOURCES:  # its detail has another shape: not checked
+            unsupported.append(envelope["detail_type"])
+            continue
+        detail = _load(_Detail(), envelope["detail"], f"{prefix}.detail" if prefix else "detail")
+        if isinstance(detail, list):
+            problems += detail
+            continue
+        events.append(_event(envelope, detail))
+    if problems:
+        raise InvalidEvent(problems)
+    if unsupported:
+        raise UnsupportedEvent(unsupported[0])
+    return events
+
+
+def hints_for(tenant_id: str, events: Iterable[SecurityHubEvent]) -> list[SyncHint]:
+    """One hint per finding, with its queue priority: a person's custom action first, then by severity. Each hint's
+    event id is the event's (with the finding's place when an event names several), so a redelivery is a no-op."""
+    hints: list[SyncHint] = []
+    for event in events:
+        several = len(event.findings) > 1
+        for index, finding in enumerate(event.findings):
+            event_id = f"{event.id}/{index}" if several else event.id
+            by_hand = event.source is HintSource.SECURITYHUB_CUSTOM_ACTION
+            priority = Priority.BY_HAND if by_hand else SEVERITY_PRIORITY.get(finding.severity, Priority.NORMAL)
+            hints.append(SyncHint(tenant_id, event.source, finding=finding.identifier, event_id=event_id,
+                                  priority=priority))
+    return hints
+
+
+def tenants_watching(account: str | None, tenants: Sequence[Tenant]) -> list[Tenant]:
+    """For an event from an SQS queue, which carries no tenant: the enabled tenants whose Security Hub
+    administrator account (the account of their role) sent it. Several tenants on one account each get it."""
+    return [
+        tenant
+        for tenant in tenants
+        if tenant.enabled and account is not None and _role_account(tenant.aws_role_arn) == account
+    ]
+
+
+def _role_account(role_arn: str | None) -> str | None:
+    match = _ROLE_ACCOUNT.match(role_arn or "")
+    return match.group(1) if match else None
+
+
+def _load(schema: Schema, data: Any, prefix: str) -> dict[str, Any] | list[str]:
+    if not isinstance(data, Mapping):
+        return [f"{prefix}: must be a JSON object" if prefix else "the body must be a JSON object (an event)"]
+    try:
+        return schema.load(data)
+    except ValidationError as error:
+        return error_lines(error.normalized_messages(), prefix)
+
+
+def _event(envelope: Mapping[str, Any], detail: Mapping[str, Any]) -> SecurityHubEvent:
+    return SecurityHubEvent(
+        id=envelope["id"],
+        detail_type=envelope["detail_type"],
+        account=envelope.get("account"),
+        findings=tuple(
+            FindingRef(FindingIdentifier(ref["Id"], ref["ProductArn"]), _severity(ref.get("Severity") or {}))
+            for ref in detail["findings"]
+        ),
+    )
+
+
+def _severity(data: Mapping[str, Any]) -> Severity | None:
+    if data.get("Label"):
+        return Severity(data["Label"])
+    if data.get("Normalized") is not None:
+        return severity_of_normalized(data["Normalized"])
+    return None

@@ -1,0 +1,380 @@
+"""The worker: takes hints off the queue and syncs them, moves raw EventBridge events from an SQS queue onto it,
+and reconciles every tenant on an interval.
+
+    receive a batch ─> group by tenant ─> the tenant's SyncContext (cached a few minutes per thread)
+        ─> hints.process ─> ack what synced; retry later what failed (backoff); dead-letter after N attempts (audit)
+
+Many workers (threads here, processes on other machines) share one queue: the queue leases each finding's hints
+to one of them at a time, and the store's locks and claims keep a finding to one ticket whatever the timing. The
+periodic reconcile is shared too: one worker per interval per tenant runs it (`WorkerTimers`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from hubsync.adapters.queue import (
+    Delivery,
+    QueueMisconfigured,
+    QueueUnavailable,
+    SqsEventSource,
+    WorkerTimers,
+    WorkQueue,
+    events_source_from_environment,
+    queue_from_environment,
+)
+from hubsync.adapters.store import Store, Tenant, upgrade
+from hubsync.service.hints import SyncHint, process
+from hubsync.service.intake import InvalidEvent, UnsupportedEvent, hints_for, parse_events, tenants_watching
+from hubsync.service.reconcile import ReconcileReport, reconcile
+from hubsync.service.sync import Outcome, SyncContext
+from hubsync.service.tenants import TenantNotReady, sync_context
+
+log = logging.getLogger(__name__)
+
+ContextFactory = Callable[[Tenant, Store], SyncContext]
+Sync = Callable[[SyncContext, Sequence[SyncHint]], list[Outcome]]
+Reconcile = Callable[[SyncContext], ReconcileReport]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    concurrency: int = 1  # threads taking hints
+    batch_size: int = 50  # hints per receive
+    wait_seconds: float = 5.0  # long poll; also how long a stop may take to be noticed
+    reconcile_interval: timedelta | None = timedelta(minutes=15)  # None: no periodic reconcile
+    context_ttl: timedelta = timedelta(minutes=5)  # a tenant's settings changes reach the worker within this
+    retry_base_seconds: float = 5.0
+    retry_max_seconds: float = 300.0
+
+
+@dataclass
+class BatchReport:
+    """What one batch came to, by delivery."""
+
+    acked: int = 0
+    retried: int = 0
+    dead: int = 0
+    dropped: int = 0  # acked without a sync: the tenant is gone, disabled or not configured
+    outcomes: list[Outcome] = field(default_factory=list)
+
+
+class Worker:
+    def __init__(
+        self,
+        store: Store,
+        queue: WorkQueue,
+        *,
+        settings: WorkerSettings | None = None,
+        events: SqsEventSource | None = None,
+        context_for: ContextFactory = sync_context,
+        sync: Sync = process,
+        reconcile_tenant: Reconcile | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        """`context_for`, `sync` and `reconcile_tenant` are the engine's (tests give their own)."""
+        self.store = store
+        self.queue = queue
+        self.settings = settings or WorkerSettings()
+        self.events = events
+        self._context_for = context_for
+        self._sync = sync
+        self._reconcile = reconcile_tenant or (lambda ctx: reconcile(ctx, progress=None))
+        self._clock = clock
+        self._timers = WorkerTimers(store.engine, clock)
+        self._local = threading.local()  # each thread its own contexts: clients keep per-call state
+
+    # -- running ------------------------------------------------------------------------------------------
+    def run(self, stop: threading.Event) -> None:
+        """Until `stop` is set: `concurrency` threads on the queue, one on the events queue (if any), one for the
+        periodic reconcile. A batch under way is finished before a thread stops."""
+        loops: list[tuple[str, Callable[[threading.Event], None]]] = [
+            (f"hubsync-worker-{n + 1}", self._consume) for n in range(self.settings.concurrency)
+        ]
+        if self.events is not None:
+            loops.append(("hubsync-events", self._move_events))
+        if self.settings.reconcile_interval:
+            loops.append(("hubsync-reconcile", self._reconcile_periodically))
+        threads = [threading.Thread(target=self._guarded, args=(loop, stop), name=name) for name, loop in loops]
+        for thread in threads:
+            thread.start()
+        stop.wait()
+        close = getattr(self.queue, "close", None)
+        if callable(close):  # wake receivers waiting on the local queue (SQS's long poll just runs out)
+            close()
+        for thread in threads:
+            thread.join()
+
+    def run_once(self, wait_seconds: float = 0.0) -> BatchReport:
+        """Receive one batch and handle it (tests, and draining a queue by hand)."""
+        return self.handle(self.queue.receive(self.settings.batch_size, wait_seconds))
+
+    def handle(self, deliveries: Sequence[Delivery]) -> BatchReport:
+        report = BatchReport()
+        by_tenant: dict[str, list[Delivery]] = defaultdict(list)
+        for delivery in deliveries:
+            by_tenant[delivery.hint.tenant_id].append(delivery)
+        with self._leases_kept(deliveries):
+            for tenant_id, mine in by_tenant.items():
+                self._handle_tenant(tenant_id, mine, report)
+        return report
+
+    # -- one tenant's share of a batch --------------------------------------------------------------------------
+    def _handle_tenant(self, tenant_id: str, deliveries: list[Delivery], report: BatchReport) -> None:
+        try:
+            ctx = self._context(tenant_id)
+        except TenantNotReady as exc:  # nothing to do until an admin configures it; the reconcile catches up then
+            log.warning("dropping %d hints of tenant %s: %s", len(deliveries), tenant_id, exc)
+            ctx = None
+        except Exception as exc:  # assuming the role failed, the database hiccuped: try again later
+            log.warning("cannot sync tenant %s now: %s", tenant_id, exc)
+            self._failed(tenant_id, deliveries, f"cannot sync tenant now: {exc}", report)
+            return
+        if ctx is None:
+            self.queue.ack(deliveries)
+            report.dropped += len(deliveries)
+            return
+        try:
+            outcomes = self._sync(ctx, [delivery.hint for delivery in deliveries])
+        except Exception as exc:  # a side was unreachable for the whole batch
+            log.warning("sync of %d hints of tenant %s failed: %s", len(deliveries), tenant_id, exc)
+            self._forget_context(tenant_id)
+            self._failed(tenant_id, deliveries, f"sync failed: {exc}", report)
+            return
+        report.outcomes += outcomes
+        errors = {o.finding_key: o.error for o in outcomes if o.error}
+        ticket_errors = {o.ticket_key: o.error for o in outcomes if o.error and o.ticket_key}
+        done, failed = [], defaultdict(list)
+        for delivery in deliveries:
+            hint = delivery.hint
+            error = errors.get(hint.finding.key) if hint.finding else ticket_errors.get(hint.ticket_key)
+            if error is None:
+                done.append(delivery)
+            else:
+                failed[error].append(delivery)
+        self.queue.ack(done)
+        report.acked += len(done)
+        for error, mine in failed.items():
+            self._failed(tenant_id, mine, error, report)
+
+    def _failed(self, tenant_id: str, deliveries: list[Delivery], error: str, report: BatchReport) -> None:
+        """Retry later with exponential backoff; after the queue's `max_attempts`, dead-letter with an audit entry."""
+        limit = self.queue.max_attempts
+        hopeless = [d for d in deliveries if d.attempts >= limit]
+        by_delay: dict[float, list[Delivery]] = defaultdict(list)
+        for delivery in deliveries:
+            if delivery.attempts < limit:
+                by_delay[self._backoff(delivery.attempts)].append(delivery)
+        for delay, mine in by_delay.items():
+            self.queue.retry_later(mine, delay, error)
+            report.retried += len(mine)
+        if hopeless:
+            self._audit_dead_letters(tenant_id, hopeless, error)
+            self.queue.dead_letter(hopeless, error)
+            report.dead += len(hopeless)
+
+    def _audit_dead_letters(self, tenant_id: str, deliveries: list[Delivery], error: str) -> None:
+        try:
+            with self.store.transaction() as uow:
+                if uow.tenants.get(tenant_id) is None:
+                    return
+                for delivery in deliveries:
+                    hint = delivery.hint
+                    finding_key, ticket_key = None, hint.ticket_key
+                    if hint.finding is not None:
+                        finding_key = hint.finding.key
+                    else:
+                        link = uow.links.get_by_ticket(tenant_id, hint.ticket_key or "")
+                        finding_key = link.finding_key if link else f"ticket:{hint.ticket_key}"[:64]
+                    uow.audit.append(
+                        tenant_id=tenant_id,
+                        finding_key=finding_key,
+                        ticket_key=ticket_key,
+                        action="DeadLetter",
+                        reason=f"gave up on a {hint.source.value} hint after {delivery.attempts} attempts: {error}",
+                        outcome="dead-lettered",
+                        after={"event_id": hint.event_id},
+                    )
+        except Exception:  # the hint is parked anyway; the audit entry is what we could not add
+            log.exception("could not audit %d dead-lettered hints of tenant %s", len(deliveries), tenant_id)
+        for delivery in deliveries:
+            log.error("dead-lettered hint of tenant %s (%s) after %d attempts: %s", tenant_id,
+                      delivery.hint.group_key, delivery.attempts, error)
+
+    def _backoff(self, attempts: int) -> float:
+        return min(self.settings.retry_max_seconds, self.settings.retry_base_seconds * 2 ** max(0, attempts - 1))
+
+    # -- tenants' contexts, per thread ------------------------------------------------------------------------
+    def _context(self, tenant_id: str) -> SyncContext | None:
+        """The tenant's SyncContext, built at most once per `context_ttl` per thread; None when the tenant is
+        gone or disabled."""
+        cache: dict[str, tuple[SyncContext | None, datetime]] = self._local.__dict__.setdefault("contexts", {})
+        now = self._clock()
+        cached = cache.get(tenant_id)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        with self.store.read() as uow:
+            tenant = uow.tenants.get(tenant_id)
+        ctx = self._context_for(tenant, self.store) if tenant is not None and tenant.enabled else None
+        cache[tenant_id] = (ctx, now + self.settings.context_ttl)
+        return ctx
+
+    def _forget_context(self, tenant_id: str) -> None:
+        self._local.__dict__.get("contexts", {}).pop(tenant_id, None)
+
+    @contextmanager
+    def _leases_kept(self, deliveries: Sequence[Delivery]) -> Iterator[None]:
+        """Extend the batch's leases every third of a lease while it is being synced."""
+        if not deliveries:
+            yield
+            return
+        lease = self.queue.lease_seconds
+        done = threading.Event()
+
+        def keep() -> None:
+            while not done.wait(lease / 3):
+                try:
+                    self.queue.extend(deliveries, lease)
+                except Exception as exc:  # the next extension may work; a lost lease costs a repeated sync only
+                    log.warning("could not extend the leases of %d hints: %s", len(deliveries), exc)
+
+        keeper = threading.Thread(target=keep, name="hubsync-lease-keeper", daemon=True)
+        keeper.start()
+        try:
+            yield
+        finally:
+            done.set()
+            keeper.join()
+
+    # -- the loops ----------------------------------------------------------------------------------------
+    def _consume(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                deliveries = self.queue.receive(self.settings.batch_size, self.settings.wait_seconds)
+            except QueueUnavailable as exc:
+                log.warning("queue unavailable: %s", exc)
+                stop.wait(self.settings.wait_seconds)
+                continue
+            if deliveries:
+                self.handle(deliveries)
+
+    def _move_events(self, stop: threading.Event) -> None:
+        assert self.events is not None
+        while not stop.is_set():
+            try:
+                self.move_events_once(self.settings.wait_seconds)
+            except QueueUnavailable as exc:
+                log.warning("events queue unavailable: %s", exc)
+                stop.wait(self.settings.wait_seconds)
+
+    def move_events_once(self, wait_seconds: float = 0.0) -> int:
+        """Move one batch of raw events from the EventBridge → SQS queue onto the hint queue; returns how many
+        hints were queued. A message is deleted only once its hints are queued; one that is not a Security Hub
+        event hubsync takes is logged and deleted (it is no work, and would only come back)."""
+        assert self.events is not None
+        messages = self.events.receive(10, wait_seconds)
+        if not messages:
+            return 0
+        with self.store.read() as uow:
+            tenants = uow.tenants.list(enabled_only=True)
+        queued = 0
+        for message in messages:
+            try:
+                events = parse_events(json.loads(message.body))
+            except (ValueError, InvalidEvent, UnsupportedEvent) as exc:
+                log.error("events queue message %s is not a Security Hub event hubsync takes: %s",
+                          message.message_id, exc)
+                continue
+            for event in events:
+                watching = tenants_watching(event.account, tenants)
+                if not watching:
+                    log.warning("event %s from account %s: no tenant watches that account", event.id, event.account)
+                for tenant in watching:
+                    hints = hints_for(tenant.id, [event])
+                    self.queue.put(hints)
+                    queued += len(hints)
+        self.events.delete(messages)
+        return queued
+
+    def _reconcile_periodically(self, stop: threading.Event) -> None:
+        interval = self.settings.reconcile_interval
+        assert interval is not None
+        tick = min(interval.total_seconds(), 30.0)
+        while not stop.is_set():
+            self.reconcile_due(interval)
+            stop.wait(tick)
+
+    def reconcile_due(self, interval: timedelta) -> list[str]:
+        """Reconcile every enabled tenant whose turn it is (one worker per interval per tenant); returns their ids."""
+        with self.store.read() as uow:
+            tenants = uow.tenants.list(enabled_only=True)
+        done = []
+        for tenant in tenants:
+            if not self._timers.claim(f"reconcile:{tenant.id}", interval):
+                continue
+            try:
+                report = self._reconcile(self._context_for(tenant, self.store))
+            except Exception as exc:  # one tenant's trouble must not stop the others
+                log.warning("periodic reconcile of tenant %s failed: %s", tenant.name, exc)
+                continue
+            log.info("reconciled tenant %s: %d changed, %d failed", tenant.name, len(report.changed),
+                     len(report.failed))
+            done.append(tenant.id)
+        return done
+
+    def _guarded(self, loop: Callable[[threading.Event], None], stop: threading.Event) -> None:
+        """A loop that crashes is logged and restarted (after a pause), never lost silently."""
+        while not stop.is_set():
+            try:
+                loop(stop)
+            except Exception:
+                log.exception("worker loop %s crashed; restarting", threading.current_thread().name)
+                stop.wait(self.settings.wait_seconds)
+
+
+def run_worker(
+    *,
+    concurrency: int,
+    reconcile_interval: float,
+    stop: threading.Event,
+    out: Callable[[str], None],
+    environ: Mapping[str, str] | None = None,
+) -> int:
+    """`hubsync worker`: the store and queue from the environment, until `stop` is set."""
+    environ = os.environ if environ is None else environ
+    store = Store.from_environment(environ)
+    upgrade(store.engine)
+    try:
+        queue = queue_from_environment(environ, store)
+        _ = queue.max_attempts  # an SQS queue without a redrive policy is refused now, not at its first failure
+    except (QueueMisconfigured, QueueUnavailable) as exc:
+        out(f"hubsync worker cannot start: {exc}")
+        store.dispose()
+        return 2
+    events = events_source_from_environment(environ)
+    settings = WorkerSettings(
+        concurrency=concurrency,
+        reconcile_interval=timedelta(seconds=reconcile_interval) if reconcile_interval > 0 else None,
+    )
+    where = getattr(queue, "queue_url", "the local queue (database)")
+    out(f"hubsync worker: {concurrency} threads on {where}"
+        + (f", events from {events.queue_url}" if events else "")
+        + (f", reconciling every tenant every {reconcile_interval:g}s" if settings.reconcile_interval else ""))
+    try:
+        Worker(store, queue, settings=settings, events=events).run(stop)
+    finally:
+        store.dispose()
+    out("hubsync worker stopped.")
+    return 0

@@ -1,0 +1,140 @@
+"""Security Hub events → hints: what the intake takes, what it refuses and how it ranks the work."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from hubsync.adapters.store import AuthMode, JiraFlavour, Tenant
+from hubsync.domain.finding import FindingIdentifier, Severity
+from hubsync.sandbox.securityhub.events import custom_action_event, imported_event
+from hubsync.service.hints import HintSource, Priority
+from hubsync.service.intake import (
+    InvalidEvent,
+    UnsupportedEvent,
+    hints_for,
+    parse_events,
+    tenants_watching,
+)
+from tests.fixtures.securityhub import make_finding
+
+NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
+ADMIN = "222233334444"
+
+
+def imported(**finding: Any) -> dict[str, Any]:
+    return imported_event(make_finding(**finding), ADMIN, "eu-west-1", NOW)
+
+
+def test_an_imported_event_names_its_finding_and_severity() -> None:
+    event = imported(Severity={"Label": "CRITICAL", "Original": "CRITICAL"})
+    finding = event["detail"]["findings"][0]
+
+    [parsed] = parse_events(event)
+
+    assert parsed.id == event["id"] and parsed.account == ADMIN
+    assert parsed.source is HintSource.SECURITYHUB_IMPORTED
+    assert parsed.findings[0].identifier == FindingIdentifier(finding["Id"], finding["ProductArn"])
+    assert parsed.findings[0].severity is Severity.CRITICAL
+
+
+def test_a_custom_action_event_escalates_by_hand_and_goes_first() -> None:
+    finding = make_finding(Severity={"Label": "LOW"})
+    event = custom_action_event(finding, "arn:aws:securityhub:eu-west-1:222233334444:action/custom/hubsync",
+                                "Send to Jira", "Create or show the Jira ticket", ADMIN, "eu-west-1", NOW)
+
+    hints = hints_for("t1", parse_events(event))
+
+    assert [hint.by_hand for hint in hints] == [True]
+    assert [hint.priority for hint in hints] == [Priority.BY_HAND]
+
+
+def test_priorities_follow_severity_label_or_normalized_score() -> None:
+    events = [imported(Severity={"Label": "HIGH"}), imported(Severity={"Normalized": 95}), imported(Severity={}),
+              imported(Severity={"Label": "INFORMATIONAL"})]
+
+    hints = hints_for("t1", parse_events(events))
+
+    expected = [Priority.HIGH, Priority.CRITICAL, Priority.NORMAL, Priority.INFORMATIONAL]
+    assert [hint.priority for hint in hints] == expected
+
+
+def test_each_hint_carries_the_event_id_so_a_redelivery_is_recognised() -> None:
+    single = imported()
+    several = imported()
+    several["detail"]["findings"].append(make_finding(Id="arn:aws:securityhub:eu-west-1:111122223333:finding/2"))
+
+    hints = hints_for("t1", parse_events([single, several]))
+
+    assert [hint.event_id for hint in hints] == [single["id"], f"{several['id']}/0", f"{several['id']}/1"]
+    assert {hint.tenant_id for hint in hints} == {"t1"}
+
+
+def test_unknown_attributes_anywhere_are_ignored() -> None:
+    event = imported(BrandNewAsffAttribute={"x": 1})
+    event["new-envelope-field"] = True
+
+    assert len(parse_events(event)) == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda e: e.pop("id"), "id: Missing data for required field."),
+        (lambda e: e.update(source="aws.guardduty"), "source: Must be equal to aws.securityhub."),
+        (lambda e: e.update(account="12"), "account: not a 12-digit AWS account id"),
+        (lambda e: e["detail"].update(findings=[]), "detail.findings: Length must be between 1 and 100."),
+        (lambda e: e["detail"]["findings"][0].pop("ProductArn"),
+         "detail.findings[0].ProductArn: Missing data for required field."),
+        (lambda e: e["detail"]["findings"][0].update(Severity={"Label": "SEVERE"}),
+         "detail.findings[0].Severity.Label: Must be one of: INFORMATIONAL, LOW, MEDIUM, HIGH, CRITICAL."),
+    ],
+)
+def test_a_malformed_event_is_refused_saying_what_is_wrong(change, expected) -> None:
+    event = imported()
+    change(event)
+
+    with pytest.raises(InvalidEvent) as error:
+        parse_events(event)
+
+    assert expected in error.value.lines
+
+
+def test_every_problem_of_every_event_is_listed_with_its_place() -> None:
+    first, second = imported(), imported()
+    first.pop("id")
+    second["detail"]["findings"][0].pop("Id")
+
+    with pytest.raises(InvalidEvent) as error:
+        parse_events([first, second])
+
+    assert error.value.lines == ["[0].id: Missing data for required field.",
+                                 "[1].detail.findings[0].Id: Missing data for required field."]
+
+
+@pytest.mark.parametrize("body", [None, "text", 3, [], [1]])
+def test_a_body_that_is_not_events_is_refused(body) -> None:
+    with pytest.raises(InvalidEvent):
+        parse_events(body)
+
+
+def test_another_detail_type_is_unsupported_not_malformed() -> None:
+    event = imported()
+    event["detail-type"] = "Security Hub Insight Results"
+
+    with pytest.raises(UnsupportedEvent, match="Insight Results"):
+        parse_events(event)
+
+
+def test_an_event_from_a_queue_goes_to_the_tenants_watching_its_account() -> None:
+    def tenant(name: str, account: str, enabled: bool = True) -> Tenant:
+        return Tenant(id=name, name=name, jira_base_url="https://x", jira_flavour=JiraFlavour.CLOUD,
+                      auth_mode=AuthMode.CONNECT, external_id="e", enabled=enabled,
+                      aws_role_arn=f"arn:aws:iam::{account}:role/hubsync-securityhub")
+
+    tenants = [tenant("a", ADMIN), tenant("b", "999988887777"), tenant("c", ADMIN), tenant("d", ADMIN, False)]
+
+    assert [t.id for t in tenants_watching(ADMIN, tenants)] == ["a", "c"]
+    assert tenants_watching(None, tenants) == []
