@@ -5,6 +5,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY backend ./backend
+# The Connect descriptor template and the iframe front end live beside the package, found through
+# HUBSYNC_RESOURCES_DIR (a source checkout finds them by itself).
+COPY connect-descriptor ./connect-descriptor
+COPY ui-templates ./ui-templates
+ENV HUBSYNC_RESOURCES_DIR=/app
 RUN pip install --no-cache-dir . && useradd --system --uid 10001 hubsync
 USER hubsync
 

@@ -3,9 +3,24 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test lint bench clean
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-install: $(VENV)/.installed
+.PHONY: install browser run test lint bench clean
+
+install: $(VENV)/.installed browser
+
+# Debian's Chromium for the browser tests (tests/e2e); they skip, saying why, where it cannot be installed.
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's chromium for the browser tests"; \
+	    ( $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+	      >/dev/null ) || echo "warning: chromium not installed; the browser tests will skip" >&2; \
+	  else \
+	    echo "warning: no $(CHROMIUM) and no apt-get; the browser tests will skip" >&2; \
+	  fi; \
+	fi
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -59,6 +59,36 @@ def _parser() -> argparse.ArgumentParser:
     reconcile.add_argument("--dry-run", action="store_true", help="print the plan as a table; change nothing")
     reconcile.set_defaults(handler=_run_reconcile)
 
+    serve = commands.add_parser(
+        "serve",
+        help="run the web app (Connect app, iframe API, event intake) with gunicorn",
+        description="Serve the web app. Needs HUBSYNC_BASE_URL (where Jira reaches it) and HUBSYNC_SECRET_KEY; "
+        "the database comes from HUBSYNC_DATABASE_URL. Put TLS in front of it (a load balancer or proxy).",
+    )
+    serve.add_argument("--bind", default="127.0.0.1:8080", help="address:port to listen on (default 127.0.0.1:8080)")
+    serve.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    serve.set_defaults(handler=_run_serve)
+
+    worker = commands.add_parser(
+        "worker",
+        help="sync the queued hints (events), and reconcile every tenant on an interval",
+        description="Take hints off the queue (HUBSYNC_QUEUE_URL: an SQS FIFO queue; empty: the local queue in the "
+        "database) and sync them; move raw events from HUBSYNC_EVENTS_QUEUE_URL (an EventBridge rule's SQS target) "
+        "onto it; reconcile every tenant on an interval. Run as many as you like (PostgreSQL or SQS to share work "
+        "between machines). SIGTERM or Ctrl-C stops it after the batch under way.",
+    )
+    worker.add_argument("--concurrency", type=int, default=4, help="threads taking hints (default 4)")
+    worker.add_argument("--reconcile-interval", type=float, default=900.0,
+                        help="seconds between reconciles of every tenant, shared by all workers; 0: none (default 900)")
+    worker.set_defaults(handler=_run_worker)
+
+    descriptor = commands.add_parser(
+        "descriptor",
+        help="print the Atlassian Connect descriptor for HUBSYNC_BASE_URL",
+        description="Print the descriptor Jira installs hubsync from (also served at /atlassian-connect.json).",
+    )
+    descriptor.set_defaults(handler=_run_descriptor)
+
     tenant = commands.add_parser(
         "tenant",
         help="configure Jira sites that are not Connect installs (Data Center, or Cloud with an API token)",
@@ -151,6 +181,43 @@ def _run_reconcile(args: argparse.Namespace) -> int:
 
     return reconcile_tenants(tenant=args.tenant, dry_run=args.dry_run, out=print)
 
+
+
+def _run_serve(args: argparse.Namespace) -> int:
+    from hubsync.web.config import ConfigError
+    from hubsync.web.server import serve
+
+    try:
+        serve(args.bind, args.workers)
+    except ConfigError as exc:
+        print(f"hubsync serve: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _run_worker(args: argparse.Namespace) -> int:
+    from hubsync.service.worker import run_worker
+
+    stop = threading.Event()
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, lambda *_: stop.set())
+    return run_worker(concurrency=max(1, args.concurrency), reconcile_interval=args.reconcile_interval, stop=stop,
+                      out=lambda line: print(line, flush=True))
+
+
+def _run_descriptor(args: argparse.Namespace) -> int:
+    import json
+
+    from hubsync.web.config import ConfigError, WebConfig
+    from hubsync.web.descriptor import render_descriptor
+
+    try:
+        descriptor = render_descriptor(WebConfig.from_environment())
+    except ConfigError as exc:
+        print(f"hubsync descriptor: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(descriptor, indent=2, ensure_ascii=False))
+    return 0
 
 if __name__ == "__main__":
     sys.exit(main())

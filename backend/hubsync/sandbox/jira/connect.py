@@ -18,7 +18,9 @@ Sandbox control API (JSON bodies):
     GET  /_sandbox/connect/deliveries?wait_ms=500      (DELETE to forget them)
     GET  /_sandbox/connect/context-token?appKey=&issueKey=&as=<login>
 
-Pages: `GET /browse/<key>?as=<login>` (the issue as Jira renders it, with app panels and glances) and
+Pages: `GET /browse/<key>?as=<login>` (the issue as Jira renders it, with app panels and glances),
+`GET /plugins/servlet/ac/<appKey>/<moduleKey>?as=<login>` (an app's configure, admin or general page, embedded as
+Jira embeds it; its context token comes from `GET /_sandbox/connect/page-context-token?appKey=&as=`) and
 `GET /atlassian-connect/all.js` (the AP shim the app's iframe loads from the Jira host).
 """
 
@@ -440,6 +442,52 @@ class ConnectPlatform:
         return shown
 
 
+    # -- app pages (configure, admin, general) --------------------------------------------------------------
+    def page_module(self, app: InstalledApp, module_key: str) -> dict[str, Any]:
+        """The app's `configurePage`, or the `adminPages` / `generalPages` entry with this key."""
+        modules = app.descriptor.get("modules", {})
+        candidates = [modules.get("configurePage"), *modules.get("adminPages", []), *modules.get("generalPages", [])]
+        for module in candidates:
+            if isinstance(module, dict) and module.get("key") == module_key and isinstance(module.get("url"), str):
+                return module
+        raise ConnectError(404, f"app {app.key!r} has no configurePage, adminPages or generalPages {module_key!r}")
+
+    def page_iframe_url(self, app: InstalledApp, module_key: str, module_url: str, viewer: User) -> str:
+        """A page module's URL as Jira loads it: no issue context, Jira's parameters added, a `jwt` over it all."""
+        path = _relative(module_url)
+        jira_params = {
+            "xdm_e": self.world.base_url,
+            "xdm_c": f"channel-{app.key}__{module_key}",
+            "cp": "",
+            "xdm_deprecated_addon_key_do_not_use": app.key,
+            "lic": "active" if app.descriptor.get("enableLicensing") else "none",
+            "cv": CONNECT_VERSION,
+            "tz": "UTC",
+            "loc": "en-US",
+        }
+        target = path + ("&" if "?" in path else "?") + urlencode(jira_params, quote_via=quote)
+        token = sign_hs256(
+            "GET", target, app.client_key, app.shared_secret, TOKEN_LIFETIME_S, extra_claims={"sub": viewer.account_id}
+        )
+        return _app_url(app.base_url, target) + "&jwt=" + token
+
+    def page_context_token(self, app: InstalledApp, viewer: User) -> str:
+        """`AP.context.getToken()` on a page with no issue: `qsh` = context-qsh, an empty Jira context."""
+        return sign_hs256(
+            "GET",
+            "/",
+            app.client_key,
+            app.shared_secret,
+            TOKEN_LIFETIME_S,
+            extra_claims={"sub": viewer.account_id, "context": PAGE_CONTEXT},
+            qsh=CONTEXT_QSH,
+        )
+
+
+# What AP.context.getContext() and context tokens carry on a page that shows no issue or project.
+PAGE_CONTEXT: dict[str, Any] = {"jira": {}}
+
+
 def jira_context(issue: Issue) -> dict[str, Any]:
     """The Jira context of an issue page, as `AP.context.getContext()` and context tokens carry it."""
     return {
@@ -658,6 +706,28 @@ def connect_blueprint(world: JiraWorld, install_keys: InstallKeyServer) -> Bluep
             return redirect(f"{target}&error={quote(reason)}", code=303)
         return redirect(target, code=303)
 
+    @bp.get("/plugins/servlet/ac/<app_key>/<module_key>")
+    def app_page(app_key: str, module_key: str) -> str:
+        app = platform.enabled_app(app_key)
+        module = platform.page_module(app, module_key)
+        viewer = _page_viewer(world)
+        return render_template(
+            "connect_page.html",
+            app=app,
+            title=_module_name(module),
+            viewer=viewer,
+            src=platform.page_iframe_url(app, module_key, module["url"], viewer),
+            origin=_origin(app.base_url),
+            context=PAGE_CONTEXT,
+            token_url="/_sandbox/connect/page-context-token?"
+            + urlencode({"appKey": app.key, "as": viewer.name}, quote_via=quote),
+        )
+
+    @bp.get("/_sandbox/connect/page-context-token")
+    def page_context_token() -> Response:
+        app = platform.enabled_app(request.args.get("appKey", ""))
+        return jsonify(token=platform.page_context_token(app, _page_viewer(world)))
+
     @bp.get("/atlassian-connect/all.js")
     def ap_shim() -> Response:
         return send_from_directory(bp.static_folder, "all.js", mimetype="text/javascript")
@@ -691,6 +761,18 @@ def _viewer(world: JiraWorld, issue: Issue) -> User:
     login = request.values.get("as")
     if not login:
         return issue.project.lead
+    user = world.user_by_name(login) or world.user_by_email(login)
+    if user is None:
+        raise ConnectError(400, f"no user with login {login!r}")
+    return user
+
+
+def _page_viewer(world: JiraWorld) -> User:
+    """Who looks at an app page: `?as=<user name or email>`, by default the lead of the site's first project
+    (the sandbox's stand-in for a Jira admin)."""
+    login = request.values.get("as")
+    if not login:
+        return next(iter(world.projects.values())).lead
     user = world.user_by_name(login) or world.user_by_email(login)
     if user is None:
         raise ConnectError(400, f"no user with login {login!r}")

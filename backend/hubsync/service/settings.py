@@ -1,0 +1,325 @@
+"""A tenant's settings as the configure page reads, validates and saves them, and "Test connection".
+
+Every validation message is keyed by the path of the field it is about (`aws.roleArn`,
+`policy.rules[1].account_ids[0]`, `policy.priorities`), so the page can show it next to that field. The policy is
+validated by the domain's policy schema; this module only adds the AWS settings and the paths.
+
+The ExternalId is hubsync's, generated per tenant and never taken from a request. The events API key cannot be
+read back (the store keeps only its hash): a rotation returns the new key once, to show to the admin.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from hubsync.adapters.aws_session import assumed_role_session
+from hubsync.adapters.store import Store, Tenant, TenantNotFound
+from hubsync.adapters.store.tenants import EVENTS_KEY_GRACE
+from hubsync.domain.policy import Policy
+from hubsync.domain.policy_schema import AWS_REGION, InvalidPolicy, dump_policy, load_policy
+
+# An IAM role ARN in any partition: arn:<partition>:iam::<12-digit account>:role/<optional path/><name>.
+ROLE_ARN = re.compile(r"^arn:aws(?:-[a-z]+)*:iam::\d{12}:role/(?:[\x21-\x7e]{1,510}/)?[\w+=,.@-]{1,64}$")
+EVENTS_PATH = "/events/securityhub/{tenant_id}"
+# Test connection fails fast: the admin is waiting for the answer.
+PROBE_CONFIG = Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=5, read_timeout=10)
+
+
+class InvalidSettings(ValueError):
+    """Settings that cannot be saved; `fields` maps a field path to its messages (`""`: the form as a whole)."""
+
+    def __init__(self, fields: Mapping[str, list[str]]) -> None:
+        self.fields = dict(fields)
+        super().__init__("; ".join(f"{path}: {'; '.join(texts)}" if path else "; ".join(texts)
+                                   for path, texts in self.fields.items()))
+
+
+@dataclass(frozen=True)
+class AwsSettings:
+    role_arn: str
+    organizations_role_arn: str | None
+    aggregation_region: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    aws: AwsSettings
+    policy: Policy
+
+
+def read_settings(tenant: Tenant, base_url: str, api_key_header: str | None = None) -> dict[str, Any]:
+    """The configure page's data. A stored policy that no longer validates is returned as stored, with its errors,
+    so the admin sees what to fix instead of a blank form. `api_key_header`: where EventBridge sends the key."""
+    policy: Mapping[str, Any] | None
+    policy_errors: dict[str, list[str]] = {}
+    if tenant.policy:
+        try:
+            policy = dump_policy(load_policy(tenant.policy))
+        except InvalidPolicy as problem:
+            policy, policy_errors = dict(tenant.policy), field_errors(problem.messages, "policy")
+    else:
+        policy = None  # nothing saved yet: the page starts from the defaults
+    return {
+        "aws": {
+            "roleArn": tenant.aws_role_arn,
+            "organizationsRoleArn": tenant.organizations_role_arn,
+            "externalId": tenant.external_id,
+            "aggregationRegion": tenant.aggregation_region,
+        },
+        "policy": policy,
+        "defaults": dump_policy(Policy(project_key="SEC")) | {"project_key": ""},
+        "errors": policy_errors,
+        "events": {"url": events_url(base_url, tenant.id), "apiKeyHeader": api_key_header},
+        "jira": {"baseUrl": tenant.jira_base_url},
+    }
+
+
+def parse_settings(data: Any) -> Settings:
+    """Validate a saved form: `{"aws": {roleArn, organizationsRoleArn?, aggregationRegion}, "policy": {...}}`.
+    Raises `InvalidSettings` with every problem at once."""
+    if not isinstance(data, Mapping):
+        raise InvalidSettings({"": ["the settings must be a JSON object"]})
+    errors: dict[str, list[str]] = {}
+    unknown = sorted(set(data) - {"aws", "policy"})
+    if unknown:
+        errors[""] = [f"{', '.join(map(str, unknown))}: not a setting hubsync knows"]
+    aws, aws_errors = _aws_settings(data.get("aws"))
+    errors.update(aws_errors)
+    policy: Policy | None = None
+    try:
+        policy = load_policy(data.get("policy") if data.get("policy") is not None else {})
+    except InvalidPolicy as problem:
+        errors.update(field_errors(problem.messages, "policy"))
+    if errors or aws is None or policy is None:
+        raise InvalidSettings(errors)
+    return Settings(aws, policy)
+
+
+def parse_aws_settings(data: Any) -> AwsSettings:
+    """Only the AWS part of the form (what "Test connection" tries before it is saved)."""
+    aws, errors = _aws_settings(data)
+    if errors or aws is None:
+        raise InvalidSettings(errors)
+    return aws
+
+
+def _aws_settings(aws: Any) -> tuple[AwsSettings | None, dict[str, list[str]]]:
+    if not isinstance(aws, Mapping):
+        return None, {"aws": ["is required (role ARN and Region)"]}
+    errors: dict[str, list[str]] = {}
+    role_arn = _text(aws, "roleArn", errors)
+    organizations_role_arn = _text(aws, "organizationsRoleArn", errors)
+    region = _text(aws, "aggregationRegion", errors)
+    if "aws.roleArn" in errors:
+        pass
+    elif not role_arn:
+        errors["aws.roleArn"] = ["is required: the ARN of the role the CloudFormation stack created"]
+    elif not ROLE_ARN.match(role_arn):
+        errors["aws.roleArn"] = [_arn_message(role_arn)]
+    if organizations_role_arn and not ROLE_ARN.match(organizations_role_arn):
+        errors["aws.organizationsRoleArn"] = [_arn_message(organizations_role_arn)]
+    if "aws.aggregationRegion" in errors:
+        pass
+    elif not region:
+        errors["aws.aggregationRegion"] = ["is required: the Security Hub aggregation Region (e.g. eu-west-1)"]
+    elif not AWS_REGION.match(region):
+        errors["aws.aggregationRegion"] = [f"{region!r} is not an AWS Region name (e.g. eu-west-1)"]
+    if errors or role_arn is None or region is None:
+        return None, errors
+    return AwsSettings(role_arn, organizations_role_arn, region), {}
+
+
+def save_settings(store: Store, tenant_id: str, settings: Settings) -> Tenant:
+    """Store validated settings. The tenant is read again inside the transaction, so a concurrent reinstall (a new
+    shared secret) is not overwritten with what this request saw."""
+    with store.transaction() as uow:
+        tenant = uow.tenants.get(tenant_id)
+        if tenant is None:
+            raise TenantNotFound(tenant_id)
+        return uow.tenants.update(
+            dataclasses.replace(
+                tenant,
+                aws_role_arn=settings.aws.role_arn,
+                organizations_role_arn=settings.aws.organizations_role_arn,
+                aggregation_region=settings.aws.aggregation_region,
+                policy=dump_policy(settings.policy),
+            )
+        )
+
+
+def rotate_events_api_key(store: Store, tenant_id: str, base_url: str, *, revoke_previous: bool = False
+                          ) -> dict[str, Any]:
+    """A new EventBridge API key, the only time it is ever shown. The previous key keeps working for the store's
+    grace period (time to update the EventBridge connection) unless `revoke_previous` (a key that leaked)."""
+    with store.transaction() as uow:
+        if revoke_previous:
+            key = uow.tenants.regenerate_events_api_key(tenant_id, grace=timedelta(0))
+        else:
+            key = uow.tenants.regenerate_events_api_key(tenant_id)
+    grace_hours = 0 if revoke_previous else int(EVENTS_KEY_GRACE.total_seconds() // 3600)
+    return {"apiKey": key, "url": events_url(base_url, tenant_id), "previousKeyValidHours": grace_hours}
+
+
+def events_url(base_url: str, tenant_id: str) -> str:
+    """Where the tenant's EventBridge API destination sends Security Hub's events."""
+    return base_url.rstrip("/") + EVENTS_PATH.format(tenant_id=tenant_id)
+
+
+# -- Test connection -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Step:
+    name: str
+    ok: bool | None  # None: skipped (not configured, or an earlier step failed)
+    detail: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "ok": self.ok, "status": _status(self.ok), "detail": self.detail}
+
+
+@dataclass
+class ConnectionReport:
+    steps: list[Step] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(step.ok is not False for step in self.steps) and any(step.ok for step in self.steps)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "steps": [step.to_json() for step in self.steps]}
+
+
+SessionFactory = Callable[..., boto3.Session]
+
+
+def check_connection(
+    tenant: Tenant, settings: AwsSettings | None = None, session_for: SessionFactory = assumed_role_session
+) -> ConnectionReport:
+    """Assume the role, read one finding, read one account's owner tag; each step ok or failed with the reason.
+
+    `settings` tests what the form holds before it is saved (default: the tenant's stored settings). The
+    ExternalId is always the tenant's own."""
+    aws = settings or AwsSettings(tenant.aws_role_arn or "", tenant.organizations_role_arn,
+                                  tenant.aggregation_region or "")
+    report = ConnectionReport()
+    if not aws.role_arn or not aws.aggregation_region:
+        report.steps.append(Step("Assume the Security Hub role", None, "no role ARN and Region saved yet"))
+        return report
+    session = session_for(aws.role_arn, tenant.id, external_id=tenant.external_id, region=aws.aggregation_region)
+    identity = _attempt(lambda: session.client("sts", config=PROBE_CONFIG).get_caller_identity()["Arn"])
+    report.steps.append(Step("Assume the Security Hub role", identity.ok,
+                             f"acting as {identity.value}" if identity.ok else identity.error))
+    if not identity.ok:
+        report.steps.append(Step("Read one finding", None, "skipped: the role could not be assumed"))
+        account_id = None
+    else:
+        securityhub = session.client("securityhub", region_name=aws.aggregation_region, config=PROBE_CONFIG)
+        finding = _attempt(lambda: securityhub.get_findings(MaxResults=1)["Findings"])
+        account_id = finding.value[0].get("AwsAccountId") if finding.ok and finding.value else None
+        report.steps.append(Step("Read one finding", finding.ok, _finding_detail(finding, aws.aggregation_region)))
+    report.steps.append(_tag_step(tenant, aws, account_id, session_for))
+    return report
+
+
+def _tag_step(tenant: Tenant, aws: AwsSettings, account_id: str | None, session_for: SessionFactory) -> Step:
+    name = "Read one account tag"
+    if not aws.organizations_role_arn:
+        return Step(name, None, "skipped: no Organizations role saved (tickets go to the default assignee)")
+    session = session_for(aws.organizations_role_arn, tenant.id, external_id=tenant.external_id)
+    organizations = session.client("organizations", config=PROBE_CONFIG)
+    owner_tag = _owner_tag_key(tenant)
+
+    def read() -> str:
+        account = account_id or organizations.list_accounts(MaxResults=1)["Accounts"][0]["Id"]
+        tags = organizations.list_tags_for_resource(ResourceId=account).get("Tags", [])
+        owner = next((tag.get("Value") for tag in tags if tag.get("Key") == owner_tag), None)
+        if owner is None:
+            return f"account {account} has no {owner_tag} tag (its tickets go to the default assignee)"
+        return f"account {account}: {owner_tag} = {owner}"
+
+    result = _attempt(read)
+    return Step(name, result.ok, result.value if result.ok else result.error)
+
+
+@dataclass
+class _Result:
+    ok: bool
+    value: Any = None
+    error: str = ""
+
+
+def _attempt(call: Callable[[], Any]) -> _Result:
+    try:
+        return _Result(True, call())
+    except ClientError as error:
+        details = error.response.get("Error", {})
+        return _Result(False, error=f"{details.get('Code', 'Unknown')}: {details.get('Message', '')}".rstrip(": "))
+    except (BotoCoreError, IndexError, KeyError) as error:
+        return _Result(False, error=str(error) or type(error).__name__)
+
+
+def _finding_detail(finding: _Result, region: str) -> str:
+    if not finding.ok:
+        return finding.error
+    if not finding.value:
+        return f"Security Hub in {region} answered, but has no findings yet"
+    first = finding.value[0]
+    return f"read {first.get('Title', 'a finding')!r} ({first.get('AwsAccountId', '?')}, {first.get('Region', '?')})"
+
+
+def _owner_tag_key(tenant: Tenant) -> str:
+    try:
+        return load_policy(tenant.policy).owner_tag_key if tenant.policy else Policy("SEC").owner_tag_key
+    except InvalidPolicy:
+        return Policy("SEC").owner_tag_key
+
+
+def _status(ok: bool | None) -> str:
+    return "skipped" if ok is None else "ok" if ok else "failed"
+
+
+# -- helpers -------------------------------------------------------------------------------------------------
+
+
+def field_errors(messages: Mapping[Any, Any], path: str = "") -> dict[str, list[str]]:
+    """Marshmallow's nested messages as {field path: [message]}: `policy.rules[2].account_ids[0]`; a `_schema`
+    message belongs to the path it is nested in."""
+    found: dict[str, list[str]] = {}
+    for key, value in messages.items():
+        if key == "_schema":
+            where = path
+        elif isinstance(key, int):
+            where = f"{path}[{key}]"
+        else:
+            where = f"{path}.{key}" if path else str(key)
+        if isinstance(value, Mapping):
+            for inner, texts in field_errors(value, where).items():
+                found.setdefault(inner, []).extend(texts)
+        else:
+            found.setdefault(where, []).extend(str(text) for text in (value if isinstance(value, list) else [value]))
+    return found
+
+
+def _text(values: Mapping[str, Any], name: str, errors: dict[str, list[str]]) -> str | None:
+    """A text field, stripped; blank is None. Anything but a string or null is an error under `aws.<name>`."""
+    value = values.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        errors[f"aws.{name}"] = ["must be text"]
+        return None
+    return value.strip() or None
+
+
+def _arn_message(value: str) -> str:
+    return f"{value!r} is not an IAM role ARN (arn:aws:iam::111122223333:role/hubsync-securityhub)"

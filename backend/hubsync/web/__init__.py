@@ -1,0 +1,71 @@
+"""hubsync's web app: the Atlassian Connect side (descriptor, lifecycle, Jira's webhooks and post functions, the
+issue panel and configure page shells), the iframe API, the EventBridge intake and health probes.
+
+    app = create_app()            # config from the environment; gunicorn runs it with `hubsync serve`
+
+Blueprints by concern: descriptor, connect (lifecycle), pages, hooks, api (/api/v1), events, health. Every
+Jira-facing route is behind `jira_auth.verified_jira`; every answer is JSON except the page shells.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from flask import Flask
+
+from hubsync.adapters.connect_keys import HttpInstallKeys, InstallKeys
+from hubsync.adapters.store import Store
+from hubsync.adapters.store.migrate import upgrade
+from hubsync.service.hints import HintQueue
+from hubsync.web.app_accounts import AppAccounts, JiraAppAccounts
+from hubsync.web.config import ConfigError, WebConfig
+from hubsync.web.errors import register_error_handlers
+from hubsync.web.services import EXTENSION, Services
+
+__all__ = ["ConfigError", "create_app"]
+
+
+def create_app(
+    environ: Mapping[str, str] | None = None,
+    *,
+    store: Store | None = None,
+    queue: HintQueue | None = None,
+    install_keys: InstallKeys | None = None,
+    app_accounts: AppAccounts | None = None,
+) -> Flask:
+    """The Flask app. Without arguments everything comes from the environment (HUBSYNC_BASE_URL,
+    HUBSYNC_DATABASE_URL, HUBSYNC_SECRET_KEY, HUBSYNC_INSTALL_KEYS_URL, HUBSYNC_ALLOWED_JIRA_HOSTS,
+    HUBSYNC_QUEUE_URL); tests pass their own store, queue or install keys. Migrations run on start-up."""
+    environ = os.environ if environ is None else environ
+    config = WebConfig.from_environment(environ)
+    from hubsync.web import api, connect, descriptor, events, health, hooks, pages
+
+    descriptor_bp = descriptor.descriptor_blueprint(config)  # reads and checks the template before anything else
+    store = store if store is not None else Store.from_environment(environ)
+    upgrade(store.engine)
+    if queue is None:
+        from hubsync.adapters.queue import queue_from_environment
+
+        queue = queue_from_environment(environ, store)
+    app = Flask(__name__, static_folder=None)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions[EXTENSION] = Services(
+        config=config,
+        store=store,
+        queue=queue,
+        install_keys=install_keys or HttpInstallKeys(config.install_keys_url),
+        app_accounts=app_accounts or JiraAppAccounts(),
+    )
+    register_error_handlers(app)
+    for blueprint in (
+        descriptor_bp,
+        connect.bp,
+        pages.pages_blueprint(config),
+        hooks.bp,
+        api.bp,
+        events.bp,
+        health.bp,
+    ):
+        app.register_blueprint(blueprint)
+    return app

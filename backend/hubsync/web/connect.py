@@ -1,0 +1,194 @@
+"""Connect's lifecycle callbacks: Jira tells hubsync it was installed, uninstalled, enabled or disabled on a site.
+
+- `installed` / `uninstalled` are signed RS256 by Atlassian (signed-install): the public key comes from the
+  install-key server by the token's `kid`; the token's `aud` must be our base URL, its `iss` the body's clientKey,
+  its `qsh` this request's hash. `installed` is an upsert by clientKey (a reinstall, a shared-secret rotation or a
+  site rename updates the tenant; the first install creates it, secret encrypted by the store), and the site's
+  host must be one HUBSYNC_ALLOWED_JIRA_HOSTS allows. `uninstalled` disables the tenant and keeps its data, so a
+  reinstall resumes where it stopped.
+- `enabled` / `disabled` are HS256 with the stored shared secret (`jira_auth`) and toggle the tenant.
+Each answers 204; a request that cannot be verified is a 401 (403 for a site not allowed) and changes nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+import jwt
+import sqlalchemy as sa
+from flask import Blueprint, request
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+
+from hubsync.adapters.connect_keys import InstallKeyUnavailable
+from hubsync.adapters.store import AuthMode, JiraFlavour, Tenant
+from hubsync.service.tenants import APP_KEY
+from hubsync.web.errors import ApiError
+from hubsync.web.jira_auth import JWT_LEEWAY_S, JiraAuthError, check_qsh, request_token, verify_jira_request
+from hubsync.web.services import services
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("connect", __name__, url_prefix="/connect")
+
+
+class LifecyclePayload(Schema):
+    """What Jira posts to every lifecycle callback (the fields hubsync uses; the rest is ignored)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    key = fields.String(required=True)
+    clientKey = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    baseUrl = fields.Url(required=True, schemes={"http", "https"}, require_tld=False)
+    sharedSecret = fields.String(validate=validate.Length(min=32, max=512))
+    eventType = fields.String()
+
+
+@bp.post("/installed")
+def installed() -> tuple[str, int]:
+    claims = _verified_install_token()
+    payload = _payload(require_secret=True)
+    _same_client(claims, payload)
+    config = services().config
+    if not config.jira_host_allowed(payload["baseUrl"]):
+        raise ApiError(403, f"Jira site {_host(payload['baseUrl'])} is not allowed to install this hubsync")
+    tenant, created = _upsert_tenant(payload)
+    action = "install" if created else "reinstall"
+    log.info("Connect %s on %s: tenant %s", action, _host(tenant.jira_base_url), tenant.id)
+    return "", 204
+
+
+@bp.post("/uninstalled")
+def uninstalled() -> tuple[str, int]:
+    claims = _verified_install_token()
+    payload = _payload(require_secret=False)
+    _same_client(claims, payload)
+    with services().store.transaction() as uow:
+        tenant = uow.tenants.get_by_client_key(payload["clientKey"])
+        if tenant is not None and tenant.enabled:
+            uow.tenants.update(dataclasses.replace(tenant, enabled=False))
+    if tenant is not None:
+        log.info("Connect uninstall on %s: tenant %s disabled, its data kept", _host(tenant.jira_base_url), tenant.id)
+    return "", 204
+
+
+@bp.post("/enabled")
+def enabled() -> tuple[str, int]:
+    return _set_enabled(True)
+
+
+@bp.post("/disabled")
+def disabled() -> tuple[str, int]:
+    return _set_enabled(False)
+
+
+def _set_enabled(value: bool) -> tuple[str, int]:
+    verified = verify_jira_request(require_enabled=False)
+    payload = _payload(require_secret=False)
+    if payload["clientKey"] != verified.tenant.connect_client_key:
+        raise JiraAuthError("the body's clientKey is not the JWT's issuer")
+    with services().store.transaction() as uow:
+        tenant = uow.tenants.get(verified.tenant.id)
+        if tenant is not None and tenant.enabled != value:
+            uow.tenants.update(dataclasses.replace(tenant, enabled=value))
+    log.info("Connect %s on tenant %s", "enabled" if value else "disabled", verified.tenant.id)
+    return "", 204
+
+
+def _verified_install_token() -> dict[str, Any]:
+    """Atlassian's signed-install checks: RS256 by the kid's key from the key server, exp, aud, qsh (iss is
+    checked against the body by the caller)."""
+    token = request_token()
+    if token is None:
+        raise JiraAuthError("no JWT: install callbacks must carry Authorization: JWT <token>")
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError:
+        raise JiraAuthError("the JWT is malformed") from None
+    kid = header.get("kid")
+    if header.get("alg") != "RS256" or not isinstance(kid, str):
+        raise JiraAuthError("install callbacks must be signed RS256 with a kid (Connect's signed install)")
+    config = services().config
+    try:
+        public_key = services().install_keys.public_key(kid)
+    except InstallKeyUnavailable as exc:
+        raise JiraAuthError(f"the install token cannot be verified: {exc}") from None
+    try:
+        claims = jwt.decode(
+            token,
+            public_key,
+            algorithms=["RS256"],
+            audience=[config.base_url, f"{config.base_url}/"],
+            leeway=JWT_LEEWAY_S,
+            options={"require": ["iss", "exp", "qsh", "aud"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise JiraAuthError("the install token has expired") from None
+    except jwt.InvalidAudienceError:
+        raise JiraAuthError("the install token's audience (aud) is not this hubsync's base URL") from None
+    except (jwt.PyJWTError, ValueError):
+        raise JiraAuthError("the install token's signature or claims are not valid") from None
+    check_qsh(claims.get("qsh"))
+    return claims
+
+
+def _payload(*, require_secret: bool) -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(400, "the body must be Jira's lifecycle JSON object")
+    payload = LifecyclePayload().load(body)
+    if payload["key"] != APP_KEY:
+        raise ApiError(400, f"this callback is for app {payload['key']!r}, not {APP_KEY!r}")
+    if require_secret and "sharedSecret" not in payload:
+        raise ValidationError({"sharedSecret": ["Missing data for required field."]})
+    return payload
+
+
+def _same_client(claims: dict[str, Any], payload: dict[str, Any]) -> None:
+    if claims.get("iss") != payload["clientKey"]:
+        raise JiraAuthError("the install token's issuer (iss) is not the body's clientKey")
+
+
+def _upsert_tenant(payload: dict[str, Any]) -> tuple[Tenant, bool]:
+    """Create or update the tenant of this clientKey; a concurrent first install of the same site loses the
+    insert race on the unique clientKey and then updates."""
+    for attempt in range(2):
+        try:
+            return _upsert_once(payload)
+        except sa.exc.IntegrityError:
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _upsert_once(payload: dict[str, Any]) -> tuple[Tenant, bool]:
+    base_url = payload["baseUrl"].rstrip("/")
+    with services().store.transaction() as uow:
+        existing = uow.tenants.get_by_client_key(payload["clientKey"])
+        if existing is None:
+            tenant = uow.tenants.create(
+                name=_host(base_url),
+                jira_base_url=base_url,
+                jira_flavour=JiraFlavour.CLOUD,
+                auth_mode=AuthMode.CONNECT,
+                jira_secret=payload["sharedSecret"],
+                connect_client_key=payload["clientKey"],
+                enabled=True,
+            )
+            return tenant, True
+        renamed = existing.name == _host(existing.jira_base_url)  # still named after its site: follow a rename
+        tenant = dataclasses.replace(
+            existing,
+            name=_host(base_url) if renamed else existing.name,
+            jira_base_url=base_url,
+            jira_secret=payload["sharedSecret"],
+            enabled=True,
+        )
+        return uow.tenants.update(tenant), False
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).netloc or url

@@ -1,0 +1,75 @@
+"""`POST /events/securityhub/<tenant>`: the target of the tenant's EventBridge API destination.
+
+Set the destination's connection to API-key authorization with header `X-Hubsync-Api-Key` and the tenant's events
+key (the configure page shows it once, when it is generated). hubsync takes "Security Hub Findings - Imported"
+and "Security Hub Findings - Custom Action" events, puts one hint per finding on the queue and answers 202 once
+the hints are durably queued; the event id makes a redelivery a no-op.
+
+Answers: 202 queued; 400 not Security Hub events (`details` lists every problem); 401 missing or wrong key (also
+for an unknown tenant: nothing tells a caller which tenants exist); 403 tenant disabled; 413 body over 1 MiB;
+422 an event of another detail-type; 503 the queue is unavailable (EventBridge retries 5xx and 429, not other
+4xx).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from flask import Blueprint, Response, jsonify, request
+
+from hubsync.adapters.queue import QueueUnavailable
+from hubsync.service.intake import API_KEY_HEADER, InvalidEvent, UnsupportedEvent, hints_for, parse_events
+from hubsync.web.errors import error_response
+from hubsync.web.services import services
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024  # EventBridge sends at most 256 KB per event; arrays of events get some room
+TENANT_ID_MAX = 64
+
+bp = Blueprint("events", __name__, url_prefix="/events")
+
+
+@bp.post("/securityhub/<tenant_id>")
+def securityhub_events(tenant_id: str) -> Response:
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        return _too_large()
+    store = services().store
+    presented = request.headers.get(API_KEY_HEADER, "")
+    with store.read() as uow:
+        valid = len(tenant_id) <= TENANT_ID_MAX and uow.tenants.verify_events_api_key(tenant_id, presented)
+        tenant = uow.tenants.get(tenant_id) if valid else None
+    if tenant is None:
+        return error_response(401, f"missing or wrong API key: send the tenant's events key in {API_KEY_HEADER}")
+    if not tenant.enabled:
+        return error_response(403, "this tenant is disabled: hubsync takes no events for it")
+    raw = request.stream.read(MAX_BODY_BYTES + 1)  # bounded even without a Content-Length (chunked)
+    if len(raw) > MAX_BODY_BYTES:
+        return _too_large()
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:
+        return error_response(400, "the body is not JSON", details=[f"(body): {exc}"])
+    try:
+        events = parse_events(body)
+    except InvalidEvent as exc:
+        return error_response(400, "the body is not Security Hub events", details=exc.lines)
+    except UnsupportedEvent as exc:
+        return error_response(422, str(exc))
+    hints = hints_for(tenant.id, events)
+    try:
+        services().queue.put(hints)
+    except QueueUnavailable as exc:
+        log.warning("events of tenant %s not queued: %s", tenant.id, exc)
+        response = error_response(503, "the queue is unavailable; retry later")
+        response.headers["Retry-After"] = "5"
+        return response
+    log.info("tenant %s: queued %d hints from events %s", tenant.id, len(hints), [event.id for event in events])
+    response = jsonify(accepted=len(events), hints=len(hints))
+    response.status_code = 202
+    return response
+
+
+def _too_large() -> Response:
+    return error_response(413, f"the body is over {MAX_BODY_BYTES} bytes")

@@ -1,0 +1,51 @@
+"""Probes for an orchestrator: `/healthz` (the process answers) and `/readyz` (it can do its work: the database
+answers and, when the queue can tell, the queue too). Neither needs credentials; neither says more than up/down."""
+
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, jsonify
+
+from hubsync.web.services import services
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+def readyz() -> tuple[Response, int]:
+    checks = {"database": _database_ready()}
+    ready = getattr(services().queue, "ready", None)
+    if callable(ready):
+        checks["queue"] = _queue_ready(ready)
+    down = sorted(name for name, state in checks.items() if state != "ok")
+    if down:
+        return jsonify(error=f"not ready: {', '.join(down)} unreachable", checks=checks), 503
+    return jsonify(status="ok", checks=checks), 200
+
+
+def _database_ready() -> str:
+    try:
+        with services().store.engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+    except Exception as exc:  # any failure means not ready; the log has the cause, the answer no details
+        log.warning("readiness: database unreachable: %s", type(exc).__name__)
+        return "down"
+    return "ok"
+
+
+def _queue_ready(ready: object) -> str:
+    try:
+        ok = ready()  # type: ignore[operator]
+    except Exception as exc:
+        log.warning("readiness: queue unreachable: %s", type(exc).__name__)
+        return "down"
+    return "ok" if ok is not False else "down"

@@ -1,0 +1,123 @@
+"""Jira's webhooks and the "Sync with Security Hub" post function: each names an issue that changed; hubsync puts
+a hint on the queue and answers 204 at once (the worker syncs the pair from its current state).
+
+- The hint names the finding when the issue carries hubsync's `hubsync.finding` property (the descriptor asks Jira
+  to embed it), else the ticket.
+- Its `event_id` is Jira's delivery id (`X-Atlassian-Webhook-Identifier`, the same on every retry), so a
+  redelivery is dropped by the queue; without one, the event's own identity (event, issue, timestamp).
+- A webhook about a change hubsync made itself (its `user` is hubsync's app user on the site) is no hint at all:
+  the sync that wrote it has converged the pair already.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Blueprint, g, request
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from hubsync.adapters.jira.tickets import MARKER_PROPERTY, marker_from
+from hubsync.domain.finding import FindingIdentifier
+from hubsync.service.hints import HintSource, SyncHint
+from hubsync.web.errors import ApiError
+from hubsync.web.jira_auth import verified_jira
+from hubsync.web.services import services
+
+log = logging.getLogger(__name__)
+
+DELIVERY_ID_HEADER = "X-Atlassian-Webhook-Identifier"
+WEBHOOK_EVENTS = {"issue_updated": "jira:issue_updated", "issue_deleted": "jira:issue_deleted"}
+ISSUE_KEY_PATTERN = r"^[A-Z][A-Z0-9_]*-[1-9][0-9]*$"
+
+bp = Blueprint("hooks", __name__, url_prefix="/connect")
+
+
+class _Lenient(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+class IssueRef(_Lenient):
+    id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    key = fields.String(required=True, validate=validate.Regexp(ISSUE_KEY_PATTERN, error="not a Jira issue key"))
+    # Jira embeds the webhook's `propertyKeys` here: a list of {key, value} (an object keyed by property is read too)
+    properties = fields.Raw(load_default=None)
+
+
+class WebhookUser(_Lenient):
+    accountId = fields.String(load_default=None)
+    accountType = fields.String(load_default=None)
+
+
+class WebhookBody(_Lenient):
+    webhookEvent = fields.String(required=True)
+    timestamp = fields.Integer(load_default=None)
+    issue = fields.Nested(IssueRef, required=True)
+    user = fields.Nested(WebhookUser, load_default=None)
+
+
+class PostFunctionBody(_Lenient):
+    issue = fields.Nested(IssueRef, required=True)
+    transition = fields.Dict(load_default=None)
+
+
+@bp.post("/webhooks/<any(issue_updated, issue_deleted):event>")
+@verified_jira()
+def webhook(event: str) -> tuple[str, int]:
+    body = WebhookBody().load(_json_body())
+    if body["webhookEvent"] != WEBHOOK_EVENTS[event]:
+        raise ApiError(400, f"this URL takes {WEBHOOK_EVENTS[event]} events, not {body['webhookEvent']}")
+    if services().app_accounts.is_own(g.tenant, body["user"]):
+        return "", 204  # hubsync's own change: nothing to sync
+    issue = body["issue"]
+    fallback_id = f"{body['webhookEvent']}:{issue['id']}:{body['timestamp']}" if body["timestamp"] else None
+    _enqueue(HintSource.JIRA_WEBHOOK, issue, _delivery_id() or fallback_id)
+    return "", 204
+
+
+@bp.post("/post-function")
+@verified_jira()
+def post_function() -> tuple[str, int]:
+    body = PostFunctionBody().load(_json_body())
+    _enqueue(HintSource.JIRA_POST_FUNCTION, body["issue"], _delivery_id())
+    return "", 204
+
+
+def _enqueue(source: HintSource, issue: Mapping[str, Any], event_id: str | None) -> None:
+    finding = _finding_of(issue.get("properties"))
+    hint = SyncHint(
+        tenant_id=g.tenant.id,
+        source=source,
+        finding=finding,
+        ticket_key=None if finding is not None else issue["key"],
+        event_id=f"{source.value}:{event_id}" if event_id else None,
+    )
+    services().queue.put([hint])
+    log.debug("hint %s for %s on tenant %s", source.value, issue["key"], g.tenant.id)
+
+
+def _finding_of(properties: Any) -> FindingIdentifier | None:
+    """The finding named by the issue's `hubsync.finding` property, as Jira embedded it in the payload."""
+    value = None
+    if isinstance(properties, list):
+        value = next(
+            (p.get("value") for p in properties if isinstance(p, Mapping) and p.get("key") == MARKER_PROPERTY), None
+        )
+    elif isinstance(properties, Mapping):
+        value = properties.get(MARKER_PROPERTY)
+    marker = marker_from(value)
+    return None if marker is None else FindingIdentifier(marker.finding_id, marker.product_arn)
+
+
+def _delivery_id() -> str | None:
+    value = request.headers.get(DELIVERY_ID_HEADER, "").strip()
+    return value[:200] or None
+
+
+def _json_body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(400, "the body must be a JSON object", details=["(body): not a JSON object"])
+    return body

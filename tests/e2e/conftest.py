@@ -1,0 +1,192 @@
+"""Browser tests: hubsync installed into the simulated Jira Cloud through the real Connect install flow, seen in
+Debian's Chromium driven by Playwright (the system browser; Playwright's own browsers are never downloaded).
+
+One hubsync for the module: the sandbox (Jira, Security Hub, moto), the web app on a loopback port, installed from
+its descriptor URL, configured for the sandbox's AWS organization, and the worker on a thread, taking the hints the
+webhooks put on the (local, database) queue. Screenshots go to HUBSYNC_TEST_ARTIFACTS (default var/test-artifacts/).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from hubsync.adapters.queue import LocalQueue
+from hubsync.adapters.store import Store, Tenant
+from hubsync.domain.finding import Finding
+from hubsync.sandbox.demo import demo_policy
+from hubsync.sandbox.httpserver import BackgroundServer
+from hubsync.sandbox.jira import seed as jira_seed
+from hubsync.sandbox.runner import AGGREGATION_REGION, Sandbox
+from hubsync.service.sync import SyncContext, sync_findings
+from hubsync.service.tenants import APP_KEY, sync_context
+from hubsync.service.worker import Worker, WorkerSettings
+from hubsync.web import create_app
+from tests.fixtures.sandbox import SandboxContracts
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+SECRET_KEY = "e2e-secret-key-for-the-browser-tests-0123456789"
+SECURITY_ENGINEER = "sofia.security@example.com"
+
+
+def _playwright() -> Any:
+    if not CHROMIUM.is_file():
+        pytest.skip(f"Debian's Chromium is not installed at {CHROMIUM} (`make install` installs it)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("the playwright package is not installed (pip install -e '.[test]')")
+    return sync_playwright
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """Where screenshots go: HUBSYNC_TEST_ARTIFACTS, default var/test-artifacts/ (git-ignored)."""
+    path = Path(os.environ.get("HUBSYNC_TEST_ARTIFACTS") or "var/test-artifacts")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    sync_playwright = _playwright()
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+class RunningWorker:
+    """`hubsync worker` on a background thread: takes the hints the webhooks queue and syncs them."""
+
+    def __init__(self, store: Store, queue: LocalQueue) -> None:
+        settings = WorkerSettings(wait_seconds=0.2, reconcile_interval=None)
+        self._worker = Worker(store, queue, settings=settings)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._worker.run, args=(self._stop,), name="e2e-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+
+@dataclass
+class Hubsync:
+    """hubsync installed in the simulated Jira Cloud site, with everything a browser test needs to look at."""
+
+    sandbox: Sandbox
+    app_url: str
+    store: Store
+    tenant: Tenant
+    ctx: SyncContext
+    worker: RunningWorker
+
+    @property
+    def jira_url(self) -> str:
+        return self.sandbox.jira_cloud_server.url
+
+    def issue_page(self, key: str, viewer: str = SECURITY_ENGINEER) -> str:
+        return f"{self.jira_url}/browse/{key}?as={viewer}"
+
+    def configure_page(self, viewer: str = SECURITY_ENGINEER) -> str:
+        return f"{self.jira_url}/plugins/servlet/ac/{APP_KEY}/hubsync-configure?as={viewer}"
+
+    def current_tenant(self) -> Tenant:
+        with self.store.read() as uow:
+            tenant = uow.tenants.get(self.tenant.id)
+        assert tenant is not None
+        return tenant
+
+    def finding(self, finding: Finding) -> Finding:
+        return self.ctx.securityhub.get([finding.identifier])[finding.key]
+
+    def ticket_for(self, count: int) -> list[tuple[Finding, str]]:
+        """`count` live CRITICAL findings, each given its ticket by hubsync (a sync, as an import event makes)."""
+        filters = {
+            "SeverityLabel": [{"Value": "CRITICAL", "Comparison": "EQUALS"}],
+            "WorkflowStatus": [{"Value": "NEW", "Comparison": "EQUALS"}],
+            "RecordState": [{"Value": "ACTIVE", "Comparison": "EQUALS"}],
+        }
+        findings = [f for f in self.ctx.securityhub.findings(filters) if f.is_live][:count]
+        outcomes = sync_findings(self.ctx, findings)
+        assert all(o.ticket_key and not o.error for o in outcomes), outcomes
+        return [(self.finding(f), o.ticket_key or "") for f, o in zip(findings, outcomes, strict=True)]
+
+
+@pytest.fixture(scope="module")
+def hubsync(sandbox_contracts: SandboxContracts, browser: Any) -> Iterator[Hubsync]:
+    scratch = tempfile.mkdtemp(prefix="hubsync-e2e-")
+    with Sandbox(wrap=sandbox_contracts.wrap) as sandbox:
+        environment = sandbox.environment()
+        saved = {name: os.environ.get(name) for name in environment}
+        os.environ.update(environment)  # boto3 finds the sandbox's endpoints and credentials here
+        server = BackgroundServer(name="hubsync").start()
+        store = Store.from_environment(
+            {"HUBSYNC_DATABASE_URL": f"sqlite:///{Path(scratch) / 'hubsync.sqlite3'}",
+             "HUBSYNC_SECRET_KEY": SECRET_KEY}
+        )
+        worker: RunningWorker | None = None
+        try:
+            jira_host = sandbox.jira_cloud_server.url.removeprefix("http://")
+            app = create_app(
+                {"HUBSYNC_BASE_URL": server.url, "HUBSYNC_INSTALL_KEYS_URL": environment["HUBSYNC_INSTALL_KEYS_URL"],
+                 "HUBSYNC_ALLOWED_JIRA_HOSTS": jira_host, "HUBSYNC_SECRET_KEY": SECRET_KEY},
+                store=store,
+                queue=(queue := LocalQueue(store.engine)),
+            )
+            server.mount(app)
+            installed = requests.post(f"{sandbox.jira_cloud_server.url}/_sandbox/connect/install",
+                                      json={"descriptorUrl": f"{server.url}/atlassian-connect.json"}, timeout=30)
+            assert installed.status_code == 200, installed.text
+            tenant = _configure(store, installed.json()["clientKey"], environment, sandbox)
+            worker = RunningWorker(store, queue)
+            yield Hubsync(sandbox, server.url, store, tenant, sync_context(tenant, store), worker)
+        finally:
+            if worker is not None:
+                worker.stop()
+            server.stop()
+            store.dispose()
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _configure(store: Store, client_key: str, environment: dict[str, str], sandbox: Sandbox) -> Tenant:
+    """What an admin does on the configure page, done directly: the browser test of that page does it by hand."""
+    default = sandbox.jira_cloud.user_by_email(jira_seed.SANDBOX_JIRA_DEFAULT_ASSIGNEE_EMAIL)
+    assert default is not None
+    with store.transaction() as uow:
+        tenant = uow.tenants.get_by_client_key(client_key)
+        assert tenant is not None, "the install created no tenant"
+        return uow.tenants.update(
+            Tenant(**{
+                **tenant.__dict__,
+                "aws_role_arn": environment["HUBSYNC_SANDBOX_SECURITYHUB_ROLE_ARN"],
+                "organizations_role_arn": environment["HUBSYNC_SANDBOX_ORGANIZATIONS_ROLE_ARN"],
+                "aggregation_region": AGGREGATION_REGION,
+                "policy": demo_policy(default.account_id),
+            })
+        )

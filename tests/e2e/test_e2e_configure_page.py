@@ -1,0 +1,90 @@
+"""The configure page as a Jira admin sees it, embedded by the simulated Jira, in a real browser."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import Hubsync
+
+expect = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed").expect
+
+
+def configure_frame(page: Any) -> Any:
+    return page.frame_locator('iframe[data-app-key="io.hubsync.security-hub"]')
+
+
+def field(frame: Any, path: str) -> Any:
+    return frame.locator(f'[data-path="{path}"]')
+
+
+def test_invalid_settings_show_errors_by_their_fields_then_valid_ones_save(
+    hubsync: Hubsync, page: Any, artifacts: Path
+) -> None:
+    before = hubsync.current_tenant()
+    page.goto(hubsync.configure_page())
+    frame = configure_frame(page)
+    expect(frame.get_by_label("ExternalId")).to_have_value(before.external_id)
+    expect(frame.get_by_label("Endpoint URL")).to_have_value(f"{hubsync.app_url}/events/securityhub/{before.id}")
+    expect(frame.get_by_label("API key header")).to_have_value("X-Hubsync-Api-Key")
+    expect(frame.get_by_label("Project key")).to_have_value("SEC")
+
+    frame.get_by_label("Security Hub role ARN").fill("arn:aws:iam::123:user/bob")
+    frame.get_by_label("Project key").fill("sec")
+    frame.get_by_label("AWS account ids").first.fill("111122223333, 1234")
+    frame.get_by_label("CRITICAL", exact=True).fill("")
+    frame.get_by_role("button", name="Save settings").click()
+
+    expect(frame.locator(".hs-summary")).to_have_text(
+        "The settings were not saved: fix the fields marked below. (4 problems)"
+    )
+    expect(field(frame, "aws.roleArn").locator(".hs-field-error")).to_contain_text("is not an IAM role ARN")
+    expect(frame.get_by_label("Security Hub role ARN")).to_have_attribute("aria-invalid", "true")
+    expect(field(frame, "policy.project_key").locator(".hs-field-error")).to_contain_text("is not a Jira project key")
+    expect(field(frame, "policy.rules[0].account_ids").locator(".hs-field-error")).to_have_text(
+        "entry 2: an AWS account id is 12 digits"
+    )
+    expect(field(frame, "policy.priorities").locator(":scope > .hs-field-error")).to_contain_text(
+        "the Jira priority name must not be empty"
+    )
+    page.screenshot(path=str(artifacts / "configure-invalid.png"), full_page=True)
+    assert hubsync.current_tenant() == before  # nothing saved
+
+    frame.get_by_label("Security Hub role ARN").fill(before.aws_role_arn or "")
+    frame.get_by_label("Project key").fill("SEC")
+    frame.get_by_label("AWS account ids").first.fill("")
+    frame.get_by_label("CRITICAL", exact=True).fill("Highest")
+    frame.get_by_label("Issue type").fill("Bug")
+    frame.get_by_role("button", name="Save settings").click()
+
+    expect(frame.get_by_text("Settings saved.")).to_be_visible()
+    expect(frame.locator(".hs-field-error:not([hidden])")).to_have_count(0)
+    saved = hubsync.current_tenant()
+    assert saved.policy["issue_type"] == "Bug"
+    assert saved.aws_role_arn == before.aws_role_arn
+    assert saved.jira_secret == before.jira_secret
+
+    frame.get_by_role("button", name="Test connection").click()
+    steps = frame.locator(".hs-steps li")
+    expect(steps).to_have_count(3)
+    expect(frame.get_by_text("The connection works.")).to_be_visible()
+    for index in range(3):
+        expect(steps.nth(index)).to_have_attribute("data-status", "ok")
+    page.screenshot(path=str(artifacts / "configure.png"), full_page=True)
+
+
+def test_rotating_the_events_key_shows_it_once(hubsync: Hubsync, page: Any) -> None:
+    page.goto(hubsync.configure_page())
+    frame = configure_frame(page)
+    rotate = frame.get_by_role("button", name="Rotate API key")
+    rotate.click()
+    frame.get_by_role("button", name="Confirm: rotate the key").click()
+    key = frame.get_by_label("New API key")
+    expect(key).not_to_have_value("")
+    with hubsync.store.read() as uow:
+        assert uow.tenants.verify_events_api_key(hubsync.tenant.id, key.input_value())
+
+    page.reload()
+    expect(configure_frame(page).get_by_label("New API key")).to_have_count(0)

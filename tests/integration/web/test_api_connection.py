@@ -1,0 +1,52 @@
+"""The configure page's "Test connection" and the panel's live read, against the sandbox's AWS (moto's STS and
+Organizations, the Security Hub simulator) with the demo's tenant."""
+
+from __future__ import annotations
+
+from hubsync.sandbox.demo import Demo
+from hubsync.service.panel import TenantContexts, panel_view
+from hubsync.service.settings import AwsSettings, check_connection
+from hubsync.service.sync import sync_findings
+
+
+def _tenant(demo: Demo):
+    with demo.store.read() as uow:
+        [tenant] = uow.tenants.list()
+    return tenant
+
+
+def test_a_working_connection_passes_every_step(demo: Demo) -> None:
+    report = check_connection(_tenant(demo))
+
+    assert report.ok
+    assert [step.to_json()["status"] for step in report.steps] == ["ok", "ok", "ok"]
+    assume, finding, tag = report.steps
+    assert ":assumed-role/" in assume.detail
+    assert finding.detail.startswith("read ")
+    assert "SecurityContactID" in tag.detail or "has no SecurityContactID tag" in tag.detail
+
+
+def test_a_region_security_hub_does_not_serve_fails_at_its_step(demo: Demo) -> None:
+    tenant = _tenant(demo)
+    settings = AwsSettings(tenant.aws_role_arn or "", None, "ap-southeast-2")
+
+    report = check_connection(tenant, settings).to_json()
+
+    assert report["ok"] is False
+    assert [step["status"] for step in report["steps"]] == ["ok", "failed", "skipped"]
+    assert report["steps"][1]["detail"]  # Security Hub's own reason
+    assert report["steps"][2]["detail"].startswith("skipped: no Organizations role saved")
+
+
+def test_the_panel_reads_the_linked_finding_through_the_tenants_role(demo: Demo, new_critical_finding) -> None:
+    [outcome] = sync_findings(demo.ctx, [new_critical_finding])
+    assert outcome.ticket_key
+    tenant = _tenant(demo)
+
+    view = panel_view(tenant, demo.store, outcome.ticket_key, TenantContexts(demo.store).get)
+
+    assert view["state"] == "linked"
+    assert view["finding"]["id"] == new_critical_finding.id
+    assert view["finding"]["workflowStatus"] == "NOTIFIED"
+    assert view["finding"]["accountName"]  # from AWS Organizations, through the tenant's second role
+    assert view["timeline"][-1]["ticketKey"] == outcome.ticket_key

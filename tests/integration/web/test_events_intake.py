@@ -1,0 +1,193 @@
+"""`POST /events/securityhub/<tenant>` through the real app factory, onto the real local queue."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from hubsync.adapters.queue import LocalQueue, QueueUnavailable
+from hubsync.adapters.store import AuthMode, JiraFlavour, SecretBox, Store, Tenant, create_engine
+from hubsync.sandbox.securityhub.events import custom_action_event, imported_event
+from hubsync.service.hints import Priority
+from hubsync.web import create_app
+from hubsync.web.events import API_KEY_HEADER, MAX_BODY_BYTES
+from tests.fixtures.securityhub import make_finding
+
+SECRET_KEY = "events-tests-secret-key-0123456789-abcdefghij"
+NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
+ADMIN = "222233334444"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    running = Store(create_engine(f"sqlite:///{tmp_path / 'web.sqlite3'}"), SecretBox([SECRET_KEY]))
+    yield running
+    running.dispose()
+
+
+@pytest.fixture
+def queue(store: Store) -> LocalQueue:
+    return LocalQueue(store.engine)
+
+
+@pytest.fixture
+def app(store: Store, queue: LocalQueue) -> Flask:
+    environ = {"HUBSYNC_BASE_URL": "https://hubsync.example.com", "HUBSYNC_SECRET_KEY": SECRET_KEY}
+    return create_app(environ, store=store, queue=queue)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def tenant(app: Flask, store: Store) -> Tenant:
+    with store.transaction() as uow:
+        return uow.tenants.create(
+            name="Acme", jira_base_url="https://acme.atlassian.net", jira_flavour=JiraFlavour.CLOUD,
+            auth_mode=AuthMode.CONNECT, jira_secret="shared", aws_role_arn=f"arn:aws:iam::{ADMIN}:role/hubsync",
+        )
+
+
+def post(client: FlaskClient, tenant: Tenant, body: Any, key: str | None = None, **kwargs: Any):
+    data = body if isinstance(body, bytes | str) else json.dumps(body)
+    headers = {API_KEY_HEADER: tenant.events_api_key if key is None else key, "Content-Type": "application/json"}
+    return client.post(f"/events/securityhub/{tenant.id}", data=data, headers=headers, **kwargs)
+
+
+def imported(**finding: Any) -> dict[str, Any]:
+    return imported_event(make_finding(**finding), ADMIN, "us-east-1", NOW)
+
+
+def test_an_imported_event_is_queued_and_answered_202(client, tenant, queue) -> None:
+    event = imported(Severity={"Label": "CRITICAL"})
+
+    response = post(client, tenant, event)
+
+    assert response.status_code == 202, response.json
+    assert response.json == {"accepted": 1, "hints": 1}
+    [delivery] = queue.receive(10, wait_seconds=0)
+    assert delivery.hint.tenant_id == tenant.id and delivery.hint.event_id == event["id"]
+    assert delivery.hint.finding.id == event["detail"]["findings"][0]["Id"]
+
+
+def test_a_redelivered_event_is_accepted_and_queued_once(client, tenant, queue) -> None:
+    event = imported()
+
+    assert post(client, tenant, event).status_code == 202
+    assert post(client, tenant, event).status_code == 202
+
+    assert queue.depth() == 1
+
+
+def test_custom_actions_and_critical_findings_jump_the_backlog(client, tenant, queue) -> None:
+    low, critical = imported(Severity={"Label": "LOW"}), imported(Severity={"Label": "CRITICAL"})
+    clicked = custom_action_event(make_finding(Severity={"Label": "INFORMATIONAL"}), "arn:aws:securityhub:us-east-1:"
+                                  f"{ADMIN}:action/custom/hubsync", "Send to Jira", "", ADMIN, "us-east-1", NOW)
+    for event in (low, critical, clicked):
+        assert post(client, tenant, event).status_code == 202
+
+    order = [d.hint.event_id for d in queue.receive(10, wait_seconds=0)]
+
+    assert order == [clicked["id"], critical["id"], low["id"]]
+    assert Priority.BY_HAND < Priority.CRITICAL < Priority.LOW
+
+
+def test_several_events_or_findings_in_one_body_are_taken(client, tenant, queue) -> None:
+    several = imported()
+    several["detail"]["findings"].append(make_finding())
+
+    response = post(client, tenant, [imported(), several])
+
+    assert response.status_code == 202 and response.json == {"accepted": 2, "hints": 3}
+    assert queue.depth() == 3
+
+
+@pytest.mark.parametrize("key", ["", "wrong-key"])
+def test_a_missing_or_wrong_key_is_401(client, tenant, queue, key) -> None:
+    response = post(client, tenant, imported(), key=key)
+
+    assert response.status_code == 401 and API_KEY_HEADER in response.json["error"]
+    assert queue.depth() == 0
+
+
+def test_an_unknown_tenant_is_401_too(client, tenant) -> None:
+    response = client.post("/events/securityhub/nobody", json=imported(),
+                           headers={API_KEY_HEADER: tenant.events_api_key})
+    assert response.status_code == 401
+
+
+def test_the_previous_key_works_during_the_grace_period(client, tenant, store, queue) -> None:
+    with store.transaction() as uow:
+        new_key = uow.tenants.regenerate_events_api_key(tenant.id)
+
+    assert post(client, tenant, imported()).status_code == 202
+    assert post(client, tenant, imported(), key=new_key).status_code == 202
+
+
+def test_a_disabled_tenant_takes_no_events(client, tenant, store) -> None:
+    with store.transaction() as uow:
+        uow.tenants.update(dataclasses.replace(uow.tenants.get(tenant.id), enabled=False))
+
+    assert post(client, tenant, imported()).status_code == 403
+
+
+def test_a_malformed_body_is_400_with_the_list_of_problems(client, tenant, queue) -> None:
+    event = imported()
+    event.pop("id")
+    event["detail"]["findings"][0].pop("ProductArn")
+
+    response = post(client, tenant, event)
+
+    assert response.status_code == 400
+    assert response.json["details"] == ["id: Missing data for required field."]
+    assert queue.depth() == 0
+
+
+def test_a_body_that_is_not_json_is_400(client, tenant) -> None:
+    response = post(client, tenant, b"{not json")
+    assert response.status_code == 400 and response.json["details"][0].startswith("(body):")
+
+
+def test_another_detail_type_is_422(client, tenant) -> None:
+    event = imported()
+    event["detail-type"] = "Security Hub Insight Results"
+
+    response = post(client, tenant, event)
+
+    assert response.status_code == 422 and "Insight Results" in response.json["error"]
+
+
+def test_a_body_over_a_megabyte_is_413(client, tenant, queue) -> None:
+    event = imported(Description="x" * MAX_BODY_BYTES)
+
+    assert post(client, tenant, event).status_code == 413
+
+    # Chunked, without a Content-Length: the limit holds on the bytes actually read.
+    headers = {API_KEY_HEADER: tenant.events_api_key, "Content-Type": "application/json",
+               "Transfer-Encoding": "chunked"}
+    response = client.post(f"/events/securityhub/{tenant.id}", input_stream=io.BytesIO(json.dumps(event).encode()),
+                           headers=headers, environ_base={"wsgi.input_terminated": True})
+    assert response.status_code == 413
+    assert queue.depth() == 0
+
+
+def test_a_queue_that_is_down_is_503_so_eventbridge_retries(client, tenant, queue, monkeypatch) -> None:
+    def down(*_args: Any) -> None:
+        raise QueueUnavailable("database unreachable")
+
+    monkeypatch.setattr(queue, "put", down)
+
+    response = post(client, tenant, imported())
+
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
