@@ -39,14 +39,16 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser(
         "demo",
         help="run the whole mission on the sandbox and check every scenario",
-        description="Start the sandbox, configure a tenant, onboard the findings the rules escalate, then play "
-        "the mission's scenarios and print whether each converged. Without --once it keeps running: move "
-        "tickets on the simulated Jira issue pages and watch the findings follow.",
+        description="Start the sandbox, install hubsync into the simulated Jira Cloud as an app (Data Center: a "
+        "tenant with a PAT), onboard the findings the rules escalate, then play the mission's scenarios through "
+        "webhooks and events and print whether each converged. Without --once it keeps running: open the printed "
+        "issue page, move the ticket and watch the finding follow.",
     )
     demo.add_argument("--once", action="store_true", help="exit after the scenario table (0 only if all ok)")
     demo.add_argument("--flavour", choices=["cloud", "datacenter"], default="cloud", help="Jira flavour to use")
     demo.add_argument(
-        "--interval", type=float, default=5.0, help="seconds between reconciles while running (default 5)"
+        "--interval", type=float, default=5.0,
+        help="Data Center: seconds between reconciles while running (default 5); on Cloud webhooks drive hubsync",
     )
     demo.set_defaults(handler=_run_demo)
 
@@ -147,8 +149,10 @@ def _run_demo(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop_signal, lambda *_: stop.set())
-    print(f"Starting the sandbox and a {args.flavour} tenant ...", flush=True)
-    with running_demo(flavour=args.flavour, say=lambda line: print(line, flush=True)) as demo:
+    connect_app = args.flavour == "cloud"  # Jira Cloud: installed as an app; Data Center: a PAT
+    how = "installing hubsync into Jira as an app" if connect_app else "configuring a tenant with a PAT"
+    print(f"Starting the sandbox ({args.flavour}) and {how} ...", flush=True)
+    with running_demo(flavour=args.flavour, say=lambda line: print(line, flush=True), connect_app=connect_app) as demo:
         demo.onboard()
         results = demo.run_scenarios()
         print()
@@ -158,8 +162,7 @@ def _run_demo(args: argparse.Namespace) -> int:
         if args.once:
             return 1 if failed else 0
         print(demo.where_to_look(), flush=True)
-        while not stop.wait(args.interval):
-            demo.reconcile_quietly()
+        demo.keep_running(stop, args.interval)
     print("Stopped.")
     return 1 if failed else 0
 

@@ -1,9 +1,10 @@
 """Browser tests: hubsync installed into the simulated Jira Cloud through the real Connect install flow, seen in
 Debian's Chromium driven by Playwright (the system browser; Playwright's own browsers are never downloaded).
 
-One hubsync for the module: the sandbox (Jira, Security Hub, moto), the web app on a loopback port, installed from
-its descriptor URL, configured for the sandbox's AWS organization, and the worker on a thread, taking the hints the
-webhooks put on the (local, database) queue. Screenshots go to HUBSYNC_TEST_ARTIFACTS (default var/test-artifacts/).
+One hubsync for the module, as `hubsync demo` runs it (`hubsync.sandbox.connected`): the sandbox (Jira, Security
+Hub, moto), the web app on a loopback port, installed from its descriptor URL, configured for the sandbox's AWS
+organization, and the worker on a thread, taking the hints the webhooks put on the (local, database) queue.
+Screenshots go to HUBSYNC_TEST_ARTIFACTS (default var/test-artifacts/).
 """
 
 from __future__ import annotations
@@ -11,26 +12,21 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
-from hubsync.adapters.queue import LocalQueue
-from hubsync.adapters.store import Store, Tenant
+from hubsync.adapters.store import Store, Tenant, upgrade
 from hubsync.domain.finding import Finding
+from hubsync.sandbox.connected import InstalledHubsync, installed_hubsync
 from hubsync.sandbox.demo import demo_policy
-from hubsync.sandbox.httpserver import BackgroundServer
 from hubsync.sandbox.jira import seed as jira_seed
-from hubsync.sandbox.runner import AGGREGATION_REGION, Sandbox
+from hubsync.sandbox.runner import Sandbox
 from hubsync.service.sync import SyncContext, sync_findings
 from hubsync.service.tenants import APP_KEY, sync_context
-from hubsync.service.worker import Worker, WorkerSettings
-from hubsync.web import create_app
 from tests.fixtures.sandbox import SandboxContracts
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -75,31 +71,28 @@ def page(browser: Any) -> Iterator[Any]:
     context.close()
 
 
-class RunningWorker:
-    """`hubsync worker` on a background thread: takes the hints the webhooks queue and syncs them."""
-
-    def __init__(self, store: Store, queue: LocalQueue) -> None:
-        settings = WorkerSettings(wait_seconds=0.2, reconcile_interval=None)
-        self._worker = Worker(store, queue, settings=settings)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._worker.run, args=(self._stop,), name="e2e-worker", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-
 @dataclass
 class Hubsync:
     """hubsync installed in the simulated Jira Cloud site, with everything a browser test needs to look at."""
 
-    sandbox: Sandbox
-    app_url: str
-    store: Store
-    tenant: Tenant
+    installed: InstalledHubsync
     ctx: SyncContext
-    worker: RunningWorker
+
+    @property
+    def sandbox(self) -> Sandbox:
+        return self.installed.sandbox
+
+    @property
+    def app_url(self) -> str:
+        return self.installed.app_url
+
+    @property
+    def store(self) -> Store:
+        return self.installed.store
+
+    @property
+    def tenant(self) -> Tenant:
+        return self.installed.tenant
 
     @property
     def jira_url(self) -> str:
@@ -140,31 +133,17 @@ def hubsync(sandbox_contracts: SandboxContracts, browser: Any) -> Iterator[Hubsy
         environment = sandbox.environment()
         saved = {name: os.environ.get(name) for name in environment}
         os.environ.update(environment)  # boto3 finds the sandbox's endpoints and credentials here
-        server = BackgroundServer(name="hubsync").start()
         store = Store.from_environment(
             {"HUBSYNC_DATABASE_URL": f"sqlite:///{Path(scratch) / 'hubsync.sqlite3'}",
              "HUBSYNC_SECRET_KEY": SECRET_KEY}
         )
-        worker: RunningWorker | None = None
         try:
-            jira_host = sandbox.jira_cloud_server.url.removeprefix("http://")
-            app = create_app(
-                {"HUBSYNC_BASE_URL": server.url, "HUBSYNC_INSTALL_KEYS_URL": environment["HUBSYNC_INSTALL_KEYS_URL"],
-                 "HUBSYNC_ALLOWED_JIRA_HOSTS": jira_host, "HUBSYNC_SECRET_KEY": SECRET_KEY},
-                store=store,
-                queue=(queue := LocalQueue(store.engine)),
-            )
-            server.mount(app)
-            installed = requests.post(f"{sandbox.jira_cloud_server.url}/_sandbox/connect/install",
-                                      json={"descriptorUrl": f"{server.url}/atlassian-connect.json"}, timeout=30)
-            assert installed.status_code == 200, installed.text
-            tenant = _configure(store, installed.json()["clientKey"], environment, sandbox)
-            worker = RunningWorker(store, queue)
-            yield Hubsync(sandbox, server.url, store, tenant, sync_context(tenant, store), worker)
+            upgrade(store.engine)
+            default = sandbox.jira_cloud.user_by_email(jira_seed.SANDBOX_JIRA_DEFAULT_ASSIGNEE_EMAIL)
+            assert default is not None
+            with installed_hubsync(sandbox, store, demo_policy(default.account_id)) as installed:
+                yield Hubsync(installed, sync_context(installed.tenant, store))
         finally:
-            if worker is not None:
-                worker.stop()
-            server.stop()
             store.dispose()
             for name, value in saved.items():
                 if value is None:
@@ -172,21 +151,3 @@ def hubsync(sandbox_contracts: SandboxContracts, browser: Any) -> Iterator[Hubsy
                 else:
                     os.environ[name] = value
             shutil.rmtree(scratch, ignore_errors=True)
-
-
-def _configure(store: Store, client_key: str, environment: dict[str, str], sandbox: Sandbox) -> Tenant:
-    """What an admin does on the configure page, done directly: the browser test of that page does it by hand."""
-    default = sandbox.jira_cloud.user_by_email(jira_seed.SANDBOX_JIRA_DEFAULT_ASSIGNEE_EMAIL)
-    assert default is not None
-    with store.transaction() as uow:
-        tenant = uow.tenants.get_by_client_key(client_key)
-        assert tenant is not None, "the install created no tenant"
-        return uow.tenants.update(
-            Tenant(**{
-                **tenant.__dict__,
-                "aws_role_arn": environment["HUBSYNC_SANDBOX_SECURITYHUB_ROLE_ARN"],
-                "organizations_role_arn": environment["HUBSYNC_SANDBOX_ORGANIZATIONS_ROLE_ARN"],
-                "aggregation_region": AGGREGATION_REGION,
-                "policy": demo_policy(default.account_id),
-            })
-        )

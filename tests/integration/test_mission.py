@@ -9,11 +9,13 @@ import secrets
 from collections.abc import Iterator
 
 import pytest
+import requests
 import sqlalchemy as sa
 
 from hubsync.domain.finding import WorkflowStatus
 from hubsync.sandbox.demo import Demo, running_demo, scenario_table
 from hubsync.service.reconcile import reconcile
+from hubsync.service.tenants import GLANCE_STATUS_PROPERTY
 from tests.fixtures.sandbox import SandboxContracts
 
 
@@ -47,6 +49,25 @@ def test_every_scenario_converges(flavour: str, sandbox_contracts: SandboxContra
     with running_demo(flavour=flavour, say=lambda _: None, wrap=sandbox_contracts.wrap) as demo:
         play(demo)
         _decisions_are_explained_on_both_sides(demo)
+
+
+def test_every_scenario_converges_through_the_installed_app(sandbox_contracts: SandboxContracts) -> None:
+    """hubsync as in production: installed from its descriptor URL, told by Jira's webhooks and Security Hub's
+    events, its worker syncing what they name; the glance shows each finding's status."""
+    with running_demo(flavour="cloud", say=lambda _: None, wrap=sandbox_contracts.wrap, connect_app=True) as demo:
+        assert demo.hubsync is not None and demo.ctx.tenant_id == demo.hubsync.tenant.id
+        play(demo)
+        _decisions_are_explained_on_both_sides(demo)
+
+        jira = demo.sandbox.jira_cloud_server.url
+        deliveries = requests.get(f"{jira}/_sandbox/connect/deliveries", timeout=10).json()["deliveries"]
+        webhooks = [d for d in deliveries if "/connect/webhooks/" in d.get("url", "")]
+        assert webhooks and all(d.get("status") == 204 for d in webhooks), webhooks[:3]
+        suppressed = next(iter(demo.ctx.securityhub.findings(
+            {"WorkflowStatus": [{"Value": "SUPPRESSED", "Comparison": "EQUALS"}]})))
+        issue = demo.world.issues[suppressed.user_defined_fields["jiraIssue"]]
+        assert issue.properties[GLANCE_STATUS_PROPERTY] == {"type": "lozenge",
+                                                            "value": {"label": "SUPPRESSED", "type": "moved"}}
 
 
 @pytest.mark.postgres

@@ -3,14 +3,17 @@ security team lives through, each checked against what both sides show afterward
 
 The demo plays the people: a security engineer approving risk in Jira, a developer resolving a ticket, a
 provider archiving or re-raising a finding, someone pressing the custom action in the Security Hub console.
-hubsync is told of each change the way an event would tell it (a hint naming the finding or ticket), and a
-final reconcile must find nothing left to do.
+On Jira Cloud hubsync runs as in production (see `connected.py`): installed as an app from its descriptor URL,
+told of each change by Jira's webhooks and Security Hub's events, a worker syncing what they name. On Data
+Center (no Connect) it is told the way such an event would tell it, by a hint naming the finding or ticket.
+Either way a final reconcile must find nothing left to do.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,12 +25,13 @@ from hubsync.adapters.store import AuthMode, JiraFlavour, Store, upgrade
 from hubsync.domain.asff import parse_finding
 from hubsync.domain.finding import Finding, WorkflowStatus
 from hubsync.domain.ticket import Disposition, Ticket
+from hubsync.sandbox.connected import InstalledHubsync, installed_hubsync
 from hubsync.sandbox.jira import seed as jira_seed
 from hubsync.sandbox.jira.world import JiraWorld
 from hubsync.sandbox.runner import AGGREGATION_REGION, Sandbox, WsgiWrapper
 from hubsync.service.reconcile import ReconcileReport, reconcile
 from hubsync.service.sync import SyncContext, sync_hints, sync_tickets
-from hubsync.service.tenants import sync_context
+from hubsync.service.tenants import APP_KEY, sync_context
 
 PROJECT = "SEC"
 SECURITY_ENGINEER = "sofia.security@example.com"
@@ -54,6 +58,7 @@ class Demo:
     ctx: SyncContext
     store: Store
     say: Callable[[str], None]
+    hubsync: InstalledHubsync | None = None  # the installed app, its events and its worker (Jira Cloud)
 
     @property
     def world(self) -> JiraWorld:
@@ -61,6 +66,7 @@ class Demo:
 
     def onboard(self) -> ReconcileReport:
         report = reconcile(self.ctx, progress=None)
+        self._tell(lambda: None)  # our own updates come back as Imported events: let them settle
         created = sum(1 for o in report.outcomes if "CreateTicket" in o.actions and not o.error)
         self.say(f"Reconcile: {report.findings_seen} new findings matched the rules, {created} tickets created, "
                  f"{len(report.failed)} failed.")
@@ -77,6 +83,7 @@ class Demo:
             self._resolved_ticket_resolves_the_finding(),
             self._custom_action_escalates_by_hand(),
         ]
+        self._tell(lambda: None)
         final = reconcile(self.ctx)
         results.append(
             ScenarioResult(
@@ -93,12 +100,26 @@ class Demo:
             keys = sorted({link.ticket_key for link in uow.links.iter_links(self.ctx.tenant_id) if link.ticket_key})
         jira = self.world.base_url
         example = keys[0] if keys else f"{PROJECT}-1"
+        if self.hubsync is not None:
+            how = [
+                f"hubsync is installed in the simulated Jira as an app, serving on {self.hubsync.app_url}.",
+                f"{len(keys)} tickets are linked to findings. Open one in a browser and see its Security Hub panel:",
+                f"  {jira}/browse/{example}?as={SECURITY_ENGINEER}",
+                "Move it there (Request risk acceptance, then Approve risk) and reload: Jira's webhook has told",
+                "hubsync, and the panel shows the finding SUPPRESSED. The app's configure page (as a Jira admin):",
+                f"  {jira}/plugins/servlet/ac/{APP_KEY}/hubsync-configure?as={SECURITY_ENGINEER}",
+            ]
+        else:
+            how = [
+                f"hubsync keeps reconciling. {len(keys)} tickets are linked to findings; look at them in Jira:",
+                f"  {jira}/browse/{example}?as={SECURITY_ENGINEER}",
+                "Move a ticket there (e.g. Request risk acceptance, then Approve risk) and watch the finding follow:",
+                "the next reconcile prints what it changed.",
+            ]
         lines = [
             "",
-            f"hubsync keeps reconciling. {len(keys)} tickets are linked to findings; look at them in Jira:",
-            f"  {jira}/browse/{example}?as={SECURITY_ENGINEER}",
-            "Move a ticket there (e.g. Request risk acceptance, then Approve risk) and watch the finding follow:",
-            "the next reconcile prints what it changed. Security Hub and the rest of the sandbox:",
+            *how,
+            "Security Hub and the rest of the sandbox:",
             "",
             *(f"  export {name}={value}" for name, value in self.sandbox.environment().items()),
             "",
@@ -106,7 +127,14 @@ class Demo:
         ]
         return "\n".join(lines)
 
-    def reconcile_quietly(self) -> None:
+    def keep_running(self, stop: threading.Event, interval: float) -> None:
+        """Until `stop`: the installed app's worker reacts to webhooks and events by itself; without it, a
+        reconcile every `interval` seconds picks up what people change."""
+        while not stop.wait(interval):
+            if self.hubsync is None:
+                self._reconcile_quietly()
+
+    def _reconcile_quietly(self) -> None:
         """One reconcile, printing only what it changed or could not do."""
         for outcome in reconcile(self.ctx).outcomes:
             what = outcome.error or outcome.reason
@@ -133,7 +161,7 @@ class Demo:
     def _risk_approved_suppresses_the_finding(self) -> ScenarioResult:
         finding, ticket = self._ticketed(self._account("payments-dev").id)
         self._click(ticket.key, SECURITY_ENGINEER, "Request risk acceptance", "Approve risk")
-        sync_tickets(self.ctx, [ticket.key])
+        self._tell(lambda: sync_tickets(self.ctx, [ticket.key]))
         finding, ticket = self._current(finding), self._ticket(ticket.key)
         ok = finding.workflow_status is WorkflowStatus.SUPPRESSED and "Risk accepted" in (finding.note_text or "")
         return self._row("ticket Risk approved → finding SUPPRESSED", finding, ticket, "SUPPRESSED, note", ok)
@@ -141,7 +169,7 @@ class Demo:
     def _false_positive_suppresses_and_marks_it(self) -> ScenarioResult:
         finding, ticket = self._ticketed(self._account("data-platform").id)
         self._click(ticket.key, SECURITY_ENGINEER, "Mark as false positive", "Accept false positive")
-        sync_tickets(self.ctx, [ticket.key])
+        self._tell(lambda: sync_tickets(self.ctx, [ticket.key]))
         finding, ticket = self._current(finding), self._ticket(ticket.key)
         ok = finding.workflow_status is WorkflowStatus.SUPPRESSED and finding.verification_state == "FALSE_POSITIVE"
         return self._row("Accepted false positive → SUPPRESSED + FALSE_POSITIVE", finding, ticket,
@@ -151,7 +179,7 @@ class Demo:
         finding, ticket = self._ticketed(self._account("payments-prod").id, skip=1)
         self._archived_key = finding.key
         self._reimport(finding, RecordState="ARCHIVED")
-        sync_hints(self.ctx, [finding.identifier])  # the Imported event names the finding
+        self._tell(lambda: sync_hints(self.ctx, [finding.identifier]))  # the Imported event names the finding
         finding, ticket = self._current(finding), self._ticket(ticket.key)
         ok = self._disposition(ticket) is Disposition.FIXED
         return self._row("finding archived → ticket closed", finding, ticket, "ticket in a done status", ok)
@@ -159,7 +187,7 @@ class Demo:
     def _recurrence_reopens_the_ticket(self) -> ScenarioResult:
         finding = self._finding_by_key(self._archived_key)
         self._reimport(finding, RecordState="ACTIVE")
-        sync_hints(self.ctx, [finding.identifier])
+        self._tell(lambda: sync_hints(self.ctx, [finding.identifier]))
         finding = self._current(finding)
         ticket = self._ticket(finding.user_defined_fields.get("jiraIssue", ""))
         ok = self._disposition(ticket) is Disposition.OPEN and finding.workflow_status is WorkflowStatus.NOTIFIED
@@ -168,7 +196,7 @@ class Demo:
     def _resolved_ticket_resolves_the_finding(self) -> ScenarioResult:
         finding, ticket = self._ticketed(self._account("payments-dev").id, skip=1)
         self._click(ticket.key, DEVELOPER, "Allocate for fix", "Mark for testing", "Mark as resolved")
-        sync_tickets(self.ctx, [ticket.key])
+        self._tell(lambda: sync_tickets(self.ctx, [ticket.key]))
         finding, ticket = self._current(finding), self._ticket(ticket.key)
         ok = finding.workflow_status is WorkflowStatus.RESOLVED
         return self._row("ticket Resolved → finding RESOLVED", finding, ticket, "RESOLVED", ok)
@@ -182,7 +210,8 @@ class Demo:
             arn, [{"Id": finding.id, "ProductArn": finding.product_arn}]
         )
         escalated = [parse_finding(data) for event in events for data in event["detail"]["findings"]]
-        sync_hints(self.ctx, [f.identifier for f in escalated], by_hand=frozenset(f.key for f in escalated))
+        self._tell(lambda: sync_hints(self.ctx, [f.identifier for f in escalated],
+                                      by_hand=frozenset(f.key for f in escalated)))
         finding = self._current(finding)
         key = finding.user_defined_fields.get("jiraIssue")
         ticket = self._ticket(key) if key else None
@@ -190,6 +219,14 @@ class Demo:
         return self._row("custom action on an unmatched finding → ticket", finding, ticket, "ticket created", ok)
 
     # -- helpers -----------------------------------------------------------------------------------
+    def _tell(self, sync: Callable[[], object]) -> None:
+        """hubsync learns of what just changed: with the app installed, from Jira's webhook or Security Hub's
+        event (wait until the worker has synced it); without, by the hint such an event would carry."""
+        if self.hubsync is not None:
+            self.hubsync.settle()
+        else:
+            sync()
+
     def _account(self, name: str):
         world = self.sandbox.aws_world
         assert world is not None
@@ -285,10 +322,15 @@ def running_demo(
     say: Callable[[str], None] = print,
     wrap: WsgiWrapper | None = None,
     seed_findings: bool = True,
+    connect_app: bool = False,
 ) -> Iterator[Demo]:
     """Start the sandbox, migrate a store, configure a tenant; stop everything afterwards.
 
-    `seed_findings=False` starts Security Hub empty (benchmarks import their own findings)."""
+    `connect_app`: install hubsync into the Jira Cloud simulator as an app and run its web app and worker (see
+    `connected.py`); otherwise the tenant is configured directly, with an API token (Cloud) or a PAT (Data
+    Center), and nothing runs by itself. `seed_findings=False` starts Security Hub empty (benchmarks)."""
+    if connect_app and flavour != "cloud":
+        raise ValueError("the Jira app installs only into Jira Cloud; Data Center runs with a PAT")
     with (
         tempfile.TemporaryDirectory(prefix="hubsync-demo-") as scratch,
         Sandbox(wrap=wrap, seed_findings=seed_findings) as sandbox,
@@ -303,6 +345,11 @@ def running_demo(
             world = sandbox.jira_cloud if flavour == "cloud" else sandbox.jira_dc
             default = world.user_by_email(jira_seed.SANDBOX_JIRA_DEFAULT_ASSIGNEE_EMAIL)
             assert default is not None
+            if connect_app:
+                with installed_hubsync(sandbox, store, demo_policy(default.account_id)) as hubsync:
+                    ctx = sync_context(hubsync.tenant, store)
+                    yield Demo(sandbox=sandbox, flavour=flavour, ctx=ctx, store=store, say=say, hubsync=hubsync)
+                return
             with store.transaction() as uow:
                 tenant = uow.tenants.create(
                     name=f"sandbox ({flavour})",

@@ -1,0 +1,132 @@
+"""hubsync wired to the sandbox the way it runs in production: its web app on a loopback port, installed into the
+simulated Jira Cloud site from its descriptor URL (signed install, verified against the sandbox's install-key
+server), configured as an admin does on the configure page, Security Hub's events delivered to its EventBridge
+endpoint with the tenant's API key, and a worker taking the hints that webhooks and events put on the queue.
+
+    with installed_hubsync(sandbox, store) as hubsync:
+        hubsync.tenant            # the tenant the install created (Connect JWT auth, secret encrypted)
+        hubsync.settle()          # every event delivered and every hint synced
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import requests
+
+from hubsync.adapters.queue import LocalQueue
+from hubsync.adapters.store import Store, Tenant
+from hubsync.domain.policy_schema import load_policy
+from hubsync.sandbox.httpserver import BackgroundServer
+from hubsync.sandbox.runner import AGGREGATION_REGION, Sandbox
+from hubsync.service.intake import API_KEY_HEADER
+from hubsync.service.settings import AwsSettings, Settings, events_url, rotate_events_api_key, save_settings
+from hubsync.service.worker import Worker, WorkerSettings
+from hubsync.web import create_app
+
+INSTALL_TIMEOUT_S = 30
+
+
+@dataclass
+class InstalledHubsync:
+    sandbox: Sandbox
+    server: BackgroundServer
+    store: Store
+    queue: LocalQueue
+    tenant: Tenant
+
+    @property
+    def app_url(self) -> str:
+        return self.server.url
+
+    def settle(self, timeout: float = 30.0) -> None:
+        """Until Jira's webhooks and Security Hub's events are delivered and the worker has synced every hint
+        (hubsync's own writes come back as events too, and settle with them)."""
+        deadline = time.monotonic() + timeout
+        jira = self.sandbox.jira_cloud_server.url
+        while time.monotonic() < deadline:
+            self.sandbox.securityhub.events.flush(timeout=max(deadline - time.monotonic(), 0.1))
+            requests.get(f"{jira}/_sandbox/connect/deliveries", params={"wait_ms": 2000}, timeout=10)
+            if self.queue.depth() == 0:
+                return
+            time.sleep(0.05)
+        raise TimeoutError(f"{self.queue.depth()} hints still queued after {timeout:g} s")
+
+
+def sandbox_settings(sandbox: Sandbox, policy: dict) -> Settings:
+    """What an admin enters on the configure page for the sandbox's organization."""
+    environment = sandbox.environment()
+    return Settings(
+        AwsSettings(
+            role_arn=environment["HUBSYNC_SANDBOX_SECURITYHUB_ROLE_ARN"],
+            organizations_role_arn=environment["HUBSYNC_SANDBOX_ORGANIZATIONS_ROLE_ARN"],
+            aggregation_region=AGGREGATION_REGION,
+        ),
+        load_policy(policy),
+    )
+
+
+@contextmanager
+def installed_hubsync(
+    sandbox: Sandbox,
+    store: Store,
+    policy: dict,
+    *,
+    reconcile_interval: timedelta | None = None,
+) -> Iterator[InstalledHubsync]:
+    """Serve, install, configure and run hubsync against `sandbox` (Jira Cloud), on `store`; stop it afterwards.
+    `reconcile_interval`: the worker's periodic reconcile (None: only events and webhooks drive it)."""
+    environment = sandbox.environment()
+    queue = LocalQueue(store.engine)
+    server = BackgroundServer(name="hubsync").start()
+    stop = threading.Event()
+    worker_thread: threading.Thread | None = None
+    try:
+        app = create_app(
+            {
+                "HUBSYNC_BASE_URL": server.url,
+                "HUBSYNC_INSTALL_KEYS_URL": environment["HUBSYNC_INSTALL_KEYS_URL"],
+                "HUBSYNC_ALLOWED_JIRA_HOSTS": urlsplit(sandbox.jira_cloud_server.url).netloc,
+            },
+            store=store,
+            queue=queue,
+        )
+        server.mount(app)
+        tenant = _install(sandbox, store, server.url)
+        tenant = save_settings(store, tenant.id, sandbox_settings(sandbox, policy))
+        key = rotate_events_api_key(store, tenant.id, server.url)["apiKey"]
+        sandbox.securityhub.events.add_http_target(
+            events_url(server.url, tenant.id), header_name=API_KEY_HEADER, header_value=key
+        )
+        worker = Worker(store, queue, settings=WorkerSettings(wait_seconds=0.2, reconcile_interval=reconcile_interval))
+        worker_thread = threading.Thread(target=worker.run, args=(stop,), name="hubsync-worker", daemon=True)
+        worker_thread.start()
+        yield InstalledHubsync(sandbox, server, store, queue, tenant)
+    finally:
+        stop.set()
+        queue.close()
+        if worker_thread is not None:
+            worker_thread.join(timeout=15)
+        server.stop()
+
+
+def _install(sandbox: Sandbox, store: Store, app_url: str) -> Tenant:
+    """What a Jira admin does in "Manage apps → Upload app": Jira fetches the descriptor and calls `installed`."""
+    jira = sandbox.jira_cloud_server.url
+    descriptor = f"{app_url}/atlassian-connect.json"
+    answer = requests.post(f"{jira}/_sandbox/connect/install", json={"descriptorUrl": descriptor},
+                           timeout=INSTALL_TIMEOUT_S)
+    if answer.status_code != 200:
+        raise RuntimeError(f"installing hubsync into the sandbox's Jira failed: {answer.status_code} {answer.text}")
+    with store.read() as uow:
+        tenant = uow.tenants.get_by_client_key(answer.json()["clientKey"])
+    if tenant is None:
+        raise RuntimeError("Jira installed hubsync but the installed callback created no tenant")
+    return tenant
+
