@@ -8,6 +8,7 @@ third-party imports, which have no `Compliance` at all.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from datetime import UTC
@@ -54,7 +55,7 @@ def parse_finding(data: Mapping[str, Any]) -> Finding:
     if not isinstance(data, Mapping):
         raise InvalidFinding({"_schema": ["a finding must be a JSON object"]})
     try:
-        return _FindingSchema().load(data)
+        return _finding_schema().load(data)
     except ValidationError as error:
         raise InvalidFinding(error.normalized_messages()) from error
 
@@ -239,3 +240,9 @@ def _standards(compliance: Mapping[str, Any], product_fields: Mapping[str, str])
     if arn and arn.count(":") >= 5:
         return (arn.split(":", 5)[5],)
     return ()
+
+
+@functools.cache
+def _finding_schema() -> _FindingSchema:
+    """One schema for every parse: building it (and its nested schemas) costs more than loading a finding."""
+    return _FindingSchema()
