@@ -88,6 +88,9 @@ def tour(sandbox: JiraSandbox) -> None:
         call("GET", "/search/jql", params={"jql": "project = SEC", "fields": "summary,status", "maxResults": 1})
         call("POST", "/search/jql", json={"jql": "project = SEC", "fields": ["*all"], "properties": ["p"]})
         call("GET", "/search/jql", params={"jql": "order by key"})
+        call("POST", "/permissions/check", json={"globalPermissions": ["ADMINISTER"]})
+        call("POST", "/permissions/check", json={"accountId": alice["accountId"], "globalPermissions": ["ADMINISTER"]})
+        call("POST", "/permissions/check", json={"globalPermissions": ["NOT_A_PERMISSION"]})
         for version in ("2", "3"):
             bot.get(f"{sandbox.url}/rest/api/{version}/search")
             bot.post(f"{sandbox.url}/rest/api/{version}/search", json={"jql": "project = SEC"})

@@ -7,17 +7,31 @@
     POST /api/v1/settings/test-connection          {"aws": {...}} optional: test unsaved values
     POST /api/v1/settings/events-api-key           {"revokePrevious": bool}: rotate the EventBridge API key; the
                                                    new key is shown once
+    POST /api/v1/settings/custom-action            create (or find) the Security Hub "Send to Jira" action; its
+                                                   ARN and the EventBridge pattern that routes it
 
-Routes only parse, authenticate (`verified_jira`) and hand over to `service.panel` / `service.settings`.
+Routes only parse, authenticate (`verified_jira`) and hand over to `service.panel` / `service.settings`. The
+`/settings` routes hold the AWS role, the policy and the EventBridge key: any user of the site can get a context
+token, so they also ask Jira whether the token's user is a Jira administrator (`jira_admin`); 403 if not, 503 when
+Jira cannot be asked.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import logging
 import re
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+import requests
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from hubsync.adapters.store import Store, TenantNotFound
+from hubsync.adapters.jira import JiraClient, JiraError
+from hubsync.adapters.store import Store, Tenant, TenantNotFound
+from hubsync.service.custom_action import CustomActionFailed, setup_custom_action
 from hubsync.service.panel import TenantContexts, panel_view
 from hubsync.service.settings import (
     InvalidSettings,
@@ -28,14 +42,75 @@ from hubsync.service.settings import (
     rotate_events_api_key,
     save_settings,
 )
+from hubsync.service.tenants import TenantNotReady, jira_client
+from hubsync.web.errors import ApiError
 from hubsync.web.events import API_KEY_HEADER
 from hubsync.web.jira_auth import verified_jira
 from hubsync.web.services import services
 
 ISSUE_KEY = re.compile(r"^[A-Z][A-Z0-9_]*-[1-9]\d*$")
 CONTEXTS = "hubsync.api.contexts"
+JIRA_CLIENTS = "hubsync.api.jira_clients"
+ADMINS_ONLY = "only Jira administrators can see or change hubsync's settings"
+JIRA_UNREACHABLE = "Jira could not be asked whether you are a Jira administrator; try again in a minute"
+MAX_CACHED_CLIENTS = 256
+
+log = logging.getLogger(__name__)
+View = TypeVar("View", bound=Callable[..., Any])
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def jira_admin(view: View) -> View:
+    """Below `verified_jira`: the view runs only when Jira says the token's user (`sub`) is a Jira administrator.
+    Jira shows the configure page only to admins, but anyone who opens an issue gets a context token."""
+
+    @functools.wraps(view)
+    def admin_view(*args: Any, **kwargs: Any) -> Any:
+        account_id = g.jira_claims.get("sub")
+        if not isinstance(account_id, str) or not account_id.strip():
+            raise ApiError(403, ADMINS_ONLY)  # no user: never ask Jira about "nobody" (it answers for the app)
+        try:
+            admin = _jira_clients().get(g.tenant).is_site_admin(account_id)
+        except (JiraError, requests.RequestException, TenantNotReady) as exc:
+            log.warning("tenant %s: could not ask Jira for a user's admin permission: %s", g.tenant.id, exc)
+            raise ApiError(503, JIRA_UNREACHABLE) from None
+        if not admin:
+            raise ApiError(403, ADMINS_ONLY)
+        return view(*args, **kwargs)
+
+    return admin_view  # type: ignore[return-value]
+
+
+class TenantJiraClients:
+    """One `JiraClient` per tenant, kept between requests so that its answers (who is an admin) are remembered for
+    their short while; rebuilt when the tenant's site, flavour or shared secret changes."""
+
+    def __init__(self, build: Callable[[Tenant], JiraClient] = jira_client) -> None:
+        self._build = build
+        self._lock = threading.Lock()
+        self._cache: dict[str, tuple[str, JiraClient]] = {}
+
+    def get(self, tenant: Tenant) -> JiraClient:
+        secret = hashlib.sha256((tenant.jira_secret or "").encode()).hexdigest()
+        identity = f"{tenant.jira_base_url}|{tenant.jira_flavour}|{tenant.auth_mode}|{secret}"
+        with self._lock:
+            hit = self._cache.get(tenant.id)
+        if hit is not None and hit[0] == identity:
+            return hit[1]
+        client = self._build(tenant)
+        with self._lock:  # a replaced client is dropped, not closed: a request may still be using it
+            if tenant.id not in self._cache and len(self._cache) >= MAX_CACHED_CLIENTS:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[tenant.id] = (identity, client)
+        return client
+
+
+def _jira_clients() -> TenantJiraClients:
+    clients = current_app.extensions.get(JIRA_CLIENTS)
+    if clients is None:
+        clients = current_app.extensions.setdefault(JIRA_CLIENTS, TenantJiraClients())
+    return clients
 
 
 @bp.after_request
@@ -59,12 +134,14 @@ def panel() -> tuple[Response, int] | Response:
 
 @bp.get("/settings")
 @verified_jira(context_token=True)
+@jira_admin
 def get_settings() -> Response:
     return jsonify(read_settings(g.tenant, _base_url(), API_KEY_HEADER))
 
 
 @bp.put("/settings")
 @verified_jira(context_token=True)
+@jira_admin
 def put_settings() -> tuple[Response, int] | Response:
     try:
         settings = parse_settings(request.get_json(silent=True))
@@ -79,6 +156,7 @@ def put_settings() -> tuple[Response, int] | Response:
 
 @bp.post("/settings/test-connection")
 @verified_jira(context_token=True)
+@jira_admin
 def test_connection() -> tuple[Response, int] | Response:
     body = request.get_json(silent=True)
     aws = None
@@ -92,6 +170,7 @@ def test_connection() -> tuple[Response, int] | Response:
 
 @bp.post("/settings/events-api-key")
 @verified_jira(context_token=True)
+@jira_admin
 def rotate_key() -> tuple[Response, int] | Response:
     body = request.get_json(silent=True)
     revoke = isinstance(body, dict) and body.get("revokePrevious") is True
@@ -99,6 +178,19 @@ def rotate_key() -> tuple[Response, int] | Response:
         return jsonify(rotate_events_api_key(_store(), g.tenant.id, _base_url(), revoke_previous=revoke))
     except TenantNotFound:
         return _error(404, "this Jira site is no longer installed")
+
+
+@bp.post("/settings/custom-action")
+@verified_jira(context_token=True)
+@jira_admin
+def custom_action() -> tuple[Response, int]:
+    try:
+        setup = setup_custom_action(g.tenant, _base_url())
+    except TenantNotReady as exc:
+        return _error(409, str(exc))
+    except CustomActionFailed as exc:
+        return _error(502, str(exc))
+    return jsonify(setup.to_json()), 201 if setup.created else 200
 
 
 def _context_issue_key() -> str | None:

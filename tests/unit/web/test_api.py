@@ -23,19 +23,22 @@ from hubsync.adapters.store import AuthMode, JiraFlavour, SecretBox, Store, Tena
 from hubsync.domain.finding import FindingIdentifier
 from hubsync.domain.link import Link, LinkState
 from hubsync.sandbox.httpserver import free_port
+from hubsync.sandbox.jira.world import InstalledApp
 from hubsync.service.panel import TenantContexts
-from hubsync.service.tenants import TenantNotReady
+from hubsync.service.tenants import APP_KEY, TenantNotReady
 from hubsync.web import api
 from hubsync.web.app_accounts import JiraAppAccounts
 from hubsync.web.config import WebConfig
 from hubsync.web.errors import register_error_handlers
 from hubsync.web.services import EXTENSION, Services
+from tests.fixtures.jira import JiraSandbox
 from tests.fixtures.securityhub import SecurityHubSandbox, control_finding
 
 BASE_URL = "https://hubsync.example.com"
 CLIENT_KEY = "jira:5d3f6c1a-0e2b-4c8d-9f7a-1b2c3d4e5f60"
 SECRET = "shared-secret-of-the-test-site-" + "x" * 32
-VIEWER = "5d8f2a7c41e3b90c0a7e6d21"
+VIEWER = "5d8f2a7c41e3b90c0a7e6d21"  # Alice, a developer
+ADMIN = "5f3e2d1c0b9a887766554433"  # Sofia, the simulated site's Jira administrator: only she may use the settings
 VALID_POLICY = {"project_key": "SEC", "rules": [{"name": "critical", "min_severity": "CRITICAL"}]}
 ROLE_ARN = "arn:aws:iam::111111111111:role/hubsync-securityhub"
 
@@ -65,10 +68,12 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 @pytest.fixture
-def tenant(store: Store) -> Tenant:
+def tenant(store: Store, jira_cloud: JiraSandbox) -> Tenant:
+    """Installed on the simulated Jira Cloud site, which the settings routes ask who is an administrator."""
+    jira_cloud.world.connect_apps[APP_KEY] = InstalledApp(APP_KEY, BASE_URL, CLIENT_KEY, SECRET, {"name": "hubsync"})
     with store.transaction() as uow:
         return uow.tenants.create(
-            name="example", jira_base_url="https://example.atlassian.net", jira_flavour=JiraFlavour.CLOUD,
+            name="example", jira_base_url=jira_cloud.url, jira_flavour=JiraFlavour.CLOUD,
             auth_mode=AuthMode.CONNECT, jira_secret=SECRET, connect_client_key=CLIENT_KEY,
             aws_role_arn=ROLE_ARN, aggregation_region="us-east-1", policy=VALID_POLICY,
         )
@@ -101,6 +106,11 @@ def context_token(issue_key: str | None = None, **claims: Any) -> str:
 
 def auth(issue_key: str | None = None, **claims: Any) -> dict[str, str]:
     return {"Authorization": f"JWT {context_token(issue_key, **claims)}"}
+
+
+def admin() -> dict[str, str]:
+    """A context token of the site's Jira administrator, who alone may see or change the settings."""
+    return auth(sub=ADMIN)
 
 
 def link(store: Store, tenant: Tenant, finding: dict[str, Any], ticket_key: str) -> Link:
@@ -270,7 +280,7 @@ def test_every_route_wants_a_jira_token(client: FlaskClient, store: Store, tenan
 
 def test_settings_show_the_external_id_and_the_events_endpoint_never_a_key(client: FlaskClient,
                                                                            tenant: Tenant) -> None:
-    body = client.get("/api/v1/settings", headers=auth()).json
+    body = client.get("/api/v1/settings", headers=admin()).json
     assert body["aws"] == {"roleArn": ROLE_ARN, "organizationsRoleArn": None, "externalId": tenant.external_id,
                            "aggregationRegion": "us-east-1"}
     assert body["policy"]["project_key"] == "SEC"
@@ -288,7 +298,7 @@ def test_invalid_settings_are_refused_with_messages_by_field(client: FlaskClient
                    "priorities": {"CRITICAL": "Highest"}, "status_dispositions": {"Risk approved": "MAYBE"},
                    "risk_acceptance_days": 0},
     }
-    response = client.put("/api/v1/settings", json=settings, headers=auth())
+    response = client.put("/api/v1/settings", json=settings, headers=admin())
 
     assert response.status_code == 400
     fields = response.json["fields"]
@@ -311,7 +321,7 @@ def test_valid_settings_are_saved_and_read_back(client: FlaskClient, store: Stor
                    "rules": [{"name": "public buckets", "security_control_ids": ["S3.8"], "regions": ["eu-west-1"]}],
                    "risk_acceptance_days": None},
     }
-    response = client.put("/api/v1/settings", json=settings, headers=auth())
+    response = client.put("/api/v1/settings", json=settings, headers=admin())
 
     assert response.status_code == 200, response.json
     with store.read() as uow:
@@ -324,7 +334,7 @@ def test_valid_settings_are_saved_and_read_back(client: FlaskClient, store: Stor
     assert saved.policy["risk_acceptance_days"] is None
     assert saved.jira_secret == SECRET  # the install's secret survives a save
     assert saved.external_id == tenant.external_id
-    assert response.json["policy"] == client.get("/api/v1/settings", headers=auth()).json["policy"]
+    assert response.json["policy"] == client.get("/api/v1/settings", headers=admin()).json["policy"]
 
 
 def test_a_stored_policy_that_no_longer_validates_comes_back_with_its_errors(
@@ -332,27 +342,27 @@ def test_a_stored_policy_that_no_longer_validates_comes_back_with_its_errors(
 ) -> None:
     with store.transaction() as uow:
         uow.tenants.update(Tenant(**{**tenant.__dict__, "policy": {"project_key": "SEC", "colour": "red"}}))
-    body = client.get("/api/v1/settings", headers=auth()).json
+    body = client.get("/api/v1/settings", headers=admin()).json
     assert body["policy"] == {"project_key": "SEC", "colour": "red"}
     assert body["errors"] == {"policy.colour": ["is not a setting hubsync knows"]}
 
 
 def test_settings_must_be_an_object(client: FlaskClient) -> None:
-    response = client.put("/api/v1/settings", data="[1]", content_type="application/json", headers=auth())
+    response = client.put("/api/v1/settings", data="[1]", content_type="application/json", headers=admin())
     assert response.status_code == 400
     assert response.json["fields"] == {"": ["the settings must be a JSON object"]}
 
 
 def test_rotating_the_events_key_shows_the_new_key_once(client: FlaskClient, store: Store, tenant: Tenant) -> None:
-    first = client.post("/api/v1/settings/events-api-key", json={}, headers=auth()).json
+    first = client.post("/api/v1/settings/events-api-key", json={}, headers=admin()).json
     assert first["url"] == f"{BASE_URL}/events/securityhub/{tenant.id}"
     assert first["previousKeyValidHours"] == 24
     with store.read() as uow:
         assert uow.tenants.verify_events_api_key(tenant.id, first["apiKey"])
         assert uow.tenants.verify_events_api_key(tenant.id, tenant.events_api_key)  # grace period
-    assert first["apiKey"] not in str(client.get("/api/v1/settings", headers=auth()).json)
+    assert first["apiKey"] not in str(client.get("/api/v1/settings", headers=admin()).json)
 
-    second = client.post("/api/v1/settings/events-api-key", json={"revokePrevious": True}, headers=auth()).json
+    second = client.post("/api/v1/settings/events-api-key", json={"revokePrevious": True}, headers=admin()).json
     assert second["previousKeyValidHours"] == 0
     with store.read() as uow:
         assert uow.tenants.verify_events_api_key(tenant.id, second["apiKey"])
@@ -360,7 +370,7 @@ def test_rotating_the_events_key_shows_the_new_key_once(client: FlaskClient, sto
 
 
 def test_testing_unsaved_aws_settings_validates_them_first(client: FlaskClient) -> None:
-    response = client.post("/api/v1/settings/test-connection", json={"aws": {"roleArn": "nope"}}, headers=auth())
+    response = client.post("/api/v1/settings/test-connection", json={"aws": {"roleArn": "nope"}}, headers=admin())
     assert response.status_code == 400
     assert set(response.json["fields"]) == {"aws.roleArn", "aws.aggregationRegion"}
 
@@ -370,7 +380,7 @@ def test_testing_a_connection_with_nothing_saved_says_what_is_missing(
 ) -> None:
     with store.transaction() as uow:
         uow.tenants.update(Tenant(**{**tenant.__dict__, "aws_role_arn": None}))
-    body = client.post("/api/v1/settings/test-connection", json={}, headers=auth()).json
+    body = client.post("/api/v1/settings/test-connection", json={}, headers=admin()).json
     assert body["ok"] is False
     assert body["steps"] == [{"name": "Assume the Security Hub role", "ok": None, "status": "skipped",
                               "detail": "no role ARN and Region saved yet"}]

@@ -43,6 +43,7 @@ from hubsync.service.ports import CreatedTicket, TicketDraft
 BULK_CREATE_LIMIT = 50  # Jira's maximum per POST /issue/bulk
 KEYS_PER_SEARCH = 50
 DEFAULT_USER_TTL_S = 600.0
+DEFAULT_ADMIN_TTL_S = 60.0  # short: a Jira admin whose rights are revoked loses hubsync's settings within a minute
 LABELS_PER_SEARCH = 50
 # Tickets `linked_tickets` considers: those with the marker property. Jira indexes an issue property for JQL only
 # when an app declares it (Connect `jiraEntityProperties`); where none does, pass e.g. `labels = security-hub`.
@@ -70,6 +71,7 @@ class JiraClient:
         user_ttl_s: float = DEFAULT_USER_TTL_S,
         monotonic: Callable[[], float] = time.monotonic,
         glance_property: str | None = None,
+        admin_ttl_s: float = DEFAULT_ADMIN_TTL_S,
     ) -> None:
         self.dialect = Dialect(flavour)
         self._http = JiraTransport(base_url, self.dialect.api_version, auth, session=session, sleep=sleep,
@@ -82,6 +84,8 @@ class JiraClient:
         self._monotonic = monotonic
         self._users: dict[tuple[str, str | None], tuple[str | None, float]] = {}
         self._users_lock = threading.Lock()
+        self._admin_ttl_s = admin_ttl_s
+        self._admins: dict[str, tuple[bool, float]] = {}  # accountId -> (is admin, until); under _users_lock
 
     @property
     def request_counts(self) -> dict[str, int]:
@@ -152,6 +156,30 @@ class JiraClient:
         with self._users_lock:
             self._users[cache_key] = (user, self._monotonic() + self._user_ttl_s)
         return user
+
+    def is_site_admin(self, account_id: str) -> bool:
+        """Whether the person with this Cloud accountId holds the global permission ADMINISTER (a Jira
+        administrator). Asked with `POST /permissions/check`, which a Connect app's server may ask about anyone.
+        Answers are remembered for `admin_ttl_s`; Jira's refusal raises `JiraError` and an unreachable Jira
+        `requests.RequestException`, as every call of this client, and neither is remembered. No accountId is
+        nobody: Jira would answer for the caller, that is for hubsync itself. Cloud only (Data Center has no
+        operation that checks another person's global permissions)."""
+        if not self.dialect.cloud:
+            raise ValueError("is_site_admin needs Jira Cloud: Data Center cannot check another person's permissions")
+        account_id = account_id.strip()
+        if not account_id:
+            return False
+        with self._users_lock:
+            hit = self._admins.get(account_id)
+        if hit is not None and self._monotonic() < hit[1]:
+            return hit[0]
+        body = {"accountId": account_id, "globalPermissions": ["ADMINISTER"]}
+        answer = self._http.call("is_site_admin", "POST", "/permissions/check", json=body)
+        granted = answer.get("globalPermissions") if isinstance(answer, Mapping) else None
+        admin = isinstance(granted, list) and "ADMINISTER" in granted
+        with self._users_lock:
+            self._admins[account_id] = (admin, self._monotonic() + self._admin_ttl_s)
+        return admin
 
     def _find_user(self, query: str, project_key: str | None) -> str | None:
         if self.dialect.cloud:

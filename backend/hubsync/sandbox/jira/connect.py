@@ -711,6 +711,10 @@ def connect_blueprint(world: JiraWorld, install_keys: InstallKeyServer) -> Bluep
         app = platform.enabled_app(app_key)
         module = platform.page_module(app, module_key)
         viewer = _page_viewer(world)
+        admin_only = module is app.descriptor.get("modules", {}).get("configurePage") or any(
+            module is page for page in app.descriptor.get("modules", {}).get("adminPages", []))
+        if admin_only and not viewer.site_admin:  # Jira shows configure and admin pages to administrators only
+            raise ConnectError(403, f"{viewer.display_name} is not a Jira administrator")
         return render_template(
             "connect_page.html",
             app=app,

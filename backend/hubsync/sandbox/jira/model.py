@@ -98,6 +98,7 @@ class User:
     account_type: Literal["atlassian", "app"] = "atlassian"
     active: bool = True
     can_write: bool = True  # False: may browse but not create, edit, transition or comment
+    site_admin: bool = False  # holds the global permission ADMINISTER (a Jira administrator)
     api_token: str | None = None  # Cloud Basic auth (email:token)
     password: str | None = None  # Data Center Basic auth (name:password)
     pat: str | None = None  # Data Center Bearer personal access token

@@ -9,11 +9,16 @@ from flask import Blueprint, Response, request
 
 from hubsync.sandbox.jira import render, seed
 from hubsync.sandbox.jira.model import STATUS_CATEGORIES, IssueType, Project
-from hubsync.sandbox.jira.rest_support import caller, int_arg, reply
+from hubsync.sandbox.jira.rest_support import caller, int_arg, json_object, reply
 from hubsync.sandbox.jira.world import JiraError, JiraWorld, User
 
 CLOUD_VERSION = ("1001.0.0-SNAPSHOT", [1001, 0, 0], 100297)
 DATA_CENTER_VERSION = ("10.3.6", [10, 3, 6], 10030006)
+# Jira Cloud's global permission keys (GET /permissions lists them); the simulated site grants only ADMINISTER.
+GLOBAL_PERMISSIONS = frozenset({
+    "ADMINISTER", "SYSTEM_ADMIN", "USER_PICKER", "CREATE_SHARED_OBJECTS", "MANAGE_GROUP_FILTER_SUBSCRIPTIONS",
+    "BULK_CHANGE",
+})
 
 
 def register(bp: Blueprint, world: JiraWorld) -> None:
@@ -66,6 +71,12 @@ def register(bp: Blueprint, world: JiraWorld) -> None:
             body = render.user(world, caller()) or {}
         return reply(body | {"locale": "en_US", "groups": {"size": 0, "items": []},
                              "applicationRoles": {"size": 0, "items": []}, "expand": "groups,applicationRoles"})
+
+    if cloud:  # Data Center has no such operation
+
+        @bp.post("/permissions/check")
+        def check_permissions() -> Response:
+            return reply(_bulk_permissions(world, json_object()))
 
     # -- projects and create metadata --------------------------------------------------------
     @bp.get("/project/<key>")
@@ -140,6 +151,35 @@ def register(bp: Blueprint, world: JiraWorld) -> None:
         if not cloud:
             body["databaseBuildNumber"] = build
         return reply(body)
+
+
+def _bulk_permissions(world: JiraWorld, body: dict[str, Any]) -> dict[str, Any]:
+    """`POST /permissions/check` for global permissions: the ones the user holds of those asked. The simulated
+    site grants one global permission, ADMINISTER, to its site admins. Asking about another user takes ADMINISTER,
+    or being a Connect app (Jira lets an app's server ask about anyone). Project permissions are not simulated: a
+    request naming some is refused rather than answered wrongly."""
+    asker = caller()
+    account_id = body.get("accountId")
+    if account_id is not None and not isinstance(account_id, str):
+        raise JiraError(400, ["accountId must be a string."])
+    asked = body.get("globalPermissions") or []
+    if not isinstance(asked, list) or not all(isinstance(key, str | None) for key in asked):
+        raise JiraError(400, ["globalPermissions must be a list of permission keys."])
+    unknown = {key: "Unrecognized permission" for key in asked if key is not None and key not in GLOBAL_PERMISSIONS}
+    if unknown:
+        raise JiraError(400, errors=unknown)
+    if [entry for entry in body.get("projectPermissions") or [] if entry is not None]:
+        raise JiraError(400, ["The sandbox Jira answers global permissions only; projectPermissions is not simulated."])
+    someone_else = account_id is not None and account_id != asker.account_id
+    if someone_else and not asker.site_admin and asker.account_type != "app":
+        raise JiraError(403, ["Only Jira administrators can perform this operation."])
+    with world.lock:
+        user = world.user_by_account_id(account_id) if someone_else else asker
+        if user is None:
+            raise JiraError(400, [f"The account ID '{account_id}' is not valid."])
+        held = {"ADMINISTER"} if user.active and user.site_admin else set()
+    granted = [key for key in dict.fromkeys(asked) if key in held]
+    return {"globalPermissions": granted, "projectPermissions": []}
 
 
 def _project_or_400(world: JiraWorld, key: str) -> Project:

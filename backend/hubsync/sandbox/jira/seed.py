@@ -26,6 +26,8 @@ SANDBOX_JIRA_PASSWORD = "sandbox-password-hubsync"
 SANDBOX_JIRA_PAT = "sandbox-pat-NjQ3MTc4OTk1NzA3OnubSyncBot"
 # Who gets a ticket when the AWS account names nobody (the reference solution's JIRA_DEFAULT_ASSIGNEE).
 SANDBOX_JIRA_DEFAULT_ASSIGNEE_EMAIL = "sam.triage@example.com"
+# The security engineer, also the site's Jira administrator (the one who configures apps); developers are not.
+SANDBOX_JIRA_ADMIN_EMAIL = "sofia.security@example.com"
 # A user who may browse but not change issues: requests as this user get 403 on writes.
 SANDBOX_JIRA_VIEWER_EMAIL = "victor.viewer@example.com"
 SANDBOX_JIRA_VIEWER_API_TOKEN = "sandbox-api-token-viewer"
@@ -71,7 +73,8 @@ def users() -> list[User]:
             account_id="5f3e2d1c0b9a887766554433",
             name="ssecurity",
             display_name="Sofia Security",
-            email="sofia.security@example.com",
+            email=SANDBOX_JIRA_ADMIN_EMAIL,
+            site_admin=True,
         ),
         User(
             account_id="60a1b2c3d4e5f60718293a4b",

@@ -41,23 +41,34 @@ def app(servers: Servers, site: JiraSite) -> ConnectApp:
 def test_an_app_page_embeds_the_module_signed_for_the_viewer(
     site: JiraSite, app: ConnectApp, module_key: str, path: str
 ) -> None:
-    page = requests.get(f"{site.url}/plugins/servlet/ac/{APP_KEY}/{module_key}?as=alice", timeout=10)
+    page = requests.get(f"{site.url}/plugins/servlet/ac/{APP_KEY}/{module_key}?as=ssecurity", timeout=10)
     assert page.status_code == 200
     [frame] = _Frames(page.text).iframes
     src = urlsplit(frame["src"] or "")
     assert src.path == PREFIX + path
     params = parse_qs(src.query)
     assert params["xdm_e"] == [site.url]
-    assert frame["data-token-url"] == f"/_sandbox/connect/page-context-token?appKey={APP_KEY}&as=alice"
+    assert frame["data-token-url"] == f"/_sandbox/connect/page-context-token?appKey={APP_KEY}&as=ssecurity"
 
     loaded = requests.get(frame["src"] or "", timeout=10)  # the app verifies the JWT and its qsh
     assert loaded.status_code == 200
     [received] = app.calls(path)
     assert received.rejected is None
     assert received.claims is not None
-    alice = site.world.user_by_name("alice")
-    assert alice is not None
-    assert received.claims["sub"] == alice.account_id
+    admin = site.world.user_by_name("ssecurity")
+    assert admin is not None
+    assert received.claims["sub"] == admin.account_id
+
+
+@pytest.mark.parametrize("module_key", ["settings", "admin"])
+def test_configure_and_admin_pages_are_for_jira_administrators_only(
+    site: JiraSite, app: ConnectApp, module_key: str
+) -> None:
+    page = requests.get(f"{site.url}/plugins/servlet/ac/{APP_KEY}/{module_key}?as=alice", timeout=10)
+
+    assert page.status_code == 403
+    assert "not a Jira administrator" in page.json()["error"]
+    assert app.calls("/configure") == []
 
 
 def test_the_page_context_token_is_a_context_token_without_an_issue(site: JiraSite, app: ConnectApp) -> None:
