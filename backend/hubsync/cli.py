@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
+import shutil
 import signal
 import sys
+import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -82,7 +86,20 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--concurrency", type=int, default=4, help="threads taking hints (default 4)")
     worker.add_argument("--reconcile-interval", type=float, default=900.0,
                         help="seconds between reconciles of every tenant, shared by all workers; 0: none (default 900)")
+    worker.add_argument("--metrics-bind", metavar="ADDRESS:PORT",
+                        help="serve this worker's Prometheus metrics at http://ADDRESS:PORT/metrics (default: off)")
     worker.set_defaults(handler=_run_worker)
+
+    aws = commands.add_parser("aws", help="set up the AWS side of a tenant")
+    aws_commands = aws.add_subparsers(title="aws commands", metavar="ACTION")
+    setup_action = aws_commands.add_parser(
+        "setup-action",
+        help='create the Security Hub custom action "Send to Jira" and print the EventBridge rule that routes it',
+        description="Through each tenant's Security Hub role, create its custom action (once: an existing one is "
+        "reused), then print the EventBridge rule pattern and API destination that send its events to hubsync.",
+    )
+    setup_action.add_argument("--tenant", help="tenant id or name (default: every enabled tenant)")
+    setup_action.set_defaults(handler=_run_setup_action)
 
     descriptor = commands.add_parser(
         "descriptor",
@@ -187,25 +204,75 @@ def _run_reconcile(args: argparse.Namespace) -> int:
 
 
 def _run_serve(args: argparse.Namespace) -> int:
-    from hubsync.web.config import ConfigError
-    from hubsync.web.server import serve
-
-    try:
-        serve(args.bind, args.workers)
-    except ConfigError as exc:
-        print(f"hubsync serve: {exc}", file=sys.stderr)
+    if not _configure_logging("serve"):
         return 2
+    with _metrics_directory(args.workers):  # before anything imports prometheus_client
+        from hubsync.web.config import ConfigError
+        from hubsync.web.server import serve
+
+        try:
+            serve(args.bind, args.workers)
+        except ConfigError as exc:
+            print(f"hubsync serve: {exc}", file=sys.stderr)
+            return 2
     return 0
 
 
 def _run_worker(args: argparse.Namespace) -> int:
+    if not _configure_logging("worker"):
+        return 2
     from hubsync.service.worker import run_worker
 
     stop = threading.Event()
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop_signal, lambda *_: stop.set())
-    return run_worker(concurrency=max(1, args.concurrency), reconcile_interval=args.reconcile_interval, stop=stop,
-                      out=lambda line: print(line, flush=True))
+    metrics_server = None
+    if args.metrics_bind:
+        from hubsync.metrics import METRICS_TOKEN_VARIABLE, serve_metrics
+
+        host, _, port = args.metrics_bind.rpartition(":")
+        metrics_server = serve_metrics(host or "127.0.0.1", int(port), token=os.environ.get(METRICS_TOKEN_VARIABLE))
+    try:
+        return run_worker(concurrency=max(1, args.concurrency), reconcile_interval=args.reconcile_interval,
+                          stop=stop, out=lambda line: print(line, flush=True))
+    finally:
+        if metrics_server is not None:
+            metrics_server.shutdown()
+
+
+def _run_setup_action(args: argparse.Namespace) -> int:
+    from hubsync.service.custom_action import setup_action_command
+
+    return setup_action_command(tenant=args.tenant, out=print)
+
+
+def _configure_logging(command: str) -> bool:
+    """JSON lines by default (HUBSYNC_LOG_FORMAT=text for a terminal), secrets redacted; False: bad settings."""
+    from hubsync.logs import LogSettingsError, configure_logging, logging_settings
+
+    try:
+        configure_logging(logging_settings(os.environ, default_format="json"))
+    except LogSettingsError as exc:
+        print(f"hubsync {command}: {exc}", file=sys.stderr)
+        return False
+    return True
+
+
+@contextmanager
+def _metrics_directory(processes: int) -> Iterator[None]:
+    """Several gunicorn workers: prometheus_client's multiprocess mode in a fresh directory, removed at exit, so
+    /metrics adds up every worker's counts. A PROMETHEUS_MULTIPROC_DIR already set is the operator's: kept."""
+    if processes <= 1 or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        yield
+        return
+    directory, owner = tempfile.mkdtemp(prefix="hubsync-metrics-"), os.getpid()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    try:
+        yield
+    finally:
+        if os.getpid() == owner:  # a gunicorn worker leaving unwinds this too: only the master cleans up
+            os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 def _run_descriptor(args: argparse.Namespace) -> int:

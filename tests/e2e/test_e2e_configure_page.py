@@ -88,3 +88,19 @@ def test_rotating_the_events_key_shows_it_once(hubsync: Hubsync, page: Any) -> N
 
     page.reload()
     expect(configure_frame(page).get_by_label("New API key")).to_have_count(0)
+
+
+def test_the_custom_action_button_creates_send_to_jira_once_and_shows_its_pattern(hubsync: Hubsync, page: Any) -> None:
+    page.goto(hubsync.configure_page())
+    frame = configure_frame(page)
+    button = frame.get_by_role("button", name="Create the “Send to Jira” action")
+
+    button.click()
+    expect(frame.get_by_text("Created the custom action")).to_be_visible()
+    arn = frame.get_by_label("Action target ARN").input_value()
+    expect(frame.get_by_test_id("custom-action-pattern")).to_contain_text("Security Hub Findings - Custom Action")
+    button.click()
+    expect(frame.get_by_text("was already there")).to_be_visible()
+
+    targets = hubsync.sandbox.securityhub_client().describe_action_targets()["ActionTargets"]
+    assert [t["ActionTargetArn"] for t in targets if t["Name"] == "Send to Jira"] == [arn]

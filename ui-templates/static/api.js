@@ -45,5 +45,6 @@ export function createApi(baseUrl) {
     saveSettings: (settings) => call("PUT", "/settings", settings),
     testConnection: (aws) => call("POST", "/settings/test-connection", aws ? { aws } : {}),
     rotateEventsKey: (options = {}) => call("POST", "/settings/events-api-key", options),
+    setupCustomAction: () => call("POST", "/settings/custom-action", {}),
   };
 }

@@ -179,7 +179,39 @@ class ConfigurePage {
       h("div", { className: "hs-checkbox" }, revoke,
         h("label", { for: revokeId }, " The current key leaked: stop it at once (otherwise it keeps working for a day)")),
       h("div", { className: "hs-actions" }, rotate),
-      this.keyBox);
+      this.keyBox,
+      this.customActionBlock());
+  }
+
+  customActionBlock() {
+    const result = h("div", { className: "hs-connection", role: "status", "aria-live": "polite" });
+    const button = h("button", { type: "button", className: "hs-button" }, "Create the “Send to Jira” action");
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      result.replaceChildren(h("p", { className: "hs-subtle" }, "Creating the custom action in Security Hub…"));
+      try {
+        const action = await this.api.setupCustomAction();
+        result.replaceChildren(
+          h("p", { className: "hs-message hs-message-success" }, action.created
+            ? `Created the custom action “${action.name}” in ${action.region}.`
+            : `The custom action “${action.name}” was already there in ${action.region}.`),
+          this.field("customAction.arn", "Action target ARN", action.actionTargetArn, { readonly: true }),
+          h("p", { className: "hs-subtle" }, "Route its events to the endpoint above with an EventBridge rule in the " +
+            "same account and Region, with this event pattern (infra/securityhub-events.yaml creates it):"),
+          h("pre", { className: "hs-mono", dataset: { testid: "custom-action-pattern" } },
+            JSON.stringify(action.eventPattern, null, 2)));
+      } catch (error) {
+        result.replaceChildren(h("p", { className: "hs-message hs-message-error", role: "alert" }, error.message));
+      } finally {
+        button.disabled = false;
+      }
+    });
+    return h("div", {},
+      h("h3", { className: "hs-label" }, "Security Hub custom action"),
+      h("p", { className: "hs-subtle" }, "Lets anyone looking at a finding in Security Hub send it to Jira by hand, " +
+        "whatever the escalation rules say. Uses the saved AWS role; safe to press again."),
+      h("div", { className: "hs-actions" }, button),
+      result);
   }
 
   // -- repeated rows ---------------------------------------------------------------------------------------

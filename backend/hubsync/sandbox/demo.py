@@ -29,6 +29,7 @@ from hubsync.sandbox.connected import InstalledHubsync, installed_hubsync
 from hubsync.sandbox.jira import seed as jira_seed
 from hubsync.sandbox.jira.world import JiraWorld
 from hubsync.sandbox.runner import AGGREGATION_REGION, Sandbox, WsgiWrapper
+from hubsync.service.custom_action import setup_custom_action
 from hubsync.service.reconcile import ReconcileReport, reconcile
 from hubsync.service.sync import SyncContext, sync_hints, sync_tickets
 from hubsync.service.tenants import APP_KEY, sync_context
@@ -203,9 +204,10 @@ class Demo:
 
     def _custom_action_escalates_by_hand(self) -> ScenarioResult:
         finding = self._unmatched_live_finding(self._account("payments-dev").id)
-        client = self.sandbox.securityhub_client(AGGREGATION_REGION)
-        arn = client.create_action_target(Name="Send to Jira", Id="hubsyncSendToJira",
-                                          Description="Create or show the Jira ticket")["ActionTargetArn"]
+        with self.store.read() as uow:  # the admin presses "Create the Send to Jira action" on the configure page
+            tenant = uow.tenants.get(self.ctx.tenant_id)
+        assert tenant is not None
+        arn = setup_custom_action(tenant, self.hubsync.app_url if self.hubsync else "http://hubsync").action_target_arn
         events = self.sandbox.securityhub.trigger_custom_action(
             arn, [{"Id": finding.id, "ProductArn": finding.product_arn}]
         )

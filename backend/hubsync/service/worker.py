@@ -15,12 +15,14 @@ import json
 import logging
 import os
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from hubsync import metrics
 from hubsync.adapters.queue import (
     Delivery,
     QueueMisconfigured,
@@ -129,6 +131,7 @@ class Worker:
         with self._leases_kept(deliveries):
             for tenant_id, mine in by_tenant.items():
                 self._handle_tenant(tenant_id, mine, report)
+        metrics.record_settled(report)
         return report
 
     # -- one tenant's share of a batch --------------------------------------------------------------------------
@@ -146,6 +149,7 @@ class Worker:
             self.queue.ack(deliveries)
             report.dropped += len(deliveries)
             return
+        started = time.monotonic()
         try:
             outcomes = self._sync(ctx, [delivery.hint for delivery in deliveries])
         except Exception as exc:  # a side was unreachable for the whole batch
@@ -153,6 +157,7 @@ class Worker:
             self._forget_context(tenant_id)
             self._failed(tenant_id, deliveries, f"sync failed: {exc}", report)
             return
+        metrics.record_syncs(outcomes, time.monotonic() - started)
         report.outcomes += outcomes
         errors = {o.finding_key: o.error for o in outcomes if o.error}
         ticket_errors = {o.ticket_key: o.error for o in outcomes if o.error and o.ticket_key}
@@ -165,6 +170,7 @@ class Worker:
             else:
                 failed[error].append(delivery)
         self.queue.ack(done)
+        metrics.record_hints_synced(done, self._clock())
         report.acked += len(done)
         for error, mine in failed.items():
             self._failed(tenant_id, mine, error, report)
@@ -296,9 +302,11 @@ class Worker:
             except (ValueError, InvalidEvent, UnsupportedEvent) as exc:
                 log.error("events queue message %s is not a Security Hub event hubsync takes: %s",
                           message.message_id, exc)
+                metrics.record_rejected_event("unsupported" if isinstance(exc, UnsupportedEvent) else "invalid")
                 continue
             for event in events:
                 watching = tenants_watching(event.account, tenants)
+                metrics.record_events([event.detail_type], "queued" if watching else "unrouted")
                 if not watching:
                     log.warning("event %s from account %s: no tenant watches that account", event.id, event.account)
                 for tenant in watching:

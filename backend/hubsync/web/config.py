@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from hubsync.metrics import METRICS_TOKEN_VARIABLE
 
 BASE_URL_VARIABLE = "HUBSYNC_BASE_URL"
 INSTALL_KEYS_URL_VARIABLE = "HUBSYNC_INSTALL_KEYS_URL"
@@ -29,6 +31,7 @@ class WebConfig:
     install_keys_url: str  # Connect's signed-install key server
     allowed_jira_hosts: tuple[str, ...]  # globs a Jira site's host (or host:port) must match to install
     resources_dir: Path  # holds connect-descriptor/ and ui-templates/
+    metrics_token: str | None = field(default=None, repr=False)  # bearer token /metrics requires, if set
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> WebConfig:
@@ -47,7 +50,8 @@ class WebConfig:
         if not hosts:
             raise ConfigError(f"{ALLOWED_JIRA_HOSTS_VARIABLE} names no host glob (e.g. *.atlassian.net)")
         resources = environ.get(RESOURCES_DIR_VARIABLE, "").strip()
-        return cls(base_url, install_keys_url, hosts, Path(resources) if resources else CHECKOUT_ROOT)
+        metrics_token = environ.get(METRICS_TOKEN_VARIABLE, "").strip() or None
+        return cls(base_url, install_keys_url, hosts, Path(resources) if resources else CHECKOUT_ROOT, metrics_token)
 
     @property
     def base_path(self) -> str:

@@ -16,8 +16,9 @@ from __future__ import annotations
 import json
 import logging
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request
 
+from hubsync import metrics
 from hubsync.adapters.queue import QueueUnavailable
 from hubsync.service.intake import API_KEY_HEADER, InvalidEvent, UnsupportedEvent, hints_for, parse_events
 from hubsync.web.errors import error_response
@@ -29,6 +30,12 @@ MAX_BODY_BYTES = 1024 * 1024  # EventBridge sends at most 256 KB per event; arra
 TENANT_ID_MAX = 64
 
 bp = Blueprint("events", __name__, url_prefix="/events")
+
+
+@bp.after_request
+def _count(response: Response) -> Response:
+    metrics.record_intake(response.status_code, g.get("event_types"))
+    return response
 
 
 @bp.post("/securityhub/<tenant_id>")
@@ -57,6 +64,7 @@ def securityhub_events(tenant_id: str) -> Response:
         return error_response(400, "the body is not Security Hub events", details=exc.lines)
     except UnsupportedEvent as exc:
         return error_response(422, str(exc))
+    g.event_types = [event.detail_type for event in events]
     hints = hints_for(tenant.id, events)
     try:
         services().queue.put(hints)

@@ -1,13 +1,18 @@
 """Probes for an orchestrator: `/healthz` (the process answers) and `/readyz` (it can do its work: the database
-answers and, when the queue can tell, the queue too). Neither needs credentials; neither says more than up/down."""
+answers and, when the queue can tell, the queue too). Neither needs credentials; neither says more than up/down.
+
+`/metrics`: Prometheus text format (hubsync.metrics). Public unless HUBSYNC_METRICS_TOKEN is set, then only with
+`Authorization: Bearer <token>`. It carries no tenant, finding or ticket names."""
 
 from __future__ import annotations
 
 import logging
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, request
 
+from hubsync.metrics import exposition, token_allows
+from hubsync.web.errors import error_response
 from hubsync.web.services import services
 
 log = logging.getLogger(__name__)
@@ -30,6 +35,16 @@ def readyz() -> tuple[Response, int]:
     if down:
         return jsonify(error=f"not ready: {', '.join(down)} unreachable", checks=checks), 503
     return jsonify(status="ok", checks=checks), 200
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    if not token_allows(services().config.metrics_token, request.headers.get("Authorization")):
+        response = error_response(401, "send the metrics token as Authorization: Bearer <token>")
+        response.headers["WWW-Authenticate"] = 'Bearer realm="hubsync metrics"'
+        return response
+    body, content_type = exposition(services().queue)
+    return Response(body, status=200, content_type=content_type, headers={"Cache-Control": "no-store"})
 
 
 def _database_ready() -> str:

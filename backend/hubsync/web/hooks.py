@@ -18,6 +18,7 @@ from typing import Any
 from flask import Blueprint, g, request
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from hubsync import metrics
 from hubsync.adapters.jira.tickets import MARKER_PROPERTY, marker_from
 from hubsync.domain.finding import FindingIdentifier
 from hubsync.service.hints import HintSource, SyncHint
@@ -70,6 +71,7 @@ def webhook(event: str) -> tuple[str, int]:
     if body["webhookEvent"] != WEBHOOK_EVENTS[event]:
         raise ApiError(400, f"this URL takes {WEBHOOK_EVENTS[event]} events, not {body['webhookEvent']}")
     if services().app_accounts.is_own(g.tenant, body["user"]):
+        metrics.record_webhook_hint(HintSource.JIRA_WEBHOOK.value, "own_change")
         return "", 204  # hubsync's own change: nothing to sync
     issue = body["issue"]
     fallback_id = f"{body['webhookEvent']}:{issue['id']}:{body['timestamp']}" if body["timestamp"] else None
@@ -95,6 +97,7 @@ def _enqueue(source: HintSource, issue: Mapping[str, Any], event_id: str | None)
         event_id=f"{source.value}:{event_id}" if event_id else None,
     )
     services().queue.put([hint])
+    metrics.record_webhook_hint(source.value, "queued")
     log.debug("hint %s for %s on tenant %s", source.value, issue["key"], g.tenant.id)
 
 

@@ -189,3 +189,17 @@ def test_the_descriptor_is_the_same_for_everyone(client: FlaskClient) -> None:
     signed = client.get("/atlassian-connect.json", headers=jwt_header(hs256("GET", "/atlassian-connect.json")))
     assert signed.json == client.get("/atlassian-connect.json").json
     assert signed.json["baseUrl"] == BASE_URL
+
+
+def test_metrics_is_public_only_until_a_token_is_set(
+    client: FlaskClient, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """/metrics's own check: with HUBSYNC_METRICS_TOKEN set, neither a Jira JWT nor a wrong token opens it."""
+    assert client.get("/metrics").status_code == 200
+    monkeypatch.setenv("HUBSYNC_METRICS_TOKEN", "the-scrapers-token-" + "m" * 20)
+    for headers in ({}, jwt_header(hs256("GET", "/metrics")), {"Authorization": "Bearer " + SHARED_SECRET}):
+        response = client.get("/metrics", headers=headers)
+        assert response.status_code == 401 and response.json["error"]
+    authorized = client.get("/metrics", headers={"Authorization": "Bearer the-scrapers-token-" + "m" * 20})
+    assert authorized.status_code == 200
+    assert tenant.id not in authorized.get_data(as_text=True)

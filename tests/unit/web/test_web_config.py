@@ -13,6 +13,13 @@ def test_defaults_point_at_atlassian() -> None:
     assert config.base_path == ""
     assert config.install_keys_url == "https://connect-install-keys.atlassian.com"
     assert config.allowed_jira_hosts == ("*.atlassian.net",)
+    assert config.metrics_token is None  # /metrics is open unless a token is set
+
+
+def test_the_metrics_token_is_read_once_and_never_shown() -> None:
+    config = WebConfig.from_environment({"HUBSYNC_BASE_URL": "https://h.example.com", "HUBSYNC_METRICS_TOKEN": " s3 "})
+    assert config.metrics_token == "s3"
+    assert "s3" not in repr(config)
 
 
 @pytest.mark.parametrize(

@@ -174,6 +174,14 @@ class LocalQueue:
         with self._engine.connect() as connection:
             return connection.execute(sa.select(sa.func.count()).where(_hints.c.state == READY)).scalar_one()
 
+    def oldest_age(self) -> float:
+        """Seconds the oldest hint waiting or in flight has been on the queue (0 when there is none)."""
+        with self._engine.connect() as connection:
+            oldest = connection.execute(
+                sa.select(sa.func.min(_hints.c.enqueued_at)).where(_hints.c.state == READY)
+            ).scalar_one()
+        return 0.0 if oldest is None else max(0.0, (self._clock() - oldest).total_seconds())
+
     def dead(self, limit: int = 100) -> list[tuple[SyncHint, str | None]]:
         """Dead-lettered hints with their last error, oldest first."""
         statement = (

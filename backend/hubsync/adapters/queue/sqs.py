@@ -95,6 +95,15 @@ class SqsQueue:
         self._call("get_queue_attributes", AttributeNames=["ApproximateNumberOfMessages"])
         return True
 
+    def depth(self) -> int:
+        """Messages waiting, in flight and delayed (SQS's approximate counts, for /metrics). How long the oldest
+        has waited is no queue attribute: CloudWatch's `ApproximateAgeOfOldestMessage` metric for the queue says
+        it, so this adapter has no `oldest_age`."""
+        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
+                 "ApproximateNumberOfMessagesDelayed"]
+        attributes = self._call("get_queue_attributes", AttributeNames=names).get("Attributes", {})
+        return sum(int(attributes.get(name, 0)) for name in names)
+
     # -- producing ------------------------------------------------------------------------------------------
     def put(self, hints: Sequence[SyncHint]) -> None:
         """Send in batches of 10; on return SQS has stored every hint (a partial failure raises, and sending all
