@@ -664,8 +664,8 @@ def connect_blueprint(world: JiraWorld, install_keys: InstallKeyServer) -> Bluep
 
     @bp.get("/_sandbox/connect/deliveries")
     def deliveries() -> Response:
-        wait_ms = request.args.get("wait_ms", type=int) or 0
-        idle = platform.worker.wait_idle(wait_ms / 1000) if wait_ms else None
+        wait_ms = max(request.args.get("wait_ms", type=int) or 0, 0)
+        idle = platform.worker.wait_idle(wait_ms / 1000)  # 0: whether it is idle right now
         return jsonify(deliveries=platform.worker.records(), idle=idle)
 
     @bp.delete("/_sandbox/connect/deliveries")
