@@ -7,12 +7,16 @@ matches. hubsync's base credentials, and the endpoints it talks to, come from th
 
 Refreshing is botocore's own mechanism (`DeferredRefreshableCredentials`): the first request assumes the role,
 later requests refresh the keys once fewer than 15 minutes are left, and block for fresh keys in the last 10.
+
+Every client of such a session spends the account's rate budgets (`rate_limits`: Security Hub's documented
+rates, per operation and Region) and reports its requests to `api_calls` (count by status, latency).
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -22,6 +26,9 @@ import boto3
 import botocore.session
 from botocore.config import Config
 from botocore.credentials import CredentialProvider, CredentialResolver, DeferredRefreshableCredentials
+
+from hubsync.adapters import api_calls
+from hubsync.adapters.rate_limits import throttle_aws_requests
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +68,35 @@ def count_requests(client: Any, counter: Counter[str]) -> Counter[str]:
     return counter
 
 
+OBSERVER_ID = "hubsync-api-calls"
+_SENT_AT = "hubsync_sent_at"
+
+
+def observe_calls(events: Any) -> None:
+    """Report every request sent through `events` (`client.meta.events`, or a botocore session's emitter, whose
+    clients copy it) to `api_calls`: service, operation, HTTP status, and the time from sending to the answer.
+    The clock starts after any rate-limit wait (the handler runs last), so latency is the other side's.
+    Registered once per emitter; a second call is a no-op."""
+
+    def sent(request: Any, **_kwargs: Any) -> None:
+        context = getattr(request, "context", None)
+        if context is not None:
+            context[_SENT_AT] = time.perf_counter()
+        return None
+
+    def answered(event_name: str, context: Any = None, response_dict: Any = None, **_kwargs: Any) -> None:
+        started = (context or {}).get(_SENT_AT)
+        if started is None:
+            return
+        _event, service, operation = event_name.split(".", 2)
+        status = response_dict.get("status_code") if response_dict else None
+        api_calls.record(service, operation, status, time.perf_counter() - started)
+        del context[_SENT_AT]
+
+    events.register_last("before-send", sent, unique_id=f"{OBSERVER_ID}-sent")
+    events.register_last("response-received", answered, unique_id=f"{OBSERVER_ID}-answered")
+
+
 def assumed_role_session(
     role_arn: str,
     tenant: str,
@@ -84,6 +120,7 @@ def assumed_role_session(
         raise ValueError(f"duration_seconds must be from {low} to {high}, not {duration_seconds}")
     base = base_session or boto3.Session()
     sts = base.client("sts", region_name=region or base.region_name, config=client_config())
+    observe_calls(sts.meta.events)
     if requests is not None:
         count_requests(sts, requests)
     name = session_name(tenant)
@@ -107,7 +144,17 @@ def assumed_role_session(
                                                  time_fetcher=clock)
     core = botocore.session.Session()
     core.register_component("credential_provider", CredentialResolver([_RoleProvider(credentials)]))
+    events = core.get_component("event_emitter")  # every client of the session copies its handlers
+    throttle_aws_requests(events, account_of(role_arn))
+    observe_calls(events)
     return boto3.Session(botocore_session=core, region_name=region or base.region_name)
+
+
+def account_of(role_arn: str) -> str:
+    """The account a role lives in (`arn:aws:iam::<account>:role/...`): the account whose budgets its calls
+    spend. An ARN of another shape keeps its own budget, under its whole text."""
+    parts = role_arn.split(":")
+    return parts[4] if len(parts) > 5 and parts[4] else role_arn
 
 
 class _RoleProvider(CredentialProvider):

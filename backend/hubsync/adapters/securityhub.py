@@ -1,9 +1,11 @@
 """Security Hub (CSPM, ASFF) behind `SecurityHubPort`: reading findings and writing hubsync's decisions back.
 
 The client works in the tenant's aggregation Region, where GetFindings sees the findings of every linked Region
-and BatchUpdateFindings updates them. Throttling (LimitExceededException, 429) is left to botocore's adaptive
-retry mode; what this module adds is batching to the API's limits and the per-finding outcome of
-BatchUpdateFindings. A finding that hubsync cannot parse is logged, counted and skipped, never fatal to a page.
+and BatchUpdateFindings updates them. Requests are paced by the account's rate budgets, which a tenant's session
+carries (`aws_session.assumed_role_session`, `rate_limits`: GetFindings 3/s, the others 10/s), so throttling
+(LimitExceededException, 429) is the exception, left to botocore's adaptive retry mode; what this module adds is
+batching to the API's limits, the per-finding outcome of BatchUpdateFindings, and a report of every request to
+`api_calls`. A finding that hubsync cannot parse is logged, counted and skipped, never fatal to a page.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from hubsync.adapters.aws_session import DEFAULT_MAX_ATTEMPTS, client_config, count_requests
+from hubsync.adapters.aws_session import DEFAULT_MAX_ATTEMPTS, client_config, count_requests, observe_calls
 from hubsync.domain.asff import InvalidFinding, parse_finding
 from hubsync.domain.finding import Finding, FindingIdentifier, finding_key
 from hubsync.domain.plan import UpdateFinding
@@ -30,6 +32,9 @@ UPDATE_BATCH = 100  # BatchUpdateFindings' FindingIdentifiers ceiling
 FILTER_VALUES = 20  # GetFindings takes at most 20 values per filtered attribute
 NOTE_TEXT_LIMIT = 512
 UPDATED_BY = "hubsync"
+# Most severe first (Security Hub fills Severity.Normalized from the Label: CRITICAL 90, HIGH 70, ...), so a backlog
+# that the rate limits stretch over minutes reaches its critical and high findings first.
+MOST_SEVERE_FIRST = [{"Field": "SeverityNormalized", "SortOrder": "desc"}]
 # Per-finding BatchUpdateFindings errors worth another try; the rest (FindingNotFound, InvalidInput, ...) are final.
 RETRYABLE = frozenset({"ConcurrentUpdateError", "InternalFailure"})
 
@@ -56,6 +61,7 @@ class SecurityHubClient:
         self._retry_delay = retry_delay
         self._sleep = sleep
         self.calls: Counter[str] = count_requests(client, Counter())
+        observe_calls(client.meta.events)  # a no-op when the client's session already reports its calls
         self.invalid_findings = 0
         self.invalid_keys: set[str] = set()
 
@@ -67,8 +73,9 @@ class SecurityHubClient:
         return cls(session.client("securityhub", region_name=region, config=client_config(max_attempts)), **options)
 
     def findings(self, filters: Mapping[str, Any]) -> Iterator[Finding]:
-        """Every finding matching `filters` (GetFindings' own filter language, applied by Security Hub)."""
-        for data in self._pages(filters):
+        """Every finding matching `filters` (GetFindings' own filter language, applied by Security Hub), the most
+        severe first."""
+        for data in self._pages(filters, sort=MOST_SEVERE_FIRST):
             finding = self._parse(data)
             if finding is not None:
                 yield finding
@@ -108,9 +115,10 @@ class SecurityHubClient:
         return failures
 
     # -- internals -------------------------------------------------------------------------------
-    def _pages(self, filters: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    def _pages(self, filters: Mapping[str, Any], sort: list[dict[str, str]] | None = None) -> Iterator[dict[str, Any]]:
         paginator = self._client.get_paginator("get_findings")
-        for page in paginator.paginate(Filters=dict(filters), PaginationConfig={"PageSize": PAGE_SIZE}):
+        order = {"SortCriteria": sort} if sort else {}
+        for page in paginator.paginate(Filters=dict(filters), PaginationConfig={"PageSize": PAGE_SIZE}, **order):
             yield from page["Findings"]
 
     def _parse(self, data: Mapping[str, Any]) -> Finding | None:

@@ -8,10 +8,17 @@ A simulator installs `Knobs` on its Flask app; tests and people then steer it ov
     DELETE /_sandbox/faults                                                     back to normal
     GET    /_sandbox/counters                                                   {"GET /rest/api/3/issue/<key>": 4}
     DELETE /_sandbox/counters                                                   reset
+
+A simulator may also carry a `RateLimit`, a request budget (token bucket) for its tenant, served as
+
+    POST   /_sandbox/rate-limit    {"rate": 10, "burst": 20}   10 requests a second, bursts of 20; past it, 429
+    GET    /_sandbox/rate-limit                                {"rate": 10, "burst": 20}, or {"rate": null, ...}
+    DELETE /_sandbox/rate-limit                                no limit (the default)
 """
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 import time
@@ -150,6 +157,88 @@ class Knobs:
         @bp.delete("/counters")
         def reset_counters() -> tuple[str, int]:
             self.reset_counters()
+            return "", 204
+
+        return bp
+
+
+@dataclass(frozen=True)
+class Admission:
+    """A rate limit's answer to one request: let through or not, and what the rate-limit headers say."""
+
+    admitted: bool
+    limit: int  # the burst: the most requests that may go at once
+    remaining: int  # whole requests left in the budget after this one
+    retry_after: float  # seconds until the next request would be let through (0 when admitted)
+
+
+class RateLimit:
+    """One tenant's request budget: `rate` requests a second, saved up to `burst`. Off until configured;
+    configuring starts the bucket full. Thread-safe; the clock is injectable so tests need no sleeps."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._rate: float | None = None
+        self._burst = 0
+        self._tokens = 0.0
+        self._updated = 0.0
+
+    @property
+    def settings(self) -> dict[str, float | int | None]:
+        with self._lock:
+            return {"rate": self._rate, "burst": self._burst if self._rate is not None else None}
+
+    def configure(self, rate: float | None, burst: int | None = None) -> None:
+        """`rate` requests a second with bursts of `burst` (default: the rate, at least 1); None: no limit."""
+        if rate is not None and (isinstance(rate, bool) or not isinstance(rate, int | float) or not rate > 0):
+            raise ValueError("rate must be a number of requests a second above 0")
+        if burst is not None and (isinstance(burst, bool) or not isinstance(burst, int) or burst < 1):
+            raise ValueError("burst must be a whole number of requests, at least 1")
+        with self._lock:
+            self._rate = float(rate) if rate is not None else None
+            self._burst = burst if burst is not None else max(1, math.ceil(rate or 1))
+            self._tokens = float(self._burst)
+            self._updated = self._clock()
+
+    def admit(self) -> Admission | None:
+        """Take a token for one request; None when no limit is set."""
+        with self._lock:
+            if self._rate is None:
+                return None
+            now = self._clock()
+            self._tokens = min(float(self._burst), self._tokens + (now - self._updated) * self._rate)
+            self._updated = now
+            if self._tokens >= 1:
+                self._tokens -= 1
+                return Admission(True, self._burst, math.floor(self._tokens), 0.0)
+            return Admission(False, self._burst, 0, (1 - self._tokens) / self._rate)
+
+    def blueprint(self, name: str) -> Blueprint:
+        """The control API: POST/GET/DELETE `/_sandbox/rate-limit`."""
+        bp = Blueprint(name, __name__, url_prefix=CONTROL_PREFIX.rstrip("/"))
+
+        @bp.post("/rate-limit")
+        def set_limit() -> tuple[Response, int]:
+            body = request.get_json(silent=True)
+            if not isinstance(body, dict) or "rate" not in body:
+                return jsonify(error='body must be {"rate": <requests a second>, "burst": <requests>}'), 400
+            unknown = set(body) - {"rate", "burst"}
+            if unknown:
+                return jsonify(error=f"unknown fields: {sorted(unknown)}; allowed: ['burst', 'rate']"), 400
+            try:
+                self.configure(body["rate"], body.get("burst"))
+            except ValueError as exc:
+                return jsonify(error=str(exc)), 400
+            return jsonify(self.settings), 200
+
+        @bp.get("/rate-limit")
+        def get_limit() -> Response:
+            return jsonify(self.settings)
+
+        @bp.delete("/rate-limit")
+        def clear_limit() -> tuple[str, int]:
+            self.configure(None)
             return "", 204
 
         return bp

@@ -20,6 +20,7 @@ from werkzeug.routing import Rule
 
 from hubsync.adapters.store import Store, Tenant
 from hubsync.web.jira_auth import JWT_LEEWAY_S
+from hubsync.web.services import EXTENSION
 from tests.unit.web.jira_requests import (
     BASE_URL,
     SHARED_SECRET,
@@ -191,12 +192,12 @@ def test_the_descriptor_is_the_same_for_everyone(client: FlaskClient) -> None:
     assert signed.json["baseUrl"] == BASE_URL
 
 
-def test_metrics_is_public_only_until_a_token_is_set(
-    client: FlaskClient, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_metrics_is_public_only_until_a_token_is_set(app: Flask, client: FlaskClient, tenant: Tenant) -> None:
     """/metrics's own check: with HUBSYNC_METRICS_TOKEN set, neither a Jira JWT nor a wrong token opens it."""
     assert client.get("/metrics").status_code == 200
-    monkeypatch.setenv("HUBSYNC_METRICS_TOKEN", "the-scrapers-token-" + "m" * 20)
+    services = app.extensions[EXTENSION]  # as create_app reads HUBSYNC_METRICS_TOKEN from the environment
+    config = dataclasses.replace(services.config, metrics_token="the-scrapers-token-" + "m" * 20)
+    app.extensions[EXTENSION] = dataclasses.replace(services, config=config)
     for headers in ({}, jwt_header(hs256("GET", "/metrics")), {"Authorization": "Bearer " + SHARED_SECRET}):
         response = client.get("/metrics", headers=headers)
         assert response.status_code == 401 and response.json["error"]

@@ -1,13 +1,23 @@
-"""The Jira simulator's Flask app: the REST API of the world's flavour, its auth, fault knobs and the
-search-consistency knob.
+"""The Jira simulator's Flask app: the REST API of the world's flavour, its auth, fault knobs, the
+search-consistency knob and the site's rate limit.
 
     POST /_sandbox/search-consistency {"delay_ms": 2000}   new issues stay out of search results for 2 s
     GET  /_sandbox/search-consistency                      the current delay
+    POST /_sandbox/rate-limit {"rate": 10, "burst": 20}    REST requests past 10 a second (bursts of 20) get 429
+    GET|DELETE /_sandbox/rate-limit                        the current limit; no limit (the default)
+
+Rate limited as Jira Cloud does it (developer.atlassian.com, "Rate limiting"): the site's REST requests share one
+budget; a request past it gets 429 with `Retry-After` (whole seconds), `X-RateLimit-Reset` (when, as
+`yyyy-MM-ddTHH:mmZ`), `X-RateLimit-Limit`, `X-RateLimit-Remaining: 0` and `RateLimit-Reason: jira-burst-based`;
+answers let through carry `X-RateLimit-Limit`, `X-RateLimit-Remaining`, and `X-RateLimit-NearLimit: true` when
+less than a fifth of the budget is left.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
@@ -16,7 +26,7 @@ from hubsync.sandbox.jira import auth, rest_directory, rest_issues, rest_search
 from hubsync.sandbox.jira.jql import JqlError
 from hubsync.sandbox.jira.rest_support import error_reply, reply
 from hubsync.sandbox.jira.world import JiraError, JiraWorld
-from hubsync.sandbox.knobs import CONTROL_PREFIX, Knobs
+from hubsync.sandbox.knobs import CONTROL_PREFIX, Admission, Knobs, RateLimit
 
 FAULT_MESSAGES = {
     429: "Rate limit exceeded.",
@@ -36,6 +46,9 @@ def create_jira_app(world: JiraWorld, extra_blueprints: Iterable[Blueprint] = ()
     knobs.install(app)  # counter key: "METHOD /rule", e.g. "GET /rest/api/3/issue/<key>"
     app.extensions["jira_world"] = world
     app.extensions["sandbox_knobs"] = knobs
+    limit = RateLimit()
+    app.extensions["sandbox_rate_limit"] = limit
+    _install_rate_limit(app, limit)
     app.register_blueprint(_api_blueprint(world))
     if world.flavour == "cloud":
         app.register_blueprint(rest_search.removed_search_blueprint())
@@ -95,6 +108,40 @@ def _consistency_blueprint(world: JiraWorld) -> Blueprint:
         return jsonify(delay_ms=world.search_delay_ms)
 
     return bp
+
+
+def _install_rate_limit(app: Flask, limit: RateLimit) -> None:
+    """Every REST request (after the fault knobs, before authentication) spends the site's budget."""
+
+    @app.before_request
+    def _spend_budget() -> Response | None:
+        if not request.path.startswith("/rest/"):
+            return None
+        admission = limit.admit()
+        if admission is None:
+            return None
+        g.rate_limit = admission
+        if admission.admitted:
+            return None
+        wait = max(1, math.ceil(admission.retry_after))
+        response = _fault_body(429)
+        reset = datetime.now(UTC) + timedelta(seconds=wait, minutes=1)  # Jira's reset has whole minutes: round up
+        response.headers["Retry-After"] = str(wait)
+        response.headers["X-RateLimit-Reset"] = reset.strftime("%Y-%m-%dT%H:%MZ")
+        response.headers["RateLimit-Reason"] = "jira-burst-based"
+        return response
+
+    @app.after_request
+    def _rate_limit_headers(response: Response) -> Response:
+        admission: Admission | None = g.get("rate_limit")
+        if admission is not None:
+            response.headers["X-RateLimit-Limit"] = str(admission.limit)
+            response.headers["X-RateLimit-Remaining"] = str(admission.remaining)
+            if admission.admitted and admission.remaining < admission.limit / 5:
+                response.headers["X-RateLimit-NearLimit"] = "true"
+        return response
+
+    app.register_blueprint(limit.blueprint("jira_rate_limit"))
 
 
 def _fault_body(status: int) -> Response:

@@ -57,6 +57,17 @@ def test_findings_pages_through_every_match_100_at_a_time(securityhub: SecurityH
     assert hub.calls["GetFindings"] == 3
 
 
+def test_findings_come_most_severe_first_across_pages(securityhub: SecurityHubSandbox, hub: SecurityHubClient):
+    labels = ["LOW", "CRITICAL", "MEDIUM", "INFORMATIONAL", "HIGH"]
+    imported(securityhub, [make_finding(Severity={"Label": labels[n % 5]}) for n in range(150)])
+
+    seen = [finding.severity for finding in hub.findings({})]
+
+    assert seen == sorted(seen, key=lambda severity: severity.rank, reverse=True)
+    assert seen[:30] == [Severity.CRITICAL] * 30
+    assert hub.calls["GetFindings"] == 2
+
+
 def test_findings_reads_a_page_only_when_the_caller_gets_there(
     securityhub: SecurityHubSandbox, hub: SecurityHubClient
 ):

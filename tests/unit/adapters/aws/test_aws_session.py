@@ -8,7 +8,9 @@ from collections import Counter
 import boto3
 import pytest
 
+from hubsync.adapters import rate_limits
 from hubsync.adapters.aws_session import assumed_role_session, session_name
+from hubsync.adapters.rate_limits import Budgets, aws_rate
 from hubsync.adapters.securityhub import SecurityHubClient
 from hubsync.sandbox import aws
 from hubsync.sandbox.aws import AwsWorld
@@ -97,3 +99,22 @@ def test_securityhub_client_through_the_assumed_role(
     client = SecurityHubClient.for_session(session, region=AGGREGATION_REGION)
 
     assert [f.id for f in client.findings({})] == [finding["Id"]]
+
+
+def test_a_tenants_session_spends_its_accounts_budget(
+    aws_env: AwsWorld, securityhub: SecurityHubSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SECURITYHUB", securityhub.url)
+    slept: list[float] = []
+    monkeypatch.setattr(rate_limits, "AWS_BUDGETS", Budgets(aws_rate, clock=lambda: 0.0, sleep=slept.append))
+    sessions = [
+        assumed_role_session(aws_env.securityhub_role_arn, tenant="acme", external_id=aws_env.external_id)
+        for _ in range(2)
+    ]
+    clients = [SecurityHubClient.for_session(session, region=AGGREGATION_REGION) for session in sessions]
+
+    for client in clients:  # two clients of one account: one budget (and time stands still)
+        for _ in range(3):
+            list(client.findings({}))
+
+    assert slept == pytest.approx([1 / 3])  # the 6th request: 5 went at once

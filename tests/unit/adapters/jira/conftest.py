@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
+from hubsync.adapters import rate_limits
 from hubsync.adapters.jira import ApiToken, JiraClient, PersonalAccessToken, marker_property
 from hubsync.domain.finding import finding_key, marker_label
 from hubsync.domain.rendering import Document
@@ -45,10 +46,40 @@ def draft(number: int, *, project: str = "SEC", priority: str | None = "High", a
     )
 
 
+class FakeTime:
+    """The clock the sites' rate budgets run on in these tests: it moves only when the client sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+class Sleeps(list[float]):
+    """The waits the client asked for; it never really sleeps, each wait passes on the fake clock instead."""
+
+    def __init__(self, time: FakeTime) -> None:
+        super().__init__()
+        self._time = time
+
+    def append(self, seconds: float) -> None:
+        super().append(seconds)
+        self._time.now += seconds
+
+
+@pytest.fixture(autouse=True)
+def fake_time(monkeypatch: pytest.MonkeyPatch) -> FakeTime:
+    """Fresh Jira site budgets (no fixed rate; 429s still pause them) on a fake clock, for every test."""
+    time = FakeTime()
+    monkeypatch.setattr(rate_limits, "JIRA_BUDGETS",
+                        rate_limits.Budgets(lambda _site: rate_limits.UNLIMITED, clock=time.monotonic))
+    return time
+
+
 @pytest.fixture
-def sleeps() -> list[float]:
-    """The waits the client asked for (it never really sleeps in tests)."""
-    return []
+def sleeps(fake_time: FakeTime) -> Sleeps:
+    return Sleeps(fake_time)
 
 
 @pytest.fixture
