@@ -85,6 +85,7 @@ def test_onboarding_is_bulk_and_a_second_reconcile_only_reads(sandbox_contracts:
         assert created > 50  # more than one bulk request's worth
         counts = jira.request_counts
         assert counts.get("create_tickets", 0) == -(-created // 50)  # ceil: 50 tickets a request
+        assert counts.get("get_tickets", 0) == 0  # the pairs it just made are not read back in the same reconcile
 
         before = dict(jira.request_counts)
         second = reconcile(demo.ctx)

@@ -41,16 +41,19 @@ def reconcile(
     report = ReconcileReport()
     say = progress or (lambda _message: None)
     seen_new: set[str] = set()
+    synced_now: set[str] = set()  # synced from a fresh read by the first pass: the second need not read them again
     for filters in escalation_filters(ctx.policy):
         for page in _chunks(ctx.securityhub.findings(filters), BATCH):
             fresh = [f for f in page if f.key not in seen_new]  # a finding may match several rules
             seen_new.update(f.key for f in fresh)
             report.findings_seen += len(fresh)
             outcomes = sync_findings(ctx, fresh, dry_run=dry_run)
+            synced_now.update(o.finding_key for o in outcomes if o.error is None)
             report.outcomes += [o for o in outcomes if o.actions or o.error]
             say(f"new findings: {report.findings_seen} looked at")
     for batch in _chunks(ctx.store.iter_links(ctx.tenant_id), BATCH):
         report.links_seen += len(batch)
+        batch = [link for link in batch if link.finding_key not in synced_now]
         outcomes = sync_links(ctx, batch, dry_run=dry_run)
         report.outcomes += [o for o in outcomes if o.actions or o.error]
         say(f"linked findings: {report.links_seen} looked at")
