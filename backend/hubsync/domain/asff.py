@@ -34,7 +34,14 @@ class InvalidFinding(ValueError):
 
 def error_lines(messages: Mapping[Any, Any], path: str = "") -> list[str]:
     """Marshmallow's nested error dict as `path: message` lines, e.g. `rules[2].account_ids[0]: ...`."""
-    lines: list[str] = []
+    return [f"{where}: {text}" if where else text for where, texts in field_errors(messages, path).items()
+            for text in texts]
+
+
+def field_errors(messages: Mapping[Any, Any], path: str = "") -> dict[str, list[str]]:
+    """Marshmallow's nested messages as {field path: [message]}, e.g. `policy.rules[2].account_ids[0]`; a `_schema`
+    message belongs to the path it is nested in (a form shows each next to its field)."""
+    found: dict[str, list[str]] = {}
     for key, value in messages.items():
         if key == "_schema":
             where = path
@@ -43,11 +50,11 @@ def error_lines(messages: Mapping[Any, Any], path: str = "") -> list[str]:
         else:
             where = f"{path}.{key}" if path else str(key)
         if isinstance(value, Mapping):
-            lines.extend(error_lines(value, where))
+            for inner, texts in field_errors(value, where).items():
+                found.setdefault(inner, []).extend(texts)
         else:
-            texts = value if isinstance(value, list) else [value]
-            lines.extend(f"{where}: {text}" if where else str(text) for text in texts)
-    return lines
+            found.setdefault(where, []).extend(str(text) for text in (value if isinstance(value, list) else [value]))
+    return found
 
 
 def parse_finding(data: Mapping[str, Any]) -> Finding:

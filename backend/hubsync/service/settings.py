@@ -24,6 +24,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from hubsync.adapters.aws_session import assumed_role_session
 from hubsync.adapters.store import Store, Tenant, TenantNotFound
 from hubsync.adapters.store.tenants import EVENTS_KEY_GRACE
+from hubsync.domain.asff import field_errors
 from hubsync.domain.policy import Policy
 from hubsync.domain.policy_schema import AWS_REGION, InvalidPolicy, dump_policy, load_policy
 
@@ -289,25 +290,6 @@ def _status(ok: bool | None) -> str:
 
 
 # -- helpers -------------------------------------------------------------------------------------------------
-
-
-def field_errors(messages: Mapping[Any, Any], path: str = "") -> dict[str, list[str]]:
-    """Marshmallow's nested messages as {field path: [message]}: `policy.rules[2].account_ids[0]`; a `_schema`
-    message belongs to the path it is nested in."""
-    found: dict[str, list[str]] = {}
-    for key, value in messages.items():
-        if key == "_schema":
-            where = path
-        elif isinstance(key, int):
-            where = f"{path}[{key}]"
-        else:
-            where = f"{path}.{key}" if path else str(key)
-        if isinstance(value, Mapping):
-            for inner, texts in field_errors(value, where).items():
-                found.setdefault(inner, []).extend(texts)
-        else:
-            found.setdefault(where, []).extend(str(text) for text in (value if isinstance(value, list) else [value]))
-    return found
 
 
 def _text(values: Mapping[str, Any], name: str, errors: dict[str, list[str]]) -> str | None:

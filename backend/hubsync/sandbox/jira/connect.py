@@ -388,21 +388,7 @@ class ConnectPlatform:
         """The module's URL as Jira loads it in an iframe: context filled in, Jira's parameters added, and a
         `jwt` whose `qsh` covers all of it."""
         path = _fill(_relative(module_url), _url_values(_issue_json(issue)), "{", "}")
-        jira_params = {
-            "xdm_e": self.world.base_url,
-            "xdm_c": f"channel-{app.key}__{module_key}",
-            "cp": "",
-            "xdm_deprecated_addon_key_do_not_use": app.key,
-            "lic": "active" if app.descriptor.get("enableLicensing") else "none",
-            "cv": CONNECT_VERSION,
-            "tz": "UTC",
-            "loc": "en-US",
-        }
-        target = path + ("&" if "?" in path else "?") + urlencode(jira_params, quote_via=quote)
-        token = sign_hs256(
-            "GET", target, app.client_key, app.shared_secret, TOKEN_LIFETIME_S, extra_claims={"sub": viewer.account_id}
-        )
-        return _app_url(app.base_url, target) + "&jwt=" + token
+        return self._signed_iframe_url(app, module_key, path, viewer)
 
     def context_token(self, app: InstalledApp, issue: Issue, viewer: User) -> str:
         """What `AP.context.getToken()` hands the iframe: `qsh` = context-qsh, for the app's own backend only."""
@@ -454,7 +440,10 @@ class ConnectPlatform:
 
     def page_iframe_url(self, app: InstalledApp, module_key: str, module_url: str, viewer: User) -> str:
         """A page module's URL as Jira loads it: no issue context, Jira's parameters added, a `jwt` over it all."""
-        path = _relative(module_url)
+        return self._signed_iframe_url(app, module_key, _relative(module_url), viewer)
+
+    def _signed_iframe_url(self, app: InstalledApp, module_key: str, path: str, viewer: User) -> str:
+        """`path` with the parameters Jira adds to every iframe, and a `jwt` whose `qsh` covers all of it."""
         jira_params = {
             "xdm_e": self.world.base_url,
             "xdm_c": f"channel-{app.key}__{module_key}",
