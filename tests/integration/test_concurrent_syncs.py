@@ -5,20 +5,17 @@ SQLite (locks within the process) or PostgreSQL (advisory locks across processes
 
 from __future__ import annotations
 
-import os
-import secrets
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import sqlalchemy as sa
 
-from hubsync.adapters.store import create_engine
 from hubsync.domain.finding import Finding, marker_label
 from hubsync.sandbox.demo import Demo, running_demo
 from hubsync.service.sync import Outcome, SyncContext, sync_findings, sync_hints, sync_links
 from hubsync.service.tenants import sync_context
+from tests.fixtures.postgres import fresh_schema
 from tests.fixtures.sandbox import SandboxContracts
 
 WORKERS = 6
@@ -30,19 +27,8 @@ def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
     if request.param == "sqlite":
         yield None  # the demo's own SQLite file
         return
-    url = os.environ.get("HUBSYNC_TEST_POSTGRES_URL", "")
-    if not url:
-        pytest.skip("HUBSYNC_TEST_POSTGRES_URL is not set: this case needs a PostgreSQL server")
-    schema = f"hubsync_test_{secrets.token_hex(6)}"
-    admin = create_engine(url)
-    with admin.begin() as connection:
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{url}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_schema("hubsync_test", "this case needs a PostgreSQL server") as url:
+        yield url
 
 
 @pytest.fixture

@@ -4,37 +4,24 @@ converges, and what each side shows afterwards is what a security team expects t
 from __future__ import annotations
 
 import json
-import os
-import secrets
 from collections.abc import Iterator
 
 import pytest
 import requests
-import sqlalchemy as sa
 
 from hubsync.domain.finding import WorkflowStatus
 from hubsync.sandbox.demo import Demo, running_demo, scenario_table
 from hubsync.service.reconcile import reconcile
 from hubsync.service.tenants import GLANCE_STATUS_PROPERTY
+from tests.fixtures.postgres import fresh_schema
 from tests.fixtures.sandbox import SandboxContracts
 
 
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A fresh schema on the test PostgreSQL server, dropped afterwards."""
-    base = os.environ.get("HUBSYNC_TEST_POSTGRES_URL")
-    if not base:
-        pytest.skip("HUBSYNC_TEST_POSTGRES_URL is not set: the PostgreSQL run of the mission needs a server")
-    schema = f"hubsync_mission_{secrets.token_hex(4)}"
-    admin = sa.create_engine(base)
-    with admin.begin() as connection:
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{base}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_schema("hubsync_mission", "the PostgreSQL run of the mission needs a server") as url:
+        yield url
 
 
 def play(demo: Demo) -> None:

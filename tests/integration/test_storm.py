@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import secrets
 import signal
 import subprocess
 import sys
@@ -51,6 +50,7 @@ from hubsync.service.sync import SyncContext
 from hubsync.service.tenants import sync_context
 from hubsync.web import create_app
 from hubsync.web.events import API_KEY_HEADER
+from tests.fixtures.postgres import fresh_schema
 from tests.fixtures.sandbox import SandboxContracts
 
 pytestmark = pytest.mark.postgres
@@ -129,19 +129,8 @@ class Hubsync:
 @pytest.fixture(scope="module")
 def database_url() -> Iterator[str]:
     """A fresh schema on the PostgreSQL server of HUBSYNC_TEST_POSTGRES_URL, dropped afterwards."""
-    url = os.environ.get("HUBSYNC_TEST_POSTGRES_URL", "")
-    if not url:
-        pytest.skip("HUBSYNC_TEST_POSTGRES_URL is not set: the storm runs worker processes on a PostgreSQL server")
-    schema = f"hubsync_storm_{secrets.token_hex(6)}"
-    admin = create_engine(url)
-    with admin.begin() as connection:
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{url}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_schema("hubsync_storm", "the storm runs worker processes on a PostgreSQL server") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
