@@ -140,10 +140,10 @@ def _aws_settings(aws: Any) -> tuple[AwsSettings | None, dict[str, list[str]]]:
 
 
 def save_settings(store: Store, tenant_id: str, settings: Settings) -> Tenant:
-    """Store validated settings. The tenant is read again inside the transaction, so a concurrent reinstall (a new
-    shared secret) is not overwritten with what this request saw."""
+    """Store validated settings. The tenant is read again, locked, inside the transaction, so a concurrent
+    reinstall (a new shared secret) or uninstall is not overwritten with what this request saw."""
     with store.transaction() as uow:
-        tenant = uow.tenants.get(tenant_id)
+        tenant = uow.tenants.get(tenant_id, for_update=True)
         if tenant is None:
             raise TenantNotFound(tenant_id)
         return uow.tenants.update(

@@ -67,7 +67,7 @@ def uninstalled() -> tuple[str, int]:
     payload = _payload(require_secret=False)
     _same_client(claims, payload)
     with services().store.transaction() as uow:
-        tenant = uow.tenants.get_by_client_key(payload["clientKey"])
+        tenant = uow.tenants.get_by_client_key(payload["clientKey"], for_update=True)
         if tenant is not None and tenant.enabled:
             uow.tenants.update(dataclasses.replace(tenant, enabled=False))
     if tenant is not None:
@@ -91,7 +91,7 @@ def _set_enabled(value: bool) -> tuple[str, int]:
     if payload["clientKey"] != verified.tenant.connect_client_key:
         raise JiraAuthError("the body's clientKey is not the JWT's issuer")
     with services().store.transaction() as uow:
-        tenant = uow.tenants.get(verified.tenant.id)
+        tenant = uow.tenants.get(verified.tenant.id, for_update=True)
         if tenant is not None and tenant.enabled != value:
             uow.tenants.update(dataclasses.replace(tenant, enabled=value))
     log.info("Connect %s on tenant %s", "enabled" if value else "disabled", verified.tenant.id)
@@ -167,7 +167,7 @@ def _upsert_tenant(payload: dict[str, Any]) -> tuple[Tenant, bool]:
 def _upsert_once(payload: dict[str, Any]) -> tuple[Tenant, bool]:
     base_url = payload["baseUrl"].rstrip("/")
     with services().store.transaction() as uow:
-        existing = uow.tenants.get_by_client_key(payload["clientKey"])
+        existing = uow.tenants.get_by_client_key(payload["clientKey"], for_update=True)
         if existing is None:
             tenant = uow.tenants.create(
                 name=_host(base_url),

@@ -258,3 +258,34 @@ def test_rotating_the_key_keeps_every_secret_readable(engine: Engine, store: Sto
     only_new = Store(engine, SecretBox([new_key]))
     with only_new.read() as uow:
         assert uow.tenants.get(tenant.id).jira_secret == "api-token-for-example-corp"
+
+
+def test_a_tenant_read_to_change_stays_locked_until_the_change_commits(store: Store, tenant: Tenant) -> None:
+    """A reinstall (new secret) and a settings save at once: the second reads what the first wrote, never the
+    tenant as it was before, so neither undoes the other."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    first_has_read = threading.Event()
+
+    def settings_save() -> str | None:
+        first_has_read.wait(10)
+        with store.transaction() as uow:
+            current = uow.tenants.get(tenant.id, for_update=True)
+            assert current is not None
+            uow.tenants.update(dataclasses.replace(current, aws_role_arn="arn:aws:iam::111122223333:role/x"))
+            return current.jira_secret
+
+    with ThreadPoolExecutor(1) as pool:
+        with store.transaction() as uow:
+            reinstalling = uow.tenants.get(tenant.id, for_update=True)
+            assert reinstalling is not None
+            saving = pool.submit(settings_save)
+            first_has_read.set()
+            threading.Event().wait(0.3)  # the save reaches its read and, on PostgreSQL, waits on the row
+            uow.tenants.update(dataclasses.replace(reinstalling, jira_secret="the new shared secret"))
+        assert saving.result(10) == "the new shared secret"
+    with store.read() as uow:
+        final = uow.tenants.get(tenant.id)
+    assert final is not None
+    assert (final.jira_secret, final.aws_role_arn) == ("the new shared secret", "arn:aws:iam::111122223333:role/x")

@@ -144,13 +144,19 @@ class TenantStore:
         self._connection.execute(sa.insert(TenantRow).values(**values))
         return tenant
 
-    def get(self, tenant_id: str) -> Tenant | None:
-        row = self._connection.execute(sa.select(TenantRow).where(TenantRow.id == tenant_id)).mappings().first()
-        return None if row is None else self._tenant(row)
+    def get(self, tenant_id: str, *, for_update: bool = False) -> Tenant | None:
+        """`for_update`: read to change and `update` in this unit of work. The row stays locked until it ends
+        (PostgreSQL; SQLite's write transactions are serial anyway), so a concurrent reinstall, uninstall or
+        settings save is never overwritten with what this one read."""
+        return self._one(sa.select(TenantRow).where(TenantRow.id == tenant_id), for_update)
 
-    def get_by_client_key(self, client_key: str) -> Tenant | None:
+    def get_by_client_key(self, client_key: str, *, for_update: bool = False) -> Tenant | None:
         """The Connect install with this `clientKey` (Connect's `installed` callback is an upsert on it)."""
-        statement = sa.select(TenantRow).where(TenantRow.connect_client_key == client_key)
+        return self._one(sa.select(TenantRow).where(TenantRow.connect_client_key == client_key), for_update)
+
+    def _one(self, statement: sa.Select, for_update: bool) -> Tenant | None:
+        if for_update:
+            statement = statement.with_for_update()
         row = self._connection.execute(statement).mappings().first()
         return None if row is None else self._tenant(row)
 
