@@ -241,7 +241,9 @@ def _tag_step(tenant: Tenant, aws: AwsSettings, account_id: str | None, session_
     owner_tag = _owner_tag_key(tenant)
 
     def read() -> str:
-        account = account_id or organizations.list_accounts(MaxResults=1)["Accounts"][0]["Id"]
+        # With no finding to name an account, the Security Hub administrator account itself (the role's account):
+        # the Organizations role may read tags, not list accounts.
+        account = account_id or aws.role_arn.split(":")[4]
         tags = organizations.list_tags_for_resource(ResourceId=account).get("Tags", [])
         owner = next((tag.get("Value") for tag in tags if tag.get("Key") == owner_tag), None)
         if owner is None:

@@ -38,6 +38,18 @@ def test_a_region_security_hub_does_not_serve_fails_at_its_step(demo: Demo) -> N
     assert report["steps"][2]["detail"].startswith("skipped: no Organizations role saved")
 
 
+def test_with_no_finding_to_name_an_account_the_tag_step_reads_the_administrator_accounts_own(demo: Demo) -> None:
+    """A new Security Hub has no findings yet; the Organizations role may read tags but not list accounts."""
+    tenant = _tenant(demo)
+    settings = AwsSettings(tenant.aws_role_arn or "", tenant.organizations_role_arn, "ap-southeast-2")
+
+    report = check_connection(tenant, settings).to_json()
+
+    administrator = (tenant.aws_role_arn or "").split(":")[4]
+    assert [step["status"] for step in report["steps"]] == ["ok", "failed", "ok"]
+    assert report["steps"][2]["detail"].startswith(f"account {administrator}")
+
+
 def test_the_panel_reads_the_linked_finding_through_the_tenants_role(demo: Demo, new_critical_finding) -> None:
     [outcome] = sync_findings(demo.ctx, [new_critical_finding])
     assert outcome.ticket_key
