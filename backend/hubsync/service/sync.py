@@ -5,7 +5,9 @@ one bulk create per 50 new tickets, one BatchUpdateFindings per 100 finding upda
 saved only once all its actions succeeded, so a failure leaves the pair to the next event or reconcile —
 which decides again from the current state of both sides (level-triggered: nothing is lost, nothing repeats).
 A batch holds its findings' sync locks (`Store.serialized`) from the first read to the last save, so two syncs of
-one finding on any number of workers run one after the other, the second deciding on what the first did.
+one finding on any number of workers run one after the other; the second reads the link (and, for events and
+linked pairs, the finding and ticket) as the first left them. A reconcile page's findings were read before the
+lock: a decision on such a stale read repeats at most an idempotent write (the same workflow, the same note).
 """
 
 from __future__ import annotations
@@ -309,11 +311,12 @@ def _apply_ticket_actions(ctx: SyncContext, pair: Pair) -> None:
         if pair.error is not None:
             return
         if isinstance(action, MoveTicket):
-            _safely(pair, lambda a=action: _move(ctx, pair, a))
+            _safely(ctx, pair, lambda a=action: _move(ctx, pair, a))
         elif isinstance(action, CommentOnTicket):
-            _safely(pair, lambda a=action: ctx.jira.comment(_key(pair), Document.paragraph(_fill(a.text, pair))))
+            _safely(ctx, pair,
+                    lambda a=action: ctx.jira.comment(_key(pair), Document.paragraph(_fill(a.text, pair))))
         elif isinstance(action, EditTicket):
-            _safely(pair, lambda a=action: ctx.jira.edit(_key(pair), summary=a.summary, priority=a.priority))
+            _safely(ctx, pair, lambda a=action: ctx.jira.edit(_key(pair), summary=a.summary, priority=a.priority))
 
 
 def _move(ctx: SyncContext, pair: Pair, move: MoveTicket) -> None:
@@ -356,7 +359,8 @@ def _show(ctx: SyncContext, ticket_key: str, lozenge: Lozenge) -> None:
     try:
         ctx.jira.show_lozenge(ticket_key, lozenge)
     except Exception as exc:  # any adapter error: the sync itself succeeded
-        log.warning("could not show the finding's status on %s: %s", ticket_key, exc)
+        log.warning("could not show the finding's status on %s: %s", ticket_key, exc,
+                    extra={"tenant": ctx.tenant_id, "ticket_key": ticket_key})
 
 
 def _record(ctx: SyncContext, pairs: list[Pair]) -> None:
@@ -423,12 +427,13 @@ def _ticket(pair: Pair) -> Ticket:
     return pair.ticket
 
 
-def _safely(pair: Pair, call: Callable[[], object]) -> None:
+def _safely(ctx: SyncContext, pair: Pair, call: Callable[[], object]) -> None:
     """Run one side effect; a failure marks the pair so its link is not saved and the next sync retries."""
     try:
         call()
     except Exception as exc:  # adapters raise their own errors; any of them must not stop the batch
-        log.warning("sync of finding %s failed: %s", pair.key, exc)
+        log.warning("sync of finding %s failed: %s", pair.key, exc,
+                    extra={"tenant": ctx.tenant_id, "finding_key": pair.key, "ticket_key": pair.ticket_key})
         pair.error = str(exc)
 
 

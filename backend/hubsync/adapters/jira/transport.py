@@ -128,6 +128,8 @@ class JiraTransport:
         wait = self.budget.reserve()
         if wait > 0:
             self._sleep(wait)
+        while (paused := self.budget.paused_for()) > 0:  # another thread met a 429 while this one waited
+            self._sleep(paused)
         self.requests_made[operation] += 1
         started = time.perf_counter()
         try:

@@ -49,6 +49,25 @@ def test_a_429_pauses_every_client_of_the_site(
     assert sleeps == [5.0]
 
 
+def test_a_request_that_waited_its_turn_also_waits_out_a_pause_begun_meanwhile(
+    jira_cloud: JiraSandbox, client_of: Callable[..., JiraClient], sleeps: Sleeps
+) -> None:
+    jira = client_of(jira_cloud)
+    budget = rate_limits.JIRA_BUDGETS.bucket(rate_limits.jira_site_key(jira_cloud.url))
+    budget.pause(3)  # this request's turn comes in 3 s ...
+    sleep = sleeps.append
+
+    def another_thread_meets_a_429(seconds: float) -> None:
+        sleep(seconds)
+        if len(sleeps) == 1:
+            budget.pause(2)  # ... and while it waits, another thread's request is told to hold off 2 s more
+
+    jira._http._sleep = another_thread_meets_a_429  # type: ignore[attr-defined]
+
+    assert jira.find_user("alice@example.com") is not None
+    assert sleeps == [3.0, 2.0]
+
+
 def test_sites_have_budgets_of_their_own(
     jira_sandbox: Callable[..., JiraSandbox], client_of: Callable[..., JiraClient], sleeps: Sleeps
 ) -> None:
