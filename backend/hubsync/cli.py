@@ -226,18 +226,8 @@ def _run_worker(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop_signal, lambda *_: stop.set())
-    metrics_server = None
-    if args.metrics_bind:
-        from hubsync.metrics import METRICS_TOKEN_VARIABLE, serve_metrics
-
-        host, _, port = args.metrics_bind.rpartition(":")
-        metrics_server = serve_metrics(host or "127.0.0.1", int(port), token=os.environ.get(METRICS_TOKEN_VARIABLE))
-    try:
-        return run_worker(concurrency=max(1, args.concurrency), reconcile_interval=args.reconcile_interval,
-                          stop=stop, out=lambda line: print(line, flush=True))
-    finally:
-        if metrics_server is not None:
-            metrics_server.shutdown()
+    return run_worker(concurrency=max(1, args.concurrency), reconcile_interval=args.reconcile_interval,
+                      stop=stop, out=lambda line: print(line, flush=True), metrics_bind=args.metrics_bind)
 
 
 def _run_setup_action(args: argparse.Namespace) -> int:

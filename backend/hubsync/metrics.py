@@ -1,5 +1,5 @@
 """hubsync's Prometheus metrics (prometheus_client, default registry), recorded where the work happens, and the
-exposition that `GET /metrics` (and `hubsync worker --metrics-port`) serve.
+exposition that `GET /metrics` (and `hubsync worker --metrics-bind`) serve.
 
     hubsync_events_received_total{type,outcome}    Security Hub events at either door (HTTP intake, SQS), by kind
     hubsync_webhook_hints_total{source,outcome}    Jira webhooks and post functions
@@ -15,7 +15,7 @@ scraper's memory for ever, and /metrics is public). The API-call metrics live in
 Several processes: counters live in each process. `hubsync serve` runs several gunicorn workers, so it sets
 `PROMETHEUS_MULTIPROC_DIR` (prometheus_client's multiprocess mode) and the exposition aggregates every process
 that writes there, a `hubsync worker` on the same machine included when given the same directory. A worker on
-another machine serves its own (`--metrics-port`).
+another machine serves its own (`--metrics-bind`).
 """
 
 from __future__ import annotations

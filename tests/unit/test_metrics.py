@@ -7,6 +7,7 @@ after."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -248,3 +249,43 @@ def test_a_timedelta_of_queue_time_is_never_negative(tenant) -> None:
     metrics.record_hints_synced([Delivery(hint(tenant, 1, HintSource.JIRA_WEBHOOK), "r", 1, later)],
                                 datetime.now(UTC))
     assert value("hubsync_hint_latency_seconds_bucket", source="jira.webhook", le="0.1") == before + 1
+
+
+def test_the_worker_commands_endpoint_shows_the_workers_queue(tmp_path: Path) -> None:
+    import re
+    import threading
+    import urllib.request
+
+    from hubsync.service.worker import run_worker
+
+    environ = {"HUBSYNC_DATABASE_URL": f"sqlite:///{tmp_path / 'worker.sqlite3'}",
+               "HUBSYNC_SECRET_KEY": TEST_SECRET_KEY, "HUBSYNC_QUEUE_URL": ""}
+    lines: list[str] = []
+    stop = threading.Event()
+    thread = threading.Thread(target=run_worker, kwargs=dict(
+        concurrency=1, reconcile_interval=0, stop=stop, out=lines.append, environ=environ,
+        metrics_bind="127.0.0.1:0"))
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not any("/metrics" in line for line in lines) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        [url] = [m.group(0) for line in lines if (m := re.search(r"http://\S+/metrics", line))]
+        with urllib.request.urlopen(url, timeout=5) as response:
+            body = response.read().decode()
+    finally:
+        stop.set()
+        thread.join(10)
+    assert "hubsync_queue_up 1.0" in body and "hubsync_queue_depth 0.0" in body
+
+
+def test_the_docstring_names_the_workers_own_flag() -> None:
+    import re
+
+    from hubsync.cli import _parser
+
+    worker = _parser()._subparsers._group_actions[0].choices["worker"]  # type: ignore[union-attr]
+    flags = {flag for action in worker._actions for flag in action.option_strings}
+    named = set(re.findall(r"hubsync worker (--[a-z-]+)", metrics.__doc__ or "")) | set(
+        re.findall(r"\((--[a-z-]+)\)", metrics.__doc__ or ""))
+    assert named and named <= flags

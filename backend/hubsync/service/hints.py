@@ -22,7 +22,6 @@ class HintSource(StrEnum):
     SECURITYHUB_CUSTOM_ACTION = "securityhub.custom-action"  # escalate by hand, whatever the rules say
     JIRA_WEBHOOK = "jira.webhook"
     JIRA_POST_FUNCTION = "jira.post-function"
-    RECONCILE = "reconcile"
 
 
 class Priority(IntEnum):

@@ -4,6 +4,13 @@ and reconciles every tenant on an interval.
     receive a batch ─> group by tenant ─> the tenant's SyncContext (cached a few minutes per thread)
         ─> hints.process ─> ack what synced; retry later what failed (backoff); dead-letter after N attempts (audit)
 
+No hint is dropped for a while's trouble. A whole batch that cannot be synced (AWS or Jira unreachable: the
+context cannot be built, or the sync raises) is not the hints' fault: they are retried for as long as it lasts, at a
+backoff that grows with how long they have waited up to `retry_max_seconds`, and the attempt does not count toward
+`max_attempts` (the local queue gives it back). Only a hint whose own sync fails (an `Outcome` with an error) uses
+up its attempts and is dead-lettered, with an audit entry. SQS counts every receive whatever we say, so there its
+`maxReceiveCount` bounds the outage a hint survives: `outage_window` (about a day for the template's 300).
+
 Many workers (threads here, processes on other machines) share one queue: the queue leases each finding's hints
 to one of them at a time, and the store's locks and claims keep a finding to one ticket whatever the timing. The
 periodic reconcile is shared too: one worker per interval per tenant runs it (`WorkerTimers`).
@@ -60,6 +67,7 @@ class WorkerSettings:
     context_ttl: timedelta = timedelta(minutes=5)  # a tenant's settings changes reach the worker within this
     retry_base_seconds: float = 5.0
     retry_max_seconds: float = 300.0
+    reconcile_lease: timedelta = timedelta(minutes=2)  # a crashed worker's reconcile falls to another after this
 
 
 @dataclass
@@ -71,6 +79,97 @@ class BatchReport:
     dead: int = 0
     dropped: int = 0  # acked without a sync: the tenant is gone, disabled or not configured
     outcomes: list[Outcome] = field(default_factory=list)
+
+
+class _Settling:
+    """One batch's deliveries on their way to being settled. Acks, retries and dead letters go through here, so the
+    lease keeper extends only the deliveries still open: on SQS an extension after `retry_later` would cut its
+    delay short, and after `dead_letter` hide the message from its redrive."""
+
+    def __init__(self, queue: WorkQueue, deliveries: Sequence[Delivery]) -> None:
+        self._queue = queue
+        self._open = {delivery.receipt: delivery for delivery in deliveries}
+        self._lock = threading.Lock()  # an extension never interleaves with a settlement
+
+    def extend(self, seconds: float) -> None:
+        with self._lock:
+            if self._open:
+                self._queue.extend(list(self._open.values()), seconds)
+
+    def ack(self, deliveries: Sequence[Delivery]) -> None:
+        self._settle(deliveries, lambda: self._queue.ack(deliveries))
+
+    def retry_later(self, deliveries: Sequence[Delivery], delay: float, error: str, *, counted: bool) -> None:
+        self._settle(deliveries, lambda: self._queue.retry_later(deliveries, delay, error, counted=counted))
+
+    def dead_letter(self, deliveries: Sequence[Delivery], error: str) -> None:
+        self._settle(deliveries, lambda: self._queue.dead_letter(deliveries, error))
+
+    def _settle(self, deliveries: Sequence[Delivery], settle: Callable[[], None]) -> None:
+        if not deliveries:
+            return
+        with self._lock:
+            settle()
+            for delivery in deliveries:
+                self._open.pop(delivery.receipt, None)
+
+
+@contextmanager
+def _every(seconds: float, action: Callable[[], None], what: str, enabled: bool = True) -> Iterator[None]:
+    """Run `action` every `seconds` on a helper thread while the block runs (keeping leases alive)."""
+    if not enabled:
+        yield
+        return
+    done = threading.Event()
+
+    def keep() -> None:
+        while not done.wait(seconds):
+            try:
+                action()
+            except Exception as exc:  # the next try may work; a lost lease costs a repeated sync only
+                log.warning("could not %s: %s", what, exc)
+
+    keeper = threading.Thread(target=keep, name="hubsync-lease-keeper", daemon=True)
+    keeper.start()
+    try:
+        yield
+    finally:
+        done.set()
+        keeper.join()
+
+
+def _close(ctx: SyncContext) -> None:
+    """Release what a context holds open (its Jira client's HTTP connections)."""
+    close = getattr(ctx.jira, "close", None)
+    if callable(close):
+        try:
+            close()
+        except Exception:  # closing is tidying up: never a reason to fail the work
+            log.warning("could not close the Jira client of tenant %s", ctx.tenant_id, exc_info=True)
+
+
+def _clamp(value: float, low: float, high: float) -> float:
+    return max(low, min(high, value))
+
+
+def outage_window(max_receives: int, settings: WorkerSettings) -> timedelta:
+    """How long a tenant may stay unreachable before a queue that counts every receive (SQS, `maxReceiveCount`
+    = `max_receives`) parks its hints: the outage backoffs between the first receive and the last."""
+    waited = 0.0
+    for _ in range(max(0, max_receives - 1)):
+        waited += _clamp(waited, settings.retry_base_seconds, settings.retry_max_seconds)
+    return timedelta(seconds=waited)
+
+
+def pool_size_for(concurrency: int) -> int:
+    """Connections a worker process keeps: a sync holds one for its locks while it needs another for its reads
+    and writes; plus the events mover, the periodic reconcile and the lease keeper's queue calls."""
+    return 2 * concurrency + 3
+
+
+def worker_store(environ: Mapping[str, str], concurrency: int) -> Store:
+    """The store `hubsync worker` runs on, its connection pool sized for `concurrency` syncs at once."""
+    return Store.from_environment(environ, pool_size=pool_size_for(concurrency))
 
 
 class Worker:
@@ -128,14 +227,18 @@ class Worker:
         by_tenant: dict[str, list[Delivery]] = defaultdict(list)
         for delivery in deliveries:
             by_tenant[delivery.hint.tenant_id].append(delivery)
-        with self._leases_kept(deliveries):
+        batch = _Settling(self.queue, deliveries)
+        with _every(self.queue.lease_seconds / 3, lambda: batch.extend(self.queue.lease_seconds),
+                    "extend the leases of a batch", enabled=bool(deliveries)):
             for tenant_id, mine in by_tenant.items():
-                self._handle_tenant(tenant_id, mine, report)
+                self._handle_tenant(tenant_id, mine, report, batch)
         metrics.record_settled(report)
         return report
 
     # -- one tenant's share of a batch --------------------------------------------------------------------------
-    def _handle_tenant(self, tenant_id: str, deliveries: list[Delivery], report: BatchReport) -> None:
+    def _handle_tenant(
+        self, tenant_id: str, deliveries: list[Delivery], report: BatchReport, batch: _Settling
+    ) -> None:
         try:
             ctx = self._context(tenant_id)
         except TenantNotReady as exc:  # nothing to do until an admin configures it; the reconcile catches up then
@@ -143,10 +246,10 @@ class Worker:
             ctx = None
         except Exception as exc:  # assuming the role failed, the database hiccuped: try again later
             log.warning("cannot sync tenant %s now: %s", tenant_id, exc)
-            self._failed(tenant_id, deliveries, f"cannot sync tenant now: {exc}", report)
+            self._unreachable(tenant_id, deliveries, f"cannot sync tenant now: {exc}", report, batch)
             return
         if ctx is None:
-            self.queue.ack(deliveries)
+            batch.ack(deliveries)
             report.dropped += len(deliveries)
             return
         started = time.monotonic()
@@ -155,7 +258,7 @@ class Worker:
         except Exception as exc:  # a side was unreachable for the whole batch
             log.warning("sync of %d hints of tenant %s failed: %s", len(deliveries), tenant_id, exc)
             self._forget_context(tenant_id)
-            self._failed(tenant_id, deliveries, f"sync failed: {exc}", report)
+            self._unreachable(tenant_id, deliveries, f"sync failed: {exc}", report, batch)
             return
         metrics.record_syncs(outcomes, time.monotonic() - started)
         report.outcomes += outcomes
@@ -169,26 +272,53 @@ class Worker:
                 done.append(delivery)
             else:
                 failed[error].append(delivery)
-        self.queue.ack(done)
+        batch.ack(done)
         metrics.record_hints_synced(done, self._clock())
         report.acked += len(done)
         for error, mine in failed.items():
-            self._failed(tenant_id, mine, error, report)
+            self._failed(tenant_id, mine, error, report, batch)
 
-    def _failed(self, tenant_id: str, deliveries: list[Delivery], error: str, report: BatchReport) -> None:
-        """Retry later with exponential backoff; after the queue's `max_attempts`, dead-letter with an audit entry."""
+    def _failed(
+        self, tenant_id: str, deliveries: list[Delivery], error: str, report: BatchReport, batch: _Settling
+    ) -> None:
+        """The hints' own syncs failed: retry later with exponential backoff; after the queue's `max_attempts`,
+        dead-letter with an audit entry."""
         limit = self.queue.max_attempts
         hopeless = [d for d in deliveries if d.attempts >= limit]
         by_delay: dict[float, list[Delivery]] = defaultdict(list)
         for delivery in deliveries:
             if delivery.attempts < limit:
                 by_delay[self._backoff(delivery.attempts)].append(delivery)
+        self._retry(by_delay, error, report, batch, counted=True)
+        self._dead_letter(tenant_id, hopeless, error, report, batch)
+
+    def _unreachable(
+        self, tenant_id: str, deliveries: list[Delivery], error: str, report: BatchReport, batch: _Settling
+    ) -> None:
+        """The tenant's side was unreachable for the whole batch: retry at the outage backoff, the attempt given
+        back. Where every receive counts anyway (SQS) a hint whose count has run out is parked (SQS would move it
+        to the dead-letter queue on its next receive) with an audit entry."""
+        spent = self.queue.counts_every_receive
+        limit = self.queue.max_attempts
+        hopeless = [d for d in deliveries if spent and d.attempts >= limit]
+        by_delay: dict[float, list[Delivery]] = defaultdict(list)
+        for delivery in deliveries:
+            if not (spent and delivery.attempts >= limit):
+                by_delay[self._outage_backoff(delivery)].append(delivery)
+        self._retry(by_delay, error, report, batch, counted=False)
+        self._dead_letter(tenant_id, hopeless, error, report, batch)
+
+    def _retry(self, by_delay: Mapping[float, list[Delivery]], error: str, report: BatchReport,
+               batch: _Settling, *, counted: bool) -> None:
         for delay, mine in by_delay.items():
-            self.queue.retry_later(mine, delay, error)
+            batch.retry_later(mine, delay, error, counted=counted)
             report.retried += len(mine)
+
+    def _dead_letter(self, tenant_id: str, hopeless: list[Delivery], error: str, report: BatchReport,
+                     batch: _Settling) -> None:
         if hopeless:
             self._audit_dead_letters(tenant_id, hopeless, error)
-            self.queue.dead_letter(hopeless, error)
+            batch.dead_letter(hopeless, error)
             report.dead += len(hopeless)
 
     def _audit_dead_letters(self, tenant_id: str, deliveries: list[Delivery], error: str) -> None:
@@ -222,59 +352,60 @@ class Worker:
     def _backoff(self, attempts: int) -> float:
         return min(self.settings.retry_max_seconds, self.settings.retry_base_seconds * 2 ** max(0, attempts - 1))
 
+    def _outage_backoff(self, delivery: Delivery) -> float:
+        """As long as the hint has waited so far, between the base and the cap: doubling, without counting
+        attempts (which an outage does not use up)."""
+        waited = 0.0
+        if delivery.enqueued_at is not None:
+            waited = (self._clock() - delivery.enqueued_at).total_seconds()
+        return float(round(_clamp(waited, self.settings.retry_base_seconds, self.settings.retry_max_seconds)))
+
     # -- tenants' contexts, per thread ------------------------------------------------------------------------
     def _context(self, tenant_id: str) -> SyncContext | None:
         """The tenant's SyncContext, built at most once per `context_ttl` per thread; None when the tenant is
-        gone or disabled."""
-        cache: dict[str, tuple[SyncContext | None, datetime]] = self._local.__dict__.setdefault("contexts", {})
+        gone or disabled, read afresh each time (never cached: a tenant enabled again is synced at once)."""
+        cache = self._contexts()
         now = self._clock()
         cached = cache.get(tenant_id)
         if cached is not None and cached[1] > now:
             return cached[0]
+        self._forget_context(tenant_id)
         with self.store.read() as uow:
             tenant = uow.tenants.get(tenant_id)
-        ctx = self._context_for(tenant, self.store) if tenant is not None and tenant.enabled else None
+        if tenant is None or not tenant.enabled:
+            return None
+        ctx = self._context_for(tenant, self.store)
         cache[tenant_id] = (ctx, now + self.settings.context_ttl)
         return ctx
 
+    def _contexts(self) -> dict[str, tuple[SyncContext, datetime]]:
+        contexts: dict[str, tuple[SyncContext, datetime]] = self._local.__dict__.setdefault("contexts", {})
+        return contexts
+
     def _forget_context(self, tenant_id: str) -> None:
-        self._local.__dict__.get("contexts", {}).pop(tenant_id, None)
+        cached = self._contexts().pop(tenant_id, None)
+        if cached is not None:
+            _close(cached[0])
 
-    @contextmanager
-    def _leases_kept(self, deliveries: Sequence[Delivery]) -> Iterator[None]:
-        """Extend the batch's leases every third of a lease while it is being synced."""
-        if not deliveries:
-            yield
-            return
-        lease = self.queue.lease_seconds
-        done = threading.Event()
-
-        def keep() -> None:
-            while not done.wait(lease / 3):
-                try:
-                    self.queue.extend(deliveries, lease)
-                except Exception as exc:  # the next extension may work; a lost lease costs a repeated sync only
-                    log.warning("could not extend the leases of %d hints: %s", len(deliveries), exc)
-
-        keeper = threading.Thread(target=keep, name="hubsync-lease-keeper", daemon=True)
-        keeper.start()
-        try:
-            yield
-        finally:
-            done.set()
-            keeper.join()
+    def _forget_contexts(self) -> None:
+        """This thread's contexts, closed (the thread is ending)."""
+        for tenant_id in list(self._contexts()):
+            self._forget_context(tenant_id)
 
     # -- the loops ----------------------------------------------------------------------------------------
     def _consume(self, stop: threading.Event) -> None:
-        while not stop.is_set():
-            try:
-                deliveries = self.queue.receive(self.settings.batch_size, self.settings.wait_seconds)
-            except QueueUnavailable as exc:
-                log.warning("queue unavailable: %s", exc)
-                stop.wait(self.settings.wait_seconds)
-                continue
-            if deliveries:
-                self.handle(deliveries)
+        try:
+            while not stop.is_set():
+                try:
+                    deliveries = self.queue.receive(self.settings.batch_size, self.settings.wait_seconds)
+                except QueueUnavailable as exc:
+                    log.warning("queue unavailable: %s", exc)
+                    stop.wait(self.settings.wait_seconds)
+                    continue
+                if deliveries:
+                    self.handle(deliveries)
+        finally:
+            self._forget_contexts()
 
     def _move_events(self, stop: threading.Event) -> None:
         assert self.events is not None
@@ -325,22 +456,37 @@ class Worker:
             stop.wait(tick)
 
     def reconcile_due(self, interval: timedelta) -> list[str]:
-        """Reconcile every enabled tenant whose turn it is (one worker per interval per tenant); returns their ids."""
+        """Reconcile every enabled tenant whose turn it is (one worker per interval per tenant); returns their ids.
+        The turn is held by a lease renewed while the reconcile runs: if this process dies mid-run, another worker
+        takes the turn once `reconcile_lease` has passed, not an interval later."""
         with self.store.read() as uow:
             tenants = uow.tenants.list(enabled_only=True)
         done = []
+        lease = self.settings.reconcile_lease
         for tenant in tenants:
-            if not self._timers.claim(f"reconcile:{tenant.id}", interval):
+            timer = f"reconcile:{tenant.id}"
+            if not self._timers.claim(timer, lease):
                 continue
             try:
-                report = self._reconcile(self._context_for(tenant, self.store))
+                with _every(lease.total_seconds() / 3, lambda name=timer: self._timers.renew(name, lease),
+                            f"renew the reconcile turn of tenant {tenant.name}"):
+                    report = self._reconcile_tenant(tenant)
             except Exception as exc:  # one tenant's trouble must not stop the others
                 log.warning("periodic reconcile of tenant %s failed: %s", tenant.name, exc)
+                self._timers.finish(timer, interval)
                 continue
+            self._timers.finish(timer, interval)
             log.info("reconciled tenant %s: %d changed, %d failed", tenant.name, len(report.changed),
                      len(report.failed))
             done.append(tenant.id)
         return done
+
+    def _reconcile_tenant(self, tenant: Tenant) -> ReconcileReport:
+        ctx = self._context_for(tenant, self.store)
+        try:
+            return self._reconcile(ctx)
+        finally:
+            _close(ctx)
 
     def _guarded(self, loop: Callable[[threading.Event], None], stop: threading.Event) -> None:
         """A loop that crashes is logged and restarted (after a pause), never lost silently."""
@@ -359,14 +505,20 @@ def run_worker(
     stop: threading.Event,
     out: Callable[[str], None],
     environ: Mapping[str, str] | None = None,
+    metrics_bind: str | None = None,
 ) -> int:
-    """`hubsync worker`: the store and queue from the environment, until `stop` is set."""
+    """`hubsync worker`: the store and queue from the environment, until `stop` is set; `metrics_bind`
+    (ADDRESS:PORT) serves this worker's metrics, its queue's gauges included."""
     environ = os.environ if environ is None else environ
-    store = Store.from_environment(environ)
+    host, _, port = (metrics_bind or "").rpartition(":")
+    if metrics_bind and not port.isdigit():
+        out(f"hubsync worker cannot start: --metrics-bind {metrics_bind!r} is not ADDRESS:PORT")
+        return 2
+    store = worker_store(environ, concurrency)
     upgrade(store.engine)
     try:
         queue = queue_from_environment(environ, store)
-        _ = queue.max_attempts  # an SQS queue without a redrive policy is refused now, not at its first failure
+        max_attempts = queue.max_attempts  # an SQS queue without a redrive policy is refused now, not when it fails
     except (QueueMisconfigured, QueueUnavailable) as exc:
         out(f"hubsync worker cannot start: {exc}")
         store.dispose()
@@ -377,12 +529,24 @@ def run_worker(
         reconcile_interval=timedelta(seconds=reconcile_interval) if reconcile_interval > 0 else None,
     )
     where = getattr(queue, "queue_url", "the local queue (database)")
+    window = outage_window(max_attempts, settings) if queue.counts_every_receive else None
     out(f"hubsync worker: {concurrency} threads on {where}"
         + (f", events from {events.queue_url}" if events else "")
-        + (f", reconciling every tenant every {reconcile_interval:g}s" if settings.reconcile_interval else ""))
+        + (f", reconciling every tenant every {reconcile_interval:g}s" if settings.reconcile_interval else "")
+        + (f"; hints survive an outage of {window.total_seconds() / 3600:.1f} h (maxReceiveCount {max_attempts})"
+           if window is not None else ""))
+    server = None
+    if metrics_bind:
+        server = metrics.serve_metrics(host or "127.0.0.1", int(port), queue=queue,
+                                       token=environ.get(metrics.METRICS_TOKEN_VARIABLE))
+        bound_host, bound_port = server.server_address[:2]
+        out(f"hubsync worker: metrics at http://{bound_host}:{bound_port}/metrics")
     try:
         Worker(store, queue, settings=settings, events=events).run(stop)
     finally:
+        if server is not None:
+            server.shutdown()
+            server.server_close()
         store.dispose()
     out("hubsync worker stopped.")
     return 0

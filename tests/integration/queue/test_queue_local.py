@@ -8,10 +8,12 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from hubsync.adapters.queue import LocalQueue, WorkerTimers
 from hubsync.adapters.store import Store, Tenant
+from hubsync.adapters.store.models import QueuedHintRow
 from hubsync.service.hints import HintSource, Priority
 from tests.fixtures.securityhub import FakeClock
 from tests.integration.queue.queue_values import hint, ticket_hint
@@ -195,11 +197,81 @@ def test_workers_in_parallel_take_disjoint_work_and_never_one_group_twice(
 
 def test_a_timer_falls_to_one_caller_per_period(store: Store, clock: FakeClock) -> None:
     one, two = WorkerTimers(store.engine, clock), WorkerTimers(store.engine, clock)
-    every = timedelta(minutes=15)
+    lease, every = timedelta(minutes=2), timedelta(minutes=15)
 
-    assert one.claim("reconcile:t1", every)
-    assert not two.claim("reconcile:t1", every)
-    assert two.claim("reconcile:t2", every)  # timers are independent
-    clock.advance(15 * 60)
-    assert two.claim("reconcile:t1", every)
-    assert not one.claim("reconcile:t1", every)
+    assert one.claim("reconcile:t1", lease)
+    assert not two.claim("reconcile:t1", lease)
+    assert two.claim("reconcile:t2", lease)  # timers are independent
+    one.finish("reconcile:t1", every)  # the next turn is an interval after the run ended
+    clock.advance(15 * 60 - 1)
+    assert not two.claim("reconcile:t1", lease)
+    clock.advance(1)
+    assert two.claim("reconcile:t1", lease)
+    assert not one.claim("reconcile:t1", lease)
+
+
+def test_an_undecodable_row_goes_dead_and_its_batch_mates_are_delivered(queue: LocalQueue, store: Store,
+                                                                       tenant: Tenant, clock: FakeClock) -> None:
+    queue.put([hint(tenant.id, 1)])
+    with store.engine.begin() as connection:  # a row an older or newer hubsync wrote, or a damaged one
+        connection.execute(sa.insert(QueuedHintRow.__table__).values(
+            tenant_id=tenant.id, group_key=f"{tenant.id}:junk", event_id=None, body={"format": "something/9"},
+            priority=0, state="READY", enqueued_at=clock(), available_at=clock(), attempts=0))
+    queue.put([hint(tenant.id, 2)])
+
+    received = queue.receive(10, wait_seconds=0)
+
+    assert [d.hint for d in received] == [hint(tenant.id, 1), hint(tenant.id, 2)]
+    assert queue.depth() == 2
+    [(parked, error)] = queue.dead()
+    assert parked is None and "not a hubsync hint" in error
+
+
+def test_a_receive_takes_at_most_max_hints_and_holds_back_the_rest_of_a_group(queue: LocalQueue,
+                                                                              tenant: Tenant) -> None:
+    queue.put([hint(tenant.id, 1, f"e{n}") for n in range(5)] + [hint(tenant.id, 2, "other")])
+
+    first = queue.receive(2, wait_seconds=0)
+    assert [d.hint.event_id for d in first] == ["e0", "e1"]
+    assert [d.hint.event_id for d in queue.receive(10, wait_seconds=0)] == ["other"]  # finding 1 is in flight
+    assert queue.receive(10, wait_seconds=0) == []
+
+    queue.ack(first)
+    assert [d.hint.event_id for d in queue.receive(10, wait_seconds=0)] == ["e2", "e3", "e4"]
+
+
+def test_a_retry_that_does_not_count_gives_the_attempt_back(queue: LocalQueue, tenant: Tenant,
+                                                             clock: FakeClock) -> None:
+    queue.put([hint(tenant.id, 1)])
+    [delivery] = queue.receive(10, wait_seconds=0)
+
+    queue.retry_later([delivery], 30, "Jira unreachable", counted=False)
+
+    clock.advance(30)
+    [again] = queue.receive(10, wait_seconds=0)
+    assert again.attempts == 1
+
+
+def test_a_timer_claimed_by_a_worker_that_crashed_falls_to_the_next_asker_when_its_lease_runs_out(
+    store: Store, clock: FakeClock
+) -> None:
+    one, two = WorkerTimers(store.engine, clock), WorkerTimers(store.engine, clock)
+    lease, every = timedelta(minutes=2), timedelta(minutes=15)
+
+    assert one.claim("reconcile:t1", lease)  # and then the process dies: no finish
+    assert not two.claim("reconcile:t1", lease)
+    clock.advance(121)
+    assert two.claim("reconcile:t1", lease)
+    two.finish("reconcile:t1", every)
+    clock.advance(14 * 60)
+    assert not one.claim("reconcile:t1", lease)
+
+
+def test_a_running_job_renews_its_claim(store: Store, clock: FakeClock) -> None:
+    one, two = WorkerTimers(store.engine, clock), WorkerTimers(store.engine, clock)
+    lease = timedelta(minutes=2)
+    assert one.claim("reconcile:t1", lease)
+    clock.advance(100)
+    one.renew("reconcile:t1", lease)
+    clock.advance(100)
+    assert not two.claim("reconcile:t1", lease)

@@ -161,3 +161,43 @@ def test_raw_events_are_read_from_the_events_queue_and_deleted(sqs) -> None:
 
     assert json.loads(message.body) == {"id": "e-1"}
     assert source.receive(10, wait_seconds=0) == []
+
+
+def test_identical_hints_without_an_event_id_are_all_delivered(queues) -> None:
+    """Two post functions on one ticket within SQS's 5-minute deduplication window are two hints, not one."""
+    queue, _ = queues
+    queue.put([ticket_hint(TENANT, "SEC-1")])
+    queue.put([ticket_hint(TENANT, "SEC-1")])
+
+    received = queue.receive(10, wait_seconds=1)
+
+    assert [d.hint for d in received] == [ticket_hint(TENANT, "SEC-1")] * 2
+
+
+def test_on_sqs_an_outage_parks_a_hint_only_when_its_receive_count_runs_out(queues, sqs, store, tenant) -> None:
+    """SQS counts every receive: the worker retries an unreachable tenant's hints until the redrive policy's count
+    is reached, then audits them as dead-lettered (SQS moves them on the next receive)."""
+    from hubsync.service.sync import SyncContext
+    from hubsync.service.worker import Worker, WorkerSettings
+
+    queue, dlq = queues  # maxReceiveCount 2
+
+    def unreachable(ctx, hints):
+        raise ConnectionError("Jira unreachable")
+
+    run = Worker(store, queue, settings=WorkerSettings(retry_base_seconds=0, retry_max_seconds=0),
+                 context_for=lambda t, s: SyncContext(t.id, None, None, None, None, s, None),  # type: ignore[arg-type]
+                 sync=unreachable)
+    queue.put([hint(tenant.id, 1, "e-1")])
+
+    first = run.handle(queue.receive(10, wait_seconds=1))
+    second = run.handle(queue.receive(10, wait_seconds=1))
+
+    assert (first.retried, first.dead) == (1, 0)
+    assert (second.retried, second.dead) == (0, 1)
+    assert queue.receive(10, wait_seconds=0) == []
+    [parked] = messages_in(sqs, dlq)
+    assert json.loads(parked["Body"])["event_id"] == "e-1"
+    with store.read() as uow:
+        [entry] = uow.audit.for_finding(tenant.id, hint(tenant.id, 1).finding.key)
+    assert entry.action == "DeadLetter" and "Jira unreachable" in entry.reason

@@ -4,6 +4,7 @@ acks, retries, dead-letters (with an audit entry) and drops; contexts built once
 from __future__ import annotations
 
 import dataclasses
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -48,22 +49,37 @@ def queue(store: Store, clock: FakeClock) -> LocalQueue:
     return LocalQueue(store.engine, clock=clock, max_attempts=3)
 
 
+class Jira:
+    """The one part of a context's Jira client the worker touches: `close` (its HTTP session)."""
+
+    def __init__(self) -> None:
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+
 class Engine:
     """The sync engine as the worker sees it: records what it was given and answers as scripted."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, list[SyncHint]]] = []
         self.contexts_built: list[str] = []
+        self.contexts: list[SyncContext] = []
         self.errors: dict[str, str] = {}  # finding key or ticket key → error
         self.raises: Exception | None = None
+        self.context_raises: Exception | None = None  # assuming the tenant's role fails, say
         self.not_ready: set[str] = set()
         self.during: Callable[[], None] | None = None
 
     def context_for(self, tenant: Tenant, store: Store) -> SyncContext:
         if tenant.id in self.not_ready:
             raise TenantNotReady(f"tenant {tenant.name}: no AWS role ARN configured")
+        if self.context_raises:
+            raise self.context_raises
         self.contexts_built.append(tenant.id)
-        return SyncContext(tenant.id, None, None, None, None, store, None)  # type: ignore[arg-type]
+        self.contexts.append(SyncContext(tenant.id, None, None, Jira(), None, store, None))  # type: ignore[arg-type]
+        return self.contexts[-1]
 
     def sync(self, ctx: SyncContext, hints: Sequence[SyncHint]) -> list[Outcome]:
         self.calls.append((ctx.tenant_id, list(hints)))
@@ -244,3 +260,242 @@ def test_the_periodic_reconcile_runs_once_per_interval_across_workers(store, que
     clock.advance(15 * 60)
     assert two.reconcile_due(interval) == [tenant.id]
     assert reconciled == [tenant.id, tenant.id]
+
+
+# -- an outage is not the hint's fault --------------------------------------------------------------------------
+
+
+def next_turn(run: Worker, clock: FakeClock, step: int = 5, limit: int = 3600):
+    """Move the clock on `step` seconds at a time until the worker receives something; (seconds, its report)."""
+    waited = 0
+    while waited < limit:
+        clock.advance(step)
+        waited += step
+        report = run.run_once()
+        if report.acked or report.retried or report.dead or report.dropped:
+            return waited, report
+    raise AssertionError(f"nothing came back within {limit} s")
+
+
+@pytest.mark.parametrize("side", ["sync", "context"])
+def test_an_outage_of_hours_dead_letters_nothing(store, queue, engine, clock, tenant, side):
+    """Jira or AWS unreachable for the whole batch: retried at a backoff capped at retry_max_seconds for as long as
+    it lasts, and those attempts do not count toward max_attempts (3 here); the hint's own failures still do."""
+    queue.put([imported(tenant, 1, "event-1")])
+    outage = ConnectionError("Jira unreachable")
+    if side == "sync":
+        engine.raises = outage
+    else:
+        engine.context_raises = outage
+    run = worker(store, queue, engine, clock, retry_base_seconds=5, retry_max_seconds=300)
+
+    assert run.run_once().retried == 1
+    delays = []
+    for _ in range(10):
+        waited, report = next_turn(run, clock)
+        assert (report.retried, report.dead) == (1, 0)
+        delays.append(waited)
+    assert delays[0] == 5 and delays == sorted(delays) and delays[-1] == 300
+    for _ in range(50):  # hours more
+        waited, report = next_turn(run, clock, step=300)
+        assert (waited, report.retried, report.dead) == (300, 1, 0)
+    assert queue.dead() == []
+
+    engine.raises = engine.context_raises = None  # back: now the hint's own sync fails
+    engine.errors[finding(1).key] = "Jira refused the ticket: priority is required"
+    reports = [next_turn(run, clock)[1] for _ in range(3)]
+
+    assert [(r.retried, r.dead) for r in reports] == [(1, 0), (1, 0), (0, 1)]
+    [(parked, error)] = queue.dead()
+    assert parked.event_id == "event-1" and "priority is required" in error
+
+
+# -- tenants and their contexts ---------------------------------------------------------------------------------
+
+
+def test_a_tenant_enabled_again_gets_its_hints_synced_at_once(store, queue, engine, clock, tenant):
+    run = worker(store, queue, engine, clock, context_ttl=timedelta(minutes=5))
+    with store.transaction() as uow:
+        uow.tenants.update(dataclasses.replace(tenant, enabled=False))
+    queue.put([imported(tenant, 1)])
+    assert run.run_once().dropped == 1
+
+    with store.transaction() as uow:
+        uow.tenants.update(dataclasses.replace(tenant, enabled=True))
+    clock.advance(1)  # well within context_ttl
+    queue.put([imported(tenant, 2)])
+    report = run.run_once()
+
+    assert (report.acked, report.dropped) == (1, 0)
+    assert [h.finding for _, hints in engine.calls for h in hints] == [finding(2)]
+
+
+def test_a_context_replaced_or_forgotten_has_its_jira_client_closed(store, queue, engine, clock, tenant):
+    run = worker(store, queue, engine, clock, context_ttl=timedelta(minutes=5))
+    queue.put([imported(tenant, 1)])
+    run.run_once()
+    [first] = engine.contexts
+    assert not first.jira.closed  # cached for the next batch
+
+    clock.advance(301)  # expired: the next batch builds a new one
+    queue.put([imported(tenant, 2)])
+    run.run_once()
+    assert first.jira.closed and not engine.contexts[1].jira.closed
+
+    engine.raises = ConnectionError("Jira unreachable")  # forgotten after a failed batch
+    queue.put([imported(tenant, 3)])
+    run.run_once()
+    assert engine.contexts[1].jira.closed
+
+
+def test_the_periodic_reconciles_context_is_closed(store, queue, engine, clock, tenant):
+    run = Worker(store, queue, context_for=engine.context_for, sync=engine.sync,
+                 reconcile_tenant=lambda ctx: ReconcileReport(), clock=clock)
+
+    assert run.reconcile_due(timedelta(minutes=15)) == [tenant.id]
+    assert [ctx.jira.closed for ctx in engine.contexts] == [True]
+
+
+def test_a_workers_contexts_are_closed_when_it_stops(store, engine, tenant):
+    queue = LocalQueue(store.engine)
+    queue.put([imported(tenant, 1)])
+    stop = threading.Event()
+    run = Worker(store, queue, settings=WorkerSettings(concurrency=1, wait_seconds=0.1, reconcile_interval=None),
+                 context_for=engine.context_for, sync=engine.sync)
+    thread = threading.Thread(target=run.run, args=(stop,))
+    thread.start()
+    deadline = time.monotonic() + 10
+    while queue.depth() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    stop.set()
+    thread.join(5)
+
+    assert [ctx.jira.closed for ctx in engine.contexts] == [True]
+
+
+# -- leases -------------------------------------------------------------------------------------------------------
+
+
+class WatchedQueue(LocalQueue):
+    """The local queue, noting which receipts each lease extension named."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.extended: list[set[str]] = []
+
+    def extend(self, deliveries, seconds) -> None:
+        self.extended.append({d.receipt for d in deliveries})
+        super().extend(deliveries, seconds)
+
+
+def test_the_lease_keeper_leaves_settled_hints_alone(store, engine, tenant):
+    """On SQS an extension after retry_later would undo its backoff (and after dead_letter, the redrive)."""
+    other = make_tenant(store, "other")
+    queue = WatchedQueue(store.engine, lease=timedelta(seconds=0.3))  # the keeper extends every 0.1 s
+    queue.put([imported(tenant, 1), imported(other, 2)])
+    engine.errors[finding(1).key] = "Jira answered 400"  # the first tenant's hint is retried at once
+    engine.during = lambda: time.sleep(0.5) if engine.calls[-1][0] == other.id else None
+
+    deliveries = queue.receive(10, wait_seconds=0)
+    report = Worker(store, queue, context_for=engine.context_for, sync=engine.sync).handle(deliveries)
+
+    assert (report.acked, report.retried) == (1, 1)
+    [settled] = [d.receipt for d in deliveries if d.hint.tenant_id == tenant.id]
+    assert queue.extended and all(settled not in receipts for receipts in queue.extended)
+
+
+# -- the periodic reconcile -----------------------------------------------------------------------------------
+
+
+def test_a_reconcile_cut_short_by_a_crash_falls_to_the_next_worker_soon(store, queue, engine, clock, tenant):
+    def crash(ctx: SyncContext) -> ReconcileReport:
+        raise SystemExit("the process is killed mid-reconcile")
+
+    one = Worker(store, queue, context_for=engine.context_for, sync=engine.sync, reconcile_tenant=crash,
+                 settings=WorkerSettings(reconcile_lease=timedelta(minutes=2)), clock=clock)
+    two = Worker(store, queue, context_for=engine.context_for, sync=engine.sync,
+                 reconcile_tenant=lambda ctx: ReconcileReport(), clock=clock)
+    interval = timedelta(minutes=15)
+    with pytest.raises(SystemExit):
+        one.reconcile_due(interval)
+
+    assert two.reconcile_due(interval) == []  # still the crashed worker's turn: its lease has not run out
+    clock.advance(121)
+    assert two.reconcile_due(interval) == [tenant.id]
+    assert two.reconcile_due(interval) == []
+    clock.advance(15 * 60)
+    assert two.reconcile_due(interval) == [tenant.id]
+
+
+def test_a_reconcile_that_runs_long_keeps_its_turn(store, queue, engine, tenant):
+    """The running worker renews its claim, so a reconcile longer than the lease is not started twice."""
+    started = threading.Event()
+    finish = threading.Event()
+
+    def slow(ctx: SyncContext) -> ReconcileReport:
+        started.set()
+        finish.wait(5)
+        return ReconcileReport()
+
+    settings = WorkerSettings(reconcile_lease=timedelta(seconds=0.3))  # real clock: renewed every 0.1 s
+    one = Worker(store, queue, context_for=engine.context_for, sync=engine.sync, reconcile_tenant=slow,
+                 settings=settings)
+    two = Worker(store, queue, context_for=engine.context_for, sync=engine.sync, reconcile_tenant=slow,
+                 settings=settings)
+    thread = threading.Thread(target=one.reconcile_due, args=(timedelta(minutes=15),))
+    thread.start()
+    started.wait(5)
+    time.sleep(0.6)  # twice the lease
+
+    assert two.reconcile_due(timedelta(minutes=15)) == []
+    finish.set()
+    thread.join(5)
+
+
+def test_hint_sources_are_the_event_kinds_hubsync_takes():
+    """The wire format's sources: each is something an intake produces (a reconcile syncs directly, no hints)."""
+    assert {source.value for source in HintSource} == {
+        "securityhub.imported", "securityhub.custom-action", "jira.webhook", "jira.post-function"}
+
+
+# -- what the worker needs of its environment ------------------------------------------------------------------
+
+
+def test_on_sqs_the_default_receive_count_rides_out_a_day_long_outage():
+    """SQS counts every receive, whatever the worker makes of it: the work queue's maxReceiveCount (the template's
+    default) is the window during which an unreachable tenant loses nothing."""
+    from hubsync.service.worker import outage_window
+
+    text = (Path(__file__).resolve().parents[3] / "infra" / "securityhub-events.yaml").read_text()
+    default = int(re.search(r"WorkQueueMaxReceiveCount:\n(?:\s+\w+: .*\n)*?\s+Default: (\d+)", text).group(1))
+
+    assert outage_window(default, WorkerSettings()) >= timedelta(hours=24)
+    assert outage_window(5, WorkerSettings()) < timedelta(minutes=2)  # what a small count would give
+
+
+@pytest.mark.parametrize("concurrency", [1, 4, 16])
+def test_the_worker_commands_store_has_a_connection_per_thread_and_lock(tmp_path, concurrency):
+    """Each sync holds a connection for its locks while it needs others: the pool grows with --concurrency."""
+    from hubsync.service.worker import worker_store
+
+    store = worker_store({"HUBSYNC_DATABASE_URL": f"sqlite:///{tmp_path / 'w.sqlite3'}",
+                          "HUBSYNC_SECRET_KEY": TEST_SECRET_KEY}, concurrency)
+    try:
+        assert store.engine.pool.size() == 2 * concurrency + 3
+    finally:
+        store.dispose()
+
+
+def test_the_worker_commands_postgresql_pool_too():
+    import os
+
+    from hubsync.service.worker import worker_store
+
+    url = os.environ.get("HUBSYNC_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("HUBSYNC_TEST_POSTGRES_URL is not set")
+    store = worker_store({"HUBSYNC_DATABASE_URL": url, "HUBSYNC_SECRET_KEY": TEST_SECRET_KEY}, 8)
+    try:
+        assert store.engine.pool.size() == 19
+    finally:
+        store.dispose()

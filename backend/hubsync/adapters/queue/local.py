@@ -2,8 +2,12 @@
 and one machine needs nothing else.
 
 How workers share it:
-- Receiving leases hints (a token and an expiry) in one short transaction; acknowledging deletes them. A lease that
-  expires (a crashed worker) makes its hints receivable again, with their attempt count carried on.
+- Receiving leases up to `max_hints` hints (a token and an expiry) in one short transaction; acknowledging deletes
+  them. A lease that expires (a crashed worker) makes its hints receivable again, with their attempt count carried
+  on. A group's hints beyond `max_hints` wait for a later receive (their group is in flight until then). A row that
+  does not decode as a hint goes DEAD with the reason; the rest of its batch is delivered.
+- `attempts` counts the receives that count: `retry_later(..., counted=False)` (the tenant's side was unreachable)
+  gives the receive back, so an outage never uses up a hint's attempts.
 - PostgreSQL: candidates are picked `FOR UPDATE SKIP LOCKED`, so workers in many processes take disjoint rows
   without waiting on each other. Two workers could still pick different hints of one group in the same instant;
   a transaction-scoped advisory lock on the group, then a re-check that no hint of it is leased, makes sure only
@@ -58,6 +62,8 @@ def utc_now() -> datetime:
 
 class LocalQueue:
     """`HintQueue` and `HintConsumer` on the database. Thread-safe; share one per process."""
+
+    counts_every_receive = False  # an uncounted retry takes its receive back
 
     def __init__(
         self,
@@ -153,11 +159,15 @@ class LocalQueue:
     def ack(self, deliveries: Sequence[Delivery]) -> None:
         self._settle(deliveries, None)
 
-    def retry_later(self, deliveries: Sequence[Delivery], delay_seconds: float, error: str) -> None:
+    def retry_later(
+        self, deliveries: Sequence[Delivery], delay_seconds: float, error: str, *, counted: bool = True
+    ) -> None:
         available = self._clock() + timedelta(seconds=delay_seconds)
-        self._settle(
-            deliveries, {"available_at": available, "leased_until": None, "lease_token": None, "last_error": error}
-        )
+        values: dict[str, Any] = {"available_at": available, "leased_until": None, "lease_token": None,
+                                  "last_error": error}
+        if not counted:
+            values["attempts"] = _hints.c.attempts - 1
+        self._settle(deliveries, values)
 
     def dead_letter(self, deliveries: Sequence[Delivery], error: str) -> None:
         self._settle(deliveries, {"state": DEAD, "leased_until": None, "lease_token": None, "last_error": error})
@@ -182,13 +192,13 @@ class LocalQueue:
             ).scalar_one()
         return 0.0 if oldest is None else max(0.0, (self._clock() - oldest).total_seconds())
 
-    def dead(self, limit: int = 100) -> list[tuple[SyncHint, str | None]]:
-        """Dead-lettered hints with their last error, oldest first."""
+    def dead(self, limit: int = 100) -> list[tuple[SyncHint | None, str | None]]:
+        """Dead-lettered hints with their last error, oldest first (None for a row that is no hint)."""
         statement = (
             sa.select(_hints.c.body, _hints.c.last_error).where(_hints.c.state == DEAD).order_by(_hints.c.id)
         ).limit(limit)
         with self._engine.connect() as connection:
-            return [(decode_hint(row.body), row.last_error) for row in connection.execute(statement)]
+            return [(_decoded(row.body), row.last_error) for row in connection.execute(statement)]
 
     # -- internals ------------------------------------------------------------------------------------------
     def _lease(self, max_hints: int) -> list[Delivery]:
@@ -201,6 +211,8 @@ class LocalQueue:
             mine = (
                 sa.select(_hints.c.id)
                 .where(_hints.c.group_key.in_(groups), *_ready(now))
+                .order_by(_hints.c.priority, _hints.c.id)
+                .limit(max_hints)
                 .with_for_update(skip_locked=True)
             )
             leased = connection.execute(
@@ -209,10 +221,21 @@ class LocalQueue:
                 .values(leased_until=now + self.lease, lease_token=token, attempts=_hints.c.attempts + 1)
                 .returning(_hints.c.id, _hints.c.body, _hints.c.attempts, _hints.c.enqueued_at, _hints.c.priority)
             ).all()
-        leased.sort(key=lambda row: (row.priority, row.id))
-        return [
-            Delivery(decode_hint(row.body), f"{row.id}:{token}", row.attempts, row.enqueued_at) for row in leased
-        ]
+            leased.sort(key=lambda row: (row.priority, row.id))
+            deliveries = []
+            for row in leased:
+                try:
+                    hint = decode_hint(row.body)
+                except ValueError as exc:  # written by another version, or damaged: parked, not retried for ever
+                    log.error("queued row %s is not a hint hubsync can read (%s): dead-lettered", row.id, exc)
+                    connection.execute(
+                        sa.update(_hints)
+                        .where(_hints.c.id == row.id)
+                        .values(state=DEAD, leased_until=None, lease_token=None, last_error=f"undecodable: {exc}")
+                    )
+                    continue
+                deliveries.append(Delivery(hint, f"{row.id}:{token}", row.attempts, row.enqueued_at))
+        return deliveries
 
     def _free_groups(self, connection: sa.Connection, now: datetime, max_hints: int) -> list[str]:
         """Groups with a receivable hint and none in flight, most urgent first; on PostgreSQL, each one locked
@@ -282,6 +305,13 @@ def _ready(now: datetime) -> tuple[Any, ...]:
         _hints.c.available_at <= now,
         sa.or_(_hints.c.leased_until.is_(None), _hints.c.leased_until < now),
     )
+
+
+def _decoded(body: Any) -> SyncHint | None:
+    try:
+        return decode_hint(body)
+    except ValueError:
+        return None
 
 
 def _in_flight(group_key: Any, now: datetime) -> Any:

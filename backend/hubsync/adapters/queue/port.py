@@ -6,6 +6,7 @@ The consumer side is five calls, the same on every adapter (local on the databas
     queue.extend(deliveries, seconds=60)                       # still working: keep the lease
     queue.ack(done)                                            # gone for good
     queue.retry_later(failed, delay_seconds=30, error="...")   # back on the queue after the delay
+    queue.retry_later(stuck, 300, "...", counted=False)        # not the hint's fault: the attempt is given back
     queue.dead_letter(hopeless, error="...")                   # parked for a person (after `max_attempts`)
 
 A lease that runs out (the worker crashed) hands the hint to another worker: delivery is at least once, which the
@@ -54,6 +55,11 @@ class HintConsumer(Protocol):
     def lease_seconds(self) -> float:
         """How long a receive leases its hints (extend before it runs out)."""
 
+    @property
+    def counts_every_receive(self) -> bool:
+        """True when every receive counts toward `max_attempts` whatever the worker says (SQS: its receive count
+        drives the redrive); False when `retry_later(..., counted=False)` gives the attempt back (local)."""
+
     def receive(self, max_hints: int, wait_seconds: float) -> list[Delivery]:
         """Up to `max_hints` hints, waiting up to `wait_seconds` for the first; most urgent first."""
 
@@ -63,8 +69,12 @@ class HintConsumer(Protocol):
     def ack(self, deliveries: Sequence[Delivery]) -> None:
         """Done: remove them."""
 
-    def retry_later(self, deliveries: Sequence[Delivery], delay_seconds: float, error: str) -> None:
-        """Failed this time: deliver again after `delay_seconds`."""
+    def retry_later(
+        self, deliveries: Sequence[Delivery], delay_seconds: float, error: str, *, counted: bool = True
+    ) -> None:
+        """Failed this time: deliver again after `delay_seconds`. `counted=False`: the failure was not the hints'
+        own (the tenant's side was unreachable), so this attempt does not count toward `max_attempts` where the
+        queue can take it back (see `counts_every_receive`)."""
 
     def dead_letter(self, deliveries: Sequence[Delivery], error: str) -> None:
         """Give up on them: park them where a person can look (the local DEAD state, the SQS dead-letter queue)."""

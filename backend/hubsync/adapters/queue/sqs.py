@@ -2,10 +2,13 @@
 
 The FIFO queue does the distribution: `MessageGroupId` is the hint's group (tenant and finding, or ticket), so SQS
 never hands two messages of one finding to two workers at once; `MessageDeduplicationId` comes from the event id
-(a redelivery within SQS's 5-minute window is dropped; a later one costs a sync that finds nothing to do); long
-polling; the visibility timeout is the lease, extended while a sync runs. The queue must have a redrive policy:
-its `maxReceiveCount` is how many receives hubsync tries, and SQS itself moves a message that keeps failing to the
-dead-letter queue (the worker writes the audit entry when it gives up). Priorities are carried as a message
+(a redelivery within SQS's 5-minute window is dropped; a later one costs a sync that finds nothing to do), and is
+random for a hint without one (two post functions on a ticket are two hints); long polling; the visibility timeout
+is the lease, extended while a sync runs. The queue must have a redrive policy: its `maxReceiveCount` is how many
+receives hubsync tries, and SQS itself moves a message received that often to the dead-letter queue (the worker
+writes the audit entry when it gives up). SQS counts every receive, an outage's included: `maxReceiveCount` times
+the worker's capped backoff is how long a tenant may be unreachable before its hints are parked (the template's
+default of 300 gives about a day; see `hubsync.service.worker.outage_window`). Priorities are carried as a message
 attribute but SQS FIFO serves by arrival: run more workers rather than expect critical findings to jump a backlog.
 """
 
@@ -16,6 +19,7 @@ import json
 import logging
 import os
 import re
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,6 +43,7 @@ log = logging.getLogger(__name__)
 SQS_BATCH = 10  # SQS's limit per batch call
 LONG_POLL_MAX = 20  # seconds, SQS's limit
 DEFAULT_VISIBILITY_SECONDS = 60
+MAX_VISIBILITY = 43200  # seconds (12 hours), SQS's limit
 ID_LIMIT = 128  # MessageGroupId and MessageDeduplicationId
 _REGION_IN_URL = re.compile(r"^https://sqs[.-]([a-z0-9-]+)\.amazonaws\.com", re.IGNORECASE)
 
@@ -56,6 +61,8 @@ def sqs_client(queue_url: str, environ: Mapping[str, str] | None = None) -> Any:
 
 class SqsQueue:
     """`HintQueue` and `HintConsumer` on an SQS FIFO queue with a redrive policy."""
+
+    counts_every_receive = True  # ApproximateReceiveCount climbs whatever the worker does
 
     def __init__(self, queue_url: str, client: Any, *, visibility_seconds: int = DEFAULT_VISIBILITY_SECONDS) -> None:
         if not queue_url.endswith(".fifo"):
@@ -84,8 +91,9 @@ class SqsQueue:
             policy = json.loads(attributes.get("RedrivePolicy") or "null")
             if not policy or "maxReceiveCount" not in policy:
                 raise QueueMisconfigured(
-                    f"{self.queue_url} has no redrive policy: give it a dead-letter queue (maxReceiveCount 5, say) "
-                    "so that a hint that keeps failing is parked instead of retried for ever"
+                    f"{self.queue_url} has no redrive policy: give it a dead-letter queue (maxReceiveCount 300, say: "
+                    "every receive counts, an outage's too) so that a hint that keeps failing is parked instead of "
+                    "retried for ever"
                 )
             self._max_attempts = int(policy["maxReceiveCount"])
         return self._max_attempts
@@ -107,7 +115,8 @@ class SqsQueue:
     # -- producing ------------------------------------------------------------------------------------------
     def put(self, hints: Sequence[SyncHint]) -> None:
         """Send in batches of 10; on return SQS has stored every hint (a partial failure raises, and sending all
-        again is safe: the deduplication ids are stable)."""
+        again is safe: hints of an event keep their deduplication ids, and a repeated hint without one costs a sync
+        that finds nothing to do)."""
         entries = []
         for index, hint in enumerate(hints):
             body = hint_json(hint)
@@ -116,7 +125,7 @@ class SqsQueue:
                     "Id": str(index),
                     "MessageBody": body,
                     "MessageGroupId": _short(hint.group_key),
-                    "MessageDeduplicationId": deduplication_id(hint, body),
+                    "MessageDeduplicationId": deduplication_id(hint),
                     "MessageAttributes": {"priority": {"DataType": "Number", "StringValue": str(int(hint.priority))}},
                 }
             )
@@ -176,8 +185,11 @@ class SqsQueue:
             entries = [{"Id": str(i), "ReceiptHandle": d.receipt} for i, d in enumerate(chunk)]
             self._log_failures("delete", self._call("delete_message_batch", Entries=entries))
 
-    def retry_later(self, deliveries: Sequence[Delivery], delay_seconds: float, error: str) -> None:
-        self._change_visibility(deliveries, int(delay_seconds))
+    def retry_later(
+        self, deliveries: Sequence[Delivery], delay_seconds: float, error: str, *, counted: bool = True
+    ) -> None:
+        """`counted` changes nothing here: SQS has counted the receive (see the module docstring)."""
+        self._change_visibility(deliveries, min(MAX_VISIBILITY, int(delay_seconds)))
 
     def dead_letter(self, deliveries: Sequence[Delivery], error: str) -> None:
         """Make them visible again at once: their receive count has reached `maxReceiveCount`, so SQS moves them
@@ -248,10 +260,12 @@ class SqsEventSource:
                 raise QueueUnavailable(f"SQS delete_message_batch failed: {exc}") from exc
 
 
-def deduplication_id(hint: SyncHint, body: str) -> str:
-    """From the tenant and event id (one event may name several tenants' findings), else from the body."""
-    source = f"{hint.tenant_id}\n{hint.event_id}" if hint.event_id else body
-    return hashlib.sha256(source.encode()).hexdigest()
+def deduplication_id(hint: SyncHint) -> str:
+    """From the tenant and event id (one event may name several tenants' findings). A hint without an event id is
+    its own: a random id, so SQS never drops it as a copy of an identical-bodied one within its 5-minute window."""
+    if not hint.event_id:
+        return uuid.uuid4().hex
+    return hashlib.sha256(f"{hint.tenant_id}\n{hint.event_id}".encode()).hexdigest()
 
 
 def _short(value: str) -> str:

@@ -90,11 +90,15 @@ class Store:
         self._sync_locks = SyncLocks(engine)
 
     @classmethod
-    def from_environment(cls, environ: Mapping[str, str] | None = None, *, sandbox: bool = False) -> Store:
+    def from_environment(
+        cls, environ: Mapping[str, str] | None = None, *, sandbox: bool = False, pool_size: int | None = None
+    ) -> Store:
         """The store named by HUBSYNC_DATABASE_URL (default: ./var/hubsync.sqlite3) with secrets encrypted under
-        HUBSYNC_SECRET_KEY; missing that key is an error unless `sandbox` (sandbox and demo only)."""
+        HUBSYNC_SECRET_KEY; missing that key is an error unless `sandbox` (sandbox and demo only). `pool_size`:
+        connections the engine keeps (default SQLAlchemy's 5), for a process running many syncs at once."""
         secret_box = SecretBox.from_environment(environ, sandbox=sandbox)
-        return cls(create_engine(database_url(environ)), secret_box)
+        options = {} if pool_size is None else {"pool_size": pool_size}
+        return cls(create_engine(database_url(environ), **options), secret_box)
 
     @contextmanager
     def transaction(self) -> Iterator[UnitOfWork]:
