@@ -104,3 +104,27 @@ def test_the_custom_action_button_creates_send_to_jira_once_and_shows_its_patter
 
     targets = hubsync.sandbox.securityhub_client().describe_action_targets()["ActionTargets"]
     assert [t["ActionTargetArn"] for t in targets if t["Name"] == "Send to Jira"] == [arn]
+
+
+def test_a_number_the_browser_cannot_read_is_a_field_error_not_a_never_expiring_acceptance(
+    hubsync: Hubsync, page: Any
+) -> None:
+    before = hubsync.current_tenant()
+    saves: list[str] = []
+    page.on("request", lambda request: saves.append(request.url) if request.method == "PUT" else None)
+    page.goto(hubsync.configure_page())
+    frame = configure_frame(page)
+    days = frame.get_by_label("Acceptance lasts (days)")
+    expect(days).to_have_value(str(before.policy.get("risk_acceptance_days", 365)))
+
+    days.fill("")
+    days.press_sequentially("1e")  # Chromium lets one type it; the field's value then reads as ""
+    frame.get_by_role("button", name="Save settings").click()
+
+    expect(field(frame, "policy.risk_acceptance_days").locator(".hs-field-error")).to_have_text(
+        "Enter a whole number, or leave the field empty."
+    )
+    expect(days).to_have_attribute("aria-invalid", "true")
+    expect(frame.locator(".hs-summary")).to_contain_text("The settings were not saved")
+    assert saves == []
+    assert hubsync.current_tenant() == before

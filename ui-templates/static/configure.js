@@ -350,6 +350,18 @@ class ConfigurePage {
     };
   }
 
+  /** Fields whose text the browser cannot read as their type (a number field holding "1e" reads as empty): saving
+   *  them would send an empty value, e.g. an acceptance that never expires, so they are refused here. */
+  unreadableFields() {
+    const problems = {};
+    for (const [path, { input }] of Object.entries(this.inputs)) {
+      if (input.isConnected && input.validity && input.validity.badInput) {
+        problems[path] = [input.type === "number" ? "Enter a whole number, or leave the field empty." : "Not a valid value."];
+      }
+    }
+    return problems;
+  }
+
   awsValues() {
     return {
       roleArn: this.value("aws.roleArn") || null,
@@ -362,6 +374,11 @@ class ConfigurePage {
   async save(event) {
     event.preventDefault();
     this.clearErrors();
+    const unreadable = this.unreadableFields();
+    if (Object.keys(unreadable).length) {
+      this.showErrors(unreadable, "The settings were not saved: fix the fields marked below.");
+      return;
+    }
     const submit = this.form.querySelector("button[type=submit]");
     submit.disabled = true;
     try {

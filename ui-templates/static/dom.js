@@ -6,7 +6,11 @@ export function h(tag, attributes = {}, ...children) {
     if (value === null || value === undefined || value === false) continue;
     if (name === "className") element.className = value;
     else if (name === "dataset") Object.assign(element.dataset, value);
-    else if (name.startsWith("on") && typeof value === "function") element.addEventListener(name.slice(2), value);
+    else if (name.startsWith("on")) {
+      // An event handler is a function, never a string: a string would be an inline script built from data.
+      if (typeof value !== "function") throw new TypeError(`h(): ${name} must be a function, not ${typeof value}`);
+      element.addEventListener(name.slice(2), value);
+    }
     else if (value === true) element.setAttribute(name, "");
     else element.setAttribute(name, String(value));
   }
@@ -42,8 +46,25 @@ export function lozenge(text, appearance = "default", { bold = false, label } = 
   );
 }
 
+const WEB_PROTOCOLS = new Set(["http:", "https:"]);
+
+/** The URL when it is an absolute http(s) URL, else null: a link to anything else (javascript:, data:) is refused. */
+export function webUrl(url) {
+  if (typeof url !== "string") return null;
+  let parsed;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return null; // not absolute
+  }
+  return WEB_PROTOCOLS.has(parsed.protocol) ? parsed.href : null;
+}
+
+/** A link that opens in a new tab; null when `url` is not an http(s) URL (the caller shows nothing). */
 export function externalLink(text, url) {
-  return h("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, text);
+  const href = webUrl(url);
+  if (href === null) return null;
+  return h("a", { href, target: "_blank", rel: "noopener noreferrer" }, text);
 }
 
 const TIME = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });

@@ -3,7 +3,9 @@ import { fitToContent, keepFitted } from "./bridge.js";
 import { externalLink, h, replaceChildren, time } from "./dom.js";
 import { complianceLozenge, outcomeLozenge, recordLozenge, severityLozenge, workflowLozenge } from "./lozenges.js";
 
-const REFRESH_MS = 30000; // while the panel is visible: the finding is shown live, not as it was on load
+// While a finding is linked and the panel visible, the finding is shown live, not as it was on load. Any other
+// state (no finding, finding gone, AWS unreachable, not configured, an error) is not polled: Refresh asks again.
+const REFRESH_MS = 30000;
 
 export async function showPanel(root, api, issueKey) {
   let timer = null;
@@ -14,9 +16,11 @@ export async function showPanel(root, api, issueKey) {
       view = await api.panel(issueKey);
     } catch (error) {
       replaceChildren(root, message("error", error.message), refreshButton());
+      poll(false);
       return;
     }
     replaceChildren(root, render(view, refreshButton()));
+    poll(view.state === "linked");
     fitToContent();
   }
 
@@ -24,16 +28,19 @@ export async function showPanel(root, api, issueKey) {
     return h("button", { type: "button", className: "hs-button hs-button-subtle", onclick: () => load() }, "Refresh");
   }
 
-  function schedule() {
-    clearInterval(timer);
-    timer = setInterval(() => {
-      if (document.visibilityState === "visible") load();
-    }, REFRESH_MS);
+  function poll(wanted) {
+    if (!wanted) {
+      clearInterval(timer);
+      timer = null;
+    } else if (timer === null) {
+      timer = setInterval(() => {
+        if (document.visibilityState === "visible") load();
+      }, REFRESH_MS);
+    }
   }
 
   keepFitted(root);
   await load();
-  schedule();
 }
 
 function render(view, refresh) {
@@ -82,12 +89,15 @@ function finding(f) {
     resources(f.resources),
     f.note ? h("div", { className: "hs-note" }, h("h3", { className: "hs-heading" }, "Note"),
       h("p", {}, f.note.text), h("p", { className: "hs-subtle" }, `by ${f.note.updatedBy || "unknown"}`)) : null,
-    h("p", { className: "hs-links" },
-      f.remediation.url ? externalLink("Remediation", f.remediation.url) : null,
-      f.remediation.url ? " · " : null,
-      externalLink("Open in Security Hub console", f.consoleUrl)),
+    links([externalLink("Remediation", f.remediation.url), externalLink("Open in Security Hub console", f.consoleUrl)]),
     f.remediation.text ? h("p", { className: "hs-subtle" }, f.remediation.text) : null,
   );
+}
+
+function links(anchors) {
+  const shown = anchors.filter(Boolean);
+  if (!shown.length) return null;
+  return h("p", { className: "hs-links" }, shown.flatMap((anchor, index) => (index ? [" · ", anchor] : [anchor])));
 }
 
 function resources(list) {

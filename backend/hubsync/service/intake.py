@@ -2,13 +2,15 @@
 destination, and the queue of an EventBridge rule's SQS target).
 
 An event is only a hint: hubsync reads the finding fresh when it syncs. So the intake checks the envelope and the
-few attributes it uses (each finding's `Id` and `ProductArn`, its severity for priority) and nothing else of the
-ASFF; new attributes never break it. Security Hub sends one finding per event; several are accepted, as is a JSON
-array of events.
+two attributes it needs (each finding's `Id` and `ProductArn`) and nothing else of the ASFF; new attributes never
+break it. The severity only ranks the hint: one hubsync cannot read ranks it NORMAL rather than refusing the event
+(EventBridge never retries a 4xx, so a refusal would lose the hint). Security Hub sends one finding per event;
+several are accepted, as is a JSON array of events.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,6 +28,10 @@ CUSTOM_ACTION = "Security Hub Findings - Custom Action"
 SOURCES = {IMPORTED: HintSource.SECURITYHUB_IMPORTED, CUSTOM_ACTION: HintSource.SECURITYHUB_CUSTOM_ACTION}
 MAX_EVENTS = 100  # per request body
 MAX_FINDINGS = 100  # per event (Security Hub sends one)
+# The queue keeps event ids in a String(255) column: a longer one (an EventBridge id may be 256 characters, and a
+# finding's place is appended) is replaced by its digest, the same on every redelivery.
+MAX_EVENT_ID = 200
+_LABELS = frozenset(severity.value for severity in Severity)
 _ROLE_ACCOUNT = re.compile(r"^arn:[\w-]+:iam::(\d{12}):")
 
 # The header an EventBridge API destination sends the tenant's events key in (its "API key" authorization).
@@ -71,15 +77,10 @@ class _Tolerant(Schema):
         unknown = EXCLUDE
 
 
-class _Severity(_Tolerant):
-    Label = fields.String(validate=validate.OneOf([s.value for s in Severity]))
-    Normalized = fields.Integer(validate=validate.Range(0, 100))
-
-
 class _FindingRef(_Tolerant):
     Id = fields.String(required=True, validate=validate.Length(1, 512))
     ProductArn = fields.String(required=True, validate=validate.Length(1, 2048))
-    Severity = fields.Nested(_Severity)
+    Severity = fields.Raw(allow_none=True)  # read leniently by `_severity`: it only ranks the hint
 
 
 class _Detail(_Tolerant):
@@ -129,12 +130,13 @@ def parse_events(body: Any) -> list[SecurityHubEvent]:
 
 def hints_for(tenant_id: str, events: Iterable[SecurityHubEvent]) -> list[SyncHint]:
     """One hint per finding, with its queue priority: a person's custom action first, then by severity. Each hint's
-    event id is the event's (with the finding's place when an event names several), so a redelivery is a no-op."""
+    event id is the event's (with the finding's place when an event names several; over `MAX_EVENT_ID` characters, its
+    sha256), so a redelivery is a no-op."""
     hints: list[SyncHint] = []
     for event in events:
         several = len(event.findings) > 1
         for index, finding in enumerate(event.findings):
-            event_id = f"{event.id}/{index}" if several else event.id
+            event_id = _bounded(f"{event.id}/{index}" if several else event.id)
             by_hand = event.source is HintSource.SECURITYHUB_CUSTOM_ACTION
             priority = Priority.BY_HAND if by_hand else SEVERITY_PRIORITY.get(finding.severity, Priority.NORMAL)
             hints.append(SyncHint(tenant_id, event.source, finding=finding.identifier, event_id=event_id,
@@ -172,15 +174,26 @@ def _event(envelope: Mapping[str, Any], detail: Mapping[str, Any]) -> SecurityHu
         detail_type=envelope["detail_type"],
         account=envelope.get("account"),
         findings=tuple(
-            FindingRef(FindingIdentifier(ref["Id"], ref["ProductArn"]), _severity(ref.get("Severity") or {}))
+            FindingRef(FindingIdentifier(ref["Id"], ref["ProductArn"]), _severity(ref.get("Severity")))
             for ref in detail["findings"]
         ),
     )
 
 
-def _severity(data: Mapping[str, Any]) -> Severity | None:
-    if data.get("Label"):
-        return Severity(data["Label"])
-    if data.get("Normalized") is not None:
-        return severity_of_normalized(data["Normalized"])
+def _severity(data: Any) -> Severity | None:
+    """The finding's severity when the event carries one hubsync knows (a Label, else a Normalized score); None
+    ranks the hint NORMAL."""
+    if not isinstance(data, Mapping):
+        return None
+    label, normalized = data.get("Label"), data.get("Normalized")
+    if isinstance(label, str) and label in _LABELS:
+        return Severity(label)
+    if isinstance(normalized, int | float) and not isinstance(normalized, bool) and 0 <= normalized <= 100:
+        return severity_of_normalized(int(normalized))
     return None
+
+
+def _bounded(event_id: str) -> str:
+    if len(event_id) <= MAX_EVENT_ID:
+        return event_id
+    return "sha256:" + hashlib.sha256(event_id.encode()).hexdigest()

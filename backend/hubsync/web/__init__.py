@@ -3,8 +3,16 @@ issue panel and configure page shells), the iframe API, the EventBridge intake a
 
     app = create_app()            # config from the environment; gunicorn runs it with `hubsync serve`
 
-Blueprints by concern: descriptor, connect (lifecycle), pages, hooks, api (/api/v1), events, health. Every
-Jira-facing route is behind `jira_auth.verified_jira`; every answer is JSON except the page shells.
+Blueprints by concern: descriptor, connect (lifecycle), pages, hooks, api (/api/v1), events, health. Who may call:
+- Jira's calls to the app (webhooks, the post function, the iframe pages) and the iframe API (with a context token)
+  are behind `jira_auth.verified_jira` (HS256 with the tenant's shared secret, and the qsh); the lifecycle
+  callbacks check tokens themselves: `installed`/`uninstalled` Atlassian's RS256 signed-install token (key from
+  the install-key server), `enabled`/`disabled` the shared secret (`jira_auth.verify_jira_request`);
+- the EventBridge intake (`/events`) wants the tenant's events API key;
+- /metrics wants the bearer token HUBSYNC_METRICS_TOKEN when one is set;
+- the descriptor, its icon, the front end's static files and /healthz, /readyz are public.
+Answers are JSON, errors included (`errors.py`), except the page shells and post-function pages (HTML), the static
+files and the icon (their own types), /metrics (Prometheus text) and the empty 204s of hooks and lifecycle.
 """
 
 from __future__ import annotations

@@ -10,7 +10,8 @@
     POST /api/v1/settings/custom-action            create (or find) the Security Hub "Send to Jira" action; its
                                                    ARN and the EventBridge pattern that routes it
 
-Routes only parse, authenticate (`verified_jira`) and hand over to `service.panel` / `service.settings`. The
+Routes only parse, authenticate (`verified_jira`) and hand over to `service.panel` / `service.settings`. `/panel`
+answers only for the issue its context token was issued on (403 for another issue, or a token of no issue). The
 `/settings` routes hold the AWS role, the policy and the EventBridge key: any user of the site can get a context
 token, so they also ask Jira whether the token's user is a Jira administrator (`jira_admin`); 403 if not, 503 when
 Jira cannot be asked.
@@ -21,7 +22,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
-import re
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -46,14 +46,15 @@ from hubsync.service.tenants import TenantNotReady, jira_client
 from hubsync.web.errors import ApiError
 from hubsync.web.events import API_KEY_HEADER
 from hubsync.web.jira_auth import verified_jira
+from hubsync.web.jira_keys import ISSUE_KEY
 from hubsync.web.services import services
 
-ISSUE_KEY = re.compile(r"^[A-Z][A-Z0-9_]*-[1-9]\d*$")
 CONTEXTS = "hubsync.api.contexts"
 JIRA_CLIENTS = "hubsync.api.jira_clients"
 ADMINS_ONLY = "only Jira administrators can see or change hubsync's settings"
 JIRA_UNREACHABLE = "Jira could not be asked whether you are a Jira administrator; try again in a minute"
 MAX_CACHED_CLIENTS = 256
+NO_ISSUE_CONTEXT = "this token was not issued on an issue: the panel answers only for the issue it is shown on"
 
 log = logging.getLogger(__name__)
 View = TypeVar("View", bound=Callable[..., Any])
@@ -126,9 +127,7 @@ def panel() -> tuple[Response, int] | Response:
     issue_key = request.args.get("issueKey", "").strip().upper()
     if not ISSUE_KEY.match(issue_key):
         return _error(400, "issueKey must be a Jira issue key such as SEC-1")
-    context_key = _context_issue_key()
-    if context_key is not None and context_key.upper() != issue_key:
-        return _error(403, f"this token was issued for {context_key}, not {issue_key}")
+    _token_is_for_issue(issue_key)
     return jsonify(panel_view(g.tenant, _store(), issue_key, _contexts().get))
 
 
@@ -193,12 +192,29 @@ def custom_action() -> tuple[Response, int]:
     return jsonify(setup.to_json()), 201 if setup.created else 200
 
 
-def _context_issue_key() -> str | None:
-    """The issue the context token was issued on, when Jira put one in its `context` claim."""
+def _token_is_for_issue(issue_key: str) -> None:
+    """The panel's context token must have been issued on `issue_key`'s own page: Jira puts the issue in its
+    `context` claim (`context.jira.issue`, key and id). No issue there (a token of the configure page, say) → 403.
+    The key is compared when the token carries one; a token with only the id costs one read of the issue from
+    Jira (the link does not keep the issue's id), whose id must be the token's."""
     context = g.jira_claims.get("context")
-    issue = context.get("jira", {}).get("issue") if isinstance(context, dict) else None
+    jira = context.get("jira") if isinstance(context, dict) else None
+    issue = jira.get("issue") if isinstance(jira, dict) else None
     key = issue.get("key") if isinstance(issue, dict) else None
-    return key if isinstance(key, str) and key else None
+    issue_id = issue.get("id") if isinstance(issue, dict) else None
+    if isinstance(key, str) and key:
+        if key.upper() != issue_key:
+            raise ApiError(403, f"this token was issued for {key}, not {issue_key}")
+        return
+    if not isinstance(issue_id, str | int) or isinstance(issue_id, bool) or not str(issue_id).strip():
+        raise ApiError(403, NO_ISSUE_CONTEXT)
+    try:
+        ticket = _jira_clients().get(g.tenant).get_tickets([issue_key]).get(issue_key)
+    except (JiraError, requests.RequestException, TenantNotReady) as exc:
+        log.warning("tenant %s: could not read %s from Jira to check a token's issue: %s", g.tenant.id, issue_key, exc)
+        raise ApiError(503, f"Jira could not be asked which issue {issue_key} is; try again in a minute") from None
+    if ticket is None or ticket.id != str(issue_id).strip():
+        raise ApiError(403, f"this token was issued for issue id {issue_id}, not {issue_key}")
 
 
 def _contexts() -> TenantContexts:

@@ -1,15 +1,21 @@
-"""Every answer of the web app is JSON, errors included: `{"error": "what is wrong"}` with the right status."""
+"""Every error the web app answers is JSON: `{"error": "what is wrong"}` with the right status (and `details`, one
+`path: message` line per problem, as the domain writes them: `rules[2].name: ...`)."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from hubsync.adapters.queue import QueueUnavailable
+from hubsync.domain.asff import error_lines
+
 log = logging.getLogger(__name__)
+
+RETRY_AFTER_S = 5
 
 
 class ApiError(Exception):
@@ -28,24 +34,11 @@ def error_response(status: int, message: str, **extra: Any) -> Response:
     return response
 
 
-def validation_messages(error: ValidationError, prefix: str = "") -> list[str]:
-    """marshmallow's nested message dict as a flat list of "path: message" lines, sorted."""
-    lines: list[str] = []
-
-    def walk(messages: Any, path: str) -> None:
-        if isinstance(messages, dict):
-            for key, value in messages.items():
-                walk(value, f"{path}.{key}" if path else str(key))
-        elif isinstance(messages, list) and all(isinstance(item, str) for item in messages):
-            lines.extend(f"{path or '(body)'}: {message}" for message in messages)
-        elif isinstance(messages, list):
-            for index, value in enumerate(messages):
-                walk(value, f"{path}[{index}]")
-        else:
-            lines.append(f"{path or '(body)'}: {messages}")
-
-    walk(error.messages, prefix)
-    return sorted(lines)
+def retry_later(message: str = "the queue is unavailable; retry later") -> Response:
+    """503 with `Retry-After`: Jira retries its webhooks and EventBridge its events on a 5xx."""
+    response = error_response(503, message)
+    response.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return response
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -55,7 +48,13 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(ValidationError)
     def _invalid_body(error: ValidationError) -> Response:
-        return error_response(400, "the request body is not valid", details=validation_messages(error))
+        details = sorted(error_lines(error.normalized_messages()))
+        return error_response(400, "the request body is not valid", details=details)
+
+    @app.errorhandler(QueueUnavailable)
+    def _queue_unavailable(error: QueueUnavailable) -> Response:
+        log.warning("%s %s: the queue is unavailable: %s", request.method, request.path, error)
+        return retry_later()
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Response:

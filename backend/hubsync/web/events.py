@@ -21,7 +21,7 @@ from flask import Blueprint, Response, g, jsonify, request
 from hubsync import metrics
 from hubsync.adapters.queue import QueueUnavailable
 from hubsync.service.intake import API_KEY_HEADER, InvalidEvent, UnsupportedEvent, hints_for, parse_events
-from hubsync.web.errors import error_response
+from hubsync.web.errors import error_response, retry_later
 from hubsync.web.services import services
 
 log = logging.getLogger(__name__)
@@ -70,9 +70,7 @@ def securityhub_events(tenant_id: str) -> Response:
         services().queue.put(hints)
     except QueueUnavailable as exc:
         log.warning("events of tenant %s not queued: %s", tenant.id, exc)
-        response = error_response(503, "the queue is unavailable; retry later")
-        response.headers["Retry-After"] = "5"
-        return response
+        return retry_later()
     log.info("tenant %s: queued %d hints from events %s", tenant.id, len(hints), [event.id for event in events])
     response = jsonify(accepted=len(events), hints=len(hints))
     response.status_code = 202

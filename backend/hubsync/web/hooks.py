@@ -7,6 +7,8 @@ a hint on the queue and answers 204 at once (the worker syncs the pair from its 
   redelivery is dropped by the queue; without one, the event's own identity (event, issue, timestamp).
 - A webhook about a change hubsync made itself (its `user` is hubsync's app user on the site) is no hint at all:
   the sync that wrote it has converged the pair already.
+- When the queue cannot take the hint: 503 with `Retry-After` (the app's `QueueUnavailable` handler), and Jira
+  delivers the webhook again.
 """
 
 from __future__ import annotations
@@ -24,13 +26,13 @@ from hubsync.domain.finding import FindingIdentifier
 from hubsync.service.hints import HintSource, SyncHint
 from hubsync.web.errors import ApiError
 from hubsync.web.jira_auth import verified_jira
+from hubsync.web.jira_keys import ISSUE_KEY_PATTERN
 from hubsync.web.services import services
 
 log = logging.getLogger(__name__)
 
 DELIVERY_ID_HEADER = "X-Atlassian-Webhook-Identifier"
 WEBHOOK_EVENTS = {"issue_updated": "jira:issue_updated", "issue_deleted": "jira:issue_deleted"}
-ISSUE_KEY_PATTERN = r"^[A-Z][A-Z0-9_]*-[1-9][0-9]*$"
 
 bp = Blueprint("hooks", __name__, url_prefix="/connect")
 

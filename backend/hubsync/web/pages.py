@@ -16,7 +16,8 @@ the `/api/v1` JSON with a context token. The shell receives:
 
 Each page load is a Jira request with a real qsh (`verified_jira()`); the JWT in its URL is not for the front
 end to keep (it asks AP.context.getToken() for context tokens), and `Referrer-Policy: no-referrer` keeps the URL
-from leaking to the assets the page loads.
+from leaking to the assets the page loads. The shell's `Content-Security-Policy` lets scripts come only from
+hubsync and from the Jira site's AP.js origin (`shell_policy`).
 """
 
 from __future__ import annotations
@@ -29,11 +30,11 @@ from flask import Blueprint, Response, g, make_response, render_template, reques
 from hubsync.web.config import WebConfig
 from hubsync.web.errors import ApiError
 from hubsync.web.jira_auth import verified_jira
+from hubsync.web.jira_keys import ISSUE_KEY
 
 UI_DIR = "ui-templates"
 SHELL = "shell.html"
 STATIC_URL_PATH = "/static/ui"
-ISSUE_KEY = re.compile(r"^[A-Z][A-Z0-9_]*-[1-9][0-9]*$")
 PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]*$")
 CONTEXT_PATH = re.compile(r"^(/[A-Za-z0-9._~-]+)*$")
 AP_JS_PATH = "/atlassian-connect/all.js"
@@ -70,20 +71,36 @@ def pages_blueprint(config: WebConfig) -> Blueprint:
     def _shell(config: WebConfig, page: str, surface: str, issue_key: str | None, project_key: str | None) -> Response:
         if not (ui_dir / SHELL).is_file():
             raise ApiError(503, f"the page shell {UI_DIR}/{SHELL} is not installed in {config.resources_dir}")
+        ap_js_url = _ap_js_url()
         html = render_template(
             SHELL,
             page=page,
             surface=surface,
             issue_key=issue_key,
             project_key=project_key,
-            ap_js_url=_ap_js_url(),
+            ap_js_url=ap_js_url,
             static_url=config.base_url + STATIC_URL_PATH,
             api_url=config.base_url + "/api/v1",
             base_url=config.base_url,
         )
-        return _page(html)
+        response = _page(html)
+        response.headers["Content-Security-Policy"] = shell_policy(config.base_url, ap_js_url)
+        return response
 
     return bp
+
+
+def shell_policy(base_url: str, ap_js_url: str) -> str:
+    """The page shell's Content-Security-Policy: scripts only from hubsync itself (the front end, served from
+    `base_url`) and from the Jira host that framed it (its AP.js); no inline script, no plugins, no `<base>`. Finding
+    data is rendered as text, and this is the second line should any of it ever reach the page as markup."""
+    sources = " ".join(dict.fromkeys(["'self'", _origin(base_url), _origin(ap_js_url)]))
+    return f"script-src {sources}; object-src 'none'; base-uri 'none'"
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _page(html: str) -> Response:
@@ -105,7 +122,7 @@ def _ap_js_url() -> str:
     """AP.js from the Jira host that framed us: `xdm_e` (its origin) and `cp` (its context path), which must be
     the verified tenant's site, so a crafted link cannot make the page load script from elsewhere."""
     site = urlsplit(g.tenant.jira_base_url)
-    origin = f"{site.scheme}://{site.netloc}"
+    origin = _origin(g.tenant.jira_base_url)
     host = request.args.get("xdm_e", origin).rstrip("/")
     if host != origin:
         raise ApiError(400, "xdm_e is not this tenant's Jira site")

@@ -20,6 +20,7 @@ from hubsync.sandbox.securityhub.events import custom_action_event, imported_eve
 from hubsync.service.hints import Priority
 from hubsync.web import create_app
 from hubsync.web.events import API_KEY_HEADER, MAX_BODY_BYTES
+from tests.fixtures.postgres import fresh_schema
 from tests.fixtures.securityhub import make_finding
 
 SECRET_KEY = "events-tests-secret-key-0123456789-abcdefghij"
@@ -88,6 +89,31 @@ def test_a_redelivered_event_is_accepted_and_queued_once(client, tenant, queue) 
     assert post(client, tenant, event).status_code == 202
 
     assert queue.depth() == 1
+
+
+def test_an_event_with_the_longest_id_and_several_findings_is_queued_on_postgresql_once() -> None:
+    """EventBridge ids may be 256 characters and a finding's place is appended: the queue's String(255) column
+    would refuse them on PostgreSQL (SQLite does not check lengths)."""
+    with fresh_schema("hubsync_events", "the event-id length check needs a real column limit") as url:
+        store = Store(create_engine(url), SecretBox([SECRET_KEY]))
+        try:
+            queue = LocalQueue(store.engine)
+            client = create_app({"HUBSYNC_BASE_URL": "https://hubsync.example.com", "HUBSYNC_SECRET_KEY": SECRET_KEY},
+                                store=store, queue=queue).test_client()
+            with store.transaction() as uow:
+                tenant = uow.tenants.create(name="Acme", jira_base_url="https://acme.atlassian.net",
+                                            jira_flavour=JiraFlavour.CLOUD, auth_mode=AuthMode.CONNECT,
+                                            jira_secret="shared")
+            event = imported()
+            event["id"] = "e" * 256
+            event["detail"]["findings"].append(make_finding())
+
+            assert post(client, tenant, event).status_code == 202
+            assert post(client, tenant, event).status_code == 202  # a redelivery: dropped by the queue
+
+            assert queue.depth() == 2
+        finally:
+            store.dispose()
 
 
 def test_custom_actions_and_critical_findings_jump_the_backlog(client, tenant, queue) -> None:

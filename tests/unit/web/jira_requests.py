@@ -29,8 +29,11 @@ class RecordingQueue:
     def __init__(self) -> None:
         self.hints: list[SyncHint] = []
         self.ready_answer: bool | Exception = True
+        self.put_error: Exception | None = None  # raised by put, as a queue that cannot be reached raises
 
     def put(self, hints: Sequence[SyncHint], priorities: Sequence[int] | None = None) -> None:
+        if self.put_error is not None:
+            raise self.put_error
         self.hints.extend(hints)
 
     def ready(self) -> bool:

@@ -96,9 +96,11 @@ def client(app: Flask, tenant: Tenant) -> FlaskClient:
     return app.test_client()
 
 
-def context_token(issue_key: str | None = None, **claims: Any) -> str:
+def context_token(issue_key: str | None = None, *, context: Any = None, **claims: Any) -> str:
+    """A context token as Jira signs it; on an issue page its `context` names the issue (here by key)."""
     now = int(time.time())
-    context = {"jira": {"issue": {"key": issue_key}}} if issue_key else {"jira": {}}
+    if context is None:
+        context = {"jira": {"issue": {"key": issue_key}}} if issue_key else {"jira": {}}
     payload = {"iss": CLIENT_KEY, "sub": VIEWER, "iat": now, "exp": now + 180, "qsh": "context-qsh",
                "context": context, **claims}
     return jwt.encode(payload, SECRET, algorithm="HS256")
@@ -106,6 +108,11 @@ def context_token(issue_key: str | None = None, **claims: Any) -> str:
 
 def auth(issue_key: str | None = None, **claims: Any) -> dict[str, str]:
     return {"Authorization": f"JWT {context_token(issue_key, **claims)}"}
+
+
+def auth_by_issue_id(issue_id: Any) -> dict[str, str]:
+    """A context token whose issue context carries the id alone."""
+    return {"Authorization": f"JWT {context_token(context={'jira': {'issue': {'id': issue_id}}})}"}
 
 
 def admin() -> dict[str, str]:
@@ -164,6 +171,27 @@ def test_panel_shows_the_linked_finding_live_with_its_history(
     assert body["link"]["ticketKey"] == "SEC-7"
 
 
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [("javascript:alert(document.domain)", None), ("JavaScript:alert(1)", None), (" javascript:alert(1)", None),
+     ("data:text/html,<script>alert(1)</script>", None), ("//evil.example/x", None), ("https:no-host", None),
+     ("http://docs.example/fix", "http://docs.example/fix")],
+)
+def test_a_remediation_url_reaches_the_panel_only_when_it_is_http_or_https(
+    app: Flask, client: FlaskClient, store: Store, tenant: Tenant, securityhub: SecurityHubSandbox, url: str,
+    shown: str | None,
+) -> None:
+    finding = control_finding("S3.8", Remediation={"Recommendation": {"Text": "Block it.", "Url": url}})
+    securityhub.client().batch_import_findings(Findings=[finding])
+    link(store, tenant, finding, "SEC-7")
+    use_sources(app, store, securityhub.client())
+
+    body = client.get("/api/v1/panel?issueKey=SEC-7", headers=auth("SEC-7")).json
+
+    assert body["state"] == "linked", body
+    assert body["finding"]["remediation"] == {"text": "Block it.", "url": shown}
+
+
 def test_panel_reads_security_hub_on_every_view(
     app: Flask, client: FlaskClient, store: Store, tenant: Tenant, securityhub: SecurityHubSandbox
 ) -> None:
@@ -171,14 +199,14 @@ def test_panel_reads_security_hub_on_every_view(
     securityhub.client().batch_import_findings(Findings=[finding])
     link(store, tenant, finding, "SEC-8")
     use_sources(app, store, securityhub.client())
-    assert client.get("/api/v1/panel?issueKey=SEC-8", headers=auth()).json["finding"]["workflowStatus"] == "NEW"
+    assert client.get("/api/v1/panel?issueKey=SEC-8", headers=auth("SEC-8")).json["finding"]["workflowStatus"] == "NEW"
 
     securityhub.client().batch_update_findings(
         FindingIdentifiers=[{"Id": finding["Id"], "ProductArn": finding["ProductArn"]}],
         Workflow={"Status": "SUPPRESSED"}, Note={"Text": "risk accepted in SEC-8", "UpdatedBy": "hubsync"},
     )
 
-    shown = client.get("/api/v1/panel?issueKey=SEC-8", headers=auth()).json["finding"]
+    shown = client.get("/api/v1/panel?issueKey=SEC-8", headers=auth("SEC-8")).json["finding"]
     assert shown["workflowStatus"] == "SUPPRESSED"
     assert shown["note"] == {"text": "risk accepted in SEC-8", "updatedBy": "hubsync"}
 
@@ -195,7 +223,7 @@ def test_a_finding_security_hub_no_longer_has_keeps_its_history(
 ) -> None:
     link(store, tenant, control_finding("S3.8"), "SEC-9")  # never imported
     use_sources(app, store, securityhub.client())
-    body = client.get("/api/v1/panel?issueKey=SEC-9", headers=auth()).json
+    body = client.get("/api/v1/panel?issueKey=SEC-9", headers=auth("SEC-9")).json
     assert body["state"] == "finding_gone"
     assert len(body["timeline"]) == 2
 
@@ -208,7 +236,7 @@ def test_aws_that_cannot_be_reached_is_said_with_the_reason(
                           aws_access_key_id="x", aws_secret_access_key="x",
                           config=Config(retries={"total_max_attempts": 1}, connect_timeout=1))
     use_sources(app, store, nobody)
-    body = client.get("/api/v1/panel?issueKey=SEC-10", headers=auth()).json
+    body = client.get("/api/v1/panel?issueKey=SEC-10", headers=auth("SEC-10")).json
     assert body["state"] == "aws_unreachable"
     assert body["message"].startswith("AWS cannot be reached: Could not connect to the endpoint URL")
     assert len(body["timeline"]) == 2  # the history is hubsync's own: shown all the same
@@ -223,7 +251,7 @@ def test_a_tenant_without_aws_settings_is_told_to_configure(
         raise TenantNotReady("no AWS role ARN configured")
 
     app.extensions[api.CONTEXTS] = TenantContexts(store, build=not_ready)
-    body = client.get("/api/v1/panel?issueKey=SEC-11", headers=auth()).json
+    body = client.get("/api/v1/panel?issueKey=SEC-11", headers=auth("SEC-11")).json
     assert body["state"] == "not_configured"
     assert "no AWS role ARN configured" in body["message"]
 
@@ -246,7 +274,7 @@ def test_contexts_are_reused_until_the_settings_change(store: Store, tenant: Ten
 
 @pytest.mark.parametrize("key", ["", "sec", "SEC-0", "SEC-1 OR 1=1", "../SEC-1"])
 def test_the_issue_key_must_be_one(client: FlaskClient, key: str) -> None:
-    response = client.get("/api/v1/panel", query_string={"issueKey": key}, headers=auth())
+    response = client.get("/api/v1/panel", query_string={"issueKey": key}, headers=auth("SEC-1"))
     assert response.status_code == 400
     assert "issueKey" in response.json["error"]
 
@@ -255,6 +283,54 @@ def test_a_token_issued_on_another_issue_cannot_read_this_one(client: FlaskClien
     response = client.get("/api/v1/panel?issueKey=SEC-2", headers=auth("SEC-1"))
     assert response.status_code == 403
     assert response.json == {"error": "this token was issued for SEC-1, not SEC-2"}
+
+
+@pytest.mark.parametrize(
+    "context",
+    [{"jira": {}}, {}, {"jira": {"project": {"key": "SEC", "id": "10000"}}}, {"jira": {"issue": {}}},
+     {"jira": {"issue": {"key": ""}}}, {"jira": {"issue": None}}, {"jira": None}, "SEC-1"],
+)
+def test_a_token_issued_on_no_issue_cannot_read_a_panel(client: FlaskClient, store: Store, tenant: Tenant,
+                                                        context: Any) -> None:
+    link(store, tenant, control_finding("S3.8"), "SEC-1")
+    response = client.get("/api/v1/panel?issueKey=SEC-1",
+                          headers={"Authorization": f"JWT {context_token(context=context)}"})
+    assert response.status_code == 403
+    assert response.json == {"error": api.NO_ISSUE_CONTEXT}
+
+
+def test_a_token_naming_its_issue_by_id_alone_reads_that_issue_only(
+    app: Flask, client: FlaskClient, store: Store, tenant: Tenant, jira_cloud: JiraSandbox,
+    securityhub: SecurityHubSandbox,
+) -> None:
+    alice = jira_cloud.world.user_by_name("alice")
+    assert alice is not None
+    fields = {"project": {"key": "SEC"}, "issuetype": {"name": "Task"}, "summary": "Public bucket"}
+    shown, other = (jira_cloud.world.create_issue(fields, alice) for _ in range(2))
+    finding = control_finding("S3.8")
+    securityhub.client().batch_import_findings(Findings=[finding])
+    link(store, tenant, finding, shown.key)
+    use_sources(app, store, securityhub.client())
+
+    own = client.get(f"/api/v1/panel?issueKey={shown.key}", headers=auth_by_issue_id(shown.id))
+    numeric = client.get(f"/api/v1/panel?issueKey={shown.key}", headers=auth_by_issue_id(int(shown.id)))
+    another = client.get(f"/api/v1/panel?issueKey={shown.key}", headers=auth_by_issue_id(other.id))
+    missing = client.get("/api/v1/panel?issueKey=SEC-999", headers=auth_by_issue_id(shown.id))
+
+    assert [own.status_code, numeric.status_code] == [200, 200], own.json
+    assert own.json["state"] == "linked"
+    assert another.status_code == 403 and another.json == {
+        "error": f"this token was issued for issue id {other.id}, not {shown.key}"}
+    assert missing.status_code == 403
+
+
+def test_a_token_naming_its_issue_by_id_is_503_when_jira_cannot_be_asked(
+    client: FlaskClient, store: Store, tenant: Tenant, jira_cloud: JiraSandbox
+) -> None:
+    jira_cloud.world.connect_apps.pop(APP_KEY)  # Jira no longer takes the app's calls
+    response = client.get("/api/v1/panel?issueKey=SEC-1", headers=auth_by_issue_id("10001"))
+    assert response.status_code == 503
+    assert "SEC-1" in response.json["error"]
 
 
 @pytest.mark.parametrize(

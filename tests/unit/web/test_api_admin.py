@@ -6,6 +6,7 @@ and changes nothing; a Jira that cannot be asked is a 503; the issue panel stays
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -48,10 +49,10 @@ def install(sandbox: JiraSandbox, store: Store, jira_url: str | None = None) -> 
         )
 
 
-def as_user(sandbox: JiraSandbox, email: str) -> dict[str, str]:
+def as_user(sandbox: JiraSandbox, email: str, **claims: Any) -> dict[str, str]:
     user = sandbox.world.user_by_email(email)
     assert user is not None
-    return jwt_header(context_token(sub=user.account_id))
+    return jwt_header(context_token(sub=user.account_id, **claims))
 
 
 def database(store: Store) -> tuple:
@@ -144,7 +145,8 @@ def test_a_jira_that_cannot_be_reached_is_a_503_and_changes_nothing(
 def test_the_panel_stays_open_to_any_user_of_the_site(client: FlaskClient, site: JiraSandbox) -> None:
     site.control("DELETE", "counters")
 
-    response = client.get("/api/v1/panel?issueKey=SEC-1", headers=as_user(site, "alice@example.com"))
+    on_issue = {"context": {"jira": {"issue": {"key": "SEC-1", "id": "10001"}}}}
+    response = client.get("/api/v1/panel?issueKey=SEC-1", headers=as_user(site, "alice@example.com", **on_issue))
 
     assert response.status_code == 200
     assert response.json["state"] == "no_finding"

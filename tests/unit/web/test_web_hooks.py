@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
+from hubsync.adapters.queue import QueueUnavailable
 from hubsync.adapters.store import Tenant
 from hubsync.domain.finding import FindingIdentifier
 from hubsync.service.hints import HintSource, SyncHint
@@ -117,3 +118,23 @@ def test_the_post_function_hints_the_ticket(client: FlaskClient, tenant: Tenant,
     assert queue.hints == [
         SyncHint(tenant.id, HintSource.JIRA_POST_FUNCTION, ticket_key="SEC-7", event_id="jira.post-function:pf-1")
     ]
+
+
+@pytest.mark.parametrize("path", ["/connect/webhooks/issue_updated", "/connect/post-function"])
+def test_a_queue_that_cannot_take_the_hint_is_503_so_jira_retries(
+    client: FlaskClient, tenant: Tenant, queue: RecordingQueue, path: str
+) -> None:
+    queue.put_error = QueueUnavailable("database unreachable")
+    response = _post(client, path, _webhook())
+    assert response.status_code == 503, response.json
+    assert response.headers["Retry-After"] == "5"
+    assert response.json == {"error": "the queue is unavailable; retry later"}
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_an_issue_key_with_a_trailing_newline_is_no_key(client: FlaskClient, tenant: Tenant, queue: RecordingQueue):
+    body = {"webhookEvent": "jira:issue_updated", "issue": {"id": "1", "key": "SEC-1\n"}}
+    response = _post(client, "/connect/webhooks/issue_updated", body)
+    assert response.status_code == 400
+    assert response.json["details"] == ["issue.key: not a Jira issue key"]
+    assert queue.hints == []

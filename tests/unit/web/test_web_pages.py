@@ -42,6 +42,9 @@ def test_the_panel_renders_the_shell_with_the_agreed_variables(client: FlaskClie
     response = client.get(_signed(target))
     assert response.status_code == 200, response.data
     assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Content-Security-Policy"] == (
+        f"script-src 'self' {BASE_URL} https://acme.atlassian.net; object-src 'none'; base-uri 'none'"
+    )
     assert json.loads(response.data) == {
         "page": "panel",
         "surface": "panel",
@@ -65,6 +68,8 @@ def test_the_configure_page_renders_the_shell(client: FlaskClient, tenant: Tenan
     shown = json.loads(response.data)
     assert (shown["page"], shown["issue_key"]) == ("configure", None)
     assert shown["ap_js_url"] == "https://acme.atlassian.net/jira/atlassian-connect/all.js"
+    assert "script-src 'self' https://hubsync.example.com https://acme.atlassian.net;" in (
+        response.headers["Content-Security-Policy"])  # an origin: the context path is no part of it
 
 
 @pytest.mark.parametrize(
