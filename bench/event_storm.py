@@ -68,6 +68,7 @@ from hubsync.adapters.store import SecretBox, Store, Tenant, create_engine, upgr
 from hubsync.adapters.store.models import AuditRow
 from hubsync.domain.finding import FindingIdentifier
 from hubsync.sandbox import seed
+from hubsync.sandbox.connected import configure_installed
 from hubsync.sandbox.httpserver import free_port
 from hubsync.sandbox.jira import seed as jira_seed
 from hubsync.sandbox.runner import AGGREGATION_REGION, REGIONS, Sandbox
@@ -199,7 +200,11 @@ def running_hubsync(database: str, scratch: Path) -> Iterator[Bench]:
                                       json={"descriptorUrl": f"http://127.0.0.1:{port}/atlassian-connect.json"},
                                       timeout=60)
             assert installed.status_code == 200, installed.text
-            tenant = configure(store, installed.json()["clientKey"], sandbox_environment, sandbox)
+            default = sandbox.jira_cloud.user_by_email(jira_seed.SANDBOX_JIRA_DEFAULT_ASSIGNEE_EMAIL)
+            assert default is not None
+            policy = {"project_key": "SEC", "issue_type": "Task", "rules": [MATCH_EVERYTHING],
+                      "default_assignee": default.account_id}
+            tenant = configure_installed(store, sandbox, installed.json()["clientKey"], policy)
             with store.transaction() as uow:
                 key = uow.tenants.regenerate_events_api_key(tenant.id)
             yield Bench(sandbox, store, LocalQueue(store.engine), tenant,
@@ -226,23 +231,6 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path, timeout
             pass
         time.sleep(0.2)
     raise SystemExit(f"hubsync serve did not answer {url} in {timeout_s:.0f} s")
-
-
-def configure(store: Store, client_key: str, environment: dict[str, str], sandbox: Sandbox) -> Tenant:
-    """What the admin saves on the configure page: the roles, the Region, and a rule that matches everything."""
-    default = sandbox.jira_cloud.user_by_email(jira_seed.SANDBOX_JIRA_DEFAULT_ASSIGNEE_EMAIL)
-    assert default is not None
-    with store.transaction() as uow:
-        tenant = uow.tenants.get_by_client_key(client_key)
-        assert tenant is not None, "the Connect install created no tenant"
-        return uow.tenants.update(Tenant(**{
-            **tenant.__dict__,
-            "aws_role_arn": environment["HUBSYNC_SANDBOX_SECURITYHUB_ROLE_ARN"],
-            "organizations_role_arn": environment["HUBSYNC_SANDBOX_ORGANIZATIONS_ROLE_ARN"],
-            "aggregation_region": AGGREGATION_REGION,
-            "policy": {"project_key": "SEC", "issue_type": "Task", "rules": [MATCH_EVERYTHING],
-                       "default_assignee": default.account_id},
-        }))
 
 
 @contextmanager

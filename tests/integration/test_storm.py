@@ -40,6 +40,7 @@ from hubsync.adapters.queue import LocalQueue
 from hubsync.adapters.store import SecretBox, Store, Tenant, create_engine, upgrade
 from hubsync.domain.finding import FindingIdentifier, WorkflowStatus, marker_label
 from hubsync.domain.ticket import Disposition
+from hubsync.sandbox.connected import configure_installed
 from hubsync.sandbox.demo import demo_policy
 from hubsync.sandbox.httpserver import BackgroundServer
 from hubsync.sandbox.jira import seed as jira_seed
@@ -160,7 +161,9 @@ def hubsync(
             installed = requests.post(f"{sandbox.jira_cloud_server.url}/_sandbox/connect/install",
                                       json={"descriptorUrl": f"{server.url}/atlassian-connect.json"}, timeout=30)
             assert installed.status_code == 200, installed.text
-            tenant = _configure(store, installed.json()["clientKey"], environment, sandbox)
+            default = sandbox.jira_cloud.user_by_email(jira_seed.SANDBOX_JIRA_DEFAULT_ASSIGNEE_EMAIL)
+            assert default is not None  # the rules of the demo: escalate CRITICAL findings
+            tenant = configure_installed(store, sandbox, installed.json()["clientKey"], demo_policy(default.account_id))
             with store.transaction() as uow:
                 key = uow.tenants.regenerate_events_api_key(tenant.id)
             workers_env = {
@@ -182,22 +185,6 @@ def hubsync(
                     os.environ.pop(name, None)
                 else:
                     os.environ[name] = value
-
-
-def _configure(store: Store, client_key: str, environment: dict[str, str], sandbox: Sandbox) -> Tenant:
-    """What an admin saves on the configure page (its own tests drive the page): roles, Region and rules."""
-    default = sandbox.jira_cloud.user_by_email(jira_seed.SANDBOX_JIRA_DEFAULT_ASSIGNEE_EMAIL)
-    assert default is not None
-    with store.transaction() as uow:
-        tenant = uow.tenants.get_by_client_key(client_key)
-        assert tenant is not None, "the Connect install created no tenant"
-        return uow.tenants.update(Tenant(**{
-            **tenant.__dict__,
-            "aws_role_arn": environment["HUBSYNC_SANDBOX_SECURITYHUB_ROLE_ARN"],
-            "organizations_role_arn": environment["HUBSYNC_SANDBOX_ORGANIZATIONS_ROLE_ARN"],
-            "aggregation_region": AGGREGATION_REGION,
-            "policy": demo_policy(default.account_id),  # escalates CRITICAL findings
-        }))
 
 
 # -- the players ------------------------------------------------------------------------------------------------

@@ -98,8 +98,7 @@ def installed_hubsync(
             queue=queue,
         )
         server.mount(app)
-        tenant = _install(sandbox, store, server.url)
-        tenant = save_settings(store, tenant.id, sandbox_settings(sandbox, policy))
+        tenant = configure_installed(store, sandbox, _install(sandbox, server.url), policy)
         key = rotate_events_api_key(store, tenant.id, server.url)["apiKey"]
         sandbox.securityhub.events.add_http_target(
             events_url(server.url, tenant.id), header_name=API_KEY_HEADER, header_value=key
@@ -116,17 +115,24 @@ def installed_hubsync(
         server.stop()
 
 
-def _install(sandbox: Sandbox, store: Store, app_url: str) -> Tenant:
-    """What a Jira admin does in "Manage apps → Upload app": Jira fetches the descriptor and calls `installed`."""
+def configure_installed(store: Store, sandbox: Sandbox, client_key: str, policy: dict) -> Tenant:
+    """The tenant the install of `client_key` created, saved with the settings an admin enters on the configure
+    page for the sandbox's organization."""
+    with store.read() as uow:
+        tenant = uow.tenants.get_by_client_key(client_key)
+    if tenant is None:
+        raise RuntimeError("Jira installed hubsync but the installed callback created no tenant")
+    return save_settings(store, tenant.id, sandbox_settings(sandbox, policy))
+
+
+def _install(sandbox: Sandbox, app_url: str) -> str:
+    """What a Jira admin does in "Manage apps → Upload app": Jira fetches the descriptor and calls `installed`.
+    Returns the site's clientKey."""
     jira = sandbox.jira_cloud_server.url
     descriptor = f"{app_url}/atlassian-connect.json"
     answer = requests.post(f"{jira}/_sandbox/connect/install", json={"descriptorUrl": descriptor},
                            timeout=INSTALL_TIMEOUT_S)
     if answer.status_code != 200:
         raise RuntimeError(f"installing hubsync into the sandbox's Jira failed: {answer.status_code} {answer.text}")
-    with store.read() as uow:
-        tenant = uow.tenants.get_by_client_key(answer.json()["clientKey"])
-    if tenant is None:
-        raise RuntimeError("Jira installed hubsync but the installed callback created no tenant")
-    return tenant
+    return answer.json()["clientKey"]
 

@@ -15,15 +15,22 @@ from hubsync.service.reconcile import ReconcileReport, reconcile
 from hubsync.service.tenants import TenantNotReady, sync_context
 
 
-def reconcile_tenants(tenant: str | None, dry_run: bool, out: Callable[[str], None]) -> int:
-    """Reconcile one tenant (by id or name) or every enabled one. Exit status 0 when nothing failed."""
-    store = Store.from_environment()
-    upgrade(store.engine)
+def chosen_tenants(store: Store, tenant: str | None, out: Callable[[str], None]) -> list[Tenant]:
+    """The tenant a command names (by id or name, enabled or not), or every enabled one; says so when none."""
     with store.read() as uow:
         tenants = uow.tenants.list(enabled_only=tenant is None)
     chosen = [t for t in tenants if tenant in (None, t.id, t.name)]
     if not chosen:
         out(f"no tenant {tenant!r}" if tenant else "no enabled tenants: configure one in Jira first")
+    return chosen
+
+
+def reconcile_tenants(tenant: str | None, dry_run: bool, out: Callable[[str], None]) -> int:
+    """Reconcile one tenant (by id or name) or every enabled one. Exit status 0 when nothing failed."""
+    store = Store.from_environment()
+    upgrade(store.engine)
+    chosen = chosen_tenants(store, tenant, out)
+    if not chosen:
         return 2
     status = 0
     for each in chosen:

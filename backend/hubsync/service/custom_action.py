@@ -30,6 +30,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from hubsync.adapters.aws_session import assumed_role_session, client_config
 from hubsync.adapters.store import Store, Tenant, upgrade
+from hubsync.service.commands import chosen_tenants
 from hubsync.service.intake import API_KEY_HEADER, CUSTOM_ACTION
 from hubsync.service.settings import events_url
 from hubsync.service.tenants import TenantNotReady
@@ -152,11 +153,8 @@ def setup_action_command(tenant: str | None, out: Callable[[str], None]) -> int:
     store = Store.from_environment()
     try:
         upgrade(store.engine)
-        with store.read() as uow:
-            tenants = uow.tenants.list(enabled_only=tenant is None)
-        chosen = [t for t in tenants if tenant in (None, t.id, t.name)]
+        chosen = chosen_tenants(store, tenant, out)
         if not chosen:
-            out(f"no tenant {tenant!r}" if tenant else "no enabled tenants: configure one first")
             return 2
         base_url = os.environ.get(BASE_URL_VARIABLE, "").strip() or f"<{BASE_URL_VARIABLE}>"
         status = 0
