@@ -171,13 +171,10 @@ def postgres_schema(url: str) -> Iterator[str]:
 @contextmanager
 def running_hubsync(database: str, scratch: Path) -> Iterator[Bench]:
     """The sandbox, and `hubsync serve` installed into its Jira Cloud site through Connect and configured."""
-    with Sandbox(seed_findings=False) as sandbox:
+    with Sandbox(seed_findings=False) as sandbox, sandbox.exported():
         events = sandbox.securityhub.events
         for target in events.targets():  # the bench posts the events itself
             events.remove_target(target["id"])
-        sandbox_environment = sandbox.environment()
-        saved = {name: os.environ.get(name) for name in sandbox_environment}
-        os.environ.update(sandbox_environment)
         store = Store(create_engine(database), SecretBox([SECRET_KEY]))
         upgrade(store.engine)
         port = free_port()
@@ -212,11 +209,6 @@ def running_hubsync(database: str, scratch: Path) -> Iterator[Bench]:
         finally:
             stop([server])
             store.dispose()
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
 
 
 def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path, timeout_s: float = 60) -> None:

@@ -129,10 +129,7 @@ class Hubsync:
 @pytest.fixture(scope="module")
 def hubsync(sandbox_contracts: SandboxContracts, browser: Any) -> Iterator[Hubsync]:
     scratch = tempfile.mkdtemp(prefix="hubsync-e2e-")
-    with Sandbox(wrap=sandbox_contracts.wrap) as sandbox:
-        environment = sandbox.environment()
-        saved = {name: os.environ.get(name) for name in environment}
-        os.environ.update(environment)  # boto3 finds the sandbox's endpoints and credentials here
+    with Sandbox(wrap=sandbox_contracts.wrap) as sandbox, sandbox.exported():
         store = Store.from_environment(
             {"HUBSYNC_DATABASE_URL": f"sqlite:///{Path(scratch) / 'hubsync.sqlite3'}",
              "HUBSYNC_SECRET_KEY": SECRET_KEY}
@@ -145,9 +142,4 @@ def hubsync(sandbox_contracts: SandboxContracts, browser: Any) -> Iterator[Hubsy
                 yield Hubsync(installed, sync_context(installed.tenant, store))
         finally:
             store.dispose()
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
             shutil.rmtree(scratch, ignore_errors=True)

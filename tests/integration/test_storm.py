@@ -140,13 +140,13 @@ def hubsync(
 ) -> Iterator[Hubsync]:
     """The sandbox (Security Hub empty), hubsync's web app on PostgreSQL installed into Jira Cloud through Connect
     and configured for the sandbox's organization, with an events key for the intake."""
-    with Sandbox(wrap=sandbox_contracts.wrap, seed_findings=False) as sandbox:
+    with (
+        Sandbox(wrap=sandbox_contracts.wrap, seed_findings=False) as sandbox,
+        sandbox.exported() as environment,  # for this process's own contexts (the final reconcile)
+    ):
         events = sandbox.securityhub.events
         for target in events.targets():  # the test posts the storm itself; nobody reads the sandbox's SQS queue
             events.remove_target(target["id"])
-        environment = sandbox.environment()
-        saved = {name: os.environ.get(name) for name in environment}
-        os.environ.update(environment)  # this process's own contexts (the final reconcile) find the sandbox here
         store = Store(create_engine(database_url), SecretBox([SECRET_KEY]))
         upgrade(store.engine)
         queue = LocalQueue(store.engine)
@@ -180,11 +180,6 @@ def hubsync(
         finally:
             server.stop()
             store.dispose()
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
 
 
 # -- the players ------------------------------------------------------------------------------------------------

@@ -11,7 +11,6 @@ Either way a final reconcile must find nothing left to do.
 
 from __future__ import annotations
 
-import os
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -336,10 +335,8 @@ def running_demo(
     with (
         tempfile.TemporaryDirectory(prefix="hubsync-demo-") as scratch,
         Sandbox(wrap=wrap, seed_findings=seed_findings) as sandbox,
+        sandbox.exported() as environment,
     ):
-        environment = sandbox.environment()
-        saved = {name: os.environ.get(name) for name in environment}
-        os.environ.update(environment)  # boto3 finds the sandbox's endpoints and credentials here
         try:
             url = database_url or f"sqlite:///{Path(scratch) / 'hubsync-demo.sqlite3'}"
             store = Store.from_environment({"HUBSYNC_DATABASE_URL": url}, sandbox=True)
@@ -369,11 +366,6 @@ def running_demo(
             ctx = sync_context(tenant, store)
             yield Demo(sandbox=sandbox, flavour=flavour, ctx=ctx, store=store, say=say)
         finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
             store.dispose()
 
 

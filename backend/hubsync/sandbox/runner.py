@@ -4,8 +4,10 @@ Security Hub, seeded with a small AWS Organization and its findings."""
 from __future__ import annotations
 
 import logging
+import os
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -110,6 +112,22 @@ class Sandbox:
         self.stop()
 
     # -- what a shell or a test needs to talk to it ----------------------------------------------
+    @contextmanager
+    def exported(self) -> Iterator[dict[str, str]]:
+        """`environment()` in this process's `os.environ` (boto3 finds the sandbox's endpoints and credentials
+        there) until the block ends, when the variables are as they were before."""
+        environment = self.environment()
+        saved = {name: os.environ.get(name) for name in environment}
+        os.environ.update(environment)
+        try:
+            yield environment
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+
     def environment(self) -> dict[str, str]:
         """Variables that point boto3, the AWS CLI and hubsync at the sandbox."""
         world = self._world()
