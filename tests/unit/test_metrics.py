@@ -277,15 +277,3 @@ def test_the_worker_commands_endpoint_shows_the_workers_queue(tmp_path: Path) ->
         stop.set()
         thread.join(10)
     assert "hubsync_queue_up 1.0" in body and "hubsync_queue_depth 0.0" in body
-
-
-def test_the_docstring_names_the_workers_own_flag() -> None:
-    import re
-
-    from hubsync.cli import _parser
-
-    worker = _parser()._subparsers._group_actions[0].choices["worker"]  # type: ignore[union-attr]
-    flags = {flag for action in worker._actions for flag in action.option_strings}
-    named = set(re.findall(r"hubsync worker (--[a-z-]+)", metrics.__doc__ or "")) | set(
-        re.findall(r"\((--[a-z-]+)\)", metrics.__doc__ or ""))
-    assert named and named <= flags
