@@ -6,6 +6,8 @@ A simulator installs `Knobs` on its Flask app; tests and people then steer it ov
     POST   /_sandbox/faults    {"status": 503, "share": 0.1}                    10% of requests
     POST   /_sandbox/faults    {"latency_ms": 200}                              every request, slower
     DELETE /_sandbox/faults                                                     back to normal
+    GET    /_sandbox/faults        {"faults": [...], "served": {"429": 3, "latency": 5}}   the faults in force, and
+                                   how many requests each kind of fault has hit (an error status, or latency only)
     GET    /_sandbox/counters                                                   {"GET /rest/api/3/issue/<key>": 4}
     DELETE /_sandbox/counters                                                   reset
 
@@ -50,6 +52,7 @@ class Knobs:
         self._lock = threading.Lock()
         self._faults: list[Fault] = []
         self._counters: Counter[str] = Counter()
+        self._served: Counter[str] = Counter()  # requests a fault hit, by status ("latency" for latency only)
         self._random = random.Random(seed)
         self._error_body = error_body
 
@@ -77,6 +80,17 @@ class Knobs:
     def reset_counters(self) -> None:
         with self._lock:
             self._counters.clear()
+            self._served.clear()
+
+    def faults(self) -> list[dict[str, object]]:
+        """The faults in force, as they were added (a counted fault with what is left of its count)."""
+        with self._lock:
+            return [dict(vars(fault)) for fault in self._faults]
+
+    def faults_served(self) -> dict[str, int]:
+        """How many requests the faults hit: by error status, and "latency" for those only slowed down."""
+        with self._lock:
+            return dict(self._served)
 
     # -- per request -----------------------------------------------------------------------------
     def count(self, key: str) -> None:
@@ -95,6 +109,7 @@ class Knobs:
                     fault.count -= 1
                     if fault.count == 0:
                         self._faults.remove(fault)
+                self._served[str(fault.status) if fault.status is not None else "latency"] += 1
                 return fault
         return None
 
@@ -144,6 +159,10 @@ class Knobs:
             except (TypeError, ValueError) as exc:
                 return jsonify(error=str(exc)), 400
             return jsonify(ok=True), 201
+
+        @bp.get("/faults")
+        def list_faults() -> Response:
+            return jsonify(faults=self.faults(), served=self.faults_served())
 
         @bp.delete("/faults")
         def clear_faults() -> tuple[str, int]:

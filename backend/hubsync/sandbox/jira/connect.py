@@ -16,6 +16,8 @@ Sandbox control API (JSON bodies):
     GET  /_sandbox/connect/apps
     POST /_sandbox/connect/post-functions  {"appKey", "moduleKey", "projectKey", "configuration": "..."}
     GET  /_sandbox/connect/deliveries?wait_ms=500      (DELETE to forget them)
+    GET|POST /_sandbox/connect/retry-delays  {"delays_ms": [500, 1000, 2000]}: the pauses before each retry of a
+                                             failed delivery (Jira retries for minutes; the default is short)
     GET  /_sandbox/connect/context-token?appKey=&issueKey=&as=<login>
 
 Pages: `GET /browse/<key>?as=<login>` (the issue as Jira renders it, with app panels and glances),
@@ -131,6 +133,16 @@ class DeliveryWorker:
     def records(self) -> list[dict[str, Any]]:
         with self._state:
             return [delivery.to_json() for delivery in self._deliveries]
+
+    @property
+    def retry_delays_s(self) -> tuple[float, ...]:
+        return self._retry_delays_s
+
+    def set_retry_delays(self, delays_s: tuple[float, ...]) -> None:
+        """The pauses before each retry of a failed delivery, from the next delivery on."""
+        if len(delays_s) > 20 or any(not 0 <= delay <= 300 for delay in delays_s):
+            raise ValueError("at most 20 retries, each after 0 to 300 seconds")
+        self._retry_delays_s = tuple(delays_s)
 
     def forget(self) -> None:
         with self._state:
@@ -656,6 +668,24 @@ def connect_blueprint(world: JiraWorld, install_keys: InstallKeyServer) -> Bluep
         wait_ms = max(request.args.get("wait_ms", type=int) or 0, 0)
         idle = platform.worker.wait_idle(wait_ms / 1000)  # 0: whether it is idle right now
         return jsonify(deliveries=platform.worker.records(), idle=idle)
+
+    @bp.get("/_sandbox/connect/retry-delays")
+    def retry_delays() -> Response:
+        return jsonify(delays_ms=[round(delay * 1000) for delay in platform.worker.retry_delays_s])
+
+    @bp.post("/_sandbox/connect/retry-delays")
+    def set_retry_delays() -> Response:
+        body = request.get_json(silent=True)
+        delays = body.get("delays_ms") if isinstance(body, dict) else None
+        if not isinstance(delays, list) or not all(
+            isinstance(d, int | float) and not isinstance(d, bool) for d in delays
+        ):
+            raise ConnectError(400, 'body must be {"delays_ms": [<milliseconds>, ...]}')
+        try:
+            platform.worker.set_retry_delays(tuple(d / 1000 for d in delays))
+        except ValueError as exc:
+            raise ConnectError(400, str(exc)) from None
+        return jsonify(delays_ms=[round(delay * 1000) for delay in platform.worker.retry_delays_s])
 
     @bp.delete("/_sandbox/connect/deliveries")
     def forget_deliveries() -> tuple[str, int]:

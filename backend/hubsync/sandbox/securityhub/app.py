@@ -7,6 +7,9 @@
     GET|DELETE      /_sandbox/events           emitted events with their delivery state, and the dead letters
     POST            /_sandbox/custom-action    {"actionTargetArn", "findings": [{"Id", "ProductArn"}]}
     GET|POST        /_sandbox/throttling       {"enabled": true, "error_code": "TooManyRequestsException"}
+    GET|POST|DELETE /_sandbox/unprocessed      {"share": 0.3, "error_code": "ConcurrentUpdateError", "count": 10}:
+                                               BatchUpdateFindings leaves that share of its findings unprocessed
+                                               (ConcurrentUpdateError or InternalFailure), `count` of them at most
     /_sandbox/faults, /_sandbox/counters       fault injection and request counters (knobs), keyed by operation
 """
 
@@ -191,5 +194,26 @@ def _control_blueprint(sim: SecurityHubSimulator) -> Blueprint:
         except ValueError as exc:
             return jsonify(error=str(exc)), 400
         return jsonify(enabled=sim.throttle.enabled, error_code=sim.throttle.error_code), 200
+
+    @bp.get("/unprocessed")
+    def get_unprocessed() -> Response:
+        return jsonify(sim.unprocessed.settings())
+
+    @bp.post("/unprocessed")
+    def set_unprocessed() -> tuple[Response, int]:
+        data = body()
+        unknown = set(data) - {"share", "error_code", "count"}
+        if "share" not in data or unknown:
+            return jsonify(error='body must be {"share": 0..1, "error_code": "...", "count": <findings>}'), 400
+        try:
+            sim.unprocessed.configure(data["share"], data.get("error_code"), data.get("count"))
+        except ValueError as exc:
+            return jsonify(error=str(exc)), 400
+        return jsonify(sim.unprocessed.settings()), 200
+
+    @bp.delete("/unprocessed")
+    def clear_unprocessed() -> tuple[str, int]:
+        sim.unprocessed.configure(0.0)
+        return "", 204
 
     return bp

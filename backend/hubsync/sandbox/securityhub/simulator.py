@@ -17,6 +17,7 @@ Who sees what:
 from __future__ import annotations
 
 import itertools
+import random
 import re
 import threading
 import uuid
@@ -52,6 +53,51 @@ UPDATABLE = ("Note", "Severity", "VerificationState", "Confidence", "Criticality
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+# The per-finding errors Security Hub answers under load, which a caller may send again.
+TRANSIENT_UNPROCESSED = ("ConcurrentUpdateError", "InternalFailure")
+
+
+class Unprocessed:
+    """The knob that leaves a share of BatchUpdateFindings' findings unprocessed with a transient error code (as
+    Security Hub does under load, or right after an import), changing nothing about them. Off by default."""
+
+    def __init__(self, seed: int | None = None) -> None:
+        self._lock = threading.Lock()
+        self._random = random.Random(seed)
+        self.share = 0.0
+        self.error_code = TRANSIENT_UNPROCESSED[0]
+        self.count: int | None = None  # None: until cleared; else the findings it may still leave unprocessed
+        self.served = 0  # findings left unprocessed so far
+
+    def configure(self, share: float, error_code: str | None = None, count: int | None = None) -> None:
+        if isinstance(share, bool) or not isinstance(share, int | float) or not 0.0 <= share <= 1.0:
+            raise ValueError("share must be a number from 0 to 1")
+        if error_code is not None and error_code not in TRANSIENT_UNPROCESSED:
+            raise ValueError(f"error_code must be one of {', '.join(TRANSIENT_UNPROCESSED)}")
+        if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
+            raise ValueError("count must be a whole number, at least 1")
+        with self._lock:
+            self.share = float(share)
+            self.error_code = error_code or TRANSIENT_UNPROCESSED[0]
+            self.count = count
+
+    def settings(self) -> dict[str, Any]:
+        with self._lock:
+            return {"share": self.share, "error_code": self.error_code, "count": self.count, "served": self.served}
+
+    def pick(self) -> str | None:
+        """The error code to leave this finding unprocessed with, or None to process it."""
+        with self._lock:
+            if self.share <= 0.0 or self._random.random() >= self.share:
+                return None
+            if self.count is not None:
+                self.count -= 1
+                if self.count == 0:
+                    self.share, self.count = 0.0, None
+            self.served += 1
+            return self.error_code
 
 
 @dataclass(frozen=True)
@@ -100,6 +146,7 @@ class SecurityHubSimulator:
         self.events = EventBus()
         self.throttle = Throttle(lambda: self.clock().timestamp())
         self.knobs = Knobs(error_body=fault_response)
+        self.unprocessed = Unprocessed()
         self.enabled_at = asff.format_timestamp(clock())
         self._lock = threading.Lock()
         self._action_targets: dict[str, ActionTarget] = {}
@@ -179,6 +226,10 @@ class SecurityHubSimulator:
             key = (identifier["ProductArn"], identifier["Id"])
             if occurrences[key] > 1:
                 unprocessed.append(_unprocessed(identifier, "DuplicatedFindingIdentifier"))
+                continue
+            transient = self.unprocessed.pick()
+            if transient is not None:
+                unprocessed.append(_unprocessed(identifier, transient))
                 continue
             with self._lock:
                 stored = self.findings.get(*key)
@@ -386,6 +437,8 @@ def _identifier(item: Any) -> dict[str, str]:
 
 # The error messages the API reference lists for each BatchUpdateFindings error code.
 UNPROCESSED_MESSAGES = {
+    "ConcurrentUpdateError": "Another request attempted to update the finding while this request was being processed",
+    "InternalFailure": "Internal Failure",
     "DuplicatedFindingIdentifier": "Finding Identifier is duplicated",
     "FindingNotFound": "Finding Not Found",
     "InvalidInput": "Invalid Input",

@@ -188,3 +188,19 @@ def test_a_post_function_needs_an_installed_module_and_a_project(
     site: JiraSite, app: ConnectApp, body: dict, status: int
 ) -> None:
     assert site.control("POST", "post-functions", json=body).status_code == status
+
+
+def test_the_pauses_between_retries_are_a_knob(site: JiraSite, app: ConnectApp, alice: User) -> None:
+    assert site.control("GET", "retry-delays").json() == {"delays_ms": [50, 200, 500]}
+    answer = site.control("POST", "retry-delays", json={"delays_ms": [0, 0, 0, 0, 0, 10]})
+    assert answer.json() == {"delays_ms": [0, 0, 0, 0, 0, 10]}
+    issue = create(site, alice, "SEC")
+    site.deliveries()
+    app.answer(f"/hooks/updated/SEC/{issue.id}", 503, 503, 503, 503, 503, 503)  # past the default's 4 attempts
+
+    site.world.edit_issue(issue.key, {"summary": "Renamed"}, alice)
+
+    [updated] = [d for d in site.deliveries() if d["event"] == "jira:issue_updated"]
+    assert (updated["status"], updated["attempts"]) == (204, 7)
+    for body in ({"delays_ms": "soon"}, {"delays_ms": [-1]}, {"delays_ms": [1] * 21}, {}):
+        assert site.control("POST", "retry-delays", json=body).status_code == 400, body
