@@ -22,6 +22,7 @@ from hubsync.adapters.store import Tenant
 from hubsync.domain.asff import error_lines, severity_of_normalized
 from hubsync.domain.finding import FindingIdentifier, Severity
 from hubsync.service.hints import SEVERITY_PRIORITY, HintSource, Priority, SyncHint
+from hubsync.service.json_input import load_json
 
 IMPORTED = "Security Hub Findings - Imported"
 CUSTOM_ACTION = "Security Hub Findings - Custom Action"
@@ -126,6 +127,16 @@ def parse_events(body: Any) -> list[SecurityHubEvent]:
     if unsupported:
         raise UnsupportedEvent(unsupported[0])
     return events
+
+
+def parse_event_body(raw: str | bytes) -> list[SecurityHubEvent]:
+    """`parse_events` of a raw body (an SQS message's): JSON that is malformed or nested past
+    `json_input.MAX_DEPTH` is an `InvalidEvent` too, never a `RecursionError`."""
+    try:
+        body = load_json(raw)
+    except ValueError as exc:
+        raise InvalidEvent([f"(body): not JSON: {exc}"]) from None
+    return parse_events(body)
 
 
 def hints_for(tenant_id: str, events: Iterable[SecurityHubEvent]) -> list[SyncHint]:

@@ -19,19 +19,30 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import Any
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 
 from hubsync.adapters.connect_keys import HttpInstallKeys, InstallKeys
 from hubsync.adapters.store import Store
 from hubsync.adapters.store.migrate import upgrade
 from hubsync.service.hints import HintQueue
+from hubsync.service.json_input import load_json
 from hubsync.web.app_accounts import AppAccounts, JiraAppAccounts
 from hubsync.web.config import ConfigError, WebConfig
 from hubsync.web.errors import register_error_handlers
 from hubsync.web.services import EXTENSION, Services
 
 __all__ = ["ConfigError", "create_app"]
+
+
+class BoundedJSONProvider(DefaultJSONProvider):
+    """Flask's JSON with bounded nesting: every `request.get_json()` of every route refuses a body nested past
+    `json_input.MAX_DEPTH` as malformed (None when silent, else a 400), instead of a `RecursionError` (a 500)."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return load_json(s, super().loads, **kwargs)
 
 
 def create_app(
@@ -57,6 +68,7 @@ def create_app(
 
         queue = queue_from_environment(environ, store)
     app = Flask(__name__, static_folder=None)
+    app.json = BoundedJSONProvider(app)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions[EXTENSION] = Services(
         config=config,

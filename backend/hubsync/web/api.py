@@ -157,7 +157,7 @@ def put_settings() -> tuple[Response, int] | Response:
 @verified_jira(context_token=True)
 @jira_admin
 def test_connection() -> tuple[Response, int] | Response:
-    body = request.get_json(silent=True)
+    body = _optional_json_body()
     aws = None
     if isinstance(body, dict) and body.get("aws") is not None:
         try:
@@ -171,7 +171,7 @@ def test_connection() -> tuple[Response, int] | Response:
 @verified_jira(context_token=True)
 @jira_admin
 def rotate_key() -> tuple[Response, int] | Response:
-    body = request.get_json(silent=True)
+    body = _optional_json_body()
     revoke = isinstance(body, dict) and body.get("revokePrevious") is True
     try:
         return jsonify(rotate_events_api_key(_store(), g.tenant.id, _base_url(), revoke_previous=revoke))
@@ -215,6 +215,15 @@ def _token_is_for_issue(issue_key: str) -> None:
         raise ApiError(503, f"Jira could not be asked which issue {issue_key} is; try again in a minute") from None
     if ticket is None or ticket.id != str(issue_id).strip():
         raise ApiError(403, f"this token was issued for issue id {issue_id}, not {issue_key}")
+
+
+def _optional_json_body() -> Any:
+    """The JSON body of a route whose body is optional: None without one; a body that is not JSON (malformed, or
+    nested too deeply) is a 400 rather than taken for none."""
+    body = request.get_json(silent=True)
+    if body is None and request.get_data(cache=True):
+        raise ApiError(400, "the body is not JSON", details=["(body): not JSON"])
+    return body
 
 
 def _contexts() -> TenantContexts:

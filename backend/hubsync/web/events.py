@@ -13,7 +13,6 @@ for an unknown tenant: nothing tells a caller which tenants exist); 403 tenant d
 
 from __future__ import annotations
 
-import json
 import logging
 
 from flask import Blueprint, Response, g, jsonify, request
@@ -21,6 +20,7 @@ from flask import Blueprint, Response, g, jsonify, request
 from hubsync import metrics
 from hubsync.adapters.queue import QueueUnavailable
 from hubsync.service.intake import API_KEY_HEADER, InvalidEvent, UnsupportedEvent, hints_for, parse_events
+from hubsync.service.json_input import load_json
 from hubsync.web.errors import error_response, retry_later
 from hubsync.web.services import services
 
@@ -55,8 +55,8 @@ def securityhub_events(tenant_id: str) -> Response:
     if len(raw) > MAX_BODY_BYTES:
         return _too_large()
     try:
-        body = json.loads(raw)
-    except ValueError as exc:
+        body = load_json(raw)
+    except ValueError as exc:  # malformed, not UTF-8, or nested too deeply
         return error_response(400, "the body is not JSON", details=[f"(body): {exc}"])
     try:
         events = parse_events(body)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from hubsync.service.intake import (
     InvalidEvent,
     UnsupportedEvent,
     hints_for,
+    parse_event_body,
     parse_events,
     tenants_watching,
 )
@@ -150,6 +152,20 @@ def test_every_problem_of_every_event_is_listed_with_its_place() -> None:
 def test_a_body_that_is_not_events_is_refused(body) -> None:
     with pytest.raises(InvalidEvent):
         parse_events(body)
+
+
+@pytest.mark.parametrize("raw", [b"[" * 5000 + b"]" * 5000, b'{"a":' * 900 + b"1" + b"}" * 900, b"{", b"\xff"])
+def test_a_raw_body_that_is_not_json_or_nests_too_deeply_is_invalid_never_a_recursion_error(raw: bytes) -> None:
+    with pytest.raises(InvalidEvent) as error:
+        parse_event_body(raw)
+
+    assert error.value.lines[0].startswith("(body): not JSON")
+
+
+def test_a_raw_body_of_events_is_parsed_as_its_json_is() -> None:
+    event = imported()
+
+    assert parse_event_body(json.dumps(event).encode()) == parse_events(event)
 
 
 def test_another_detail_type_is_unsupported_not_malformed() -> None:
