@@ -47,17 +47,26 @@ export function lozenge(text, appearance = "default", { bold = false, label } = 
 }
 
 const WEB_PROTOCOLS = new Set(["http:", "https:"]);
+const WEB_PREFIX = /^https?:\/\/[^/?#]/i; // a host right after the scheme: `https:host`, `https:///host` are refused
+const MAX_LINK_LENGTH = 2048;
+// Control, format, unassigned and space characters, and the backslash: what a browser drops or rewrites before it
+// reads a URL, so what it would follow is not what was checked.
+const UNREADABLE = /[\p{C}\p{Z}\\]/u;
 
-/** The URL when it is an absolute http(s) URL, else null: a link to anything else (javascript:, data:) is refused. */
+/** The URL when it is an absolute http(s) URL with a host, else null: the service's rule for links (`safe_link` in
+ * domain/urls.py), checked again where the link is made. A link to anything else (javascript:, data:) is refused. */
 export function webUrl(url) {
-  if (typeof url !== "string") return null;
+  if (typeof url !== "string" || url.length > MAX_LINK_LENGTH || UNREADABLE.test(url) || !WEB_PREFIX.test(url)) {
+    return null;
+  }
   let parsed;
   try {
     parsed = new URL(url);
   } catch {
     return null; // not absolute
   }
-  return WEB_PROTOCOLS.has(parsed.protocol) ? parsed.href : null;
+  if (!WEB_PROTOCOLS.has(parsed.protocol) || !parsed.hostname || parsed.username || parsed.password) return null;
+  return parsed.href;
 }
 
 /** A link that opens in a new tab; null when `url` is not an http(s) URL (the caller shows nothing). */

@@ -2,7 +2,9 @@
 and the ticket hubsync writes for a finding (`render_ticket`).
 
 A `Document` is a short list of blocks (headings, paragraphs, bullet lists) made of spans (plain, bold or code
-text, and links). It is deliberately tiny: enough for ticket descriptions and comments, nothing more.
+text, and links). It is deliberately tiny: enough for ticket descriptions and comments, nothing more. A link
+whose URL `urls.safe_link` refuses is rendered as its text alone, in every format: a finding's URLs are written by
+whoever imported it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from urllib.parse import quote
 from hubsync.domain.finding import Finding, WorkflowStatus, marker_label
 from hubsync.domain.policy import Policy
 from hubsync.domain.ticket import Disposition
+from hubsync.domain.urls import safe_link
 
 
 @dataclass(frozen=True)
@@ -29,8 +32,14 @@ class Text:
 
 @dataclass(frozen=True)
 class Hyperlink:
+    """A link; rendered as plain `text` when `url` is no safe link target (see `urls.safe_link`)."""
+
     text: str
     url: str
+
+    @property
+    def target(self) -> str | None:
+        return safe_link(self.url)
 
 
 Span = Text | Hyperlink
@@ -157,8 +166,8 @@ def _adf_inline(spans: Sequence[Span]) -> list[dict[str, Any]]:
 
 def _adf_marks(span: Span) -> list[dict[str, Any]]:
     match span:
-        case Hyperlink(_, url):
-            return [{"type": "link", "attrs": {"href": url}}]
+        case Hyperlink() if span.target is not None:
+            return [{"type": "link", "attrs": {"href": span.target}}]
         case Text(_, _, True):
             return [{"type": "code"}]  # ADF's code mark combines with links only
         case Text(_, True, False):
@@ -200,6 +209,8 @@ def _wiki_inline(spans: Sequence[Span]) -> str:
 
 def _wiki_span(span: Span) -> str:
     match span:
+        case Hyperlink(text, _) if span.target is None:
+            return escape_wiki(text)
         case Hyperlink(text, url):
             label = escape_wiki(_one_line(text))
             return f"[{label}|{_wiki_url(url)}]" if text and text != url else f"[{_wiki_url(url)}]"
@@ -222,9 +233,15 @@ def _wiki_marked(text: str, is_bold: bool, is_code: bool) -> str:
     return f"{lead}{marked}{trail}"
 
 
+# What stays as it is in a link target: RFC 3986's unreserved and reserved characters and `%`, less `[` and `]`.
+# Everything else (`|` `[` `]` `{` `}` `"` `<` `>` `^` a backtick, non-ASCII) is percent-encoded, so a URL can
+# neither end the link, split its label nor open a macro.
+_WIKI_URL_SAFE = ":/?#@!$&'()*+,;=%~"
+
+
 def _wiki_url(url: str) -> str:
-    """A URL inside `[...]`: the characters that end the link or split its label are percent-encoded."""
-    return url.replace("|", "%7C").replace("[", "%5B").replace("]", "%5D").replace(" ", "%20")
+    """A URL inside `[...]`, percent-encoded where Jira's renderer would read markup."""
+    return quote(url, safe=_WIKI_URL_SAFE)
 
 
 def _one_line(text: str) -> str:
@@ -246,16 +263,19 @@ def _text_block(block: Block) -> str:
 
 
 def _text_inline(spans: Sequence[Span]) -> str:
-    return "".join(
-        f"{span.text} ({span.url})" if isinstance(span, Hyperlink) and span.text and span.text != span.url
-        else (span.url if isinstance(span, Hyperlink) else span.text)
-        for span in spans
-    )
+    return "".join(_text_span(span) for span in spans)
+
+
+def _text_span(span: Span) -> str:
+    if not isinstance(span, Hyperlink) or span.target is None:
+        return span.text
+    return f"{span.text} ({span.url})" if span.text and span.text != span.url else span.url
 
 
 # --- the ticket of a finding -------------------------------------------------------------------------------
 
 SUMMARY_LIMIT = 255  # Jira refuses longer summaries
+REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$")
 CONSOLE_HOSTS = {"aws-us-gov": "console.amazonaws-us-gov.com", "aws-cn": "console.amazonaws.cn"}
 STANDARD_NAMES = {
     "aws-foundational-security-best-practices": "AWS Foundational Security Best Practices",
@@ -294,8 +314,10 @@ def ticket_summary(finding: Finding) -> str:
 
 def console_url(finding: Finding) -> str:
     """The finding in the Security Hub console of its partition. The search value is percent-encoded twice, as
-    the console expects (its search string is itself URL-encoded in the fragment)."""
-    host = CONSOLE_HOSTS.get(finding.partition, f"{finding.region}.console.aws.amazon.com")
+    the console expects (its search string is itself URL-encoded in the fragment). The host names the region only
+    when it looks like one: the finding's `Region` must not decide where the link goes."""
+    regional = f"{finding.region}.console.aws.amazon.com" if REGION.match(finding.region) else "console.aws.amazon.com"
+    host = CONSOLE_HOSTS.get(finding.partition, regional)
     region = quote(finding.region, safe="")
     search_value = quote(quote(finding.id, safe=""), safe="")
     return (
@@ -329,7 +351,7 @@ def ticket_description(finding: Finding, policy: Policy) -> Document:
     resources = [[code(resource.id), f" ({resource.type})"] for resource in finding.resources]
     remediation = [
         paragraph(finding.remediation_text) if finding.remediation_text else None,
-        paragraph(link("Remediation guide", finding.remediation_url)) if finding.remediation_url else None,
+        paragraph(link("Remediation guide", url)) if (url := safe_link(finding.remediation_url)) else None,
     ]
     return Document.of(
         heading("What is the problem?"),

@@ -7,8 +7,8 @@ The panel answers with a `state` the front end renders as is, one of:
 - `aws_unreachable`: Security Hub could not be asked (refused role, network, throttling that outlasted retries);
 - `not_configured`: the tenant lacks a setting the sync needs (an admin's job on the configure page).
 The history is shown whenever a link exists, also when AWS cannot be reached: it comes from hubsync's own store.
-A finding's remediation URL is shown only when it is an http(s) URL (`web_url`): anyone who can import a finding
-writes it.
+A finding's remediation URL is shown only when the ticket would link it too (`domain.urls.safe_link`): anyone who
+can import a finding writes it.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
-from urllib.parse import urlsplit
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -27,6 +26,7 @@ from hubsync.domain.finding import Finding
 from hubsync.domain.link import Link
 from hubsync.domain.policy_schema import InvalidPolicy
 from hubsync.domain.rendering import console_url, standard_name
+from hubsync.domain.urls import safe_link
 from hubsync.service.ports import SecurityHubPort
 from hubsync.service.tenants import TenantNotReady, sync_context, utc_now
 
@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 TIMELINE_LIMIT = 50  # the latest entries; the store keeps them all
 CONTEXT_TTL = timedelta(minutes=10)
 MAX_CACHED_CONTEXTS = 256
-WEB_SCHEMES = ("http", "https")
 
 
 @runtime_checkable
@@ -135,24 +134,12 @@ def finding_json(finding: Finding, account_name: str | None = None) -> dict[str,
         "controlId": finding.security_control_id,
         "standards": [{"id": standard, "name": standard_name(standard)} for standard in finding.standards],
         "resources": [{"type": r.type, "id": r.id, "region": r.region} for r in finding.resources],
-        "remediation": {"text": finding.remediation_text, "url": web_url(finding.remediation_url)},
+        "remediation": {"text": finding.remediation_text, "url": safe_link(finding.remediation_url)},
         "consoleUrl": console_url(finding),
         "note": {"text": finding.note_text, "updatedBy": finding.note_updated_by} if finding.note_text else None,
         "createdAt": finding.created_at.isoformat(),
         "updatedAt": finding.updated_at.isoformat(),
     }
-
-
-def web_url(url: str | None) -> str | None:
-    """`url` when it is an absolute http(s) URL, else None: a finding's URLs come from whoever wrote the finding
-    (any product, any account can import one), and the panel puts them in an `href` (`javascript:` must not)."""
-    if not url or any(char <= " " or char == "\x7f" for char in url):
-        return None  # a browser drops tabs, newlines and leading spaces: what it would then read is not checked here
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    return url if parts.scheme in WEB_SCHEMES and parts.netloc else None
 
 
 def _link_json(link: Link) -> dict[str, Any]:

@@ -105,12 +105,12 @@ def test_wiki_special_characters_in_text_are_escaped(text, wiki):
 
 def test_a_finding_cannot_inject_wiki_markup_into_bold_code_links_or_lists():
     document = Document.of(
-        paragraph(bold("*x*"), " ", code("{y}"), " ", link("a|b]", "https://x.test/p?q=a|b c]")),
+        paragraph(bold("*x*"), " ", code("{y}"), " ", link("a|b]", "https://x.test/p?q=a|b[c]")),
         bullets("line\n\nbreak"),
     )
 
     assert document.to_wiki() == (
-        "*\\*x\\** {{\\{y\\}}} [a\\|b\\]|https://x.test/p?q=a%7Cb%20c%5D]\n\n* line break"
+        "*\\*x\\** {{\\{y\\}}} [a\\|b\\]|https://x.test/p?q=a%7Cb%5Bc%5D]\n\n* line break"
     )
 
 
