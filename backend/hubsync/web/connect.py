@@ -4,9 +4,12 @@
   install-key server by the token's `kid`; the token's `aud` must be our base URL, its `iss` the body's clientKey,
   its `qsh` this request's hash. `installed` is an upsert by clientKey (a reinstall, a shared-secret rotation or a
   site rename updates the tenant; the first install creates it, secret encrypted by the store), and the site's
-  host must be one HUBSYNC_ALLOWED_JIRA_HOSTS allows. `uninstalled` disables the tenant and keeps its data, so a
-  reinstall resumes where it stopped.
-- `enabled` / `disabled` are HS256 with the stored shared secret (`jira_auth`) and toggle the tenant.
+  host must be one HUBSYNC_ALLOWED_JIRA_HOSTS allows. `uninstalled` revokes: the shared secret is erased, so no
+  request signed with it (`enabled` included) is accepted any more, and the tenant is UNINSTALLED, not merely
+  disabled. Its settings, links and audit are kept: only a new signed install (with a new secret) brings it back,
+  and then it resumes where it stopped.
+- `enabled` / `disabled` are HS256 with the stored shared secret (`jira_auth`) and toggle the tenant; an
+  uninstalled tenant has no secret, so they are 401 for it.
 Each answers 204; a request that cannot be verified is a 401 (403 for a site not allowed) and changes nothing.
 """
 
@@ -24,6 +27,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from hubsync.adapters.connect_keys import InstallKeyUnavailable
 from hubsync.adapters.store import AuthMode, JiraFlavour, Tenant
+from hubsync.adapters.store.tenants import TenantState
 from hubsync.service.tenants import APP_KEY
 from hubsync.web.errors import ApiError
 from hubsync.web.jira_auth import JWT_LEEWAY_S, JiraAuthError, check_qsh, request_token, verify_jira_request
@@ -55,8 +59,7 @@ def installed() -> tuple[str, int]:
     config = services().config
     if not config.jira_host_allowed(payload["baseUrl"]):
         raise ApiError(403, f"Jira site {_host(payload['baseUrl'])} is not allowed to install this hubsync")
-    tenant, created = _upsert_tenant(payload)
-    action = "install" if created else "reinstall"
+    tenant, action = _upsert_tenant(payload)
     log.info("Connect %s on %s: tenant %s", action, _host(tenant.jira_base_url), tenant.id)
     return "", 204
 
@@ -68,10 +71,10 @@ def uninstalled() -> tuple[str, int]:
     _same_client(claims, payload)
     with services().store.transaction() as uow:
         tenant = uow.tenants.get_by_client_key(payload["clientKey"], for_update=True)
-        if tenant is not None and tenant.enabled:
-            uow.tenants.update(dataclasses.replace(tenant, enabled=False))
-    if tenant is not None:
-        log.info("Connect uninstall on %s: tenant %s disabled, its data kept", _host(tenant.jira_base_url), tenant.id)
+        if tenant is not None and tenant.state is not TenantState.UNINSTALLED:
+            uow.tenants.uninstall(tenant.id)
+            log.info("Connect uninstall on %s: tenant %s uninstalled, its shared secret erased, its data kept",
+                     _host(tenant.jira_base_url), tenant.id)
     return "", 204
 
 
@@ -92,7 +95,9 @@ def _set_enabled(value: bool) -> tuple[str, int]:
         raise JiraAuthError("the body's clientKey is not the JWT's issuer")
     with services().store.transaction() as uow:
         tenant = uow.tenants.get(verified.tenant.id, for_update=True)
-        if tenant is not None and tenant.enabled != value:
+        if tenant is None or tenant.state is TenantState.UNINSTALLED:  # uninstalled since the token was checked
+            raise JiraAuthError("hubsync was uninstalled from this Jira site: install it again")
+        if tenant.enabled != value:
             uow.tenants.update(dataclasses.replace(tenant, enabled=value))
     log.info("Connect %s on tenant %s", "enabled" if value else "disabled", verified.tenant.id)
     return "", 204
@@ -152,9 +157,9 @@ def _same_client(claims: dict[str, Any], payload: dict[str, Any]) -> None:
         raise JiraAuthError("the install token's issuer (iss) is not the body's clientKey")
 
 
-def _upsert_tenant(payload: dict[str, Any]) -> tuple[Tenant, bool]:
-    """Create or update the tenant of this clientKey; a concurrent first install of the same site loses the
-    insert race on the unique clientKey and then updates."""
+def _upsert_tenant(payload: dict[str, Any]) -> tuple[Tenant, str]:
+    """Create or update the tenant of this clientKey, saying which ("install", "reinstall"); a concurrent first
+    install of the same site loses the insert race on the unique clientKey and then updates."""
     for attempt in range(2):
         try:
             return _upsert_once(payload)
@@ -164,7 +169,7 @@ def _upsert_tenant(payload: dict[str, Any]) -> tuple[Tenant, bool]:
     raise AssertionError("unreachable")
 
 
-def _upsert_once(payload: dict[str, Any]) -> tuple[Tenant, bool]:
+def _upsert_once(payload: dict[str, Any]) -> tuple[Tenant, str]:
     base_url = payload["baseUrl"].rstrip("/")
     with services().store.transaction() as uow:
         existing = uow.tenants.get_by_client_key(payload["clientKey"], for_update=True)
@@ -178,7 +183,7 @@ def _upsert_once(payload: dict[str, Any]) -> tuple[Tenant, bool]:
                 connect_client_key=payload["clientKey"],
                 enabled=True,
             )
-            return tenant, True
+            return tenant, "install"
         renamed = existing.name == _host(existing.jira_base_url)  # still named after its site: follow a rename
         tenant = dataclasses.replace(
             existing,
@@ -186,8 +191,10 @@ def _upsert_once(payload: dict[str, Any]) -> tuple[Tenant, bool]:
             jira_base_url=base_url,
             jira_secret=payload["sharedSecret"],
             enabled=True,
+            uninstalled_at=None,
         )
-        return uow.tenants.update(tenant), False
+        action = "reinstall after an uninstall" if existing.state is TenantState.UNINSTALLED else "reinstall"
+        return uow.tenants.update(tenant), action
 
 
 def _host(url: str) -> str:

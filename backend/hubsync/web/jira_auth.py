@@ -7,7 +7,8 @@ shared secret. It is accepted when, in this order:
 - its `qsh` is the hash of this request as received: method, path relative to our base URL, the query string
   without `jwt`. The one exception is a context token (`qsh` = "context-qsh", from `AP.context.getToken()`),
   accepted only where the route says `context_token=True` (the iframe API `/api/v1/...`), never elsewhere;
-- the tenant is enabled (a disabled or uninstalled app gets 403).
+- the tenant is not uninstalled (an uninstall erases the shared secret: a token signed with it proves nothing,
+  401) and is enabled (a disabled app gets 403).
 On success the view finds the tenant in `g.tenant` and the verified claims in `g.jira_claims` (`sub` is the
 user's accountId, `context` the Jira context when the token carries one). Anything else is a 401/403 JSON reason.
 """
@@ -25,6 +26,7 @@ from atlassian_jwt.url_utils import hash_url
 from flask import g, request
 
 from hubsync.adapters.store import AuthMode, Tenant
+from hubsync.adapters.store.tenants import TenantState
 from hubsync.web.errors import ApiError
 from hubsync.web.services import services
 
@@ -65,7 +67,8 @@ def verified_jira(*, context_token: bool = False) -> Callable[[View], View]:
 
 
 def verify_jira_request(*, context_token: bool = False, require_enabled: bool = True) -> VerifiedRequest:
-    """The checks behind `verified_jira`; lifecycle `enabled` passes `require_enabled=False` (it re-enables)."""
+    """The checks behind `verified_jira`; lifecycle `enabled` passes `require_enabled=False` (it re-enables a
+    disabled tenant, never an uninstalled one)."""
     token = request_token()
     if token is None:
         raise JiraAuthError("no JWT: send Authorization: JWT <token> or a jwt query parameter")
@@ -81,8 +84,10 @@ def verify_jira_request(*, context_token: bool = False, require_enabled: bool = 
         raise JiraAuthError("the JWT names no issuer (iss)")
     with services().store.read() as uow:
         tenant = uow.tenants.get_by_client_key(issuer)
-    if tenant is None or tenant.auth_mode is not AuthMode.CONNECT or not tenant.jira_secret:
+    if tenant is None or tenant.auth_mode is not AuthMode.CONNECT:
         raise JiraAuthError("the JWT's issuer is not an installed Jira site")
+    if tenant.state is TenantState.UNINSTALLED or not tenant.jira_secret:
+        raise JiraAuthError("hubsync was uninstalled from this Jira site: install it again")
     try:
         claims = jwt.decode(
             token,
@@ -97,7 +102,7 @@ def verify_jira_request(*, context_token: bool = False, require_enabled: bool = 
         raise JiraAuthError("the JWT's signature or claims are not valid") from None
     check_qsh(claims.get("qsh"), allow_context=context_token)
     if require_enabled and not tenant.enabled:
-        raise JiraAuthError("hubsync is disabled or uninstalled on this Jira site", status=403)
+        raise JiraAuthError("hubsync is disabled on this Jira site", status=403)
     return VerifiedRequest(tenant, claims)
 
 

@@ -23,7 +23,7 @@ from hubsync.adapters.store import (
     create_engine,
     upgrade,
 )
-from hubsync.adapters.store.tenants import hash_events_api_key
+from hubsync.adapters.store.tenants import TenantState, hash_events_api_key
 from hubsync.domain.link import Link, LinkState
 from tests.fixtures.securityhub import FakeClock
 from tests.integration.store.builders import TEST_SECRET_KEY, finding, make_tenant
@@ -180,6 +180,65 @@ def test_listing_tenants_in_creation_order_and_only_enabled_ones(store: Store, c
         uow.tenants.update(dataclasses.replace(first, enabled=False))
         assert [t.name for t in uow.tenants.list()] == ["first", "second"]
         assert [t.id for t in uow.tenants.list(enabled_only=True)] == [second.id]
+
+
+def test_an_uninstall_erases_the_secret_and_keeps_settings_links_and_events_key(
+    store: Store, clock: FakeClock
+) -> None:
+    tenant = connect_tenant(store)
+    link = Link(finding(1).key, finding(1).id, finding(1).product_arn, LinkState.LINKED, ticket_key="SEC-1")
+    with store.transaction() as uow:
+        uow.links.save(tenant.id, link)
+    clock.advance(60)
+    with store.transaction() as uow:
+        uninstalled = uow.tenants.uninstall(tenant.id)
+
+    with store.read() as uow:
+        stored = uow.tenants.get(tenant.id)
+        kept = uow.links.get(tenant.id, link.finding_key)
+        assert uow.tenants.verify_events_api_key(tenant.id, tenant.events_api_key)
+    assert kept is not None and (kept.state, kept.ticket_key) == (LinkState.LINKED, "SEC-1")
+    assert stored == uninstalled
+    assert stored.state is TenantState.UNINSTALLED and not stored.enabled
+    assert stored.uninstalled_at == clock()
+    assert stored.jira_secret is None
+    assert (stored.policy, stored.aws_role_arn) == (tenant.policy, tenant.aws_role_arn)
+    with store.engine.connect() as connection:
+        row = connection.execute(sa.text("SELECT jira_secret_encrypted FROM tenants")).one()
+    assert row.jira_secret_encrypted is None
+
+
+def test_the_three_states_of_a_tenant(store: Store) -> None:
+    tenant = connect_tenant(store)
+    assert tenant.state is TenantState.ENABLED
+    with store.transaction() as uow:
+        disabled = uow.tenants.update(dataclasses.replace(tenant, enabled=False))
+    assert disabled.state is TenantState.DISABLED and disabled.jira_secret == SHARED_SECRET
+    with store.transaction() as uow:
+        uninstalled = uow.tenants.uninstall(tenant.id)
+        assert [t.id for t in uow.tenants.list(enabled_only=True)] == []
+    assert uninstalled.state is TenantState.UNINSTALLED
+
+
+def test_an_uninstalled_tenant_cannot_be_enabled_or_given_a_secret_without_a_reinstall(store: Store) -> None:
+    tenant = connect_tenant(store)
+    with store.transaction() as uow:
+        uninstalled = uow.tenants.uninstall(tenant.id)
+    for change in ({"enabled": True}, {"jira_secret": "an old secret"}):
+        with pytest.raises(ValueError, match="uninstalled"), store.transaction() as uow:
+            uow.tenants.update(dataclasses.replace(uninstalled, **change))
+    with store.transaction() as uow:
+        reinstalled = uow.tenants.update(
+            dataclasses.replace(uninstalled, uninstalled_at=None, enabled=True, jira_secret="new shared secret")
+        )
+    with store.read() as uow:
+        assert uow.tenants.get(tenant.id) == reinstalled
+    assert reinstalled.state is TenantState.ENABLED and reinstalled.jira_secret == "new shared secret"
+
+
+def test_uninstalling_an_unknown_tenant_fails(store: Store) -> None:
+    with pytest.raises(TenantNotFound), store.transaction() as uow:
+        uow.tenants.uninstall("no-such-tenant")
 
 
 def test_deleting_a_tenant_removes_its_links(store: Store, tenant: Tenant) -> None:

@@ -1,5 +1,6 @@
-"""Connect's lifecycle callbacks: signed install (RS256) upserts the tenant by clientKey; uninstall disables it;
-enabled/disabled (HS256) toggle it. Anything unverifiable is a 401 and changes nothing."""
+"""Connect's lifecycle callbacks: signed install (RS256) upserts the tenant by clientKey; uninstall voids its shared
+secret (only a new signed install brings it back, settings and links kept); enabled/disabled (HS256) toggle it.
+Anything unverifiable is a 401 and changes nothing."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from hubsync.adapters.store import AuthMode, JiraFlavour, Store, Tenant
+from hubsync.adapters.store.tenants import TenantState
+from hubsync.domain.finding import FindingIdentifier
+from hubsync.domain.link import Link, LinkState
 from hubsync.sandbox.jira.install_keys import InstallKeyServer
 from tests.unit.web.conftest import tenants
 from tests.unit.web.jira_requests import (
@@ -18,6 +22,7 @@ from tests.unit.web.jira_requests import (
     CLIENT_KEY,
     JIRA_URL,
     SHARED_SECRET,
+    context_token,
     hs256,
     install_token,
     jwt_header,
@@ -25,6 +30,7 @@ from tests.unit.web.jira_requests import (
 )
 
 ROTATED_SECRET = "rotated-shared-secret-" + "z" * 40
+ROLE_ARN = "arn:aws:iam::222233334444:role/hubsync-securityhub"
 
 
 def _install(client: FlaskClient, keys: InstallKeyServer, body: dict | None = None, **token_args) -> object:
@@ -146,17 +152,111 @@ def test_another_apps_install_is_400(client: FlaskClient, key_server, store: Sto
     assert tenants(store) == []
 
 
-def test_uninstall_disables_and_keeps_the_data_and_a_reinstall_resumes(client, key_server, store: Store) -> None:
+def _uninstall(client: FlaskClient, keys: InstallKeyServer) -> object:
+    token = install_token(keys, "/connect/uninstalled")
+    return client.post("/connect/uninstalled", json=lifecycle_body("uninstalled"), headers=jwt_header(token))
+
+
+def _lifecycle(client: FlaskClient, event: str, secret: str = SHARED_SECRET) -> object:
+    token = hs256("POST", f"/connect/{event}", secret=secret)
+    return client.post(f"/connect/{event}", json=lifecycle_body(event), headers=jwt_header(token))
+
+
+def test_uninstall_voids_the_shared_secret_and_keeps_the_data(client, key_server, store: Store) -> None:
     _install(client, key_server)
     (installed,) = tenants(store)
-    token = install_token(key_server, "/connect/uninstalled")
-    response = client.post("/connect/uninstalled", json=lifecycle_body("uninstalled"), headers=jwt_header(token))
-    assert response.status_code == 204
+    assert _uninstall(client, key_server).status_code == 204
     (uninstalled,) = tenants(store)
-    assert not uninstalled.enabled and uninstalled.id == installed.id
+    assert uninstalled.id == installed.id and uninstalled.external_id == installed.external_id
+    assert uninstalled.state is TenantState.UNINSTALLED and not uninstalled.enabled
+    assert uninstalled.jira_secret is None
+    with store.engine.connect() as connection:
+        stored = connection.execute(sa.text("SELECT jira_secret_encrypted FROM tenants")).scalar_one()
+    assert stored is None
+
+
+def test_enabled_signed_with_the_secret_of_an_uninstalled_site_is_refused(client, key_server, store: Store) -> None:
     _install(client, key_server)
+    _uninstall(client, key_server)
+    response = _lifecycle(client, "enabled")
+    assert response.status_code == 401
+    assert "uninstalled" in response.json["error"]
+    (tenant,) = tenants(store)
+    assert tenant.state is TenantState.UNINSTALLED and not tenant.enabled
+
+
+def test_disabled_after_uninstalled_is_refused_and_the_site_stays_uninstalled(client, key_server, store) -> None:
+    _install(client, key_server)
+    _uninstall(client, key_server)
+    assert _lifecycle(client, "disabled").status_code == 401
+    assert tenants(store)[0].state is TenantState.UNINSTALLED
+
+
+def test_uninstalled_after_disabled_uninstalls(client, key_server, store: Store) -> None:
+    _install(client, key_server)
+    assert _lifecycle(client, "disabled").status_code == 204
+    assert tenants(store)[0].state is TenantState.DISABLED
+    assert _uninstall(client, key_server).status_code == 204
+    assert tenants(store)[0].state is TenantState.UNINSTALLED
+    assert _uninstall(client, key_server).status_code == 204  # a redelivery changes nothing
+    assert tenants(store)[0].state is TenantState.UNINSTALLED
+
+
+@pytest.mark.parametrize(
+    ("method", "target"),
+    [
+        ("POST", "/connect/webhooks/issue_updated"),
+        ("POST", "/connect/post-function"),
+        ("GET", "/connect/panel?issueKey=SEC-7&projectKey=SEC"),
+        ("GET", "/connect/configure"),
+    ],
+)
+def test_an_uninstalled_sites_old_secret_opens_nothing(client, key_server, store: Store, method, target) -> None:
+    _install(client, key_server)
+    _uninstall(client, key_server)
+    response = client.open(target, method=method, json={} if method == "POST" else None,
+                           headers=jwt_header(hs256(method, target)))
+    assert response.status_code == 401
+    assert "uninstalled" in response.json["error"]
+
+
+def test_an_uninstalled_sites_context_token_opens_no_api(client, key_server, store: Store) -> None:
+    _install(client, key_server)
+    _uninstall(client, key_server)
+    response = client.get("/api/v1/panel?issueKey=SEC-7", headers=jwt_header(context_token()))
+    assert response.status_code == 401
+
+
+def test_a_reinstall_after_uninstall_restores_settings_and_links(client, key_server, store: Store) -> None:
+    _install(client, key_server)
+    (installed,) = tenants(store)
+    policy = {"project_key": "SEC", "rules": [{"name": "critical", "min_severity": "CRITICAL"}]}
+    identifier = FindingIdentifier("arn:aws:securityhub:eu-west-1:111122223333:finding/1",
+                                   "arn:aws:securityhub:eu-west-1::product/aws/securityhub")
+    saved = Link(identifier.key, identifier.id, identifier.product_arn, LinkState.LINKED, ticket_key="SEC-7")
+    with store.transaction() as uow:
+        uow.tenants.update(dataclasses.replace(installed, aws_role_arn=ROLE_ARN, aggregation_region="eu-west-1",
+                                               policy=policy))
+        uow.links.save(installed.id, saved)
+    _uninstall(client, key_server)
+
+    body = lifecycle_body("installed", sharedSecret=ROTATED_SECRET)
+    assert _install(client, key_server, body).status_code == 204
+
     (reinstalled,) = tenants(store)
-    assert reinstalled.enabled and reinstalled.id == installed.id
+    assert reinstalled.id == installed.id and reinstalled.state is TenantState.ENABLED
+    assert reinstalled.jira_secret == ROTATED_SECRET
+    assert reinstalled.aws_role_arn == ROLE_ARN and reinstalled.policy == policy
+    with store.read() as uow:
+        assert uow.links.get(installed.id, identifier.key).ticket_key == "SEC-7"
+    assert _lifecycle(client, "disabled").status_code == 401  # the secret from before the uninstall stays void
+    assert _lifecycle(client, "disabled", secret=ROTATED_SECRET).status_code == 204
+
+
+def test_disabled_is_not_uninstalled_and_keeps_the_secret(client: FlaskClient, tenant: Tenant, store: Store) -> None:
+    assert _lifecycle(client, "disabled").status_code == 204
+    (disabled,) = tenants(store)
+    assert disabled.state is TenantState.DISABLED and disabled.jira_secret == SHARED_SECRET
 
 
 def test_an_uninstall_signed_with_the_shared_secret_is_401(client: FlaskClient, tenant: Tenant, store: Store) -> None:

@@ -74,6 +74,8 @@ class TenantRow(Base):
     events_api_key_previous_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     policy: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
     enabled: Mapped[bool] = mapped_column(sa.Boolean)
+    # Set when Jira uninstalls the app: its shared secret is erased then, and only a new signed install clears it.
+    uninstalled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 

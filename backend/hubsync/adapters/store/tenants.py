@@ -31,6 +31,15 @@ class JiraFlavour(StrEnum):
     DATA_CENTER = "DATA_CENTER"  # REST v2, wiki text
 
 
+class TenantState(StrEnum):
+    """Where a tenant is in its life. DISABLED keeps the Jira credentials (Connect's `enabled` turns it back on);
+    UNINSTALLED has none left (its Connect shared secret is erased) and only a new signed install revives it."""
+
+    ENABLED = "ENABLED"
+    DISABLED = "DISABLED"
+    UNINSTALLED = "UNINSTALLED"
+
+
 class AuthMode(StrEnum):
     API_TOKEN = "API_TOKEN"  # Cloud: Basic email + API token
     PAT = "PAT"  # Data Center: Bearer personal access token
@@ -60,8 +69,15 @@ class Tenant:
     events_api_key: str | None = field(default=None, repr=False, compare=False)
     policy: Mapping[str, Any] = field(default_factory=dict)
     enabled: bool = True
+    uninstalled_at: datetime | None = None  # set by `TenantStore.uninstall`; a reinstall sets it back to None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+
+    @property
+    def state(self) -> TenantState:
+        if self.uninstalled_at is not None:
+            return TenantState.UNINSTALLED
+        return TenantState.ENABLED if self.enabled else TenantState.DISABLED
 
 
 class TenantNotFound(LookupError):
@@ -86,6 +102,7 @@ _PLAIN_FIELDS = (
     "aggregation_region",
     "policy",
     "enabled",
+    "uninstalled_at",
 )
 
 
@@ -167,7 +184,10 @@ class TenantStore:
         return [self._tenant(row) for row in self._connection.execute(statement).mappings()]
 
     def update(self, tenant: Tenant) -> Tenant:
-        """Store every changeable field of `tenant` (not its id, ExternalId or creation time)."""
+        """Store every changeable field of `tenant` (not its id, ExternalId or creation time). An uninstalled
+        tenant stays disabled and without a secret until the update that reinstalls it clears `uninstalled_at`."""
+        if tenant.uninstalled_at is not None and (tenant.enabled or tenant.jira_secret is not None):
+            raise ValueError(f"tenant {tenant.id} is uninstalled: only a reinstall may enable it or store a secret")
         now = self._clock()
         statement = (
             sa.update(TenantRow).where(TenantRow.id == tenant.id).values(**self._columns(tenant), updated_at=now)
@@ -175,6 +195,23 @@ class TenantStore:
         if self._connection.execute(statement).rowcount != 1:
             raise TenantNotFound(tenant.id)
         return dataclasses.replace(tenant, updated_at=now)
+
+    def uninstall(self, tenant_id: str) -> Tenant:
+        """Jira uninstalled the app: erase the shared secret (a request signed with it proves nothing any more) and
+        disable the tenant, keeping its settings, links, audit and events key for a reinstall. Read the tenant
+        `for_update` first where the state decides what to do."""
+        now = self._clock()
+        statement = (
+            sa.update(TenantRow)
+            .where(TenantRow.id == tenant_id)
+            .values(enabled=False, jira_secret_encrypted=None, uninstalled_at=now, updated_at=now)
+        )
+        if self._connection.execute(statement).rowcount != 1:
+            raise TenantNotFound(tenant_id)
+        tenant = self.get(tenant_id)
+        if tenant is None:
+            raise TenantNotFound(tenant_id)
+        return tenant
 
     def regenerate_events_api_key(self, tenant_id: str, *, grace: timedelta = EVENTS_KEY_GRACE) -> str:
         """A new EventBridge API key, returned in the clear this once (only its hash is kept). The previous key
@@ -267,6 +304,7 @@ class TenantStore:
             aggregation_region=row["aggregation_region"],
             policy=row["policy"] or {},
             enabled=row["enabled"],
+            uninstalled_at=row["uninstalled_at"],
             created_at=row["created_at"],
             updated_at=row["updated_at"],
             **decrypted,
