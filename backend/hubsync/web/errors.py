@@ -1,11 +1,16 @@
 """Every error the web app answers is JSON: `{"error": "what is wrong"}` with the right status (and `details`, one
-`path: message` line per problem, as the domain writes them: `rules[2].name: ...`)."""
+`path: message` line per problem, as the domain writes them: `rules[2].name: ...`).
+
+A database or queue that cannot be reached right now (PostgreSQL restarting, a dropped connection, a full pool)
+is a 503 with `Retry-After` on every route, logged as one warning line: EventBridge and Jira deliver again later,
+and the outage is not a bug to trace."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
+import sqlalchemy.exc
 from flask import Flask, Response, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
@@ -16,6 +21,20 @@ from hubsync.domain.asff import error_lines
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_S = 5
+DATABASE_UNAVAILABLE = "the database is unavailable; retry later"
+# What SQLAlchemy raises when the database does not answer: no connection, a connection lost, a pool exhausted.
+_OUTAGE_ERRORS: tuple[type[Exception], ...] = (
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.TimeoutError,
+    sqlalchemy.exc.DisconnectionError,
+)
+try:  # the driver's own errors, should one escape SQLAlchemy's wrapping (PostgreSQL only)
+    import psycopg
+
+    _OUTAGE_ERRORS += (psycopg.OperationalError, psycopg.InterfaceError)
+except ImportError:  # pragma: no cover - SQLite-only installs
+    pass
 
 
 class ApiError(Exception):
@@ -39,6 +58,20 @@ def retry_later(message: str = "the queue is unavailable; retry later") -> Respo
     response = error_response(503, message)
     response.headers["Retry-After"] = str(RETRY_AFTER_S)
     return response
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether `error` says the database cannot be reached now, rather than that a statement is wrong."""
+    if isinstance(error, _OUTAGE_ERRORS):
+        return True
+    return isinstance(error, sqlalchemy.exc.DBAPIError) and error.connection_invalidated
+
+
+def _reason(error: BaseException) -> str:
+    """The driver's first line (no statement, no parameters): what the warning says."""
+    cause = getattr(error, "orig", None) or error
+    lines = str(cause).strip().splitlines()
+    return f"{type(cause).__name__}: {lines[0][:200] if lines else ''}"
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -66,5 +99,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:
+        if database_unavailable(error):
+            log.warning("%s %s: the database is unavailable: %s", request.method, request.path, _reason(error))
+            return retry_later(DATABASE_UNAVAILABLE)
         log.exception("unhandled error")
         return error_response(500, "internal error; the service log has the details")

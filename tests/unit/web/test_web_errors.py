@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import psycopg
+import sqlalchemy.exc
 from flask import Flask
 from marshmallow import ValidationError
 
@@ -35,3 +37,19 @@ def test_an_unexpected_error_is_a_json_500_without_its_details() -> None:
     response = _app_raising(RuntimeError("secret detail")).test_client().post("/raise")
     assert response.status_code == 500
     assert response.json == {"error": "internal error; the service log has the details"}
+
+
+def test_a_database_that_does_not_answer_is_a_503_to_retry_whatever_layer_raises_it() -> None:
+    refused = psycopg.OperationalError("connection refused")
+    for error in (refused, sqlalchemy.exc.OperationalError("SELECT 1", {}, refused),
+                  sqlalchemy.exc.TimeoutError("QueuePool limit reached")):
+        response = _app_raising(error).test_client().post("/raise")
+        assert response.status_code == 503, type(error).__name__
+        assert response.headers["Retry-After"]
+        assert response.json == {"error": "the database is unavailable; retry later"}
+
+
+def test_a_statement_the_database_refuses_is_still_a_500() -> None:
+    error = sqlalchemy.exc.IntegrityError("INSERT", {}, Exception("duplicate key"))
+    response = _app_raising(error).test_client().post("/raise")
+    assert response.status_code == 500
