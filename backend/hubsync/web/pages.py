@@ -16,12 +16,14 @@ the `/api/v1` JSON with a context token. The shell receives:
 
 Each page load is a Jira request with a real qsh (`verified_jira()`); the JWT in its URL is not for the front
 end to keep (it asks AP.context.getToken() for context tokens), and `Referrer-Policy: no-referrer` keeps the URL
-from leaking to the assets the page loads. The shell's `Content-Security-Policy` lets scripts come only from
-hubsync and from the Jira site's AP.js origin (`shell_policy`).
+from leaking to the assets the page loads. Every page's `Content-Security-Policy` comes from `security_headers`,
+which this blueprint runs after every request of the app: scripts only from hubsync's files and the Jira site's
+AP.js, none inline, and framed only by the tenant's Jira site.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import urlsplit
 
@@ -31,6 +33,7 @@ from hubsync.web.config import WebConfig
 from hubsync.web.errors import ApiError
 from hubsync.web.jira_auth import verified_jira
 from hubsync.web.jira_keys import ISSUE_KEY
+from hubsync.web.security_headers import add_content_security_policy
 
 UI_DIR = "ui-templates"
 SHELL = "shell.html"
@@ -44,6 +47,7 @@ POST_FUNCTION_PAGES = ("create", "edit", "view")
 def pages_blueprint(config: WebConfig) -> Blueprint:
     ui_dir = config.resources_dir / UI_DIR
     bp = Blueprint("pages", __name__, template_folder=str(ui_dir))
+    bp.after_app_request(functools.partial(add_content_security_policy, config.base_url))
 
     @bp.get("/connect/panel")
     @verified_jira()
@@ -62,7 +66,10 @@ def pages_blueprint(config: WebConfig) -> Blueprint:
     @verified_jira()
     def post_function_page(mode: str) -> Response:
         """The post function has nothing to configure: the pages say what it does, and create/edit save "{}"."""
-        return _page(render_template("post_function.html", mode=mode, ap_js_url=_ap_js_url()))
+        html = render_template(
+            "post_function.html", mode=mode, ap_js_url=_ap_js_url(), static_url=config.base_url + STATIC_URL_PATH
+        )
+        return _page(html)
 
     @bp.get(f"{STATIC_URL_PATH}/<path:filename>")
     def static(filename: str) -> Response:
@@ -83,19 +90,9 @@ def pages_blueprint(config: WebConfig) -> Blueprint:
             api_url=config.base_url + "/api/v1",
             base_url=config.base_url,
         )
-        response = _page(html)
-        response.headers["Content-Security-Policy"] = shell_policy(config.base_url, ap_js_url)
-        return response
+        return _page(html)
 
     return bp
-
-
-def shell_policy(base_url: str, ap_js_url: str) -> str:
-    """The page shell's Content-Security-Policy: scripts only from hubsync itself (the front end, served from
-    `base_url`) and from the Jira host that framed it (its AP.js); no inline script, no plugins, no `<base>`. Finding
-    data is rendered as text, and this is the second line should any of it ever reach the page as markup."""
-    sources = " ".join(dict.fromkeys(["'self'", _origin(base_url), _origin(ap_js_url)]))
-    return f"script-src {sources}; object-src 'none'; base-uri 'none'"
 
 
 def _origin(url: str) -> str:
