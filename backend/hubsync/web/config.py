@@ -9,6 +9,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from hubsync.domain.jira_site import InvalidJiraSite, JiraSite, parse_jira_site
 from hubsync.metrics import METRICS_TOKEN_VARIABLE
 
 BASE_URL_VARIABLE = "HUBSYNC_BASE_URL"
@@ -59,13 +60,24 @@ class WebConfig:
         return urlsplit(self.base_url).path.rstrip("/")
 
     def jira_host_allowed(self, jira_base_url: str) -> bool:
-        """Whether a Jira site may install hubsync: its host (globs with a port compare host:port) matches."""
-        parts = urlsplit(jira_base_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            return False
-        host = parts.hostname.lower()
-        netloc = f"{host}:{parts.port}" if parts.port else host
-        return any(fnmatchcase(netloc if ":" in glob else host, glob) for glob in self.allowed_jira_hosts)
+        """Whether a Jira site may install hubsync (see `allowed_jira_site`)."""
+        return self.allowed_jira_site(jira_base_url) is not None
+
+    def allowed_jira_site(self, jira_base_url: str) -> JiraSite | None:
+        """The site a Jira base URL names when it may install hubsync, else None: read by `parse_jira_site`, the
+        parser the Jira client reads it with too, so the host checked here is the host requests go to. It must be
+        https (plain http only on this machine, as the sandbox's sites are) and its host match a glob of
+        HUBSYNC_ALLOWED_JIRA_HOSTS (a glob with a port compares host:port, the scheme's default port included)."""
+        try:
+            site = parse_jira_site(jira_base_url)
+        except InvalidJiraSite:
+            return None
+        if site.scheme != "https" and not site.is_loopback:
+            return None
+        host_port = f"{site.host}:{site.port}"
+        if any(fnmatchcase(host_port if ":" in glob else site.host, glob) for glob in self.allowed_jira_hosts):
+            return site
+        return None
 
 
 def _require_http_url(variable: str, value: str) -> None:

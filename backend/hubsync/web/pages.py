@@ -25,10 +25,10 @@ from __future__ import annotations
 
 import functools
 import re
-from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, g, make_response, render_template, request, send_from_directory
 
+from hubsync.domain.jira_site import InvalidJiraSite, parse_jira_site
 from hubsync.web.config import WebConfig
 from hubsync.web.errors import ApiError
 from hubsync.web.jira_auth import verified_jira
@@ -95,11 +95,6 @@ def pages_blueprint(config: WebConfig) -> Blueprint:
     return bp
 
 
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
 def _page(html: str) -> Response:
     response = make_response(html)
     response.headers["Content-Type"] = "text/html; charset=utf-8"
@@ -117,13 +112,19 @@ def _query_key(name: str, pattern: re.Pattern[str], what: str) -> str:
 
 def _ap_js_url() -> str:
     """AP.js from the Jira host that framed us: `xdm_e` (its origin) and `cp` (its context path), which must be
-    the verified tenant's site, so a crafted link cannot make the page load script from elsewhere."""
-    site = urlsplit(g.tenant.jira_base_url)
-    origin = _origin(g.tenant.jira_base_url)
-    host = request.args.get("xdm_e", origin).rstrip("/")
-    if host != origin:
+    the verified tenant's site, so a crafted link cannot make the page load script from elsewhere. Both URLs are
+    read by `parse_jira_site`, as the install's allow-list check read the tenant's."""
+    try:
+        site = parse_jira_site(g.tenant.jira_base_url)
+    except InvalidJiraSite:
+        raise ApiError(503, "this tenant's Jira site URL is not valid: install the app again from Jira") from None
+    try:
+        framed_by = parse_jira_site(request.args.get("xdm_e", site.origin))
+    except InvalidJiraSite:
+        framed_by = None
+    if framed_by is None or framed_by.origin != site.origin or framed_by.path:
         raise ApiError(400, "xdm_e is not this tenant's Jira site")
-    context_path = request.args.get("cp", site.path.rstrip("/"))
+    context_path = request.args.get("cp", site.path)
     if not CONTEXT_PATH.match(context_path):
         raise ApiError(400, "cp is not a context path")
-    return f"{origin}{context_path}{AP_JS_PATH}"
+    return f"{site.origin}{context_path}{AP_JS_PATH}"

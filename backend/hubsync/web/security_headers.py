@@ -15,14 +15,16 @@ from urllib.parse import urlsplit
 
 from flask import Response, g
 
+from hubsync.domain.jira_site import InvalidJiraSite, JiraSite, parse_jira_site
+
 LOCKED_POLICY = "default-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 
-def page_policy(base_url: str, jira_site: str) -> str:
-    """The policy of a page Jira frames: `jira_site` is the tenant's Jira base URL (its origin frames the page and
+def page_policy(base_url: str, jira_site: JiraSite) -> str:
+    """The policy of a page Jira frames: `jira_site` is the tenant's Jira site (its origin frames the page and
     serves AP.js). Styles may be inline: AP.js styles the page it runs in."""
     own = _sources("'self'", _origin(base_url))
-    jira = _origin(jira_site)
+    jira = jira_site.origin
     return "; ".join([
         f"default-src {own}",
         f"script-src {_sources(own, jira)}",
@@ -38,11 +40,16 @@ def page_policy(base_url: str, jira_site: str) -> str:
 def add_content_security_policy(base_url: str, response: Response) -> Response:
     """Set the answer's policy: a page's when it is HTML for a verified tenant (`g.tenant`), else the locked one."""
     tenant = g.get("tenant")
-    if response.mimetype == "text/html" and tenant is not None:
-        response.headers["Content-Security-Policy"] = page_policy(base_url, tenant.jira_base_url)
-    else:
-        response.headers["Content-Security-Policy"] = LOCKED_POLICY
+    site = _site(tenant.jira_base_url) if tenant is not None and response.mimetype == "text/html" else None
+    response.headers["Content-Security-Policy"] = LOCKED_POLICY if site is None else page_policy(base_url, site)
     return response
+
+
+def _site(jira_base_url: str) -> JiraSite | None:
+    try:
+        return parse_jira_site(jira_base_url)
+    except InvalidJiraSite:
+        return None
 
 
 def _sources(*sources: str) -> str:

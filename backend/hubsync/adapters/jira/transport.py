@@ -26,6 +26,7 @@ from requests.auth import AuthBase
 
 from hubsync.adapters import api_calls, rate_limits
 from hubsync.adapters.rate_limits import TokenBucket
+from hubsync.domain.jira_site import parse_jira_site
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,9 @@ def messages_of(body: Any) -> list[str]:
 class JiraTransport:
     """Sends REST calls under `<base_url>/rest/api/<version>` and returns their JSON (None when empty).
 
+    `base_url` is read by `parse_jira_site`, the parser the install's allow-list check reads it with, and requests go
+    under its normal form: a URL the two could read differently raises `InvalidJiraSite` before anything is sent.
+
     `budget` is the site's token bucket; by default the process-wide one of this site, so that every client of
     one tenant spends, and pauses, the same budget. `sleep` is how waits are spent (tests pass a fake)."""
 
@@ -77,7 +81,8 @@ class JiraTransport:
         timeout_s: float = DEFAULT_TIMEOUT_S,
         budget: TokenBucket | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        self.site = parse_jira_site(base_url)
+        self.base_url = self.site.base_url
         self.budget = budget or rate_limits.JIRA_BUDGETS.bucket(rate_limits.jira_site_key(self.base_url))
         self.rest_root = f"{self.base_url}/rest/api/{api_version}"
         self._session = session or requests.Session()
