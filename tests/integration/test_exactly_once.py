@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import requests
 import sqlalchemy as sa
 
+from hubsync.adapters.store.links import DEFAULT_CLAIM_LEASE
 from hubsync.adapters.store.models import LinkRow
 from hubsync.domain.finding import Finding, marker_label
 from hubsync.domain.link import LinkState
@@ -67,13 +69,20 @@ def test_a_claim_that_crashed_before_jira_is_created_once(demo: Demo, new_critic
     assert len(tickets_marked_for(demo, finding)) == 1
 
 
-def test_a_creation_in_progress_elsewhere_is_left_alone(demo: Demo, new_critical_finding: Finding) -> None:
+def test_a_claim_within_its_lease_is_left_alone_and_retried_when_it_runs_out(
+    demo: Demo, new_critical_finding: Finding
+) -> None:
+    """An interrupted create may have reached Jira moments ago, before Jira's search shows it: the claim is not
+    taken over (nor searched for) until its lease runs out, and the hint is told when that is, not failed."""
     finding = new_critical_finding
-    claim(demo, finding, claimed_at=datetime.now(UTC))
+    claimed_at = datetime.now(UTC)
+    claim(demo, finding, claimed_at=claimed_at)
 
     [outcome] = sync_findings(demo.ctx, [finding])
 
-    assert outcome.error and "another sync" in outcome.error
+    assert outcome.error and "interrupted" in outcome.error
+    assert outcome.transient
+    assert outcome.retry_at == claimed_at + DEFAULT_CLAIM_LEASE
     assert tickets_marked_for(demo, finding) == []
     assert "find_by_markers" not in demo.ctx.jira.request_counts
 
@@ -89,3 +98,60 @@ def test_the_normal_path_spends_no_search_and_repeats_nothing(demo: Demo, new_cr
     assert again[0].actions == () and late[0].actions == ()
     assert len(tickets_marked_for(demo, finding)) == 1
     assert "find_by_markers" not in demo.ctx.jira.request_counts
+
+
+def fault(demo: Demo, **fault: object) -> None:
+    """Inject a fault into the simulated Jira, as its control API takes it."""
+    response = requests.post(f"{demo.world.base_url}/_sandbox/faults", json=fault, timeout=5)
+    assert response.status_code < 300, response.text
+
+
+def claims_of(demo: Demo, finding: Finding) -> list[str]:
+    with demo.store.engine.connect() as connection:
+        return list(connection.execute(
+            sa.select(LinkRow.state).where(LinkRow.finding_key == finding.key)
+        ).scalars())
+
+
+def test_an_owner_lookup_jira_cannot_answer_leaves_no_claim_and_the_next_attempt_creates(
+    demo: Demo, new_critical_finding: Finding
+) -> None:
+    """One 503 on the account owner's lookup used to leave the claim standing for its whole lease, so every later
+    hint failed with "another sync is creating this finding's ticket" until it was dead-lettered."""
+    finding = new_critical_finding
+    fault(demo, status=503, path_prefix="/rest/api/3/user", count=100)
+
+    [failed] = sync_hints(demo.ctx, [finding.identifier])
+
+    assert failed.error and "owner" in failed.error and failed.transient
+    assert claims_of(demo, finding) == []
+    requests.delete(f"{demo.world.base_url}/_sandbox/faults", timeout=5)
+
+    [created] = sync_hints(demo.ctx, [finding.identifier])
+
+    assert created.error is None and created.rule == 1
+    assert len(tickets_marked_for(demo, finding)) == 1
+
+
+def test_a_create_jira_refuses_with_503_gives_the_claim_back(demo: Demo, new_critical_finding: Finding) -> None:
+    finding = new_critical_finding
+    fault(demo, status=503, path_prefix="/rest/api/3/issue", count=100)
+
+    [failed] = sync_hints(demo.ctx, [finding.identifier])
+
+    assert failed.error and failed.transient
+    assert claims_of(demo, finding) == []  # Jira did nothing: the next attempt need not search first
+
+
+def test_a_create_whose_answer_is_lost_keeps_its_claim_until_jira_can_be_searched(
+    demo: Demo, new_critical_finding: Finding
+) -> None:
+    """A 500 may follow a create that happened: the claim stays, so the next attempt looks for the marker (once
+    Jira's search has caught up) instead of creating a second ticket."""
+    finding = new_critical_finding
+    fault(demo, status=500, path_prefix="/rest/api/3/issue", count=100)
+
+    [failed] = sync_hints(demo.ctx, [finding.identifier])
+
+    assert failed.error and failed.transient
+    assert claims_of(demo, finding) == [LinkState.CLAIMED.value]

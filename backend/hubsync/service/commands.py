@@ -100,7 +100,7 @@ def list_tenants(out: Callable[[str], None]) -> int:
     if not tenants:
         out("no tenants")
     for tenant in tenants:
-        state = "enabled" if tenant.enabled else "disabled"
+        state = tenant.state.value.lower()
         out(f"{tenant.id}  {tenant.name}  {tenant.jira_base_url}  {tenant.jira_flavour.value}  {state}")
     return 0
 

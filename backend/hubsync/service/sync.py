@@ -18,7 +18,9 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from hubsync.adapters.store import ClaimOutcome, StaleLink, Store, UnitOfWork
+from hubsync.adapters.faults import is_transient, transient_aws_code
+from hubsync.adapters.jira.transport import JiraError
+from hubsync.adapters.store import ClaimOutcome, HeldLocks, StaleLink, Store, UnitOfWork
 from hubsync.domain.decide import decide
 from hubsync.domain.finding import Finding, FindingIdentifier, marker_label
 from hubsync.domain.link import Link, LinkState
@@ -67,7 +69,17 @@ class Pair:
     plan: Plan | None = None
     ticket_key: str | None = None
     error: str | None = None
+    transient: bool = False  # the error was a side's "not now": retry without using up the hint's attempts
+    retry_at: datetime | None = None  # not before then (a claim's lease)
     notes: list[str] = field(default_factory=list)
+
+    def fail(self, error: str, *, transient: bool, retry_at: datetime | None = None) -> None:
+        self.error = error
+        self.transient = transient
+        self.retry_at = retry_at
+
+    def failed(self, error: str, exc: BaseException) -> None:
+        self.fail(f"{error}{exc}", transient=is_transient(exc))
 
 
 @dataclass(frozen=True)
@@ -79,6 +91,8 @@ class Outcome:
     reason: str
     actions: tuple[str, ...]
     error: str | None = None
+    transient: bool = False  # see Pair.transient
+    retry_at: datetime | None = None
 
     @property
     def changed(self) -> bool:
@@ -91,11 +105,11 @@ def sync_findings(
     """Sync current findings (a GetFindings page, an event's findings). `dry_run`: decide, change nothing."""
     outcomes: list[Outcome] = []
     for batch in _batches(list(findings)):
-        with _serialized(ctx, [f.key for f in batch], dry_run):
+        with _serialized(ctx, [f.key for f in batch], dry_run) as held:
             with ctx.store.read() as uow:
                 links = uow.links.get_many(ctx.tenant_id, [f.key for f in batch])
             pairs = [Pair(f.key, f.identifier, f, links.get(f.key), by_hand=f.key in by_hand) for f in batch]
-            outcomes += _sync(ctx, pairs, dry_run)
+            outcomes += _sync(ctx, pairs, dry_run, held)
     return outcomes
 
 
@@ -104,7 +118,7 @@ def sync_links(ctx: SyncContext, links: Iterable[Link], dry_run: bool = False) -
     outcomes: list[Outcome] = []
     for batch in _batches(list(links)):
         keys = [link.finding_key for link in batch]
-        with _serialized(ctx, keys, dry_run):
+        with _serialized(ctx, keys, dry_run) as held:
             with ctx.store.read() as uow:  # as the last sync left them, now that none is running
                 current_links = uow.links.get_many(ctx.tenant_id, keys)
             identifiers = [link.identifier for link in batch]
@@ -114,7 +128,7 @@ def sync_links(ctx: SyncContext, links: Iterable[Link], dry_run: bool = False) -
                 for key, identifier in zip(keys, identifiers, strict=True)
                 if key in current_links
             ]
-            outcomes += _sync(ctx, pairs, dry_run)
+            outcomes += _sync(ctx, pairs, dry_run, held)
     return outcomes
 
 
@@ -126,7 +140,7 @@ def sync_hints(
     outcomes: list[Outcome] = []
     for batch in _batches(list({identifier.key: identifier for identifier in identifiers}.values())):
         keys = [identifier.key for identifier in batch]
-        with _serialized(ctx, keys, dry_run=False):
+        with _serialized(ctx, keys, dry_run=False) as held:
             current = ctx.securityhub.get(batch)
             with ctx.store.read() as uow:
                 links = uow.links.get_many(ctx.tenant_id, keys)
@@ -135,7 +149,7 @@ def sync_hints(
                 for i in batch
                 if i.key in current or i.key in links  # unknown on both sides: nothing to sync
             ]
-            outcomes += _sync(ctx, pairs, dry_run=False)
+            outcomes += _sync(ctx, pairs, dry_run=False, held=held)
     return outcomes
 
 
@@ -147,10 +161,10 @@ def sync_tickets(ctx: SyncContext, ticket_keys: Iterable[str]) -> list[Outcome]:
 
 
 # -- the steps -----------------------------------------------------------------------------------
-def _sync(ctx: SyncContext, pairs: list[Pair], dry_run: bool) -> list[Outcome]:
+def _sync(ctx: SyncContext, pairs: list[Pair], dry_run: bool, held: HeldLocks | None) -> list[Outcome]:
     unreadable = [p for p in pairs if p.finding is None and p.key in ctx.securityhub.invalid_keys]
     for pair in unreadable:  # present in Security Hub but unparseable: never mistake it for deleted
-        pair.error = "Security Hub returned this finding in a shape hubsync cannot read (see the log)"
+        pair.fail("Security Hub returned this finding in a shape hubsync cannot read (see the log)", transient=False)
     pairs = [p for p in pairs if p not in unreadable]
     if not dry_run:
         _adopt_reissued(ctx, pairs)
@@ -160,7 +174,8 @@ def _sync(ctx: SyncContext, pairs: list[Pair], dry_run: bool) -> list[Outcome]:
     if dry_run:
         return [_outcome(pair) for pair in [*unreadable, *pairs]]
     acting = [pair for pair in pairs if pair.plan is not None and not pair.plan.is_empty]
-    _create_tickets(ctx, [p for p in acting if _has(p.plan, CreateTicket)])
+    assert held is not None  # every sync that writes holds its findings' locks
+    _create_tickets(ctx, [p for p in acting if _has(p.plan, CreateTicket)], held)
     for pair in acting:
         if pair.error is None:
             _apply_ticket_actions(ctx, pair)
@@ -192,7 +207,7 @@ def _adopt_reissued(ctx: SyncContext, pairs: list[Pair]) -> None:
                 f"account; it replaces {old.finding_id}). This ticket now follows the new finding."
             ))
         except Exception as exc:  # Jira unavailable: adopt on a later sync, never create a second ticket meanwhile
-            pair.error = f"could not move ticket {old.ticket_key} to the re-issued finding: {exc}"
+            pair.failed(f"could not move ticket {old.ticket_key} to the re-issued finding: ", exc)
             continue
         pair.link = Link(finding_key=finding.key, finding_id=finding.id, product_arn=finding.product_arn,
                          state=LinkState.LINKED, ticket_key=old.ticket_key, secondary_key=finding.secondary_key)
@@ -226,9 +241,12 @@ def _decide(ctx: SyncContext, pair: Pair) -> None:
     )
 
 
-def _create_tickets(ctx: SyncContext, pairs: list[Pair]) -> None:
-    """Claim, then create in bulk. A claim an earlier attempt left unfinished is resolved first by looking for
-    its marker in Jira, so a crash between Jira's create and our commit never makes a second ticket."""
+def _create_tickets(ctx: SyncContext, pairs: list[Pair], held: HeldLocks) -> None:
+    """Look up the assignees, claim, then create in bulk. A claim an earlier attempt left unfinished is resolved
+    first by looking for its marker in Jira, so a crash between Jira's create and our commit never makes a second
+    ticket. Whatever fails before the create is sent gives its claims back, so the next attempt starts at once."""
+    drafts = _drafts(ctx, pairs)  # before claiming: a lookup that fails must not leave a claim behind
+    pairs = [pair for pair in pairs if pair.key in drafts]
     if not pairs:
         return
     with ctx.store.transaction() as uow:
@@ -241,68 +259,108 @@ def _create_tickets(ctx: SyncContext, pairs: list[Pair]) -> None:
             if claim.outcome is ClaimOutcome.UNFINISHED:
                 unfinished[marker_label(pair.key)] = pair
         elif claim.outcome is ClaimOutcome.EXISTING:
-            pair.error = f"already linked to {claim.link.ticket_key} by another sync"
+            pair.fail(f"already linked to {claim.link.ticket_key} by another sync", transient=True)
         else:
-            pair.error = "another sync is creating this finding's ticket"
-    adopted = ctx.jira.find_by_markers(list(unfinished)) if unfinished else {}
-    for label, ticket in adopted.items():
-        pair = unfinished[label]
-        pair.ticket_key = ticket.key
-        pair.notes.append(f"an interrupted creation had reached Jira as {ticket.key}: adopted it")
-        _save_links(ctx, [pair])
-    to_create = [(pair, version) for pair, version in owned if pair.ticket_key is None]
-    if to_create:
-        _create(ctx, to_create)
+            pair.fail("an earlier attempt to create this finding's ticket was interrupted; it is looked for in Jira "
+                      "once Jira's search has caught up", transient=True, retry_at=claim.live_until)
+    sent: set[str] = set()  # claims whose create may have reached Jira: never given back
+    try:
+        adopted = ctx.jira.find_by_markers(list(unfinished)) if unfinished else {}
+        for label, ticket in adopted.items():
+            pair = unfinished[label]
+            pair.ticket_key = ticket.key
+            pair.notes.append(f"an interrupted creation had reached Jira as {ticket.key}: adopted it")
+            sent.add(pair.key)
+            _save_links(ctx, [pair])
+        to_create = [(pair, version) for pair, version in owned if pair.ticket_key is None]
+        if to_create:
+            held.verify()  # a sync that lost its locks may no longer speak for these findings
+            sent.update(pair.key for pair, _version in to_create)
+            _create(ctx, to_create, drafts)
+    except BaseException:
+        _release(ctx, [(pair, version) for pair, version in owned if pair.key not in sent], quietly=True)
+        raise
 
 
-def _create(ctx: SyncContext, claimed: list[tuple[Pair, int]]) -> None:
+def _drafts(ctx: SyncContext, pairs: list[Pair]) -> dict[str, TicketDraft]:
+    """Each new ticket as Jira will get it, assigned to its account's owner. A pair whose owner cannot be looked up
+    now (Jira or Organizations unreachable) fails alone, to be retried."""
     router = AssigneeRouter(ctx.owners, ctx.jira, ctx.policy.default_assignee, ctx.policy.owner_tag_key)
-    drafts: list[TicketDraft] = []
-    for pair, _version in claimed:
+    drafts: dict[str, TicketDraft] = {}
+    for pair in pairs:
         finding = pair.finding
         assert finding is not None  # rule 1 only fires for a live finding
-        assignment = router.assignment_for(finding.account_id)
+        try:
+            assignment = router.assignment_for(finding.account_id)
+        except Exception as exc:  # any adapter error: this pair waits for the next attempt
+            pair.failed(f"could not look up the owner of AWS account {finding.account_id}: ", exc)
+            continue
         rendered = render_ticket(finding, ctx.policy)
         description = rendered.description
         if assignment.reason:  # why the default assignee: said in the ticket itself, at no extra request
             description = description + Document.paragraph(assignment.reason)
             pair.notes.append(assignment.reason)
-        drafts.append(
-            TicketDraft(
-                project_key=ctx.policy.project_key,
-                issue_type=ctx.policy.issue_type,
-                summary=rendered.summary,
-                description=description,
-                priority=rendered.priority,
-                labels=(*rendered.labels, *assignment.extra_labels),
-                assignee=assignment.assignee,
-                properties={
-                    FINDING_PROPERTY: {"id": finding.id, "productArn": finding.product_arn, "key": finding.key}
-                },
-                lozenge=_lozenge(pair),
-            )
+        drafts[pair.key] = TicketDraft(
+            project_key=ctx.policy.project_key,
+            issue_type=ctx.policy.issue_type,
+            summary=rendered.summary,
+            description=description,
+            priority=rendered.priority,
+            labels=(*rendered.labels, *assignment.extra_labels),
+            assignee=assignment.assignee,
+            properties={FINDING_PROPERTY: {"id": finding.id, "productArn": finding.product_arn, "key": finding.key}},
+            lozenge=_lozenge(pair),
         )
+    return drafts
+
+
+def _create(ctx: SyncContext, claimed: list[tuple[Pair, int]], drafts: dict[str, TicketDraft]) -> None:
     try:
-        results = ctx.jira.create_tickets(drafts)
-    except Exception as exc:  # Jira unreachable: release the claims so the next attempt starts at once
-        _release(ctx, claimed, f"Jira did not create the tickets: {exc}")
+        results = ctx.jira.create_tickets([drafts[pair.key] for pair, _version in claimed])
+    except Exception as exc:
+        if _not_created(exc):  # Jira answered without creating: the next attempt may start at once
+            _release(ctx, claimed, f"Jira did not create the tickets: {exc}", transient=is_transient(exc))
+        else:  # the create may have reached Jira: the claims stay, and their lease decides when to look for it
+            for pair, _version in claimed:
+                pair.fail(f"Jira's answer to the create was lost ({exc}); the ticket is looked for in Jira once "
+                          "Jira's search has caught up", transient=True)
         return
     created: list[Pair] = []
     for result in results:
         pair, version = claimed[result.draft_index]
         if result.key is None:
-            _release(ctx, [(pair, version)], f"Jira refused the ticket: {result.error}")
+            _release(ctx, [(pair, version)], f"Jira refused the ticket: {result.error}", transient=False)
             continue
         pair.ticket_key = result.key
         created.append(pair)
     _save_links(ctx, created)  # the tickets exist: record them before anything else can fail
 
 
-def _release(ctx: SyncContext, claimed: list[tuple[Pair, int]], error: str) -> None:
-    with ctx.store.transaction() as uow:
-        for pair, version in claimed:
-            pair.error = error
-            uow.links.release_claim(ctx.tenant_id, pair.key, expected_version=version)
+def _not_created(error: Exception) -> bool:
+    """Jira answered, and the answer says the create was not carried out: refused (4xx), rate limited (429) or
+    unavailable (503). A 500, a gateway error or a lost connection may follow a create that happened."""
+    return isinstance(error, JiraError) and (error.status < 500 or error.status == 503)
+
+
+def _release(
+    ctx: SyncContext, claimed: list[tuple[Pair, int]], error: str = "", *, transient: bool = True,
+    quietly: bool = False,
+) -> None:
+    """Give claims back (no ticket was created for them). `quietly`: while another error is on its way up, which
+    says what went wrong; a release that fails then leaves the claims to their lease."""
+    if not claimed:
+        return
+    try:
+        with ctx.store.transaction() as uow:
+            for pair, version in claimed:
+                if not quietly:
+                    pair.fail(error, transient=transient)
+                uow.links.release_claim(ctx.tenant_id, pair.key, expected_version=version)
+    except Exception as exc:
+        if not quietly:
+            raise
+        log.warning("could not give back %d claims (their lease frees them): %s", len(claimed), exc,
+                    extra={"tenant": ctx.tenant_id})
 
 
 def _apply_ticket_actions(ctx: SyncContext, pair: Pair) -> None:
@@ -346,7 +404,8 @@ def _apply_finding_updates(ctx: SyncContext, pairs: list[Pair]) -> None:
     for failure in ctx.securityhub.update(updates):
         failed = owners.get(failure.identifier.key)
         if failed is not None:
-            failed.error = f"Security Hub did not update the finding: {failure.error_code} {failure.message}"
+            failed.fail(f"Security Hub did not update the finding: {failure.error_code} {failure.message}",
+                        transient=transient_aws_code(failure.error_code))
     for pair in owners.values():
         lozenge = _lozenge(pair)
         if pair.error is None and lozenge is not None and pair.ticket_key and not _has(pair.plan, CreateTicket):
@@ -375,13 +434,13 @@ def _save_links(ctx: SyncContext, pairs: list[Pair], audit: list[Pair] | None = 
             try:
                 uow.links.save(ctx.tenant_id, _linked(pair))
             except StaleLink as exc:  # another sync wrote it first: its view wins, the next sync decides again
-                pair.error = str(exc)
+                pair.fail(str(exc), transient=True)
         for pair in audit or []:
             _audit(uow, ctx.tenant_id, pair)
 
 
 # -- helpers -------------------------------------------------------------------------------------
-def _serialized(ctx: SyncContext, keys: list[str], dry_run: bool) -> AbstractContextManager[None]:
+def _serialized(ctx: SyncContext, keys: list[str], dry_run: bool) -> AbstractContextManager[HeldLocks | None]:
     """A batch holds its findings from the first read to the last save, so syncs of one finding (events,
     webhooks, reconcile, on any worker) never interleave; a dry run changes nothing and need not wait."""
     return nullcontext() if dry_run else ctx.store.serialized(ctx.tenant_id, keys)
@@ -434,7 +493,7 @@ def _safely(ctx: SyncContext, pair: Pair, call: Callable[[], object]) -> None:
     except Exception as exc:  # adapters raise their own errors; any of them must not stop the batch
         log.warning("sync of finding %s failed: %s", pair.key, exc,
                     extra={"tenant": ctx.tenant_id, "finding_key": pair.key, "ticket_key": pair.ticket_key})
-        pair.error = str(exc)
+        pair.failed("", exc)
 
 
 def _has(plan: Plan | None, kind: type) -> bool:
@@ -476,6 +535,8 @@ def _outcome(pair: Pair) -> Outcome:
         reason=plan.reason if plan else "",
         actions=tuple(type(a).__name__ for a in plan.actions) if plan else (),
         error=pair.error,
+        transient=pair.transient,
+        retry_at=pair.retry_at,
     )
 
 

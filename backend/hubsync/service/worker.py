@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from hubsync import metrics
+from hubsync.adapters.faults import is_transient
 from hubsync.adapters.queue import (
     Delivery,
     QueueMisconfigured,
@@ -67,6 +68,7 @@ class WorkerSettings:
     context_ttl: timedelta = timedelta(minutes=5)  # a tenant's settings changes reach the worker within this
     retry_base_seconds: float = 5.0
     retry_max_seconds: float = 300.0
+    transient_max_seconds: float = 30.0  # the longest wait after one pair's passing failure
     reconcile_lease: timedelta = timedelta(minutes=2)  # a crashed worker's reconcile falls to another after this
 
 
@@ -106,10 +108,18 @@ class _Settling:
         self._settle(deliveries, lambda: self._queue.dead_letter(deliveries, error))
 
     def _settle(self, deliveries: Sequence[Delivery], settle: Callable[[], None]) -> None:
+        """Settle, or if the queue cannot be reached, leave the deliveries to their leases: they come back to a
+        worker once those run out (the sync is level-triggered, so doing one again costs reads at most)."""
         if not deliveries:
             return
         with self._lock:
-            settle()
+            try:
+                settle()
+            except Exception as exc:
+                if not (isinstance(exc, QueueUnavailable) or is_transient(exc)):
+                    raise
+                log.warning("could not settle %d hints (they come back when their leases run out): %s",
+                            len(deliveries), exc)
             for delivery in deliveries:
                 self._open.pop(delivery.receipt, None)
 
@@ -262,19 +272,29 @@ class Worker:
             return
         metrics.record_syncs(outcomes, time.monotonic() - started)
         report.outcomes += outcomes
-        errors = {o.finding_key: o.error for o in outcomes if o.error}
-        ticket_errors = {o.ticket_key: o.error for o in outcomes if o.error and o.ticket_key}
-        done, failed = [], defaultdict(list)
+        by_finding = {o.finding_key: o for o in outcomes if o.error}
+        by_ticket = {o.ticket_key: o for o in outcomes if o.error and o.ticket_key}
+        done: list[Delivery] = []
+        failed: dict[str, list[Delivery]] = defaultdict(list)
+        held_up: dict[float, list[Delivery]] = defaultdict(list)
+        held_up_errors: list[str] = []
         for delivery in deliveries:
             hint = delivery.hint
-            error = errors.get(hint.finding.key) if hint.finding else ticket_errors.get(hint.ticket_key)
-            if error is None:
+            outcome = by_finding.get(hint.finding.key) if hint.finding else by_ticket.get(hint.ticket_key)
+            if outcome is None or outcome.error is None:
                 done.append(delivery)
+            elif outcome.transient:  # a side said "not now", or another sync holds the finding: soon, uncounted
+                held_up[self._transient_backoff(delivery, outcome)].append(delivery)
+                held_up_errors.append(outcome.error)
             else:
-                failed[error].append(delivery)
+                failed[outcome.error].append(delivery)
         batch.ack(done)
         metrics.record_hints_synced(done, self._clock())
         report.acked += len(done)
+        if held_up:
+            log.info("%d hints of tenant %s wait for a side or another sync (%s)", sum(map(len, held_up.values())),
+                     tenant_id, held_up_errors[0])
+            self._retry_uncounted(tenant_id, held_up, "; ".join(dict.fromkeys(held_up_errors))[:1000], report, batch)
         for error, mine in failed.items():
             self._failed(tenant_id, mine, error, report, batch)
 
@@ -298,14 +318,20 @@ class Worker:
         """The tenant's side was unreachable for the whole batch: retry at the outage backoff, the attempt given
         back. Where every receive counts anyway (SQS) a hint whose count has run out is parked (SQS would move it
         to the dead-letter queue on its next receive) with an audit entry."""
-        spent = self.queue.counts_every_receive
-        limit = self.queue.max_attempts
-        hopeless = [d for d in deliveries if spent and d.attempts >= limit]
         by_delay: dict[float, list[Delivery]] = defaultdict(list)
         for delivery in deliveries:
-            if not (spent and delivery.attempts >= limit):
-                by_delay[self._outage_backoff(delivery)].append(delivery)
-        self._retry(by_delay, error, report, batch, counted=False)
+            by_delay[self._outage_backoff(delivery)].append(delivery)
+        self._retry_uncounted(tenant_id, by_delay, error, report, batch)
+
+    def _retry_uncounted(self, tenant_id: str, by_delay: Mapping[float, list[Delivery]], error: str,
+                         report: BatchReport, batch: _Settling) -> None:
+        """Retry after each delay, the attempt given back; where every receive counts anyway (SQS), a hint whose
+        count has run out is parked instead (SQS would move it to its dead-letter queue on the next receive)."""
+        spent = self.queue.counts_every_receive
+        limit = self.queue.max_attempts
+        hopeless = [d for mine in by_delay.values() for d in mine if spent and d.attempts >= limit]
+        left = {delay: [d for d in mine if d not in hopeless] for delay, mine in by_delay.items()}
+        self._retry(left, error, report, batch, counted=False)
         self._dead_letter(tenant_id, hopeless, error, report, batch)
 
     def _retry(self, by_delay: Mapping[float, list[Delivery]], error: str, report: BatchReport,
@@ -343,14 +369,23 @@ class Worker:
                         outcome="dead-lettered",
                         after={"event_id": hint.event_id},
                     )
-        except Exception:  # the hint is parked anyway; the audit entry is what we could not add
-            log.exception("could not audit %d dead-lettered hints of tenant %s", len(deliveries), tenant_id)
+        except Exception as exc:  # the hint is parked anyway; the audit entry is what we could not add
+            log.warning("could not audit %d dead-lettered hints of tenant %s: %s", len(deliveries), tenant_id, exc)
         for delivery in deliveries:
             log.error("dead-lettered hint of tenant %s (%s) after %d attempts: %s", tenant_id,
                       delivery.hint.group_key, delivery.attempts, error)
 
     def _backoff(self, attempts: int) -> float:
         return min(self.settings.retry_max_seconds, self.settings.retry_base_seconds * 2 ** max(0, attempts - 1))
+
+    def _transient_backoff(self, delivery: Delivery, outcome: Outcome) -> float:
+        """A pair that failed for a passing reason: not before the moment the sync named (a claim's lease), and
+        otherwise soon; the outage backoff, but at most `transient_max_seconds`, since the rest of the tenant's side
+        answered."""
+        delay = min(self._outage_backoff(delivery), self.settings.transient_max_seconds)
+        if outcome.retry_at is not None:
+            delay = max(delay, (outcome.retry_at - self._clock()).total_seconds() + 1.0)
+        return float(round(delay))
 
     def _outage_backoff(self, delivery: Delivery) -> float:
         """As long as the hint has waited so far, between the base and the cap: doubling, without counting
@@ -489,12 +524,16 @@ class Worker:
             _close(ctx)
 
     def _guarded(self, loop: Callable[[threading.Event], None], stop: threading.Event) -> None:
-        """A loop that crashes is logged and restarted (after a pause), never lost silently."""
+        """A loop that fails is restarted after a pause, never lost silently: one that met a side that could not
+        answer (the database restarting) says so in a line; anything else is a bug, logged with its traceback."""
         while not stop.is_set():
             try:
                 loop(stop)
-            except Exception:
-                log.exception("worker loop %s crashed; restarting", threading.current_thread().name)
+            except Exception as exc:
+                if isinstance(exc, QueueUnavailable) or is_transient(exc):
+                    log.warning("worker loop %s paused: %s", threading.current_thread().name, exc)
+                else:
+                    log.exception("worker loop %s crashed; restarting", threading.current_thread().name)
                 stop.wait(self.settings.wait_seconds)
 
 

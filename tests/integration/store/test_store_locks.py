@@ -9,7 +9,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import pytest
 
 from hubsync.adapters.store import Store, Tenant
-from hubsync.adapters.store.sync_locks import SyncLocks, SyncLockTimeout
+from hubsync.adapters.store.sync_locks import SyncLockLost, SyncLocks, SyncLockTimeout, lock_id
 from hubsync.domain.link import Link, LinkState
 from tests.integration.store.builders import finding
 
@@ -155,3 +155,30 @@ def test_waiting_too_long_is_an_error_the_caller_can_retry(store: Store, tenant:
         pytest.raises(SyncLockTimeout),
     ):
         pool.submit(impatient_sync).result(TIMEOUT)
+
+
+def test_locks_whose_database_session_ended_are_known_lost_before_anything_is_sent(
+    store: Store, tenant: Tenant
+) -> None:
+    """PostgreSQL restarted (or dropped the connection) under a sync: its locks are gone and another sync may hold
+    the findings, so the sync must find out before it creates a ticket; and letting go raises nothing."""
+    if store.engine.dialect.name == "sqlite":
+        pytest.skip("a process's own locks end only with the process")
+    with store.serialized(tenant.id, [finding(1).key]) as held:
+        held.verify()  # held: nothing to say
+        number = lock_id(tenant.id, finding(1).key) & 0xFFFFFFFFFFFFFFFF
+        with store.engine.connect() as admin:
+            admin.exec_driver_sql(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                f"AND classid::bigint = {number >> 32} AND objid::bigint = {number & 0xFFFFFFFF}"
+            )
+        with pytest.raises(SyncLockLost):
+            held.verify()
+    with ThreadPoolExecutor(1) as other:  # and another sync takes the finding at once
+        assert other.submit(lambda: _hold_briefly(store, tenant)).result(timeout=TIMEOUT)
+
+
+def _hold_briefly(store: Store, tenant: Tenant) -> bool:
+    with store.serialized(tenant.id, [finding(1).key]) as held:
+        held.verify()
+    return True

@@ -8,12 +8,12 @@ import re
 import threading
 import time
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from hubsync.adapters.queue import LocalQueue
+from hubsync.adapters.queue import LocalQueue, QueueUnavailable
 from hubsync.adapters.store import SecretBox, Store, Tenant, create_engine, upgrade
 from hubsync.domain.link import Link, LinkState
 from hubsync.service.hints import HintSource, SyncHint
@@ -67,6 +67,7 @@ class Engine:
         self.contexts_built: list[str] = []
         self.contexts: list[SyncContext] = []
         self.errors: dict[str, str] = {}  # finding key or ticket key → error
+        self.passing: dict[str, datetime | None] = {}  # keys whose error is transient → retry not before
         self.raises: Exception | None = None
         self.context_raises: Exception | None = None  # assuming the tenant's role fails, say
         self.not_ready: set[str] = set()
@@ -90,8 +91,10 @@ class Engine:
         outcomes = []
         for hint in hints:
             key = hint.finding.key if hint.finding else "f-" + (hint.ticket_key or "")
-            error = self.errors.get(hint.finding.key if hint.finding else hint.ticket_key or "")
-            outcomes.append(Outcome(key, "id", hint.ticket_key, 11, "synced", ("UpdateFinding",), error))
+            subject = hint.finding.key if hint.finding else hint.ticket_key or ""
+            error = self.errors.get(subject)
+            outcomes.append(Outcome(key, "id", hint.ticket_key, 11, "synced", ("UpdateFinding",), error,
+                                    transient=subject in self.passing, retry_at=self.passing.get(subject)))
         return outcomes
 
 
@@ -499,3 +502,73 @@ def test_the_worker_commands_postgresql_pool_too():
         assert store.engine.pool.size() == 19
     finally:
         store.dispose()
+
+
+def test_a_passing_failure_is_retried_soon_and_never_uses_up_the_hints_attempts(store, queue, engine, clock, tenant):
+    """"Another sync holds this finding", a 503 on one ticket: reasons to come back, never to dead-letter."""
+    queue.put([imported(tenant, 1, "event-1")])
+    engine.errors[finding(1).key] = "another sync holds this finding"
+    engine.passing[finding(1).key] = None
+    run = worker(store, queue, engine, clock, retry_base_seconds=1, retry_max_seconds=1)
+
+    reports = []
+    for _ in range(3 * queue.max_attempts):
+        reports.append(run.run_once())
+        clock.advance(1)
+
+    assert all((r.retried, r.dead) == (1, 0) for r in reports)
+    assert queue.dead() == []
+    [again] = queue.receive(10, wait_seconds=0)
+    assert again.attempts == 1  # every receive was given back
+
+
+def test_a_passing_failure_comes_back_when_the_sync_said_not_before(store, queue, engine, clock, tenant):
+    queue.put([imported(tenant, 1)])
+    engine.errors[finding(1).key] = "an earlier attempt's claim is within its lease"
+    engine.passing[finding(1).key] = clock() + timedelta(seconds=40)
+
+    worker(store, queue, engine, clock).run_once()
+
+    clock.advance(40)
+    assert queue.receive(10, wait_seconds=0) == []
+    clock.advance(1)
+    assert len(queue.receive(10, wait_seconds=0)) == 1
+
+
+def test_a_queue_that_cannot_settle_leaves_the_hints_to_their_leases_without_failing(
+    store, queue, engine, clock, tenant, caplog
+):
+    """The database restarting while a batch is settled: the worker carries on; the hints come back when their
+    leases run out."""
+    queue.put([imported(tenant, 1)])
+    run = worker(store, queue, engine, clock)
+    deliveries = queue.receive(10, wait_seconds=0)
+
+    def unavailable(*_args, **_kwargs):
+        raise QueueUnavailable("the queue's database is unavailable: connection refused")
+
+    queue.ack = unavailable  # type: ignore[method-assign]
+    report = run.handle(deliveries)
+
+    assert report.acked == 1
+    assert any("could not settle" in r.getMessage() and r.exc_info is None for r in caplog.records)
+    clock.advance(queue.lease_seconds + 1)
+    assert len(queue.receive(10, wait_seconds=0)) == 1
+
+
+def test_a_loop_that_meets_a_database_outage_pauses_without_a_traceback(store, queue, engine, clock, caplog):
+    stop = threading.Event()
+    calls = []
+
+    def loop(_stop: threading.Event) -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise QueueUnavailable("the queue's database is unavailable")
+        stop.set()
+
+    worker(store, queue, engine, clock, wait_seconds=0.01)._guarded(loop, stop)
+
+    assert len(calls) == 2
+    [record] = [r for r in caplog.records if "paused" in r.getMessage()]
+    assert record.levelname == "WARNING" and record.exc_info is None
+

@@ -45,7 +45,8 @@ log = logging.getLogger(__name__)
 
 READY = "READY"
 DEAD = "DEAD"
-DEFAULT_LEASE = timedelta(seconds=60)
+DEFAULT_LEASE = timedelta(seconds=10)  # kept alive every third of it while a sync runs; a crashed worker's hints
+# are back within this
 DEFAULT_MAX_ATTEMPTS = 5
 DEFAULT_DEDUP_WINDOW = timedelta(hours=24)  # EventBridge retries a delivery for up to 24 hours
 POLL_SECONDS = 0.5

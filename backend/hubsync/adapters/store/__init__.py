@@ -10,7 +10,15 @@ from hubsync.adapters.store.database import create_engine, database_url
 from hubsync.adapters.store.links import Claim, ClaimOutcome, LinkStore, StaleLink
 from hubsync.adapters.store.migrate import current_revision, downgrade, head_revision, upgrade
 from hubsync.adapters.store.store import Store, UnitOfWork
-from hubsync.adapters.store.tenants import AuthMode, JiraFlavour, Tenant, TenantNotFound, TenantStore
+from hubsync.adapters.store.sync_locks import HeldLocks, SyncLockLost, SyncLockTimeout
+from hubsync.adapters.store.tenants import (
+    AuthMode,
+    JiraFlavour,
+    Tenant,
+    TenantNotFound,
+    TenantState,
+    TenantStore,
+)
 
 __all__ = [
     "AuditEntry",
@@ -18,6 +26,7 @@ __all__ = [
     "AuthMode",
     "Claim",
     "ClaimOutcome",
+    "HeldLocks",
     "JiraFlavour",
     "LinkStore",
     "MissingSecretKey",
@@ -25,8 +34,11 @@ __all__ = [
     "SecretDecryptionError",
     "StaleLink",
     "Store",
+    "SyncLockLost",
+    "SyncLockTimeout",
     "Tenant",
     "TenantNotFound",
+    "TenantState",
     "TenantStore",
     "UnitOfWork",
     "create_engine",

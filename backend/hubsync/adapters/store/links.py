@@ -6,12 +6,15 @@ Creating a ticket is a two-step protocol around Jira's create, which no database
    caller gets FRESH; the others see the winner's row.
 2. The caller creates the ticket and saves the link as LINKED.
 
-A crash between Jira's create and step 2 leaves a CLAIMED row behind. Such a claim cannot be told apart from one
-still under way until its lease (a few minutes) has run out: before that, `claim()` answers IN_PROGRESS (do not
-create; try later); after it, the first caller takes the claim over and gets UNFINISHED, meaning "a ticket may
-already exist: search Jira for the finding's marker before creating". Every write bumps `version`; `save()`
-refuses to overwrite a version it has not seen (optimistic concurrency), so a slow owner whose claim was taken
-over cannot clobber the new owner's link.
+Claims are taken only by a sync that holds the finding's sync lock (`Store.serialized`), right before Jira's
+create, and an attempt that fails before the create reaches Jira releases them. So a CLAIMED row that another
+sync finds was left by an attempt that ended (a crash, a lost database session) while its create may have
+reached Jira. It is held for a short lease (`DEFAULT_CLAIM_LEASE`: one create request's time plus Jira's search
+lag): before it runs out, `claim()` answers IN_PROGRESS with the moment it does (retry then; not the hint's
+fault); after it, the first caller takes the claim over and gets UNFINISHED, meaning "a ticket may already exist:
+search Jira for the finding's marker before creating". Every write bumps `version`; `save()` refuses to overwrite
+a version it has not seen (optimistic concurrency), so a slow owner whose claim was taken over cannot clobber the
+new owner's link.
 """
 
 from __future__ import annotations
@@ -32,7 +35,9 @@ from hubsync.domain.finding import FindingIdentifier, WorkflowStatus
 from hubsync.domain.link import Link, LinkState
 from hubsync.domain.ticket import Disposition
 
-DEFAULT_CLAIM_LEASE = timedelta(minutes=5)
+# Longer than one create request can take (the Jira client's timeout) and than Jira's search index lags behind
+# its writes, so a taken-over claim's marker search finds the ticket an interrupted create made.
+DEFAULT_CLAIM_LEASE = timedelta(seconds=45)
 _IN_CLAUSE_CHUNK = 500
 _CLAIM_ATTEMPTS = 5
 
@@ -40,7 +45,7 @@ _CLAIM_ATTEMPTS = 5
 class ClaimOutcome(StrEnum):
     FRESH = "FRESH"  # this caller owns a new claim (or one on a BROKEN link): create the ticket
     UNFINISHED = "UNFINISHED"  # this caller took over a claim an earlier attempt left: search the marker, then create
-    IN_PROGRESS = "IN_PROGRESS"  # another attempt holds a live claim: do not create; the next hint will retry
+    IN_PROGRESS = "IN_PROGRESS"  # a claim within its lease: do not create; try again at `Claim.live_until`
     EXISTING = "EXISTING"  # the finding is already linked to `link.ticket_key`
 
 
@@ -49,6 +54,7 @@ class Claim:
     outcome: ClaimOutcome
     link: Link
     version: int  # the row version this claim saw or wrote; `save` and `release` check it
+    live_until: datetime | None = None  # IN_PROGRESS: when the claim may be taken over
 
     @property
     def owned(self) -> bool:
@@ -268,7 +274,7 @@ class LinkStore:
                 self._versions[(tenant_id, identifier.key)] = version
                 return Claim(ClaimOutcome.EXISTING, stored, version)
             if stored.state is LinkState.CLAIMED and _live(row["claimed_at"], now, self._claim_lease):
-                return Claim(ClaimOutcome.IN_PROGRESS, stored, version)
+                return Claim(ClaimOutcome.IN_PROGRESS, stored, version, row["claimed_at"] + self._claim_lease)
             # An expired claim is taken over (a ticket may exist); a BROKEN link's ticket is gone: start afresh.
             if stored.state is LinkState.CLAIMED:
                 outcome, taken = ClaimOutcome.UNFINISHED, dataclasses.replace(stored, secondary_key=secondary_key)

@@ -28,7 +28,7 @@ from hubsync.adapters.store.audit import AuditLog
 from hubsync.adapters.store.crypto import SecretBox
 from hubsync.adapters.store.database import SQLITE_BEGIN_OPTION, create_engine, database_url
 from hubsync.adapters.store.links import DEFAULT_CLAIM_LEASE, LinkStore
-from hubsync.adapters.store.sync_locks import SyncLocks
+from hubsync.adapters.store.sync_locks import HeldLocks, SyncLocks
 from hubsync.adapters.store.tenants import TenantStore
 from hubsync.domain.link import Link, LinkState
 
@@ -107,11 +107,12 @@ class Store:
             yield uow
 
     @contextmanager
-    def serialized(self, tenant_id: str, finding_keys: Iterable[str]) -> Iterator[None]:
+    def serialized(self, tenant_id: str, finding_keys: Iterable[str]) -> Iterator[HeldLocks]:
         """Hold these findings' sync locks until the block ends: a second sync of any of them waits for this one
-        and then reads what it wrote. Syncs of other findings do not wait."""
-        with self._sync_locks.hold(tenant_id, finding_keys):
-            yield
+        and then reads what it wrote. Syncs of other findings do not wait. `verify()` the locks before a step
+        that must not run twice."""
+        with self._sync_locks.hold(tenant_id, finding_keys) as held:
+            yield held
 
     @contextmanager
     def read(self) -> Iterator[UnitOfWork]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 
 import sqlalchemy as sa
@@ -28,6 +28,23 @@ DEFAULT_LOCK_TIMEOUT_S = 300.0
 
 class SyncLockTimeout(Exception):
     """Another sync held a finding for longer than the timeout; the caller retries later."""
+
+
+class SyncLockLost(Exception):
+    """The locks' database session ended (PostgreSQL restarted, the connection dropped): another sync may hold
+    these findings now, so nothing more may be sent on their behalf; the caller retries later."""
+
+
+class HeldLocks:
+    """The locks a batch holds. `verify()` before a step that must not run twice (Jira's create): it raises
+    `SyncLockLost` when the session that holds them is gone."""
+
+    def __init__(self, verify: Callable[[], None] | None = None) -> None:
+        self._verify = verify
+
+    def verify(self) -> None:
+        if self._verify is not None:
+            self._verify()
 
 
 def lock_id(tenant_id: str, finding_key: str) -> int:
@@ -43,20 +60,20 @@ class SyncLocks:
         self._local = _process_locks(str(engine.url)) if engine.dialect.name == "sqlite" else None
 
     @contextmanager
-    def hold(self, tenant_id: str, finding_keys: Iterable[str]) -> Iterator[None]:
+    def hold(self, tenant_id: str, finding_keys: Iterable[str]) -> Iterator[HeldLocks]:
         """Hold these findings' locks until the block ends."""
         ids = sorted({lock_id(tenant_id, key) for key in finding_keys})
         if not ids:
-            yield
+            yield HeldLocks()
         elif self._local is not None:
             with self._local.hold(ids, self._timeout_s):
-                yield
+                yield HeldLocks()  # a process's own locks end only with it
         else:
-            with self._advisory(ids):
-                yield
+            with self._advisory(ids) as held:
+                yield held
 
     @contextmanager
-    def _advisory(self, ids: list[int]) -> Iterator[None]:
+    def _advisory(self, ids: list[int]) -> Iterator[HeldLocks]:
         with self._engine.connect() as connection:
             try:
                 connection.execute(sa.text("SELECT set_config('lock_timeout', :t, false)"),
@@ -65,15 +82,44 @@ class SyncLocks:
                     try:
                         connection.execute(sa.text("SELECT pg_advisory_lock(:id)"), {"id": number})
                     except sa.exc.OperationalError as exc:
+                        if not _lock_timeout(exc):
+                            raise
                         raise SyncLockTimeout(f"a finding stayed locked by another sync for {self._timeout_s:g} s") \
                             from exc
                 connection.commit()  # session locks outlive the transaction: do not sit "idle in transaction"
-                yield
+                yield HeldLocks(lambda: _verify_advisory(connection, len(ids)))
             finally:
-                connection.rollback()
-                connection.execute(sa.text("SELECT pg_advisory_unlock_all()"))
-                connection.execute(sa.text("RESET lock_timeout"))
-                connection.commit()
+                _unlock_all(connection)
+
+
+def _lock_timeout(error: sa.exc.OperationalError) -> bool:
+    """PostgreSQL's lock_not_available (55P03), as opposed to a connection that failed."""
+    return getattr(error.orig, "sqlstate", None) == "55P03"
+
+
+def _verify_advisory(connection: sa.Connection, expected: int) -> None:
+    """The session still answers and still holds every lock it took."""
+    try:
+        held = connection.execute(
+            sa.text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() "
+                    "AND granted")
+        ).scalar_one()
+        connection.commit()
+    except sa.exc.DBAPIError as exc:
+        raise SyncLockLost(f"the database session holding the findings' sync locks is gone: {exc}") from exc
+    if held < expected:
+        raise SyncLockLost(f"the findings' sync locks were lost ({held} of {expected} held)")
+
+
+def _unlock_all(connection: sa.Connection) -> None:
+    """Give the locks back. A session the database already ended holds none: nothing to do, nothing to report."""
+    try:
+        connection.rollback()
+        connection.execute(sa.text("SELECT pg_advisory_unlock_all()"))
+        connection.execute(sa.text("RESET lock_timeout"))
+        connection.commit()
+    except sa.exc.DBAPIError:
+        connection.invalidate()
 
 
 class _ProcessLocks:
