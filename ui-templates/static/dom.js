@@ -47,7 +47,8 @@ export function lozenge(text, appearance = "default", { bold = false, label } = 
 }
 
 const WEB_PROTOCOLS = new Set(["http:", "https:"]);
-const WEB_PREFIX = /^https?:\/\/[^/?#]/i; // a host right after the scheme: `https:host`, `https:///host` are refused
+// The authority right after the scheme (`https:host` and `https:///host` are refused); it carries no user info.
+const AUTHORITY = /^https?:\/\/([^/?#@]+)(?:[/?#]|$)/i;
 const MAX_LINK_LENGTH = 2048;
 // Control, format, unassigned and space characters, and the backslash: what a browser drops or rewrites before it
 // reads a URL, so what it would follow is not what was checked.
@@ -56,7 +57,7 @@ const UNREADABLE = /[\p{C}\p{Z}\\]/u;
 /** The URL when it is an absolute http(s) URL with a host, else null: the service's rule for links (`safe_link` in
  * domain/urls.py), checked again where the link is made. A link to anything else (javascript:, data:) is refused. */
 export function webUrl(url) {
-  if (typeof url !== "string" || url.length > MAX_LINK_LENGTH || UNREADABLE.test(url) || !WEB_PREFIX.test(url)) {
+  if (typeof url !== "string" || url.length > MAX_LINK_LENGTH || UNREADABLE.test(url) || !AUTHORITY.test(url)) {
     return null;
   }
   let parsed;
