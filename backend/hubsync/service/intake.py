@@ -147,7 +147,7 @@ def hints_for(tenant_id: str, events: Iterable[SecurityHubEvent]) -> list[SyncHi
     for event in events:
         several = len(event.findings) > 1
         for index, finding in enumerate(event.findings):
-            event_id = _bounded(f"{event.id}/{index}" if several else event.id)
+            event_id = bounded_event_id(f"{event.id}/{index}" if several else event.id)
             by_hand = event.source is HintSource.SECURITYHUB_CUSTOM_ACTION
             priority = Priority.BY_HAND if by_hand else SEVERITY_PRIORITY.get(finding.severity, Priority.NORMAL)
             hints.append(SyncHint(tenant_id, event.source, finding=finding.identifier, event_id=event_id,
@@ -204,7 +204,9 @@ def _severity(data: Any) -> Severity | None:
     return None
 
 
-def _bounded(event_id: str) -> str:
+def bounded_event_id(event_id: str) -> str:
+    """An event id that fits the queue's column: as it is up to `MAX_EVENT_ID` characters, else its sha256 (the same
+    on every redelivery, so deduplication still works)."""
     if len(event_id) <= MAX_EVENT_ID:
         return event_id
     return "sha256:" + hashlib.sha256(event_id.encode()).hexdigest()

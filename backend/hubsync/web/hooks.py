@@ -24,6 +24,7 @@ from hubsync import metrics
 from hubsync.adapters.jira.tickets import MARKER_PROPERTY, marker_from
 from hubsync.domain.finding import FindingIdentifier
 from hubsync.service.hints import HintSource, SyncHint
+from hubsync.service.intake import bounded_event_id
 from hubsync.web.errors import ApiError
 from hubsync.web.jira_auth import verified_jira
 from hubsync.web.jira_keys import ISSUE_KEY_PATTERN
@@ -96,7 +97,7 @@ def _enqueue(source: HintSource, issue: Mapping[str, Any], event_id: str | None)
         source=source,
         finding=finding,
         ticket_key=None if finding is not None else issue["key"],
-        event_id=f"{source.value}:{event_id}" if event_id else None,
+        event_id=bounded_event_id(f"{source.value}:{event_id}") if event_id else None,
     )
     services().queue.put([hint])
     metrics.record_webhook_hint(source.value, "queued")

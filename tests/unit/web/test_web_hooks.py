@@ -138,3 +138,15 @@ def test_an_issue_key_with_a_trailing_newline_is_no_key(client: FlaskClient, ten
     assert response.status_code == 400
     assert response.json["details"] == ["issue.key: not a Jira issue key"]
     assert queue.hints == []
+
+
+@pytest.mark.parametrize("timestamp", [10**300, -(10**300)])
+def test_an_event_id_fits_the_queue_whatever_the_timestamp(client: FlaskClient, tenant: Tenant,
+                                                           queue: RecordingQueue, timestamp: int) -> None:
+    """Without a delivery id the event's identity names the hint; the queue keeps ids of at most 255 characters
+    (a longer one is refused by PostgreSQL), so a long one is replaced by its digest, the same on a redelivery."""
+    body = {**_webhook(), "timestamp": timestamp}
+    assert _post(client, "/connect/webhooks/issue_updated", body).status_code == 204
+    assert _post(client, "/connect/webhooks/issue_updated", body).status_code == 204
+    first, second = (hint.event_id or "" for hint in queue.hints)
+    assert 0 < len(first) <= 255 and first == second
