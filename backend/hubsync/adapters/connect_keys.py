@@ -11,7 +11,7 @@ import requests
 
 FETCH_TIMEOUT_S = 5.0
 # Atlassian's kids are UUIDs; anything outside this set could steer the key URL (path injection).
-KID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+KID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 MAX_PEM_BYTES = 16_384
 
 
@@ -35,7 +35,7 @@ class HttpInstallKeys:
         self._lock = threading.Lock()
 
     def public_key(self, kid: str) -> str:
-        if not KID.match(kid):
+        if not KID.fullmatch(kid):
             raise InstallKeyUnavailable("the install token's kid is not a key id")
         with self._lock:
             cached = self._cache.get(kid)

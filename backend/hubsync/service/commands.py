@@ -9,6 +9,7 @@ from argparse import Namespace
 from collections.abc import Callable
 
 from hubsync.adapters.store import AuthMode, JiraFlavour, Store, Tenant, upgrade
+from hubsync.domain.jira_site import InvalidJiraSite, parse_jira_site
 from hubsync.domain.policy_schema import InvalidPolicy, load_policy
 from hubsync.service.intake import API_KEY_HEADER
 from hubsync.service.reconcile import ReconcileReport, reconcile
@@ -69,12 +70,17 @@ def add_tenant(args: Namespace, out: Callable[[str], None]) -> int:
     if not secret:
         out("no Jira secret given")
         return 2
+    try:
+        site = parse_jira_site(args.jira_url)
+    except InvalidJiraSite as exc:
+        out(f"--jira-url {args.jira_url!r}: {exc}")
+        return 2
     store = Store.from_environment()
     upgrade(store.engine)
     with store.transaction() as uow:
         tenant = uow.tenants.create(
             name=args.name,
-            jira_base_url=args.jira_url.rstrip("/"),
+            jira_base_url=site.base_url,
             jira_flavour=JiraFlavour.CLOUD if args.flavour == "cloud" else JiraFlavour.DATA_CENTER,
             auth_mode=auth,
             jira_user=args.jira_user,

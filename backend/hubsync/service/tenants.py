@@ -14,6 +14,7 @@ from hubsync.adapters.jira.search import jql_list
 from hubsync.adapters.organizations import OwnerDirectory
 from hubsync.adapters.securityhub import SecurityHubClient
 from hubsync.adapters.store import AuthMode, JiraFlavour, Store, Tenant
+from hubsync.domain.jira_site import InvalidJiraSite
 from hubsync.domain.policy import Policy
 from hubsync.domain.policy_schema import load_policy
 from hubsync.service.sync import SyncContext
@@ -60,7 +61,11 @@ def sync_context(tenant: Tenant, store: Store, clock: Callable[[], datetime] = u
 def jira_client(tenant: Tenant, linked_jql: str = LINKED_JQL) -> JiraClient:
     flavour = "cloud" if tenant.jira_flavour is JiraFlavour.CLOUD else "datacenter"
     glance = GLANCE_STATUS_PROPERTY if tenant.auth_mode is AuthMode.CONNECT else None  # only apps have glances
-    return JiraClient(tenant.jira_base_url, flavour, _jira_auth(tenant), linked_jql=linked_jql, glance_property=glance)
+    try:
+        return JiraClient(tenant.jira_base_url, flavour, _jira_auth(tenant), linked_jql=linked_jql,
+                          glance_property=glance)
+    except InvalidJiraSite as exc:
+        raise TenantNotReady(f"tenant {tenant.name}: its Jira site URL cannot be used: {exc}") from None
 
 
 def _linked_jql(tenant: Tenant, policy: Policy) -> str:

@@ -18,7 +18,6 @@ periodic reconcile is shared too: one worker per interval per tenant runs it (`W
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
@@ -43,7 +42,7 @@ from hubsync.adapters.queue import (
 )
 from hubsync.adapters.store import Store, Tenant, upgrade
 from hubsync.service.hints import SyncHint, process
-from hubsync.service.intake import InvalidEvent, UnsupportedEvent, hints_for, parse_events, tenants_watching
+from hubsync.service.intake import InvalidEvent, UnsupportedEvent, hints_for, parse_event_body, tenants_watching
 from hubsync.service.reconcile import ReconcileReport, reconcile
 from hubsync.service.sync import Outcome, SyncContext
 from hubsync.service.tenants import TenantNotReady, sync_context
@@ -464,7 +463,7 @@ class Worker:
         queued = 0
         for message in messages:
             try:
-                events = parse_events(json.loads(message.body))
+                events = parse_event_body(message.body)
             except (ValueError, InvalidEvent, UnsupportedEvent) as exc:
                 log.error("events queue message %s is not a Security Hub event hubsync takes: %s",
                           message.message_id, exc)

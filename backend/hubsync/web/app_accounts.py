@@ -17,6 +17,7 @@ import requests
 
 from hubsync.adapters.jira.auth import ConnectJwt
 from hubsync.adapters.store import Tenant
+from hubsync.domain.jira_site import parse_jira_site
 from hubsync.service.tenants import APP_KEY
 
 LOOKUP_TIMEOUT_S = 3.0
@@ -50,7 +51,7 @@ class JiraAppAccounts:
             return known
         try:
             response = requests.get(
-                f"{tenant.jira_base_url.rstrip('/')}/rest/api/3/myself",
+                f"{parse_jira_site(tenant.jira_base_url).base_url}/rest/api/3/myself",
                 auth=ConnectJwt(APP_KEY, tenant.jira_secret, tenant.jira_base_url),
                 timeout=self._timeout_s,
             )

@@ -3,8 +3,10 @@
 - `installed` / `uninstalled` are signed RS256 by Atlassian (signed-install): the public key comes from the
   install-key server by the token's `kid`; the token's `aud` must be our base URL, its `iss` the body's clientKey,
   its `qsh` this request's hash. `installed` is an upsert by clientKey (a reinstall, a shared-secret rotation or a
-  site rename updates the tenant; the first install creates it, secret encrypted by the store), and the site's
-  host must be one HUBSYNC_ALLOWED_JIRA_HOSTS allows. `uninstalled` revokes: the shared secret is erased, so no
+  site rename updates the tenant; the first install creates it, secret encrypted by the store), and the site must
+  be https (http only on this machine, as the sandbox's) on a host HUBSYNC_ALLOWED_JIRA_HOSTS allows; it is
+  stored as the one URL parser read it, the same the Jira client sends requests under. `uninstalled` revokes: the
+  shared secret is erased, so no
   request signed with it (`enabled` included) is accepted any more, and the tenant is UNINSTALLED, not merely
   disabled. Its settings, links and audit are kept: only a new signed install (with a new secret) brings it back,
   and then it resumes where it stopped.
@@ -56,10 +58,10 @@ def installed() -> tuple[str, int]:
     claims = _verified_install_token()
     payload = _payload(require_secret=True)
     _same_client(claims, payload)
-    config = services().config
-    if not config.jira_host_allowed(payload["baseUrl"]):
+    site = services().config.allowed_jira_site(payload["baseUrl"])
+    if site is None:
         raise ApiError(403, f"Jira site {_host(payload['baseUrl'])} is not allowed to install this hubsync")
-    tenant, action = _upsert_tenant(payload)
+    tenant, action = _upsert_tenant({**payload, "baseUrl": site.base_url})  # stored as checked
     log.info("Connect %s on %s: tenant %s", action, _host(tenant.jira_base_url), tenant.id)
     return "", 204
 
@@ -170,7 +172,7 @@ def _upsert_tenant(payload: dict[str, Any]) -> tuple[Tenant, str]:
 
 
 def _upsert_once(payload: dict[str, Any]) -> tuple[Tenant, str]:
-    base_url = payload["baseUrl"].rstrip("/")
+    base_url = payload["baseUrl"]
     with services().store.transaction() as uow:
         existing = uow.tenants.get_by_client_key(payload["clientKey"], for_update=True)
         if existing is None:

@@ -184,7 +184,6 @@ def test_an_install_key_id_is_looked_up_under_the_key_server_or_refused(kid: str
         assert asked == kid and not set(asked) & set("/?#%\\ \r"), url
 
 
-@pytest.mark.xfail(strict=True, reason="connect_keys.KID ends in `$`, which also matches before a final newline")
 def test_a_key_id_with_a_line_break_is_not_asked_for() -> None:
     session = _KeyServerSession()
     with pytest.raises(InstallKeyUnavailable):
