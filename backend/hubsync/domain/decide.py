@@ -174,7 +174,7 @@ def _finding_gone(finding: Finding | None, key: str, disposition: Disposition) -
     state = "deleted from Security Hub" if finding is None else _gone_state(finding)
     if disposition not in OPENISH:
         return _Step(5, f"finding is {state} and {key} is {disposition}: nothing to do in Jira",
-                     disposition=disposition)
+                     _marked(finding, key), disposition)
     comment = {
         "deleted from Security Hub": "Security Hub no longer has this finding (findings are deleted 90 days after "
         "their last update). Closing the ticket.",
@@ -187,7 +187,18 @@ def _finding_gone(finding: Finding | None, key: str, disposition: Disposition) -
         finding.workflow_status is not WorkflowStatus.RESOLVED
     ):
         actions.append(_update(WorkflowStatus.RESOLVED, f"Passed in Security Hub; {TICKET} closed"))
+    else:
+        actions += _marked(finding, key)
     return _Step(4, f"finding is {state}: closing {key}", actions, Disposition.FIXED)
+
+
+def _marked(finding: Finding | None, key: str) -> list[Action]:
+    """A gone finding that never got its ticket's name (it went away between the ticket's creation and the
+    finding's update) gets it now, as every escalated finding carries it: NOTIFIED if still NEW."""
+    if finding is None or finding.user_defined_fields.get("jiraIssue") == key:
+        return []
+    workflow = WorkflowStatus.NOTIFIED if finding.workflow_status is WorkflowStatus.NEW else None
+    return [UpdateFinding(workflow, _note(f"Tracked in {TICKET}"), {"jiraIssue": TICKET})]
 
 
 def _fixed(finding: Finding, link: Link, key: str) -> _Step:

@@ -224,7 +224,8 @@ def test_rule_03_after_the_link_broke_a_finding_that_matches_no_rule_stays_witho
 
 
 def test_rule_04_archived_finding_closes_the_open_ticket_with_a_comment():
-    finding = a_finding(record_state=RecordState.ARCHIVED, workflow_status=WorkflowStatus.NOTIFIED)
+    finding = a_finding(record_state=RecordState.ARCHIVED, workflow_status=WorkflowStatus.NOTIFIED,
+                        user_defined_fields={"jiraIssue": KEY})
 
     plan = decide(finding, a_ticket("Allocated for fix"), a_link(), POLICY, NOW)
 
@@ -234,6 +235,22 @@ def test_rule_04_archived_finding_closes_the_open_ticket_with_a_comment():
     assert "archived" in move.comment
     assert updates(plan) == []  # an archived finding is the provider's; nothing to resolve
     assert plan.link.seen_disposition is Disposition.FIXED
+
+
+@pytest.mark.parametrize("status", ["Allocated for fix", "Resolved"])
+def test_rules_04_05_a_gone_finding_that_never_got_its_tickets_name_gets_it(status):
+    """The finding went away between its ticket's creation and its own update (a crash, a throttled update): it
+    is marked as every escalated finding is, so either side still names the other."""
+    finding = a_finding(record_state=RecordState.ARCHIVED, workflow_status=WorkflowStatus.NEW)
+    link = a_link(seen_disposition=Policy("SEC").disposition_of(a_ticket(status)))
+
+    plan = decide(finding, a_ticket(status), link, POLICY, NOW)
+
+    [update] = updates(plan)
+    assert update.workflow is WorkflowStatus.NOTIFIED
+    assert update.user_defined_fields == {"jiraIssue": TICKET}
+    marked = replace(finding, workflow_status=WorkflowStatus.NOTIFIED, user_defined_fields={"jiraIssue": KEY})
+    assert decide(marked, a_ticket("Resolved"), plan.link, POLICY, NOW).actions == ()
 
 
 def test_rule_04_passed_finding_closes_the_ticket_and_resolves_the_finding():
@@ -257,7 +274,8 @@ def test_rule_04_finding_deleted_from_security_hub_closes_an_expired_ticket():
 
 @pytest.mark.parametrize("status", ["Resolved", "Risk approved", "Accepted false positive", "Done"])
 def test_rule_05_gone_finding_leaves_a_decided_ticket_alone(status):
-    finding = a_finding(record_state=RecordState.ARCHIVED, workflow_status=WorkflowStatus.RESOLVED)
+    finding = a_finding(record_state=RecordState.ARCHIVED, workflow_status=WorkflowStatus.RESOLVED,
+                        user_defined_fields={"jiraIssue": KEY})
     link = a_link(seen_disposition=Policy("SEC").disposition_of(a_ticket(status)))
 
     plan = decide(finding, a_ticket(status), link, POLICY, NOW)
