@@ -42,6 +42,20 @@ TRANSIENT_AWS_CODES = frozenset({
     "TooManyRequestsException",
 })
 TRANSIENT_HTTP_STATUSES = frozenset({408, 409, 423, 425, 429})
+# What the database layer raises when the database does not answer: no connection, a connection lost, a pool
+# exhausted (and the driver's own errors, should one escape SQLAlchemy's wrapping).
+DATABASE_OUTAGES: tuple[type[Exception], ...] = (
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.TimeoutError,
+    sqlalchemy.exc.DisconnectionError,
+)
+try:
+    import psycopg
+
+    DATABASE_OUTAGES += (psycopg.OperationalError, psycopg.InterfaceError)
+except ImportError:  # pragma: no cover - SQLite-only installs
+    pass
 
 
 def transient_status(status: int) -> bool:
@@ -51,6 +65,13 @@ def transient_status(status: int) -> bool:
 
 def transient_aws_code(code: str) -> bool:
     return code in TRANSIENT_AWS_CODES
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether `error` says the database cannot be reached now, rather than that a statement is wrong."""
+    if isinstance(error, DATABASE_OUTAGES):
+        return True
+    return isinstance(error, sqlalchemy.exc.DBAPIError) and error.connection_invalidated
 
 
 def is_transient(error: BaseException) -> bool:
@@ -68,18 +89,13 @@ def is_transient(error: BaseException) -> bool:
         ConnectionClosedError,
         ConnectTimeoutError,
         ReadTimeoutError,
-        sqlalchemy.exc.OperationalError,
-        sqlalchemy.exc.InterfaceError,
-        sqlalchemy.exc.TimeoutError,
         StaleLink,
         SyncLockLost,
         SyncLockTimeout,
         ConnectionError,
         TimeoutError,
     )
-    if isinstance(error, transient_types):
-        return True
-    if isinstance(error, sqlalchemy.exc.DBAPIError) and error.connection_invalidated:
+    if isinstance(error, transient_types) or database_unavailable(error):
         return True
     cause = error.__cause__
     return cause is not None and cause is not error and is_transient(cause)

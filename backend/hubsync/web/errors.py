@@ -10,11 +10,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import sqlalchemy.exc
 from flask import Flask, Response, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from hubsync.adapters.faults import database_unavailable
 from hubsync.adapters.queue import QueueUnavailable
 from hubsync.domain.asff import error_lines
 
@@ -22,19 +22,6 @@ log = logging.getLogger(__name__)
 
 RETRY_AFTER_S = 5
 DATABASE_UNAVAILABLE = "the database is unavailable; retry later"
-# What SQLAlchemy raises when the database does not answer: no connection, a connection lost, a pool exhausted.
-_OUTAGE_ERRORS: tuple[type[Exception], ...] = (
-    sqlalchemy.exc.OperationalError,
-    sqlalchemy.exc.InterfaceError,
-    sqlalchemy.exc.TimeoutError,
-    sqlalchemy.exc.DisconnectionError,
-)
-try:  # the driver's own errors, should one escape SQLAlchemy's wrapping (PostgreSQL only)
-    import psycopg
-
-    _OUTAGE_ERRORS += (psycopg.OperationalError, psycopg.InterfaceError)
-except ImportError:  # pragma: no cover - SQLite-only installs
-    pass
 
 
 class ApiError(Exception):
@@ -58,13 +45,6 @@ def retry_later(message: str = "the queue is unavailable; retry later") -> Respo
     response = error_response(503, message)
     response.headers["Retry-After"] = str(RETRY_AFTER_S)
     return response
-
-
-def database_unavailable(error: BaseException) -> bool:
-    """Whether `error` says the database cannot be reached now, rather than that a statement is wrong."""
-    if isinstance(error, _OUTAGE_ERRORS):
-        return True
-    return isinstance(error, sqlalchemy.exc.DBAPIError) and error.connection_invalidated
 
 
 def _reason(error: BaseException) -> str:
