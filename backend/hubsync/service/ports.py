@@ -60,8 +60,11 @@ class JiraPort(Protocol):
     def get_tickets(self, keys: Sequence[str]) -> dict[str, Ticket]:
         """Current tickets by key; a deleted ticket is absent."""
 
-    def create_tickets(self, drafts: Sequence[TicketDraft]) -> list[CreatedTicket]:
-        """Bulk create, 50 a request."""
+    def create_tickets(
+        self, drafts: Sequence[TicketDraft], guard: Callable[[], None] | None = None
+    ) -> list[CreatedTicket]:
+        """Bulk create, 50 a request. `guard` runs before each request is sent and raises to stop the rest (the
+        caller lost the right to create)."""
 
     def find_by_markers(self, labels: Sequence[str]) -> dict[str, Ticket]:
         """Tickets carrying any of these marker labels, by label (batched `labels in (...)` searches)."""

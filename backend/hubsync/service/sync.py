@@ -276,7 +276,7 @@ def _create_tickets(ctx: SyncContext, pairs: list[Pair], held: HeldLocks) -> Non
         if to_create:
             held.verify()  # a sync that lost its locks may no longer speak for these findings
             sent.update(pair.key for pair, _version in to_create)
-            _create(ctx, to_create, drafts)
+            _create(ctx, to_create, drafts, held)
     except BaseException:
         _release(ctx, [(pair, version) for pair, version in owned if pair.key not in sent], quietly=True)
         raise
@@ -314,9 +314,11 @@ def _drafts(ctx: SyncContext, pairs: list[Pair]) -> dict[str, TicketDraft]:
     return drafts
 
 
-def _create(ctx: SyncContext, claimed: list[tuple[Pair, int]], drafts: dict[str, TicketDraft]) -> None:
-    try:
-        results = ctx.jira.create_tickets([drafts[pair.key] for pair, _version in claimed])
+def _create(
+    ctx: SyncContext, claimed: list[tuple[Pair, int]], drafts: dict[str, TicketDraft], held: HeldLocks
+) -> None:
+    try:  # each request sent only while the findings' locks are still held
+        results = ctx.jira.create_tickets([drafts[pair.key] for pair, _version in claimed], guard=held.verify)
     except Exception as exc:
         if _not_created(exc):  # Jira answered without creating: the next attempt may start at once
             _release(ctx, claimed, f"Jira did not create the tickets: {exc}", transient=is_transient(exc))

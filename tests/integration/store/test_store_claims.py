@@ -7,12 +7,13 @@ import dataclasses
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from hubsync.adapters.store import Claim, ClaimOutcome, StaleLink, Store, Tenant
-from hubsync.adapters.store.links import DEFAULT_CLAIM_LEASE, LinkStore
+from hubsync.adapters.store.links import DEFAULT_CLAIM_LEASE, DEFAULT_SEARCH_LAG, LinkStore
 from hubsync.domain.finding import FindingIdentifier
 from hubsync.domain.link import LinkState
 from tests.fixtures.securityhub import FakeClock
@@ -239,3 +240,41 @@ def _poll(observer: sa.Connection, query: str, parameters: dict, attempts: int =
         observer.rollback()
         threading.Event().wait(0.01)
     raise AssertionError(f"timed out waiting for: {query}")
+
+
+def test_a_claim_left_behind_is_taken_over_once_jiras_search_has_caught_up(
+    store: Store, tenant: Tenant, clock: FakeClock
+) -> None:
+    """A claim found by a sync that holds the finding's lock was left by an attempt that is over (a worker killed
+    after Jira's create): on PostgreSQL, which ends a dead holder's locks with its session, it is held only for
+    Jira's search lag, not the whole lease. On SQLite another process's claim may still be under way: the lease."""
+    clock.now = datetime.now(UTC)  # the database server has run since well before this claim
+    claim(store, tenant, finding(1))
+    lag = DEFAULT_SEARCH_LAG.total_seconds()
+    clock.advance(lag - 1)
+
+    early = claim(store, tenant, finding(1))
+    clock.advance(2)
+    later = claim(store, tenant, finding(1))
+
+    assert early.outcome is ClaimOutcome.IN_PROGRESS
+    if store.engine.dialect.name == "postgresql":
+        assert early.live_until == clock() - timedelta(seconds=1)
+        assert later.outcome is ClaimOutcome.UNFINISHED
+    else:
+        assert later.outcome is ClaimOutcome.IN_PROGRESS and later.live_until == clock() + timedelta(
+            seconds=LEASE_SECONDS - lag - 1
+        )
+
+
+def test_a_claim_from_before_the_database_restarted_is_held_for_the_whole_lease(
+    store: Store, tenant: Tenant, clock: FakeClock
+) -> None:
+    """Its holder lost its lock to the restart without dying, and may still be sending its create."""
+    clock.now = datetime(2000, 1, 1, tzinfo=UTC)  # before the database server started
+    claim(store, tenant, finding(1))
+    clock.advance(LEASE_SECONDS - 1)
+
+    assert claim(store, tenant, finding(1)).outcome is ClaimOutcome.IN_PROGRESS
+    clock.advance(2)
+    assert claim(store, tenant, finding(1)).outcome is ClaimOutcome.UNFINISHED

@@ -202,16 +202,18 @@ class JiraClient:
 
     # -- writing ---------------------------------------------------------------------------------------------------
 
-    def create_tickets(self, drafts: Sequence[TicketDraft]) -> list[CreatedTicket]:
+    def create_tickets(
+        self, drafts: Sequence[TicketDraft], guard: Callable[[], None] | None = None
+    ) -> list[CreatedTicket]:
         """Create tickets with their marker property and labels in the create call itself, 50 a request.
         Jira's refusal of one draft (a 400 for it) is that draft's `error`; anything else raises `JiraError`."""
         created: list[CreatedTicket] = []
         for start in range(0, len(drafts), BULK_CREATE_LIMIT):
             batch = drafts[start : start + BULK_CREATE_LIMIT]
             if len(batch) == 1:
-                created.append(self._create_one(start, batch[0]))
+                created.append(self._create_one(start, batch[0], guard))
             else:
-                created += self._create_bulk(start, batch)
+                created += self._create_bulk(start, batch, guard)
         return created
 
     def set_marker(self, key: str, marker: FindingMarker) -> None:
@@ -264,22 +266,24 @@ class JiraClient:
                 return None
             raise
 
-    def _create_one(self, index: int, draft: TicketDraft) -> CreatedTicket:
+    def _create_one(self, index: int, draft: TicketDraft, guard: Callable[[], None] | None) -> CreatedTicket:
         try:
             body = create_body(draft, self.dialect, self._glance_property)
-            created = self._http.call("create_tickets", "POST", "/issue", json=body)
+            created = self._http.call("create_tickets", "POST", "/issue", json=body, guard=guard)
         except JiraError as error:
             if error.status != 400:
                 raise
             return CreatedTicket(index, None, "; ".join(error.messages))
         return CreatedTicket(index, created["key"])
 
-    def _create_bulk(self, start: int, batch: Sequence[TicketDraft]) -> list[CreatedTicket]:
+    def _create_bulk(
+        self, start: int, batch: Sequence[TicketDraft], guard: Callable[[], None] | None
+    ) -> list[CreatedTicket]:
         """Jira answers 201 if any element was created, 400 if none was; both list the created issues in order
         and the failures by element number."""
         body = {"issueUpdates": [create_body(draft, self.dialect, self._glance_property) for draft in batch]}
         try:
-            answer = self._http.call("create_tickets", "POST", "/issue/bulk", json=body)
+            answer = self._http.call("create_tickets", "POST", "/issue/bulk", json=body, guard=guard)
         except JiraError as error:
             if error.status != 400 or not isinstance(error.body, Mapping) or not error.body.get("errors"):
                 raise

@@ -112,7 +112,9 @@ class WorkflowWalker:
 
     def _learn_from_other_issues(self, graph: WorkflowGraph, walk: _Walk, statuses: Sequence[str]) -> bool:
         """Read the transitions of unexplored statuses on other issues sitting in them: one search, then one read
-        per status found. False when no other issue sits in any of them."""
+        per status found. False when no other issue sits in any of them. Each read returns the issue's status with
+        its transitions, and they are learned for that status: a person may have moved the issue on since the
+        search found it, and another status's transitions learned as the searched one's would hide the way."""
         jql = (f"project = {jql_string(walk.project)} AND issuetype = {jql_id(walk.issue_type)} "
                f"AND status in ({', '.join(jql_id(status) for status in statuses)})")
         sitting: dict[str, str] = {}
@@ -120,8 +122,9 @@ class WorkflowWalker:
             status = str(((issue.get("fields") or {}).get("status") or {}).get("id", ""))
             if issue.get("key") != walk.key and status in statuses:
                 sitting.setdefault(status, issue["key"])
-        for status, other in sitting.items():
-            graph.learn(status, self._transitions(other))
+        for other in sitting.values():
+            status, steps = self._status_and_transitions(other)
+            graph.learn(status, steps)
         return bool(sitting)
 
     def _moved_meanwhile(self, walk: _Walk) -> bool:
@@ -135,11 +138,6 @@ class WorkflowWalker:
         if status != walk.current:
             raise TicketMoved(f"{walk.key} changed status since it was read")
         return steps
-
-    def _transitions(self, key: str) -> list[Step]:
-        """The transitions Jira offers another issue in its current status (which the caller knows)."""
-        answer = self._http.call(OPERATION, "GET", f"/issue/{key}/transitions") or {}
-        return _steps(answer)
 
     def _status_and_transitions(self, key: str) -> tuple[str, list[Step]]:
         issue = self._http.call(OPERATION, "GET", f"/issue/{key}", params={"fields": "status", "expand": "transitions"})

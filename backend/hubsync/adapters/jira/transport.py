@@ -102,11 +102,14 @@ class JiraTransport:
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
+        guard: Callable[[], None] | None = None,
     ) -> Any:
-        """One REST call (`path` relative to the REST root); raises `JiraError` on any answer but 2xx."""
+        """One REST call (`path` relative to the REST root); raises `JiraError` on any answer but 2xx. `guard` is
+        called right before each attempt is sent (after any wait): it raises to stop a call whose caller may no
+        longer make it."""
         attempt = 0
         while True:
-            response = self._send(operation, method, path, params, json)
+            response = self._send(operation, method, path, params, json, guard)
             hold = self._hold(response)
             wait = self._retry_wait(response, hold, attempt)
             if wait is None:
@@ -127,7 +130,8 @@ class JiraTransport:
         self._session.close()
 
     def _send(
-        self, operation: str, method: str, path: str, params: Mapping[str, Any] | None, json: Any
+        self, operation: str, method: str, path: str, params: Mapping[str, Any] | None, json: Any,
+        guard: Callable[[], None] | None = None,
     ) -> requests.Response:
         """One HTTP request, once the site's budget has a token for it; counted and reported."""
         wait = self.budget.reserve()
@@ -135,6 +139,8 @@ class JiraTransport:
             self._sleep(wait)
         while (paused := self.budget.paused_for()) > 0:  # another thread met a 429 while this one waited
             self._sleep(paused)
+        if guard is not None:
+            guard()
         self.requests_made[operation] += 1
         started = time.perf_counter()
         try:

@@ -8,13 +8,16 @@ Creating a ticket is a two-step protocol around Jira's create, which no database
 
 Claims are taken only by a sync that holds the finding's sync lock (`Store.serialized`), right before Jira's
 create, and an attempt that fails before the create reaches Jira releases them. So a CLAIMED row that another
-sync finds was left by an attempt that ended (a crash, a lost database session) while its create may have
-reached Jira. It is held for a short lease (`DEFAULT_CLAIM_LEASE`: one create request's time plus Jira's search
-lag): before it runs out, `claim()` answers IN_PROGRESS with the moment it does (retry then; not the hint's
-fault); after it, the first caller takes the claim over and gets UNFINISHED, meaning "a ticket may already exist:
-search Jira for the finding's marker before creating". Every write bumps `version`; `save()` refuses to overwrite
-a version it has not seen (optimistic concurrency), so a slow owner whose claim was taken over cannot clobber the
-new owner's link.
+sync finds (holding that lock now) was left by an attempt that is over, a crash or a lost answer, whose create
+may have reached Jira. It is held only until Jira's search shows what that create made (`DEFAULT_SEARCH_LAG`);
+then the first caller takes the claim over and gets UNFINISHED, meaning "a ticket may already exist: search Jira
+for the finding's marker before creating". One case is held longer: PostgreSQL restarted since the claim, so its
+holder lost the lock without dying and its create may still be under way (`DEFAULT_CLAIM_LEASE`: longer than one
+create request, which is no longer sent once the lock is gone). Before the hold runs out, `claim()` answers
+IN_PROGRESS with the moment it does (retry then; not the hint's fault).
+
+Every write bumps `version`; `save()` refuses to overwrite a version it has not seen (optimistic concurrency), so a
+slow owner whose claim was taken over cannot clobber the new owner's link.
 """
 
 from __future__ import annotations
@@ -35,9 +38,13 @@ from hubsync.domain.finding import FindingIdentifier, WorkflowStatus
 from hubsync.domain.link import Link, LinkState
 from hubsync.domain.ticket import Disposition
 
-# Longer than one create request can take (the Jira client's timeout) and than Jira's search index lags behind
-# its writes, so a taken-over claim's marker search finds the ticket an interrupted create made.
+# How long Jira's search index may lag behind its writes: a taken-over claim's marker search then finds the ticket
+# an interrupted create made.
+DEFAULT_SEARCH_LAG = timedelta(seconds=15)
+# Longer than one create request can take (the Jira client's timeout) plus the search lag: for a claim whose holder
+# may still be sending its create (it lost its lock to a database restart).
 DEFAULT_CLAIM_LEASE = timedelta(seconds=45)
+_CLOCK_SKEW = timedelta(seconds=30)  # between this machine's clock and the database server's
 _IN_CLAUSE_CHUNK = 500
 _CLAIM_ATTEMPTS = 5
 
@@ -97,10 +104,12 @@ class LinkStore:
         clock: Callable[[], datetime],
         claim_lease: timedelta,
         commit: Callable[[], None],
+        search_lag: timedelta = DEFAULT_SEARCH_LAG,
     ) -> None:
         self._connection = connection
         self._clock = clock
         self._claim_lease = claim_lease
+        self._search_lag = min(search_lag, claim_lease)
         self._commit = commit
         self._versions = _VersionMemory()
         self._owned_claims: dict[tuple[str, str], int] = {}  # claims this unit of work took, by version
@@ -192,12 +201,13 @@ class LinkStore:
     def claim_many(self, tenant_id: str, findings: Sequence[tuple[FindingIdentifier, str | None]]) -> list[Claim]:
         """`claim` for a batch (a bulk create of up to 50 tickets), in one commit; claims in the order given."""
         now = self._clock()
+        database_started = self._database_started_at()
         # A fixed order keeps two workers claiming overlapping batches from deadlocking on PostgreSQL.
         order = sorted(range(len(findings)), key=lambda index: findings[index][0].key)
         claims: dict[int, Claim] = {}
         for index in order:
             identifier, secondary_key = findings[index]
-            claims[index] = self._claim_one(tenant_id, identifier, secondary_key, now)
+            claims[index] = self._claim_one(tenant_id, identifier, secondary_key, now, database_started)
         self._commit()
         return [claims[index] for index in range(len(findings))]
 
@@ -249,7 +259,8 @@ class LinkStore:
 
     # -- internals -----------------------------------------------------------------------------------------
     def _claim_one(
-        self, tenant_id: str, identifier: FindingIdentifier, secondary_key: str | None, now: datetime
+        self, tenant_id: str, identifier: FindingIdentifier, secondary_key: str | None, now: datetime,
+        database_started: datetime | None,
     ) -> Claim:
         claimed = Link(
             finding_key=identifier.key,
@@ -273,8 +284,9 @@ class LinkStore:
             if stored.state is LinkState.LINKED:
                 self._versions[(tenant_id, identifier.key)] = version
                 return Claim(ClaimOutcome.EXISTING, stored, version)
-            if stored.state is LinkState.CLAIMED and _live(row["claimed_at"], now, self._claim_lease):
-                return Claim(ClaimOutcome.IN_PROGRESS, stored, version, row["claimed_at"] + self._claim_lease)
+            held_until = self._held_until(row["claimed_at"], database_started)
+            if stored.state is LinkState.CLAIMED and held_until is not None and held_until > now:
+                return Claim(ClaimOutcome.IN_PROGRESS, stored, version, held_until)
             # An expired claim is taken over (a ticket may exist); a BROKEN link's ticket is gone: start afresh.
             if stored.state is LinkState.CLAIMED:
                 outcome, taken = ClaimOutcome.UNFINISHED, dataclasses.replace(stored, secondary_key=secondary_key)
@@ -290,6 +302,22 @@ class LinkStore:
                 self._owned_claims[(tenant_id, identifier.key)] = version + 1
                 return Claim(outcome, taken, version + 1)
         raise StaleLink(f"link {identifier.key} of tenant {tenant_id} kept changing while being claimed")
+
+    def _held_until(self, claimed_at: datetime | None, database_started: datetime | None) -> datetime | None:
+        """Until when a claim found under the finding's lock is left alone (see the module's docstring)."""
+        if claimed_at is None:
+            return None
+        if database_started is not None and database_started < claimed_at - _CLOCK_SKEW:
+            return claimed_at + self._search_lag  # its holder's lock ended with the holder: no create under way
+        return claimed_at + self._claim_lease
+
+    def _database_started_at(self) -> datetime | None:
+        """When the PostgreSQL server started; None on SQLite, whose locks are a process's own (another process's
+        claim may be under way there, so it is always held for the whole lease)."""
+        if self._connection.dialect.name != "postgresql":
+            return None
+        started: datetime = self._connection.execute(sa.text("SELECT pg_postmaster_start_time()")).scalar_one()
+        return started
 
     def _insert(self, tenant_id: str, link: Link, now: datetime) -> int:
         claimed_at = now if link.state is LinkState.CLAIMED else None
@@ -327,10 +355,6 @@ class LinkStore:
 
 def _primary_key(tenant_id: str, finding_key: str) -> sa.ColumnElement[bool]:
     return sa.and_(LinkRow.tenant_id == tenant_id, LinkRow.finding_key == finding_key)
-
-
-def _live(claimed_at: datetime | None, now: datetime, lease: timedelta) -> bool:
-    return claimed_at is not None and claimed_at > now - lease
 
 
 def _best(statement: sa.Select[Any]) -> sa.Select[Any]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
 from hubsync.adapters.jira import JiraClient
 from hubsync.domain.finding import marker_label
 from hubsync.domain.rendering import Document, bold, bullets, code, link, paragraph
@@ -114,3 +116,27 @@ def test_comments_are_adf_on_cloud_and_wiki_markup_on_data_center(
         assert bodies == [document.to_adf(), Document.paragraph("A plain sentence.").to_adf()]
     else:
         assert bodies == [document.to_wiki(), "A plain sentence."]
+
+
+def test_a_guard_that_says_no_stops_the_creates_not_yet_sent(
+    jira_any: JiraSandbox, client_of: Callable[..., JiraClient]
+) -> None:
+    """The sync that lost its findings' locks (the database restarted) must send no more creates: another sync may
+    be creating the same tickets."""
+    jira = client_of(jira_any)
+    asked: list[int] = []
+
+    class LockLost(Exception):
+        pass
+
+    def guard() -> None:
+        asked.append(1)
+        if len(asked) > 1:
+            raise LockLost()
+
+    before = set(jira_any.world.issues)
+    with pytest.raises(LockLost):
+        jira.create_tickets([draft(number) for number in range(60)], guard=guard)
+
+    assert len(asked) == 2  # asked before each request: the first bulk of 50 went, the next did not
+    assert len(set(jira_any.world.issues) - before) == 50

@@ -14,7 +14,7 @@ from hubsync.domain.plan import MoveTicket
 from hubsync.domain.policy import Policy
 from hubsync.domain.rendering import Document
 from hubsync.domain.ticket import Disposition, Ticket
-from hubsync.sandbox.jira.model import Transition
+from hubsync.sandbox.jira.model import Issue, Transition
 from hubsync.service.ports import NoTransitionPath
 from tests.fixtures.jira import JiraSandbox
 from tests.unit.adapters.jira.conftest import draft
@@ -207,3 +207,33 @@ def test_a_ticket_moved_by_someone_since_it_was_read_is_left_to_the_next_sync_no
 
     assert not moves
     assert jira_any.world.issues[key].status.name == "Request risk acceptance"
+
+
+def test_what_is_learned_from_another_issue_is_what_its_status_offers_when_read(
+    jira_any: JiraSandbox, client_of: Callable[..., JiraClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While hubsync learns a workflow from an issue its search found in some status, a person moves that issue
+    on: its transitions are those of its new status, never learned as the old one's (which once left the walk
+    with no way out, and the ticket in 'Risk not approved' with a comment saying it could not be closed)."""
+    jira = client_of(jira_any)
+    other = new_ticket(jira, 1)
+    put_in(jira_any, other, "81", "51")  # Test fix: the walk will want to learn that status from it
+    key = new_ticket(jira, 2)
+    world = jira_any.world
+    get_issue = world.get_issue
+
+    def resolved_just_before_it_is_read(key_or_id: str) -> Issue:
+        if key_or_id == other and world.issues[other].status.name == "Test fix":
+            monkeypatch.setattr(world, "get_issue", get_issue)
+            world.transition_issue(other, "61", world.user_by_email("sofia.security@example.com"))
+        return get_issue(key_or_id)
+
+    monkeypatch.setattr(world, "get_issue", resolved_just_before_it_is_read)
+    moves = status_moves(jira_any)
+
+    jira.move(current(jira, key), MoveTicket(disposition=Disposition.FIXED, comment="Archived in Security Hub."),
+              POLICY.disposition_of_status)
+
+    assert world.issues[other].status.name == "Resolved"  # the race happened
+    assert moves[key][-1] == "Resolved"
+    assert last_comment(jira_any, key) == as_jira_shows(jira_any, "Archived in Security Hub.")
