@@ -58,7 +58,12 @@ class WorkflowWalker:
             return False
         undecided = {status for status, disposition in meaning.items() if disposition is Disposition.OPEN}
         walk = _Walk(key, project, issue_type, current, targets, undecided)
-        self._go(walk, graph, comment, move)
+        try:
+            self._go(walk, graph, comment, move)
+        except NoTransitionPath:  # what was learned before may be out of date (an admin opened a new way): once more
+            if self._graphs.pop((project, issue_type), None) is None:
+                raise
+            self._go(walk, self._graph(project, issue_type), comment, move)
         return True
 
     def _go(self, walk: _Walk, graph: WorkflowGraph, comment: Any, move: MoveTicket) -> None:

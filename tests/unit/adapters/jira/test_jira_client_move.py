@@ -237,3 +237,24 @@ def test_what_is_learned_from_another_issue_is_what_its_status_offers_when_read(
     assert world.issues[other].status.name == "Resolved"  # the race happened
     assert moves[key][-1] == "Resolved"
     assert last_comment(jira_any, key) == as_jira_shows(jira_any, "Archived in Security Hub.")
+
+
+def test_a_way_an_admin_opened_since_the_workflow_was_learned_is_found(
+    jira_any: JiraSandbox, client_of: Callable[..., JiraClient]
+) -> None:
+    """What the walker knows of a workflow is kept between walks; when it knows no way, it learns it afresh once
+    before saying there is none."""
+    jira = client_of(jira_any)
+    first, second = new_ticket(jira, 1), new_ticket(jira, 2)
+    project = jira_any.world.projects["SEC"]
+    workflow = project.workflow
+    project.workflow = replace(workflow, transitions=tuple(t for t in workflow.transitions if t.id != "61"))
+    close = MoveTicket(disposition=Disposition.FIXED)
+    with pytest.raises(NoTransitionPath):  # "Mark as resolved" is gone: no way to Resolved
+        jira.move(current(jira, first), close, POLICY.disposition_of_status)
+    project.workflow = workflow  # the admin puts it back
+    moves = status_moves(jira_any)
+
+    jira.move(current(jira, second), close, POLICY.disposition_of_status)
+
+    assert moves[second][-1] == "Resolved"
