@@ -6,9 +6,9 @@ BIN := $(VENV)/bin
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install browser run test lint bench clean
+.PHONY: install browser postgres-binaries run test lint bench clean
 
-install: $(VENV)/.installed browser
+install: $(VENV)/.installed browser postgres-binaries
 
 # Debian's Chromium for the browser tests (tests/e2e); they skip, saying why, where it cannot be installed.
 browser:
@@ -19,6 +19,19 @@ browser:
 	      >/dev/null ) || echo "warning: chromium not installed; the browser tests will skip" >&2; \
 	  else \
 	    echo "warning: no $(CHROMIUM) and no apt-get; the browser tests will skip" >&2; \
+	  fi; \
+	fi
+
+# Debian's PostgreSQL binaries for the chaos suite (tests/chaos), which runs a cluster of its own; it skips, saying
+# why, where they cannot be installed.
+postgres-binaries:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's PostgreSQL binaries for the chaos suite"; \
+	    ( $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      postgresql >/dev/null ) || echo "warning: postgresql not installed; the chaos suite will skip" >&2; \
+	  else \
+	    echo "warning: no PostgreSQL binaries and no apt-get; the chaos suite will skip" >&2; \
 	  fi; \
 	fi
 

@@ -33,22 +33,7 @@ def rig() -> Iterator[Rig]:
         yield running
 
 
-# Scenarios that still fail on main (see the issue 9 report); strict=False: they pass once the product is fixed.
-KNOWN_FAILURES = {
-    "worker-kill": "a ticket adopted after a worker died between Jira's create and saving the link: the claim waits "
-                   "out its 45 s lease, and a finding archived meanwhile keeps Workflow NEW and no jiraIssue",
-    "jira": "an archived finding's ticket is left open (rule 4 MoveTicket still planned) while its hints are gone: "
-            "the queue is empty, nothing dead-lettered",
-    "securityhub": "an archived finding's ticket is left open (rule 4 MoveTicket still planned) while its hints are "
-                   "gone: the queue is empty, nothing dead-lettered",
-}
-
-
-@pytest.mark.parametrize("scenario", [
-    pytest.param(name, marks=pytest.mark.xfail(strict=False, reason=KNOWN_FAILURES[name]))
-    if name in KNOWN_FAILURES else name
-    for name in SCENARIOS
-])
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
 def test_hubsync_converges_after(scenario: str, rig: Rig, capsys: pytest.CaptureFixture[str]) -> None:
     result = SCENARIOS[scenario](rig, SIZE, lambda _: None)
     with capsys.disabled():
