@@ -47,8 +47,11 @@ run: install
 lint: install
 	$(BIN)/ruff check .
 
+# Test files run on PYTEST_WORKERS processes (a file stays on one, so its module fixtures are set up once).
+PYTEST_WORKERS ?= 2
+
 test: install lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
