@@ -12,9 +12,9 @@ from hubsync.adapters.store.links import DEFAULT_CLAIM_LEASE
 from hubsync.adapters.store.models import LinkRow
 from hubsync.domain.finding import Finding, marker_label
 from hubsync.domain.link import LinkState
+from hubsync.domain.ports import TicketDraft
 from hubsync.domain.rendering import Document
 from hubsync.sandbox.demo import Demo
-from hubsync.service.ports import TicketDraft
 from hubsync.service.sync import FINDING_PROPERTY, sync_findings, sync_hints
 
 

@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from hubsync.adapters.store.models import LinkRow
 from hubsync.domain.finding import Finding, marker_label
 from hubsync.domain.link import LinkState
+from hubsync.domain.ports import TicketDraft
 from hubsync.domain.rendering import Document
 from hubsync.sandbox.demo import Demo
-from hubsync.service.ports import TicketDraft
 from hubsync.service.reconcile import reconcile
 from hubsync.service.sync import FINDING_PROPERTY, sync_hints
 

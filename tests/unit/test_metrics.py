@@ -22,8 +22,8 @@ from werkzeug.test import Client
 from hubsync import metrics
 from hubsync.adapters.queue import LocalQueue, SqsQueue
 from hubsync.adapters.store import SecretBox, Store, Tenant, create_engine, upgrade
+from hubsync.domain.hint import HintSource, SyncHint
 from hubsync.sandbox.httpserver import free_port
-from hubsync.service.hints import HintSource, SyncHint
 from hubsync.service.sync import Outcome, SyncContext
 from hubsync.service.worker import Worker, WorkerSettings
 from tests.fixtures.securityhub import FakeClock

@@ -23,7 +23,7 @@ from hubsync.adapters.aws_session import DEFAULT_MAX_ATTEMPTS, client_config, co
 from hubsync.domain.asff import InvalidFinding, parse_finding
 from hubsync.domain.finding import Finding, FindingIdentifier, finding_key
 from hubsync.domain.plan import UpdateFinding
-from hubsync.service.ports import UpdateFailure
+from hubsync.domain.ports import UpdateFailure
 
 log = logging.getLogger(__name__)
 

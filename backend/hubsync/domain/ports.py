@@ -1,4 +1,5 @@
-"""The ports the service layer talks through. Adapters implement them; tests may use the sandbox behind them."""
+"""The ports the service layer talks through, owned by the domain: adapters implement them (and import nothing of the
+service); tests may use the sandbox or fakes behind them."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from hubsync.domain.finding import Finding, FindingIdentifier
+from hubsync.domain.hint import SyncHint
 from hubsync.domain.plan import MoveTicket, UpdateFinding
 from hubsync.domain.rendering import Document, Lozenge
 from hubsync.domain.ticket import Disposition, FindingMarker, StatusCategory, Ticket
@@ -94,3 +96,8 @@ class JiraPort(Protocol):
 
 class NoTransitionPath(Exception):
     """The ticket's workflow has no way to the wanted status: the service falls back to a comment."""
+
+
+class HintQueue(Protocol):
+    def put(self, hints: Sequence[SyncHint]) -> None:
+        """Durably enqueue (on return the hints survive a crash); a hint whose `event_id` was seen is dropped."""

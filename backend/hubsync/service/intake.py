@@ -21,7 +21,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from hubsync.adapters.store import Tenant
 from hubsync.domain.asff import error_lines, severity_of_normalized
 from hubsync.domain.finding import FindingIdentifier, Severity
-from hubsync.service.hints import SEVERITY_PRIORITY, HintSource, Priority, SyncHint
+from hubsync.domain.hint import SEVERITY_PRIORITY, HintSource, Priority, SyncHint
 from hubsync.service.json_input import load_json
 
 IMPORTED = "Security Hub Findings - Imported"

@@ -25,9 +25,9 @@ from hubsync.adapters.store import AuditEntry, Store, Tenant
 from hubsync.domain.finding import Finding
 from hubsync.domain.link import Link
 from hubsync.domain.policy_schema import InvalidPolicy
+from hubsync.domain.ports import SecurityHubPort
 from hubsync.domain.rendering import console_url, standard_name
 from hubsync.domain.urls import safe_link
-from hubsync.service.ports import SecurityHubPort
 from hubsync.service.tenants import TenantNotReady, sync_context, utc_now
 
 log = logging.getLogger(__name__)

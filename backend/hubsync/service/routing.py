@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hubsync.service.ports import JiraPort, OwnerDirectoryPort
+from hubsync.domain.ports import JiraPort, OwnerDirectoryPort
 
 UNASSIGNED_LABEL = "hubsync-unassigned"
 

@@ -26,15 +26,15 @@ from hubsync.domain.finding import Finding, FindingIdentifier, marker_label
 from hubsync.domain.link import Link, LinkState
 from hubsync.domain.plan import TICKET, CommentOnTicket, CreateTicket, EditTicket, MoveTicket, Plan, UpdateFinding
 from hubsync.domain.policy import Policy
-from hubsync.domain.rendering import Document, Lozenge, render_ticket, workflow_lozenge
-from hubsync.domain.ticket import FindingMarker, Ticket
-from hubsync.service.ports import (
+from hubsync.domain.ports import (
     JiraPort,
     NoTransitionPath,
     OwnerDirectoryPort,
     SecurityHubPort,
     TicketDraft,
 )
+from hubsync.domain.rendering import Document, Lozenge, render_ticket, workflow_lozenge
+from hubsync.domain.ticket import FindingMarker, Ticket
 from hubsync.service.routing import AssigneeRouter
 
 log = logging.getLogger(__name__)

@@ -41,7 +41,8 @@ from hubsync.adapters.queue import (
     queue_from_environment,
 )
 from hubsync.adapters.store import Store, Tenant, upgrade
-from hubsync.service.hints import SyncHint, process
+from hubsync.domain.hint import SyncHint
+from hubsync.service.hints import process
 from hubsync.service.intake import InvalidEvent, UnsupportedEvent, hints_for, parse_event_body, tenants_watching
 from hubsync.service.reconcile import ReconcileReport, reconcile
 from hubsync.service.sync import Outcome, SyncContext

@@ -27,7 +27,7 @@ from flask.json.provider import DefaultJSONProvider
 from hubsync.adapters.connect_keys import HttpInstallKeys, InstallKeys
 from hubsync.adapters.store import Store
 from hubsync.adapters.store.migrate import upgrade
-from hubsync.service.hints import HintQueue
+from hubsync.domain.ports import HintQueue
 from hubsync.service.json_input import load_json
 from hubsync.web.app_accounts import AppAccounts, JiraAppAccounts
 from hubsync.web.config import ConfigError, WebConfig

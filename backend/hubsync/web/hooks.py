@@ -23,7 +23,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 from hubsync import metrics
 from hubsync.adapters.jira.tickets import MARKER_PROPERTY, marker_from
 from hubsync.domain.finding import FindingIdentifier
-from hubsync.service.hints import HintSource, SyncHint
+from hubsync.domain.hint import HintSource, SyncHint
 from hubsync.service.intake import bounded_event_id
 from hubsync.web.errors import ApiError
 from hubsync.web.jira_auth import verified_jira

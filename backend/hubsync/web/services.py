@@ -9,7 +9,7 @@ from flask import current_app
 
 from hubsync.adapters.connect_keys import InstallKeys
 from hubsync.adapters.store import Store
-from hubsync.service.hints import HintQueue
+from hubsync.domain.ports import HintQueue
 from hubsync.web.app_accounts import AppAccounts
 from hubsync.web.config import WebConfig
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hubsync.service.hints import HintSource, Priority, SyncHint
+from hubsync.domain.hint import HintSource, Priority, SyncHint
 from tests.integration.store.builders import finding
 
 

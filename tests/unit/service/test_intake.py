@@ -11,8 +11,8 @@ import pytest
 
 from hubsync.adapters.store import AuthMode, JiraFlavour, Tenant
 from hubsync.domain.finding import FindingIdentifier, Severity
+from hubsync.domain.hint import HintSource, Priority
 from hubsync.sandbox.securityhub.events import custom_action_event, imported_event
-from hubsync.service.hints import HintSource, Priority
 from hubsync.service.intake import (
     InvalidEvent,
     UnsupportedEvent,

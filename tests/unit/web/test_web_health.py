@@ -94,7 +94,7 @@ def test_metrics_need_the_token_when_one_is_set(app: Flask, client: FlaskClient)
 
 def test_metrics_show_the_queue_when_it_can_tell(app: Flask, client: FlaskClient, store: Store, tenant: Tenant) -> None:
     from hubsync.adapters.queue import LocalQueue
-    from hubsync.service.hints import HintSource, SyncHint
+    from hubsync.domain.hint import HintSource, SyncHint
     from tests.integration.store.builders import finding
 
     queue = LocalQueue(store.engine)

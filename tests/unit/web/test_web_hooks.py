@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 from hubsync.adapters.queue import QueueUnavailable
 from hubsync.adapters.store import Tenant
 from hubsync.domain.finding import FindingIdentifier
-from hubsync.service.hints import HintSource, SyncHint
+from hubsync.domain.hint import HintSource, SyncHint
 from tests.unit.web.jira_requests import APP_ACCOUNT_ID, USER_ACCOUNT_ID, RecordingQueue, hs256, jwt_header
 
 FINDING = FindingIdentifier(

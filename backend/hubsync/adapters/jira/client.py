@@ -36,9 +36,9 @@ from hubsync.adapters.jira.transport import (
     messages_of,
 )
 from hubsync.domain.plan import MoveTicket
+from hubsync.domain.ports import CreatedTicket, TicketDraft
 from hubsync.domain.rendering import Document, Lozenge
 from hubsync.domain.ticket import FindingMarker, Ticket
-from hubsync.service.ports import CreatedTicket, TicketDraft
 
 BULK_CREATE_LIMIT = 50  # Jira's maximum per POST /issue/bulk
 KEYS_PER_SEARCH = 50

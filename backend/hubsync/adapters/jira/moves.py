@@ -19,8 +19,8 @@ from hubsync.adapters.jira.tickets import category_of
 from hubsync.adapters.jira.transport import JiraError, JiraTransport
 from hubsync.adapters.jira.workflow import Status, Step, WorkflowGraph
 from hubsync.domain.plan import MoveTicket
+from hubsync.domain.ports import NoTransitionPath
 from hubsync.domain.ticket import Disposition, StatusCategory, Ticket
-from hubsync.service.ports import NoTransitionPath
 
 DispositionOf = Callable[[str, StatusCategory], Disposition]
 OPERATION = "move"  # what the requests made here are counted as

@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from hubsync.adapters.jira.dialect import Dialect
+from hubsync.domain.ports import TicketDraft
 from hubsync.domain.rendering import Lozenge
 from hubsync.domain.ticket import FindingMarker, StatusCategory, Ticket
-from hubsync.service.ports import TicketDraft
 
 MARKER_PROPERTY = "hubsync.finding"  # the issue property naming the ticket's finding
 MARKER_LABEL = re.compile(r"^hubsync-[0-9a-f]{12}$")  # `domain.finding.marker_label`'s shape

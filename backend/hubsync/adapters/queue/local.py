@@ -39,7 +39,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from hubsync.adapters.queue.port import Delivery, QueueUnavailable, decode_hint, encode_hint
 from hubsync.adapters.store.database import SQLITE_BEGIN_OPTION
 from hubsync.adapters.store.models import QueuedHintRow, QueueEventRow
-from hubsync.service.hints import SyncHint
+from hubsync.domain.hint import SyncHint
 
 log = logging.getLogger(__name__)
 

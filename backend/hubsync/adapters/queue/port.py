@@ -1,4 +1,4 @@
-"""The work queue's two sides: producers `put` hints (the `HintQueue` of service/hints.py), the worker consumes.
+"""The work queue's two sides: producers `put` hints (the `HintQueue` of domain/ports.py), the worker consumes.
 
 The consumer side is five calls, the same on every adapter (local on the database, SQS FIFO):
 
@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from hubsync.domain.finding import FindingIdentifier
-from hubsync.service.hints import HintSource, Priority, SyncHint
+from hubsync.domain.hint import HintSource, Priority, SyncHint
 
 
 class QueueUnavailable(Exception):

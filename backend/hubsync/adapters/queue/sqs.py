@@ -36,7 +36,7 @@ from hubsync.adapters.queue.port import (
     decode_hint,
     hint_json,
 )
-from hubsync.service.hints import SyncHint
+from hubsync.domain.hint import SyncHint
 
 log = logging.getLogger(__name__)
 

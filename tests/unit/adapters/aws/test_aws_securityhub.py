@@ -11,7 +11,7 @@ import pytest
 from hubsync.adapters.securityhub import SecurityHubClient, sort_unprocessed
 from hubsync.domain.finding import FindingIdentifier, Severity, WorkflowStatus
 from hubsync.domain.plan import UpdateFinding
-from hubsync.service.ports import UpdateFailure
+from hubsync.domain.ports import UpdateFailure
 from tests.fixtures.securityhub import (
     AGGREGATION_REGION,
     LINKED_REGION,

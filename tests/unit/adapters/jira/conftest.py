@@ -9,9 +9,9 @@ import pytest
 from hubsync.adapters import rate_limits
 from hubsync.adapters.jira import ApiToken, JiraClient, PersonalAccessToken, marker_property
 from hubsync.domain.finding import finding_key, marker_label
+from hubsync.domain.ports import TicketDraft
 from hubsync.domain.rendering import Document
 from hubsync.domain.ticket import FindingMarker
-from hubsync.service.ports import TicketDraft
 from tests.fixtures.jira import JiraSandbox
 
 PRODUCT_ARN = "arn:aws:securityhub:eu-west-1::product/aws/securityhub"

@@ -12,10 +12,10 @@ import pytest
 from hubsync.adapters.jira import JiraClient, TicketMoved
 from hubsync.domain.plan import MoveTicket
 from hubsync.domain.policy import Policy
+from hubsync.domain.ports import NoTransitionPath
 from hubsync.domain.rendering import Document
 from hubsync.domain.ticket import Disposition, Ticket
 from hubsync.sandbox.jira.model import Issue, Transition
-from hubsync.service.ports import NoTransitionPath
 from tests.fixtures.jira import JiraSandbox
 from tests.unit.adapters.jira.conftest import draft
 
