@@ -15,6 +15,7 @@ from tests.e2e.conftest import Hubsync
 expect = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed").expect
 
 SYNC_WITHIN_S = 10.0
+IDLE_TIMEOUT_MS = 30_000  # a busy machine (the test files run two at a time) loads the page slowly
 
 
 def panel_frame(page: Any) -> Any:
@@ -95,7 +96,7 @@ def test_the_panel_polls_only_while_a_finding_is_linked(hubsync: Hubsync, page: 
 
     page.goto(hubsync.issue_page(plain.key))
     expect(panel_frame(page).get_by_text("No Security Hub finding is linked to this issue.")).to_be_visible()
-    page.wait_for_load_state("networkidle")
+    page.wait_for_load_state("networkidle", timeout=IDLE_TIMEOUT_MS)
     loaded = len(reads)  # the panel's (and the glance's, when the page embeds it) first read
     page.clock.run_for(95_000)  # three refresh periods
     page.wait_for_timeout(300)  # let a request that was started be seen
@@ -103,7 +104,7 @@ def test_the_panel_polls_only_while_a_finding_is_linked(hubsync: Hubsync, page: 
 
     page.goto(hubsync.issue_page(linked_key))
     expect(panel_frame(page).locator('dd[data-field="workflow"]')).to_have_text("NOTIFIED")
-    page.wait_for_load_state("networkidle")
+    page.wait_for_load_state("networkidle", timeout=IDLE_TIMEOUT_MS)
     loaded = len(reads)
     page.clock.run_for(95_000)
     deadline = time.monotonic() + 5

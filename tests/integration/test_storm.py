@@ -405,9 +405,11 @@ def test_a_storm_on_four_worker_processes_makes_one_ticket_per_finding_and_conve
         assert "hubsync worker stopped." in out, out
         logged = [line for line in (out + err).splitlines() if line.strip() and not line.startswith("hubsync worker")]
         assert logged == [], f"worker {n} logged:\n" + "\n".join(logged[:20])
-    # All four took their share, side by side.
-    assert locks.holders == {worker_name(n) for n in range(WORKERS)}, locks.holders
-    assert locks.most_at_once >= 2
+    # They worked side by side: several processes held findings' sync locks at the same moment. (Not "each of the
+    # four was seen": a 20 ms sampler can miss a worker's short holds, and on a busy machine the last worker to
+    # start may find the queue already taken; neither says anything about hubsync.)
+    assert locks.most_at_once >= 2, locks.holders
+    assert len(locks.holders) >= 2, locks.holders
     assert hubsync.posted.count(202) == len(hubsync.posted) == len(events) + STORIES[ARCHIVED]
     assert hubsync.queue.dead() == []
     deliveries = hubsync.jira_deliveries()["deliveries"]
