@@ -47,6 +47,7 @@ run: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 # Test files run on PYTEST_WORKERS processes (a file stays on one, so its module fixtures are set up once).
 PYTEST_WORKERS ?= 2

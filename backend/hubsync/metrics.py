@@ -30,11 +30,14 @@ from socketserver import ThreadingMixIn
 from typing import Any, Protocol
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
 log = logging.getLogger(__name__)
+
+# prometheus_client leaves this constructor unannotated; its signature: (registry, path) → the collector.
+_multiprocess_collector: Callable[[CollectorRegistry | None, str], MultiProcessCollector] = MultiProcessCollector
 
 METRICS_TOKEN_VARIABLE = "HUBSYNC_METRICS_TOKEN"
 MULTIPROCESS_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"  # prometheus_client's own
@@ -114,10 +117,13 @@ def record_webhook_hint(source: str, outcome: str) -> None:
     WEBHOOK_HINTS.labels(source=source, outcome=outcome).inc()
 
 
-class _Outcome(Protocol):
-    rule: int | None
-    error: str | None
-    actions: tuple[str, ...]
+class _Outcome(Protocol):  # read-only members: a frozen `service.sync.Outcome` is one
+    @property
+    def rule(self) -> int | None: ...
+    @property
+    def error(self) -> str | None: ...
+    @property
+    def actions(self) -> tuple[str, ...]: ...
 
 
 def record_syncs(outcomes: Sequence[_Outcome], seconds: float) -> None:
@@ -128,9 +134,11 @@ def record_syncs(outcomes: Sequence[_Outcome], seconds: float) -> None:
         SYNCS.labels(rule=str(outcome.rule) if outcome.rule is not None else "none", outcome=state).inc()
 
 
-class _Delivery(Protocol):
-    hint: Any
-    enqueued_at: datetime | None
+class _Delivery(Protocol):  # read-only members: a frozen `adapters.queue.Delivery` is one
+    @property
+    def hint(self) -> Any: ...
+    @property
+    def enqueued_at(self) -> datetime | None: ...
 
 
 def record_hints_synced(deliveries: Iterable[_Delivery], now: datetime) -> None:
@@ -198,7 +206,7 @@ class _Exposition:
 
     def collect(self) -> Iterator[Metric]:
         directory = os.environ.get(MULTIPROCESS_VARIABLE)
-        source = MultiProcessCollector(None, directory) if directory else REGISTRY
+        source = _multiprocess_collector(None, directory) if directory else REGISTRY
         yield from source.collect()
         if self._queue is not None:
             yield from QueueCollector(self._queue).collect()
@@ -206,7 +214,7 @@ class _Exposition:
 
 def exposition(queue: Any = None) -> tuple[bytes, str]:
     """The Prometheus text format body and its content type."""
-    return generate_latest(_Exposition(queue)), CONTENT_TYPE_LATEST  # type: ignore[arg-type]
+    return generate_latest(_Exposition(queue)), CONTENT_TYPE_LATEST
 
 
 def token_allows(expected: str | None, authorization: str | None) -> bool:

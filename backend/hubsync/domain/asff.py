@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC
 from typing import Any
 
@@ -30,6 +30,13 @@ class InvalidFinding(ValueError):
     def __init__(self, messages: Mapping[str, Any]) -> None:
         self.messages = dict(messages)
         super().__init__("invalid finding: " + "; ".join(error_lines(self.messages)))
+
+
+def validation_messages(error: ValidationError) -> dict[str, Any]:
+    """`error.normalized_messages()`, typed: marshmallow leaves that method unannotated (it returns a dict, the
+    messages keyed by field name, or by `_schema`)."""
+    normalized: Callable[[], dict[str, Any]] = error.normalized_messages
+    return normalized()
 
 
 def error_lines(messages: Mapping[Any, Any], path: str = "") -> list[str]:
@@ -62,9 +69,10 @@ def parse_finding(data: Mapping[str, Any]) -> Finding:
     if not isinstance(data, Mapping):
         raise InvalidFinding({"_schema": ["a finding must be a JSON object"]})
     try:
-        return _finding_schema().load(data)
+        finding: Finding = _finding_schema().load(data)  # made by `_FindingSchema._finding`
     except ValidationError as error:
-        raise InvalidFinding(error.normalized_messages()) from error
+        raise InvalidFinding(validation_messages(error)) from error
+    return finding
 
 
 class _Tolerant(Schema):
@@ -83,8 +91,9 @@ class _SeveritySchema(_Tolerant):
 
     @post_load
     def _severity(self, data: dict[str, Any], **kwargs: Any) -> Severity:
-        if data.get("label") is not None:
-            return data["label"]
+        label: Severity | None = data.get("label")
+        if label is not None:
+            return label
         return severity_of_normalized(data["normalized"])
 
 
@@ -222,9 +231,11 @@ class _FindingSchema(_Tolerant):
 
 def _region(data: Mapping[str, Any]) -> str | None:
     """Security Hub sets `Region`; an import that has not been through it yet still names one in its ARNs."""
-    if data.get("region"):
-        return data["region"]
-    for arn in (data["id"], data["product_arn"]):
+    region: str | None = data.get("region")
+    if region:
+        return region
+    arns: tuple[str, str] = (data["id"], data["product_arn"])
+    for arn in arns:
         parts = arn.split(":")
         if len(parts) > 3 and parts[0] == "arn" and parts[3]:
             return parts[3]
@@ -232,8 +243,9 @@ def _region(data: Mapping[str, Any]) -> str | None:
 
 
 def _security_control_id(compliance: Mapping[str, Any], product_fields: Mapping[str, str]) -> str | None:
-    if compliance.get("security_control_id"):
-        return compliance["security_control_id"]
+    security_control_id: str | None = compliance.get("security_control_id")
+    if security_control_id:
+        return security_control_id
     control_id = product_fields.get("ControlId", "")
     return control_id if SECURITY_CONTROL_ID.match(control_id) else None
 

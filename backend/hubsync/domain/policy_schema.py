@@ -11,8 +11,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
+from marshmallow.types import ErrorMessages
 
-from hubsync.domain.asff import ACCOUNT_ID, error_lines
+from hubsync.domain.asff import ACCOUNT_ID, error_lines, validation_messages
 from hubsync.domain.finding import Severity
 from hubsync.domain.policy import DEFAULT_PRIORITIES, DEFAULT_STATUS_DISPOSITIONS, EscalationRule, Policy
 from hubsync.domain.ticket import Disposition
@@ -25,7 +26,7 @@ PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]+$")
 SEVERITIES = ", ".join(severity.value for severity in Severity)
 # A status can decide any of these; MISSING is what a deleted ticket is, not a status.
 STATUS_DISPOSITIONS = tuple(disposition for disposition in Disposition if disposition is not Disposition.MISSING)
-REQUIRED = {"required": "is required", "null": "is required"}
+REQUIRED: ErrorMessages = {"required": "is required", "null": "is required"}
 
 
 class InvalidPolicy(ValueError):
@@ -42,17 +43,19 @@ def load_policy(data: Mapping[str, Any]) -> Policy:
     if not isinstance(data, Mapping):
         raise InvalidPolicy({"_schema": ["a policy must be a JSON object"]})
     try:
-        return PolicySchema().load(data)
+        policy: Policy = PolicySchema().load(data)  # made by `PolicySchema._policy`
     except ValidationError as error:
-        raise InvalidPolicy(error.normalized_messages()) from error
+        raise InvalidPolicy(validation_messages(error)) from error
+    return policy
 
 
 def dump_policy(policy: Policy) -> dict[str, Any]:
     """The JSON form of a policy, with every setting spelled out (defaults included), so it reads back the same."""
-    return PolicySchema().dump(policy)
+    dumped: dict[str, Any] = PolicySchema().dump(policy)
+    return dumped
 
 
-class _SeverityField(fields.Enum):
+class _SeverityField(fields.Enum[Severity]):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(Severity, by_value=True, error_messages={"unknown": f"must be one of {SEVERITIES}"}, **kwargs)
 
@@ -140,7 +143,7 @@ class _PrioritiesField(fields.Dict):
         return {Severity(severity).value: value[severity] for severity in Severity if severity in value}
 
 
-class _Labels(fields.List):
+class _Labels(fields.List[str]):
     def __init__(self, **kwargs: Any) -> None:
         label = fields.String(
             validate=validate.Regexp(r"^\S+$", error="a Jira label is one word: no spaces, not empty")

@@ -339,8 +339,8 @@ def ticket_description(finding: Finding, policy: Policy) -> Document:
     account = finding.account_id + (f" ({finding.account_name})" if finding.account_name else "")
     facts: list[list[SpanLike]] = [
         [bold("Severity: "), finding.severity.value],
-        [bold("AWS account: "), code(finding.account_id)]
-        + ([f" ({finding.account_name})"] if finding.account_name else []),
+        [bold("AWS account: "), code(finding.account_id),
+         *([f" ({finding.account_name})"] if finding.account_name else [])],
         [bold("Region: "), code(finding.region)],
         [bold("Reported by: "), finding.product_name or finding.product_arn],
     ]
@@ -348,7 +348,7 @@ def ticket_description(finding: Finding, policy: Policy) -> Document:
         facts.append([bold("Control: "), code(finding.security_control_id)])
     if finding.standards:
         facts.append([bold("Standards: "), ", ".join(standard_name(s) for s in finding.standards)])
-    resources = [[code(resource.id), f" ({resource.type})"] for resource in finding.resources]
+    resources: list[list[SpanLike]] = [[code(resource.id), f" ({resource.type})"] for resource in finding.resources]
     remediation = [
         paragraph(finding.remediation_text) if finding.remediation_text else None,
         paragraph(link("Remediation guide", url)) if (url := safe_link(finding.remediation_url)) else None,

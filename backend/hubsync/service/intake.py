@@ -19,7 +19,7 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from hubsync.adapters.store import Tenant
-from hubsync.domain.asff import error_lines, severity_of_normalized
+from hubsync.domain.asff import error_lines, severity_of_normalized, validation_messages
 from hubsync.domain.finding import FindingIdentifier, Severity
 from hubsync.domain.hint import SEVERITY_PRIORITY, HintSource, Priority, SyncHint
 from hubsync.service.json_input import load_json
@@ -149,7 +149,12 @@ def hints_for(tenant_id: str, events: Iterable[SecurityHubEvent]) -> list[SyncHi
         for index, finding in enumerate(event.findings):
             event_id = bounded_event_id(f"{event.id}/{index}" if several else event.id)
             by_hand = event.source is HintSource.SECURITYHUB_CUSTOM_ACTION
-            priority = Priority.BY_HAND if by_hand else SEVERITY_PRIORITY.get(finding.severity, Priority.NORMAL)
+            if by_hand:
+                priority = Priority.BY_HAND
+            elif finding.severity is None:  # a severity hubsync cannot read
+                priority = Priority.NORMAL
+            else:
+                priority = SEVERITY_PRIORITY.get(finding.severity, Priority.NORMAL)
             hints.append(SyncHint(tenant_id, event.source, finding=finding.identifier, event_id=event_id,
                                   priority=priority))
     return hints
@@ -174,9 +179,10 @@ def _load(schema: Schema, data: Any, prefix: str) -> dict[str, Any] | list[str]:
     if not isinstance(data, Mapping):
         return [f"{prefix}: must be a JSON object" if prefix else "the body must be a JSON object (an event)"]
     try:
-        return schema.load(data)
+        loaded: dict[str, Any] = schema.load(data)  # no `post_load` here: a schema loads a dict
     except ValidationError as error:
-        return error_lines(error.normalized_messages(), prefix)
+        return error_lines(validation_messages(error), prefix)
+    return loaded
 
 
 def _event(envelope: Mapping[str, Any], detail: Mapping[str, Any]) -> SecurityHubEvent:

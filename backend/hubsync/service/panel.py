@@ -43,10 +43,15 @@ class AccountNames(Protocol):
 
 
 class FindingSources(Protocol):
-    """What the panel reads through: a tenant's `SyncContext` is one."""
+    """What the panel reads through: a tenant's `SyncContext` is one. Read-only members, so that a context's
+    narrower `owners` fits."""
 
-    securityhub: SecurityHubPort
-    owners: object  # an `AccountNames` (OwnerDirectory) gives account names; anything else gives none
+    @property
+    def securityhub(self) -> SecurityHubPort: ...
+
+    @property
+    def owners(self) -> object:  # an `AccountNames` (OwnerDirectory) gives account names; anything else gives none
+        ...
 
 
 class TenantContexts:

@@ -7,16 +7,18 @@ than a page in memory.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any
+from typing import Any, TypeVar
 
 from hubsync.domain.finding import Severity
 from hubsync.domain.link import Link, LinkState
 from hubsync.domain.policy import EscalationRule, Policy
 from hubsync.domain.ticket import Ticket
 from hubsync.service.sync import BATCH, Outcome, SyncContext, sync_findings, sync_links
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -57,9 +59,9 @@ def reconcile(
         outcomes = sync_links(ctx, batch, dry_run=dry_run)
         report.outcomes += [o for o in outcomes if o.actions or o.error]
         say(f"linked findings: {report.links_seen} looked at")
-    for page in _chunks(ctx.jira.linked_tickets(ctx.policy.project_key), BATCH):
-        report.tickets_seen += len(page)
-        report.outcomes += _rebuild_links(ctx, page, dry_run)
+    for tickets in _chunks(ctx.jira.linked_tickets(ctx.policy.project_key), BATCH):
+        report.tickets_seen += len(tickets)
+        report.outcomes += _rebuild_links(ctx, tickets, dry_run)
     return report
 
 
@@ -158,7 +160,7 @@ def _eq(value: str) -> dict[str, str]:
     return {"Value": value, "Comparison": "EQUALS"}
 
 
-def _chunks(items, size: int) -> Iterator[list]:
+def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
     iterator = iter(items)
     while chunk := list(islice(iterator, size)):
         yield chunk

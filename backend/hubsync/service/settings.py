@@ -97,7 +97,8 @@ def parse_settings(data: Any) -> Settings:
     errors.update(aws_errors)
     policy: Policy | None = None
     try:
-        policy = load_policy(data.get("policy") if data.get("policy") is not None else {})
+        raw_policy = data.get("policy")
+        policy = load_policy(raw_policy if raw_policy is not None else {})
     except InvalidPolicy as problem:
         errors.update(field_errors(problem.messages, "policy"))
     if errors or aws is None or policy is None:

@@ -13,10 +13,12 @@ lock: a decision on such a stale read repeats at most an idempotent write (the s
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import partial
+from typing import TypeVar
 
 from hubsync.adapters.faults import is_transient, transient_aws_code
 from hubsync.adapters.jira.transport import JiraError
@@ -41,6 +43,8 @@ log = logging.getLogger(__name__)
 
 BATCH = 100
 FINDING_PROPERTY = "hubsync.finding"
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -189,15 +193,16 @@ def _adopt_reissued(ctx: SyncContext, pairs: list[Pair]) -> None:
     each control finding with a new Id (and archives the old one, up to hours later). The new finding takes over
     the old one's ticket — same control, resource and account — instead of opening a second ticket."""
     candidates = [
-        p for p in pairs if p.link is None and p.finding is not None and p.finding.is_live and p.finding.secondary_key
+        (p, p.finding, secondary_key) for p in pairs
+        if p.link is None and p.finding is not None and p.finding.is_live and (secondary_key := p.finding.secondary_key)
     ]
     if not candidates:
         return
     with ctx.store.read() as uow:
-        earlier = {p.key: uow.links.get_by_secondary_key(ctx.tenant_id, p.finding.secondary_key) for p in candidates}
-    for pair in candidates:
-        old, finding = earlier[pair.key], pair.finding
-        assert finding is not None
+        earlier = {p.key: uow.links.get_by_secondary_key(ctx.tenant_id, secondary_key)
+                   for p, _, secondary_key in candidates}
+    for pair, finding, _ in candidates:
+        old = earlier[pair.key]
         if old is None or old.state is not LinkState.LINKED or not old.ticket_key or not _reissued(old, finding):
             continue
         try:
@@ -371,12 +376,19 @@ def _apply_ticket_actions(ctx: SyncContext, pair: Pair) -> None:
         if pair.error is not None:
             return
         if isinstance(action, MoveTicket):
-            _safely(ctx, pair, lambda a=action: _move(ctx, pair, a))
+            _safely(ctx, pair, partial(_move, ctx, pair, action))
         elif isinstance(action, CommentOnTicket):
-            _safely(ctx, pair,
-                    lambda a=action: ctx.jira.comment(_key(pair), Document.paragraph(_fill(a.text, pair))))
+            _safely(ctx, pair, partial(_comment, ctx, pair, action))
         elif isinstance(action, EditTicket):
-            _safely(ctx, pair, lambda a=action: ctx.jira.edit(_key(pair), summary=a.summary, priority=a.priority))
+            _safely(ctx, pair, partial(_edit, ctx, pair, action))
+
+
+def _comment(ctx: SyncContext, pair: Pair, comment: CommentOnTicket) -> None:
+    ctx.jira.comment(_key(pair), Document.paragraph(_fill(comment.text, pair)))
+
+
+def _edit(ctx: SyncContext, pair: Pair, edit: EditTicket) -> None:
+    ctx.jira.edit(_key(pair), summary=edit.summary, priority=edit.priority)
 
 
 def _move(ctx: SyncContext, pair: Pair, move: MoveTicket) -> None:
@@ -542,6 +554,6 @@ def _outcome(pair: Pair) -> Outcome:
     )
 
 
-def _batches(items: Sequence, size: int = BATCH):
+def _batches(items: Sequence[T], size: int = BATCH) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]

@@ -10,6 +10,7 @@ from requests.auth import AuthBase
 from hubsync.adapters.aws_session import assumed_role_session
 from hubsync.adapters.jira.auth import ApiToken, ConnectJwt, PersonalAccessToken
 from hubsync.adapters.jira.client import LINKED_JQL, JiraClient
+from hubsync.adapters.jira.dialect import Flavour
 from hubsync.adapters.jira.search import jql_list
 from hubsync.adapters.organizations import OwnerDirectory
 from hubsync.adapters.securityhub import SecurityHubClient
@@ -59,7 +60,7 @@ def sync_context(tenant: Tenant, store: Store, clock: Callable[[], datetime] = u
 
 
 def jira_client(tenant: Tenant, linked_jql: str = LINKED_JQL) -> JiraClient:
-    flavour = "cloud" if tenant.jira_flavour is JiraFlavour.CLOUD else "datacenter"
+    flavour: Flavour = "cloud" if tenant.jira_flavour is JiraFlavour.CLOUD else "datacenter"
     glance = GLANCE_STATUS_PROPERTY if tenant.auth_mode is AuthMode.CONNECT else None  # only apps have glances
     try:
         return JiraClient(tenant.jira_base_url, flavour, _jira_auth(tenant), linked_jql=linked_jql,

@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from hubsync import metrics
 from hubsync.adapters.faults import is_transient
@@ -280,7 +281,10 @@ class Worker:
         held_up_errors: list[str] = []
         for delivery in deliveries:
             hint = delivery.hint
-            outcome = by_finding.get(hint.finding.key) if hint.finding else by_ticket.get(hint.ticket_key)
+            if hint.finding:
+                outcome = by_finding.get(hint.finding.key)
+            else:
+                outcome = by_ticket.get(hint.ticket_key) if hint.ticket_key is not None else None
             if outcome is None or outcome.error is None:
                 done.append(delivery)
             elif outcome.transient:  # a side said "not now", or another sync holds the finding: soon, uncounted
@@ -376,7 +380,8 @@ class Worker:
                       delivery.hint.group_key, delivery.attempts, error)
 
     def _backoff(self, attempts: int) -> float:
-        return min(self.settings.retry_max_seconds, self.settings.retry_base_seconds * 2 ** max(0, attempts - 1))
+        doublings: int = 2 ** max(0, attempts - 1)  # a whole number: the exponent is never negative
+        return min(self.settings.retry_max_seconds, self.settings.retry_base_seconds * doublings)
 
     def _transient_backoff(self, delivery: Delivery, outcome: Outcome) -> float:
         """A pair that failed for a passing reason: not before the moment the sync named (a claim's lease), and
@@ -503,7 +508,7 @@ class Worker:
             if not self._timers.claim(timer, lease):
                 continue
             try:
-                with _every(lease.total_seconds() / 3, lambda name=timer: self._timers.renew(name, lease),
+                with _every(lease.total_seconds() / 3, partial(self._timers.renew, timer, lease),
                             f"renew the reconcile turn of tenant {tenant.name}"):
                     report = self._reconcile_tenant(tenant)
             except Exception as exc:  # one tenant's trouble must not stop the others
@@ -579,6 +584,7 @@ def run_worker(
         server = metrics.serve_metrics(host or "127.0.0.1", int(port), queue=queue,
                                        token=environ.get(metrics.METRICS_TOKEN_VARIABLE))
         bound_host, bound_port = server.server_address[:2]
+        assert isinstance(bound_host, str)  # an IP socket's address: bytes are for other address families
         out(f"hubsync worker: metrics at http://{bound_host}:{bound_port}/metrics")
     try:
         Worker(store, queue, settings=settings, events=events).run(stop)

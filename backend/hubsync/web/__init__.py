@@ -69,7 +69,7 @@ def create_app(
         queue = queue_from_environment(environ, store)
     app = Flask(__name__, static_folder=None)
     app.json = BoundedJSONProvider(app)
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False
     app.extensions[EXTENSION] = Services(
         config=config,
         store=store,

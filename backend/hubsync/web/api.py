@@ -32,6 +32,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from hubsync.adapters.jira import JiraClient, JiraError
 from hubsync.adapters.store import Store, Tenant, TenantNotFound
 from hubsync.service.custom_action import CustomActionFailed, setup_custom_action
+from hubsync.service.intake import API_KEY_HEADER
 from hubsync.service.panel import TenantContexts, panel_view
 from hubsync.service.settings import (
     InvalidSettings,
@@ -44,7 +45,6 @@ from hubsync.service.settings import (
 )
 from hubsync.service.tenants import TenantNotReady, jira_client
 from hubsync.web.errors import ApiError
-from hubsync.web.events import API_KEY_HEADER
 from hubsync.web.jira_auth import verified_jira
 from hubsync.web.jira_keys import ISSUE_KEY
 from hubsync.web.services import services
@@ -108,7 +108,7 @@ class TenantJiraClients:
 
 
 def _jira_clients() -> TenantJiraClients:
-    clients = current_app.extensions.get(JIRA_CLIENTS)
+    clients: TenantJiraClients | None = current_app.extensions.get(JIRA_CLIENTS)
     if clients is None:
         clients = current_app.extensions.setdefault(JIRA_CLIENTS, TenantJiraClients())
     return clients
@@ -228,7 +228,7 @@ def _optional_json_body() -> Any:
 
 def _contexts() -> TenantContexts:
     """The app's cache of tenants' sync contexts, made on first use."""
-    contexts = current_app.extensions.get(CONTEXTS)
+    contexts: TenantContexts | None = current_app.extensions.get(CONTEXTS)
     if contexts is None:
         contexts = current_app.extensions.setdefault(CONTEXTS, TenantContexts(_store()))
     return contexts

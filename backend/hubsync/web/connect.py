@@ -146,7 +146,7 @@ def _payload(*, require_secret: bool) -> dict[str, Any]:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise ApiError(400, "the body must be Jira's lifecycle JSON object")
-    payload = LifecyclePayload().load(body)
+    payload: dict[str, Any] = LifecyclePayload().load(body)
     if payload["key"] != APP_KEY:
         raise ApiError(400, f"this callback is for app {payload['key']!r}, not {APP_KEY!r}")
     if require_secret and "sharedSecret" not in payload:

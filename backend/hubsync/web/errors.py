@@ -16,7 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 from hubsync.adapters.faults import database_unavailable
 from hubsync.adapters.queue import QueueUnavailable
-from hubsync.domain.asff import error_lines
+from hubsync.domain.asff import error_lines, validation_messages
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(ValidationError)
     def _invalid_body(error: ValidationError) -> Response:
-        details = sorted(error_lines(error.normalized_messages()))
+        details = sorted(error_lines(validation_messages(error)))
         return error_response(400, "the request body is not valid", details=details)
 
     @app.errorhandler(QueueUnavailable)

@@ -13,7 +13,7 @@ from hubsync.web.config import WebConfig
 from hubsync.web.descriptor import render_descriptor
 
 
-class _Gunicorn(BaseApplication):  # type: ignore[misc]  # gunicorn ships no type hints
+class _Gunicorn(BaseApplication):
     def __init__(self, options: Mapping[str, Any], environ: Mapping[str, str]) -> None:
         self._options = dict(options)
         self._environ = environ

@@ -26,4 +26,5 @@ class Services:
 
 
 def services() -> Services:
-    return current_app.extensions[EXTENSION]
+    registered: Services = current_app.extensions[EXTENSION]  # put there by `create_app`
+    return registered

@@ -114,8 +114,8 @@ class JiraClient:
                     if error.status != 400:
                         raise
             for key in batch:
-                if key not in found and (issue := self._read_issue("get_tickets", key)) is not None:
-                    found[key] = ticket_from_issue(issue, self.dialect)
+                if key not in found and (read := self._read_issue("get_tickets", key)) is not None:
+                    found[key] = ticket_from_issue(read, self.dialect)
         return {key: found[key] for key in wanted if key in found}
 
     def find_by_markers(self, labels: Sequence[str]) -> dict[str, Ticket]:
@@ -255,7 +255,8 @@ class JiraClient:
 
     def _fetch_issue(self, operation: str, key: str) -> dict[str, Any]:
         params = {"fields": ",".join(TICKET_FIELDS), "properties": MARKER_PROPERTY, "expand": "changelog"}
-        return self._http.call(operation, "GET", f"/issue/{key}", params=params)
+        issue: dict[str, Any] = self._http.call(operation, "GET", f"/issue/{key}", params=params)
+        return issue
 
     def _read_issue(self, operation: str, key: str) -> dict[str, Any] | None:
         """The issue, or None when Jira no longer has it."""

@@ -69,7 +69,11 @@ def marker_from(value: Any) -> FindingMarker | None:
     if not isinstance(value, Mapping):
         return None
     finding_id, product_arn, key = value.get("id"), value.get("productArn"), value.get("key")
-    if not all(isinstance(part, str) and part for part in (finding_id, product_arn, key)):
+    if not (
+        isinstance(finding_id, str) and finding_id
+        and isinstance(product_arn, str) and product_arn
+        and isinstance(key, str) and key
+    ):
         return None
     return FindingMarker(finding_id=finding_id, product_arn=product_arn, key=key)
 

@@ -29,7 +29,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -53,8 +53,9 @@ POLL_SECONDS = 0.5
 PRUNE_EVERY = timedelta(minutes=1)
 _GROUP_LOCK_CLASS = 0x68627131  # "hbq1": the advisory-lock key space of queue groups (two-int form)
 
-_hints = QueuedHintRow.__table__
-_events = QueueEventRow.__table__
+# `__table__` is typed as a FromClause; the declarative models' tables are Tables.
+_hints = cast(sa.Table, QueuedHintRow.__table__)
+_events = cast(sa.Table, QueueEventRow.__table__)
 
 
 def utc_now() -> datetime:
@@ -216,13 +217,15 @@ class LocalQueue:
                 .limit(max_hints)
                 .with_for_update(skip_locked=True)
             )
-            leased = connection.execute(
-                sa.update(_hints)
-                .where(_hints.c.id.in_(mine.scalar_subquery()))
-                .values(leased_until=now + self.lease, lease_token=token, attempts=_hints.c.attempts + 1)
-                .returning(_hints.c.id, _hints.c.body, _hints.c.attempts, _hints.c.enqueued_at, _hints.c.priority)
-            ).all()
-            leased.sort(key=lambda row: (row.priority, row.id))
+            leased = sorted(
+                connection.execute(
+                    sa.update(_hints)
+                    .where(_hints.c.id.in_(mine.scalar_subquery()))
+                    .values(leased_until=now + self.lease, lease_token=token, attempts=_hints.c.attempts + 1)
+                    .returning(_hints.c.id, _hints.c.body, _hints.c.attempts, _hints.c.enqueued_at, _hints.c.priority)
+                ).all(),
+                key=lambda row: (row.priority, row.id),
+            )
             deliveries = []
             for row in leased:
                 try:

@@ -213,9 +213,10 @@ class SqsQueue:
 
     def _call(self, operation: str, **parameters: Any) -> dict[str, Any]:
         try:
-            return getattr(self._client, operation)(QueueUrl=self.queue_url, **parameters)
+            response: dict[str, Any] = getattr(self._client, operation)(QueueUrl=self.queue_url, **parameters)
         except (ClientError, BotoCoreError) as exc:
             raise QueueUnavailable(f"SQS {operation} failed: {exc}") from exc
+        return response
 
 
 @dataclass(frozen=True)

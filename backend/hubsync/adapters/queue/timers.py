@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -19,7 +20,8 @@ from sqlalchemy.engine import Engine
 from hubsync.adapters.store.database import SQLITE_BEGIN_OPTION
 from hubsync.adapters.store.models import WorkerTimerRow
 
-_timers = WorkerTimerRow.__table__
+# `__table__` is typed as a FromClause; the declarative models' tables are Tables.
+_timers = cast(sa.Table, WorkerTimerRow.__table__)
 
 
 def utc_now() -> datetime:

@@ -89,7 +89,7 @@ def _as_json(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return None if value is None else json.loads(dumps_json(value))
 
 
-def _entry(row: Mapping[str, Any]) -> AuditEntry:
+def _entry(row: sa.RowMapping) -> AuditEntry:
     return AuditEntry(
         id=row["id"],
         tenant_id=row["tenant_id"],

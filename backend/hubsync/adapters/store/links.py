@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -348,7 +348,7 @@ class LinkStore:
         row = self._connection.execute(statement.limit(1)).mappings().first()
         return None if row is None else self._remember(row)
 
-    def _remember(self, row: Mapping[str, Any]) -> Link:
+    def _remember(self, row: sa.RowMapping) -> Link:
         self._versions[(row["tenant_id"], row["finding_key"])] = row["version"]
         return _link(row)
 
@@ -390,7 +390,7 @@ def _values(link: Link) -> dict[str, Any]:
     }
 
 
-def _link(row: Mapping[str, Any]) -> Link:
+def _link(row: sa.RowMapping) -> Link:
     return Link(
         finding_key=row["finding_key"],
         finding_id=row["finding_id"],

@@ -171,7 +171,7 @@ class TenantStore:
         """The Connect install with this `clientKey` (Connect's `installed` callback is an upsert on it)."""
         return self._one(sa.select(TenantRow).where(TenantRow.connect_client_key == client_key), for_update)
 
-    def _one(self, statement: sa.Select, for_update: bool) -> Tenant | None:
+    def _one(self, statement: sa.Select[Any], for_update: bool) -> Tenant | None:
         if for_update:
             statement = statement.with_for_update()
         row = self._connection.execute(statement).mappings().first()
@@ -285,7 +285,7 @@ class TenantStore:
             )
         return values
 
-    def _tenant(self, row: Mapping[str, Any]) -> Tenant:
+    def _tenant(self, row: sa.RowMapping) -> Tenant:
         decrypted = {
             name: None if row[column] is None else self._box().decrypt(row[column], context=_context(row["id"], name))
             for name, column in _SECRET_COLUMNS.items()
