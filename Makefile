@@ -35,10 +35,11 @@ postgres-binaries:
 	  fi; \
 	fi
 
-$(VENV)/.installed: pyproject.toml
+# The product with its test tools, and the sandbox (its own distribution, sandbox/) beside it.
+$(VENV)/.installed: pyproject.toml sandbox/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[sandbox,test]'
+	$(BIN)/pip install --quiet -e '.[test]' -e ./sandbox
 	touch $@
 
 run: install
@@ -48,6 +49,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
+	$(BIN)/hadolint Dockerfile
 
 # Test files run on PYTEST_WORKERS processes (a file stays on one, so its module fixtures are set up once).
 PYTEST_WORKERS ?= 2

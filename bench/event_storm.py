@@ -67,13 +67,13 @@ from hubsync.adapters.queue import LocalQueue
 from hubsync.adapters.store import SecretBox, Store, Tenant, create_engine, upgrade
 from hubsync.adapters.store.models import AuditRow
 from hubsync.domain.finding import FindingIdentifier
-from hubsync.sandbox import seed
-from hubsync.sandbox.connected import configure_installed
-from hubsync.sandbox.httpserver import free_port
-from hubsync.sandbox.jira import seed as jira_seed
-from hubsync.sandbox.runner import AGGREGATION_REGION, REGIONS, Sandbox
-from hubsync.sandbox.securityhub.events import imported_event
 from hubsync.web.events import API_KEY_HEADER
+from hubsync_sandbox import seed
+from hubsync_sandbox.connected import configure_installed
+from hubsync_sandbox.httpserver import free_port
+from hubsync_sandbox.jira import seed as jira_seed
+from hubsync_sandbox.runner import AGGREGATION_REGION, REGIONS, Sandbox
+from hubsync_sandbox.securityhub.events import imported_event
 
 SECRET_KEY = "event-storm-bench-secret-key-0123456789-abcdef"
 MATCH_EVERYTHING = {"name": "all", "min_severity": "INFORMATIONAL"}

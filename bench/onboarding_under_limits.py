@@ -32,7 +32,7 @@ from sync_engine import FindingFactory, Requests, bench_demo, timed_reconcile
 from hubsync.adapters import rate_limits
 from hubsync.adapters.rate_limits import SECURITY_HUB_DEFAULT, SECURITY_HUB_RATES, Rate
 from hubsync.domain.link import LinkState
-from hubsync.sandbox.demo import Demo
+from hubsync_sandbox.demo import Demo
 
 TARGET = 1.3
 

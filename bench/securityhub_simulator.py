@@ -16,9 +16,9 @@ import time
 
 import boto3
 
-from hubsync.sandbox.httpserver import BackgroundServer
-from hubsync.sandbox.securityhub import SecurityHubSimulator
-from hubsync.sandbox.seed import seed_findings
+from hubsync_sandbox.httpserver import BackgroundServer
+from hubsync_sandbox.securityhub import SecurityHubSimulator
+from hubsync_sandbox.seed import seed_findings
 
 ADMIN = "111111111111"
 MEMBERS = [f"2{n:011d}" for n in range(1, 11)]

@@ -41,11 +41,11 @@ from typing import Any
 import requests
 
 from hubsync.domain.policy_schema import load_policy
-from hubsync.sandbox import seed
-from hubsync.sandbox.demo import Demo, running_demo
-from hubsync.sandbox.runner import REGIONS
 from hubsync.service import tenants
 from hubsync.service.reconcile import ReconcileReport, reconcile
+from hubsync_sandbox import seed
+from hubsync_sandbox.demo import Demo, running_demo
+from hubsync_sandbox.runner import REGIONS
 
 TARGET = 0.1  # requests per finding, of each kind (issue 3)
 PROGRESS_EVERY_S = 30

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import shlex
 import shutil
@@ -136,8 +137,20 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+SANDBOX_MISSING = ("the sandbox is not installed: it is a distribution of its own, beside the product. From a "
+                   "checkout: `make install` (or `.venv/bin/pip install -e ./sandbox`)")
+
+
+def _sandbox_installed() -> bool:
+    """The sandbox loads only when asked for; the product's wheel and image do not carry it."""
+    return importlib.util.find_spec("hubsync_sandbox") is not None
+
+
 def _run_sandbox(args: argparse.Namespace) -> int:
-    from hubsync.sandbox.runner import Sandbox  # the sandbox and its test dependencies load only when asked for
+    if not _sandbox_installed():
+        print(f"hubsync sandbox: {SANDBOX_MISSING}", file=sys.stderr)
+        return 2
+    from hubsync_sandbox.runner import Sandbox
 
     stop = threading.Event()
     for stop_signal in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, or a service manager's stop
@@ -162,7 +175,10 @@ def _run_sandbox(args: argparse.Namespace) -> int:
 
 
 def _run_demo(args: argparse.Namespace) -> int:
-    from hubsync.sandbox.demo import running_demo, scenario_table
+    if not _sandbox_installed():
+        print(f"hubsync demo: {SANDBOX_MISSING}", file=sys.stderr)
+        return 2
+    from hubsync_sandbox.demo import running_demo, scenario_table
 
     stop = threading.Event()
     for stop_signal in (signal.SIGINT, signal.SIGTERM):

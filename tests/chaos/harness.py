@@ -60,16 +60,16 @@ from hubsync.adapters.store.models import QueuedHintRow
 from hubsync.domain.finding import FindingIdentifier, WorkflowStatus, marker_label
 from hubsync.domain.link import LinkState
 from hubsync.domain.ticket import Disposition
-from hubsync.sandbox.connected import configure_installed
-from hubsync.sandbox.demo import demo_policy
-from hubsync.sandbox.httpserver import free_port
-from hubsync.sandbox.jira import seed as jira_seed
-from hubsync.sandbox.runner import AGGREGATION_REGION, Sandbox
-from hubsync.sandbox.securityhub.events import imported_event
-from hubsync.sandbox.securityhub.simulator import Caller
 from hubsync.service.reconcile import reconcile
 from hubsync.service.tenants import sync_context
 from hubsync.web.events import API_KEY_HEADER
+from hubsync_sandbox.connected import configure_installed
+from hubsync_sandbox.demo import demo_policy
+from hubsync_sandbox.httpserver import free_port
+from hubsync_sandbox.jira import seed as jira_seed
+from hubsync_sandbox.runner import AGGREGATION_REGION, Sandbox
+from hubsync_sandbox.securityhub.events import imported_event
+from hubsync_sandbox.securityhub.simulator import Caller
 
 SECRET_KEY = "chaos-secret-key-shared-by-every-process-0123456789"
 SECURITY_ENGINEER = "sofia.security@example.com"

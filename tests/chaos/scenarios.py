@@ -145,8 +145,8 @@ def racing_changes(rig: Rig, size: Size, say: Callable[[str], None] = lambda _: 
 
 def reevaluate(rig: Rig, story: Story, findings: list[Any]) -> int:
     """The provider re-imports each finding with a new title and a later UpdatedAt; its Imported event is sent."""
-    from hubsync.sandbox.runner import AGGREGATION_REGION
-    from hubsync.sandbox.securityhub.events import imported_event
+    from hubsync_sandbox.runner import AGGREGATION_REGION
+    from hubsync_sandbox.securityhub.events import imported_event
 
     later = (datetime.now(UTC) + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     for finding in findings:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from hubsync.sandbox.jira import adf
+from hubsync_sandbox.jira import adf
 from tests.conformance.jira_openapi import CORRECTIONS, JiraContract
 from tests.fixtures.jira import JiraSandbox
 

@@ -17,9 +17,9 @@ import jwt
 import pytest
 from flask import Flask, request
 
-from hubsync.sandbox.jira.auth import relative_path_and_query
-from hubsync.sandbox.jira.connect_jwt import JwtRejected, canonical_request, token_from, verify_hs256
-from hubsync.sandbox.jira.world import JiraWorld
+from hubsync_sandbox.jira.auth import relative_path_and_query
+from hubsync_sandbox.jira.connect_jwt import JwtRejected, canonical_request, token_from, verify_hs256
+from hubsync_sandbox.jira.world import JiraWorld
 
 pytestmark = pytest.mark.specs
 

@@ -9,7 +9,7 @@ import requests
 from botocore.exceptions import ClientError
 from flask import Flask, Response
 
-from hubsync.sandbox.httpserver import BackgroundServer
+from hubsync_sandbox.httpserver import BackgroundServer
 from tests.conformance.botocore_shapes import CheckedApp, ShapeChecker
 from tests.fixtures.securityhub import MEMBER, SecurityHubSandbox, control_finding, identifier, make_finding
 

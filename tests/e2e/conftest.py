@@ -1,7 +1,7 @@
 """Browser tests: hubsync installed into the simulated Jira Cloud through the real Connect install flow, seen in
 Debian's Chromium driven by Playwright (the system browser; Playwright's own browsers are never downloaded).
 
-One hubsync for the module, as `hubsync demo` runs it (`hubsync.sandbox.connected`): the sandbox (Jira, Security
+One hubsync for the module, as `hubsync demo` runs it (`hubsync_sandbox.connected`): the sandbox (Jira, Security
 Hub, moto), the web app on a loopback port, installed from its descriptor URL, configured for the sandbox's AWS
 organization, and the worker on a thread, taking the hints the webhooks put on the (local, database) queue.
 Screenshots go to HUBSYNC_TEST_ARTIFACTS (default var/test-artifacts/).
@@ -21,12 +21,12 @@ import pytest
 
 from hubsync.adapters.store import Store, Tenant, upgrade
 from hubsync.domain.finding import Finding
-from hubsync.sandbox.connected import InstalledHubsync, installed_hubsync
-from hubsync.sandbox.demo import demo_policy
-from hubsync.sandbox.jira import seed as jira_seed
-from hubsync.sandbox.runner import Sandbox
 from hubsync.service.sync import SyncContext, sync_findings
 from hubsync.service.tenants import APP_KEY, sync_context
+from hubsync_sandbox.connected import InstalledHubsync, installed_hubsync
+from hubsync_sandbox.demo import demo_policy
+from hubsync_sandbox.jira import seed as jira_seed
+from hubsync_sandbox.runner import Sandbox
 from tests.fixtures.sandbox import SandboxContracts
 
 CHROMIUM = Path("/usr/bin/chromium")

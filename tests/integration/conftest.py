@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from hubsync.domain.finding import Finding
-from hubsync.sandbox.demo import Demo, running_demo
+from hubsync_sandbox.demo import Demo, running_demo
 from tests.fixtures.sandbox import SandboxContracts
 
 

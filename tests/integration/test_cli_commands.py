@@ -11,8 +11,8 @@ import pytest
 
 from hubsync.adapters.store import Store
 from hubsync.cli import main
-from hubsync.sandbox.jira import seed as jira_seed
-from hubsync.sandbox.runner import Sandbox
+from hubsync_sandbox.jira import seed as jira_seed
+from hubsync_sandbox.runner import Sandbox
 from tests.fixtures.sandbox import SandboxContracts
 
 POLICY = {"project_key": "SEC", "rules": [{"name": "critical", "min_severity": "CRITICAL"}]}

@@ -12,9 +12,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from hubsync.domain.finding import Finding, marker_label
-from hubsync.sandbox.demo import Demo, running_demo
 from hubsync.service.sync import Outcome, SyncContext, sync_findings, sync_hints, sync_links
 from hubsync.service.tenants import sync_context
+from hubsync_sandbox.demo import Demo, running_demo
 from tests.fixtures.postgres import fresh_schema
 from tests.fixtures.sandbox import SandboxContracts
 

@@ -14,9 +14,6 @@ from flask.testing import FlaskClient
 from hubsync.adapters.store import AuthMode, JiraFlavour, Tenant
 from hubsync.adapters.store.crypto import SANDBOX_SECRET_KEY
 from hubsync.cli import main
-from hubsync.sandbox.demo import Demo, running_demo
-from hubsync.sandbox.jira import seed
-from hubsync.sandbox.jira.world import InstalledApp
 from hubsync.service import custom_action
 from hubsync.service.custom_action import (
     ACTION_ID,
@@ -27,6 +24,9 @@ from hubsync.service.custom_action import (
 from hubsync.service.intake import API_KEY_HEADER, parse_events
 from hubsync.service.tenants import APP_KEY, TenantNotReady
 from hubsync.web import create_app
+from hubsync_sandbox.demo import Demo, running_demo
+from hubsync_sandbox.jira import seed
+from hubsync_sandbox.jira.world import InstalledApp
 from tests.fixtures.sandbox import SandboxContracts
 from tests.unit.web.jira_requests import CLIENT_KEY, SHARED_SECRET, RecordingQueue, context_token, jwt_header
 

@@ -14,8 +14,8 @@ from hubsync.domain.finding import Finding, marker_label
 from hubsync.domain.link import LinkState
 from hubsync.domain.ports import TicketDraft
 from hubsync.domain.rendering import Document
-from hubsync.sandbox.demo import Demo
 from hubsync.service.sync import FINDING_PROPERTY, sync_findings, sync_hints
+from hubsync_sandbox.demo import Demo
 
 
 def tickets_marked_for(demo: Demo, finding: Finding) -> list[str]:

@@ -11,9 +11,9 @@ from hubsync.domain.finding import Finding, marker_label
 from hubsync.domain.link import LinkState
 from hubsync.domain.ports import TicketDraft
 from hubsync.domain.rendering import Document
-from hubsync.sandbox.demo import Demo
 from hubsync.service.reconcile import reconcile
 from hubsync.service.sync import FINDING_PROPERTY, sync_hints
+from hubsync_sandbox.demo import Demo
 
 pytestmark = pytest.mark.parametrize("demo", ["cloud", "datacenter"], indirect=True)
 

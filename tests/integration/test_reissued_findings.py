@@ -7,9 +7,9 @@ import uuid
 
 from hubsync.domain.finding import FindingIdentifier, WorkflowStatus
 from hubsync.domain.ticket import Disposition
-from hubsync.sandbox.demo import Demo
 from hubsync.service.reconcile import reconcile
 from hubsync.service.sync import sync_hints
+from hubsync_sandbox.demo import Demo
 
 
 def per_standard_critical(demo: Demo) -> dict:

@@ -14,8 +14,8 @@ import boto3
 import pytest
 import requests
 
-from hubsync.sandbox import aws
-from hubsync.sandbox.runner import REGIONS, WORKLOAD_ACCOUNTS, Sandbox
+from hubsync_sandbox import aws
+from hubsync_sandbox.runner import REGIONS, WORKLOAD_ACCOUNTS, Sandbox
 
 
 @pytest.fixture(scope="module")

@@ -40,17 +40,17 @@ from hubsync.adapters.queue import LocalQueue
 from hubsync.adapters.store import SecretBox, Store, Tenant, create_engine, upgrade
 from hubsync.domain.finding import FindingIdentifier, WorkflowStatus, marker_label
 from hubsync.domain.ticket import Disposition
-from hubsync.sandbox.connected import configure_installed
-from hubsync.sandbox.demo import demo_policy
-from hubsync.sandbox.httpserver import BackgroundServer
-from hubsync.sandbox.jira import seed as jira_seed
-from hubsync.sandbox.runner import AGGREGATION_REGION, Sandbox
-from hubsync.sandbox.securityhub.events import imported_event
 from hubsync.service.reconcile import reconcile
 from hubsync.service.sync import SyncContext
 from hubsync.service.tenants import sync_context
 from hubsync.web import create_app
 from hubsync.web.events import API_KEY_HEADER
+from hubsync_sandbox.connected import configure_installed
+from hubsync_sandbox.demo import demo_policy
+from hubsync_sandbox.httpserver import BackgroundServer
+from hubsync_sandbox.jira import seed as jira_seed
+from hubsync_sandbox.runner import AGGREGATION_REGION, Sandbox
+from hubsync_sandbox.securityhub.events import imported_event
 from tests.fixtures.postgres import fresh_schema
 from tests.fixtures.sandbox import SandboxContracts
 

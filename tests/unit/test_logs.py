@@ -18,7 +18,7 @@ from hubsync.logs import (
     logging_settings,
     redact,
 )
-from hubsync.sandbox.jira.connect_jwt import sign_hs256
+from hubsync_sandbox.jira.connect_jwt import sign_hs256
 
 SHARED_SECRET = "shared-secret-of-acme-" + "z" * 30
 EVENTS_KEY = "Qm9vbV9ldmVudHNfa2V5X3ZhbHVlXzAxMjM0NTY3"

@@ -23,9 +23,9 @@ from hubsync import metrics
 from hubsync.adapters.queue import LocalQueue, SqsQueue
 from hubsync.adapters.store import SecretBox, Store, Tenant, create_engine, upgrade
 from hubsync.domain.hint import HintSource, SyncHint
-from hubsync.sandbox.httpserver import free_port
 from hubsync.service.sync import Outcome, SyncContext
 from hubsync.service.worker import Worker, WorkerSettings
+from hubsync_sandbox.httpserver import free_port
 from tests.fixtures.securityhub import FakeClock
 from tests.integration.store.builders import TEST_SECRET_KEY, finding, make_tenant
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from hubsync.sandbox.aws import MotoServer, client
+from hubsync_sandbox.aws import MotoServer, client
 from tests.integration.store.conftest import (  # noqa: F401  (fixtures, shared with the store tests)
     clock,
     engine,

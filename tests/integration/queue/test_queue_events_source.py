@@ -10,8 +10,8 @@ from typing import Any
 
 from hubsync.adapters.queue import LocalQueue, SqsEventSource
 from hubsync.adapters.store import AuthMode, JiraFlavour, Store
-from hubsync.sandbox.securityhub.events import imported_event
 from hubsync.service.worker import Worker
+from hubsync_sandbox.securityhub.events import imported_event
 from tests.fixtures.securityhub import make_finding
 
 ADMIN = "222233334444"

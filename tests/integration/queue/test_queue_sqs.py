@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from hubsync.adapters.queue import QueueMisconfigured, SqsEventSource, SqsQueue, queue_from_environment
-from hubsync.sandbox.aws import MotoServer
+from hubsync_sandbox.aws import MotoServer
 from tests.integration.queue.queue_values import hint, ticket_hint
 
 TENANT = "tenant-1"

@@ -3,10 +3,10 @@ Organizations, the Security Hub simulator) with the demo's tenant."""
 
 from __future__ import annotations
 
-from hubsync.sandbox.demo import Demo
 from hubsync.service.panel import TenantContexts, panel_view
 from hubsync.service.settings import AwsSettings, check_connection
 from hubsync.service.sync import sync_findings
+from hubsync_sandbox.demo import Demo
 
 
 def _tenant(demo: Demo):

@@ -25,14 +25,14 @@ from hubsync.adapters.jira.auth import ConnectJwt
 from hubsync.adapters.store import SecretBox, Store, Tenant, create_engine
 from hubsync.domain.finding import FindingIdentifier
 from hubsync.domain.hint import HintSource
-from hubsync.sandbox.httpserver import BackgroundServer
-from hubsync.sandbox.jira.app import create_jira_app
-from hubsync.sandbox.jira.connect import connect_blueprint
-from hubsync.sandbox.jira.install_keys import InstallKeyServer
-from hubsync.sandbox.jira.model import InstalledApp, Issue
-from hubsync.sandbox.jira.world import JiraWorld
 from hubsync.service.tenants import APP_KEY
 from hubsync.web import create_app
+from hubsync_sandbox.httpserver import BackgroundServer
+from hubsync_sandbox.jira.app import create_jira_app
+from hubsync_sandbox.jira.connect import connect_blueprint
+from hubsync_sandbox.jira.install_keys import InstallKeyServer
+from hubsync_sandbox.jira.model import InstalledApp, Issue
+from hubsync_sandbox.jira.world import JiraWorld
 from tests.conformance.jira_openapi import ContractCheckedApp, JiraContract
 from tests.unit.web.jira_requests import RecordingQueue
 

@@ -12,13 +12,13 @@ import pytest
 
 from hubsync.adapters.queue import LocalQueue, SqsEventSource
 from hubsync.domain.finding import Finding, FindingIdentifier, WorkflowStatus, marker_label
-from hubsync.sandbox import aws
-from hubsync.sandbox.demo import Demo
-from hubsync.sandbox.httpserver import BackgroundServer
-from hubsync.sandbox.runner import AGGREGATION_REGION
 from hubsync.service.worker import Worker, WorkerSettings
 from hubsync.web import create_app
 from hubsync.web.events import API_KEY_HEADER
+from hubsync_sandbox import aws
+from hubsync_sandbox.demo import Demo
+from hubsync_sandbox.httpserver import BackgroundServer
+from hubsync_sandbox.runner import AGGREGATION_REGION
 
 SECRET_KEY = "end-to-end-secret-key-0123456789-abcdefghij"
 

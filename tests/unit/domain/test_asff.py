@@ -9,7 +9,7 @@ import pytest
 
 from hubsync.domain.asff import InvalidFinding, parse_finding
 from hubsync.domain.finding import RecordState, Resource, Severity, WorkflowStatus
-from hubsync.sandbox.seed import seed_findings
+from hubsync_sandbox.seed import seed_findings
 from tests.fixtures.securityhub import LINKED_REGION, SecurityHubSandbox, control_finding, make_finding
 
 SEED_NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)

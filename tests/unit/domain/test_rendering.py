@@ -23,7 +23,7 @@ from hubsync.domain.rendering import (
     render_ticket,
     ticket_summary,
 )
-from hubsync.sandbox.jira.adf import is_document, plain_text
+from hubsync_sandbox.jira.adf import is_document, plain_text
 from tests.unit.domain.domain_values import POLICY, a_finding
 
 RICH = Document.of(

@@ -13,7 +13,7 @@ import pytest
 
 from hubsync.domain.finding import Resource
 from hubsync.domain.rendering import Document, link, paragraph, render_ticket
-from hubsync.sandbox.jira.adf import is_document, plain_text
+from hubsync_sandbox.jira.adf import is_document, plain_text
 from tests.unit.domain.domain_values import POLICY, a_finding
 
 HOSTILE_URLS = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from hubsync.sandbox.seed import seed_findings
+from hubsync_sandbox.seed import seed_findings
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 ACCOUNTS = ["111111111111", "222222222222", "333333333333"]

@@ -12,7 +12,6 @@ import pytest
 from hubsync.adapters.store import AuthMode, JiraFlavour, Tenant
 from hubsync.domain.finding import FindingIdentifier, Severity
 from hubsync.domain.hint import HintSource, Priority
-from hubsync.sandbox.securityhub.events import custom_action_event, imported_event
 from hubsync.service.intake import (
     InvalidEvent,
     UnsupportedEvent,
@@ -21,6 +20,7 @@ from hubsync.service.intake import (
     parse_events,
     tenants_watching,
 )
+from hubsync_sandbox.securityhub.events import custom_action_event, imported_event
 from tests.fixtures.securityhub import make_finding
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)

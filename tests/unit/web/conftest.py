@@ -11,8 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from hubsync.adapters.store import AuthMode, JiraFlavour, SecretBox, Store, Tenant, create_engine
-from hubsync.sandbox.jira.install_keys import InstallKeyServer
 from hubsync.web import create_app
+from hubsync_sandbox.jira.install_keys import InstallKeyServer
 from tests.unit.web.jira_requests import (
     APP_ACCOUNT_ID,
     BASE_URL,

@@ -11,8 +11,8 @@ from typing import Any
 from hubsync.adapters.connect_keys import InstallKeyUnavailable
 from hubsync.adapters.store import Tenant
 from hubsync.domain.hint import SyncHint
-from hubsync.sandbox.jira.connect_jwt import CONTEXT_QSH, query_hash, sign_hs256
-from hubsync.sandbox.jira.install_keys import InstallKeyServer
+from hubsync_sandbox.jira.connect_jwt import CONTEXT_QSH, query_hash, sign_hs256
+from hubsync_sandbox.jira.install_keys import InstallKeyServer
 
 BASE_URL = "https://hubsync.example.com"
 JIRA_URL = "https://acme.atlassian.net"

@@ -22,8 +22,6 @@ from hubsync.adapters.securityhub import SecurityHubClient
 from hubsync.adapters.store import AuthMode, JiraFlavour, SecretBox, Store, Tenant, create_engine, upgrade
 from hubsync.domain.finding import FindingIdentifier
 from hubsync.domain.link import Link, LinkState
-from hubsync.sandbox.httpserver import free_port
-from hubsync.sandbox.jira.world import InstalledApp
 from hubsync.service.panel import TenantContexts
 from hubsync.service.tenants import APP_KEY, TenantNotReady
 from hubsync.web import api
@@ -31,6 +29,8 @@ from hubsync.web.app_accounts import JiraAppAccounts
 from hubsync.web.config import WebConfig
 from hubsync.web.errors import register_error_handlers
 from hubsync.web.services import EXTENSION, Services
+from hubsync_sandbox.httpserver import free_port
+from hubsync_sandbox.jira.world import InstalledApp
 from tests.fixtures.jira import JiraSandbox
 from tests.fixtures.securityhub import SecurityHubSandbox, control_finding
 

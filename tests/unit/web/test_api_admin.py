@@ -14,11 +14,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from hubsync.adapters.store import AuthMode, JiraFlavour, Store, Tenant
-from hubsync.sandbox.httpserver import free_port
-from hubsync.sandbox.jira import seed
-from hubsync.sandbox.jira.world import InstalledApp
 from hubsync.service.tenants import APP_KEY
 from hubsync.web import api
+from hubsync_sandbox.httpserver import free_port
+from hubsync_sandbox.jira import seed
+from hubsync_sandbox.jira.world import InstalledApp
 from tests.fixtures.jira import JiraSandbox
 from tests.unit.web.jira_requests import BASE_URL, CLIENT_KEY, SHARED_SECRET, context_token, jwt_header
 

@@ -15,8 +15,8 @@ from urllib3.util import parse_url
 from hubsync.adapters.jira.transport import JiraTransport
 from hubsync.adapters.store import Store
 from hubsync.domain.jira_site import InvalidJiraSite
-from hubsync.sandbox.jira.install_keys import InstallKeyServer
 from hubsync.web.config import WebConfig
+from hubsync_sandbox.jira.install_keys import InstallKeyServer
 from tests.unit.domain.test_jira_site import REFUSED
 from tests.unit.web.conftest import tenants
 from tests.unit.web.jira_requests import install_token, jwt_header, lifecycle_body

@@ -8,8 +8,8 @@ import pytest
 from flask import Flask, Response
 
 from hubsync.adapters.connect_keys import HttpInstallKeys, InstallKeyUnavailable
-from hubsync.sandbox.httpserver import BackgroundServer
-from hubsync.sandbox.jira.install_keys import InstallKeyServer
+from hubsync_sandbox.httpserver import BackgroundServer
+from hubsync_sandbox.jira.install_keys import InstallKeyServer
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +50,7 @@ def test_unusable_keys_are_refused(key_host, kid: str, reason: str) -> None:
 
 
 def test_an_unreachable_key_server_is_unavailable() -> None:
-    from hubsync.sandbox.httpserver import free_port
+    from hubsync_sandbox.httpserver import free_port
 
     with pytest.raises(InstallKeyUnavailable, match="could not be reached"):
         HttpInstallKeys(f"http://127.0.0.1:{free_port()}", timeout_s=1).public_key("some-kid")

@@ -9,8 +9,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from hubsync.adapters.store import SecretBox, Store, Tenant, create_engine
-from hubsync.sandbox.httpserver import free_port
 from hubsync.web.services import EXTENSION
+from hubsync_sandbox.httpserver import free_port
 from tests.unit.web.jira_requests import SECRET_KEY, RecordingQueue
 
 

@@ -15,7 +15,7 @@ from hubsync.adapters.store import AuthMode, JiraFlavour, Store, Tenant
 from hubsync.adapters.store.tenants import TenantState
 from hubsync.domain.finding import FindingIdentifier
 from hubsync.domain.link import Link, LinkState
-from hubsync.sandbox.jira.install_keys import InstallKeyServer
+from hubsync_sandbox.jira.install_keys import InstallKeyServer
 from tests.unit.web.conftest import tenants
 from tests.unit.web.jira_requests import (
     BASE_URL,

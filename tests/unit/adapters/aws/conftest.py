@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from hubsync.sandbox import aws
-from hubsync.sandbox.aws import AccountSpec, AwsWorld, MotoServer, build_organization
+from hubsync_sandbox import aws
+from hubsync_sandbox.aws import AccountSpec, AwsWorld, MotoServer, build_organization
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ import pytest
 
 from hubsync.adapters.aws_session import assumed_role_session
 from hubsync.adapters.organizations import OwnerDirectory
-from hubsync.sandbox import aws
-from hubsync.sandbox.aws import AwsWorld
+from hubsync_sandbox import aws
+from hubsync_sandbox.aws import AwsWorld
 from tests.fixtures.securityhub import FakeClock
 
 UNKNOWN_ACCOUNT = "999999999999"

@@ -12,8 +12,8 @@ from hubsync.adapters import rate_limits
 from hubsync.adapters.aws_session import assumed_role_session, session_name
 from hubsync.adapters.rate_limits import Budgets, aws_rate
 from hubsync.adapters.securityhub import SecurityHubClient
-from hubsync.sandbox import aws
-from hubsync.sandbox.aws import AwsWorld
+from hubsync_sandbox import aws
+from hubsync_sandbox.aws import AwsWorld
 from tests.fixtures.securityhub import AGGREGATION_REGION, FakeClock, SecurityHubSandbox, make_finding
 
 

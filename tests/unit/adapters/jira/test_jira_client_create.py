@@ -9,7 +9,7 @@ import pytest
 from hubsync.adapters.jira import JiraClient
 from hubsync.domain.finding import marker_label
 from hubsync.domain.rendering import Document, bold, bullets, code, link, paragraph
-from hubsync.sandbox.jira import seed
+from hubsync_sandbox.jira import seed
 from tests.fixtures.jira import JiraSandbox
 from tests.unit.adapters.jira.conftest import draft, marker_for
 

@@ -13,7 +13,7 @@ from hubsync.adapters.jira.auth import relative_url
 from hubsync.domain.plan import MoveTicket
 from hubsync.domain.policy import Policy
 from hubsync.domain.ticket import Disposition
-from hubsync.sandbox.jira.world import InstalledApp
+from hubsync_sandbox.jira.world import InstalledApp
 from tests.fixtures.jira import JiraSandbox
 from tests.unit.adapters.jira.conftest import draft
 

@@ -15,7 +15,7 @@ from hubsync.domain.policy import Policy
 from hubsync.domain.ports import NoTransitionPath
 from hubsync.domain.rendering import Document
 from hubsync.domain.ticket import Disposition, Ticket
-from hubsync.sandbox.jira.model import Issue, Transition
+from hubsync_sandbox.jira.model import Issue, Transition
 from tests.fixtures.jira import JiraSandbox
 from tests.unit.adapters.jira.conftest import draft
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from hubsync.adapters.jira import ApiToken, ConnectJwt, JiraClient, JiraError
-from hubsync.sandbox.jira import seed
-from hubsync.sandbox.jira.world import InstalledApp
+from hubsync_sandbox.jira import seed
+from hubsync_sandbox.jira.world import InstalledApp
 from tests.fixtures.jira import JiraSandbox
 
 APP_KEY = "com.example.hubsync"

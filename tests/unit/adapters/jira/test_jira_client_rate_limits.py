@@ -17,7 +17,7 @@ from hubsync.adapters import rate_limits
 from hubsync.adapters.jira import ApiToken, JiraClient, JiraError
 from hubsync.adapters.jira.transport import JiraTransport, seconds_until_reset
 from hubsync.adapters.rate_limits import Budgets, Rate
-from hubsync.sandbox.httpserver import BackgroundServer
+from hubsync_sandbox.httpserver import BackgroundServer
 from tests.fixtures.jira import JiraSandbox
 from tests.unit.adapters.jira.conftest import Sleeps
 

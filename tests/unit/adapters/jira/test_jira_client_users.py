@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 
 from hubsync.adapters.jira import JiraClient, JiraError
-from hubsync.sandbox.jira import seed
+from hubsync_sandbox.jira import seed
 from tests.fixtures.jira import JiraSandbox
 
 

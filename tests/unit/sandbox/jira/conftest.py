@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from hubsync.sandbox.jira.model import User
+from hubsync_sandbox.jira.model import User
 from tests.unit.sandbox.jira.connect_app import JiraSite, Servers
 
 

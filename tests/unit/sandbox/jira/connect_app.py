@@ -18,12 +18,12 @@ import jwt
 import requests
 from flask import Flask, Response, request
 
-from hubsync.sandbox.httpserver import BackgroundServer
-from hubsync.sandbox.jira.app import create_jira_app
-from hubsync.sandbox.jira.connect import connect_blueprint
-from hubsync.sandbox.jira.connect_jwt import JwtRejected, query_hash, token_from, verify_hs256
-from hubsync.sandbox.jira.install_keys import InstallKeyServer
-from hubsync.sandbox.jira.world import JiraWorld
+from hubsync_sandbox.httpserver import BackgroundServer
+from hubsync_sandbox.jira.app import create_jira_app
+from hubsync_sandbox.jira.connect import connect_blueprint
+from hubsync_sandbox.jira.connect_jwt import JwtRejected, query_hash, token_from, verify_hs256
+from hubsync_sandbox.jira.install_keys import InstallKeyServer
+from hubsync_sandbox.jira.world import JiraWorld
 
 APP_KEY = "com.example.findings-test"
 PREFIX = "/app"  # the app's baseUrl has a path, so every qsh must be relative to it

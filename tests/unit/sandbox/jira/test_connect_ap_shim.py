@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 import requests
 
-from hubsync.sandbox.jira.connect import jira_context
-from hubsync.sandbox.jira.connect_jwt import verify_hs256
-from hubsync.sandbox.jira.model import Issue
+from hubsync_sandbox.jira.connect import jira_context
+from hubsync_sandbox.jira.connect_jwt import verify_hs256
+from hubsync_sandbox.jira.model import Issue
 from tests.unit.sandbox.jira.connect_app import ConnectApp, JiraSite, Servers
 
 pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is needed to run the AP shim")

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from hubsync.sandbox.jira.connect_jwt import JwtRejected, verify_hs256
+from hubsync_sandbox.jira.connect_jwt import JwtRejected, verify_hs256
 from tests.unit.sandbox.jira.connect_app import APP_KEY, PREFIX, ConnectApp, JiraSite, Servers
 
 MODULES = {

@@ -9,9 +9,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from hubsync.sandbox.jira import adf
-from hubsync.sandbox.jira.connect_jwt import JwtRejected, verify_hs256
-from hubsync.sandbox.jira.model import Issue, User
+from hubsync_sandbox.jira import adf
+from hubsync_sandbox.jira.connect_jwt import JwtRejected, verify_hs256
+from hubsync_sandbox.jira.model import Issue, User
 from tests.unit.sandbox.jira.connect_app import APP_KEY, ConnectApp, JiraSite, Servers
 
 MODULES = {

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from hubsync.sandbox.jira.model import Issue, User
+from hubsync_sandbox.jira.model import Issue, User
 from tests.unit.sandbox.jira.connect_app import APP_KEY, ConnectApp, JiraSite, Servers
 
 FINDING_PROPERTY = "hubsync.finding"

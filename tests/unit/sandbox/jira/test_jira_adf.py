@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hubsync.sandbox.jira import adf
+from hubsync_sandbox.jira import adf
 
 
 def test_a_document_of_paragraphs_round_trips_to_text() -> None:

@@ -7,9 +7,9 @@ import time
 import pytest
 import requests
 
-from hubsync.sandbox.jira import adf, seed
-from hubsync.sandbox.jira.connect_jwt import CONTEXT_QSH, sign_hs256
-from hubsync.sandbox.jira.world import InstalledApp
+from hubsync_sandbox.jira import adf, seed
+from hubsync_sandbox.jira.connect_jwt import CONTEXT_QSH, sign_hs256
+from hubsync_sandbox.jira.world import InstalledApp
 from tests.fixtures.jira import JiraSandbox
 
 APP_KEY = "com.example.hubsync"

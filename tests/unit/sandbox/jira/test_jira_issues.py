@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import requests
 
-from hubsync.sandbox.jira import adf
+from hubsync_sandbox.jira import adf
 from tests.fixtures.jira import JiraSandbox
 
 NOT_ON_SCREEN = "Field '{}' cannot be set. It is not on the appropriate screen, or unknown."

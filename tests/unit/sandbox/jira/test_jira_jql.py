@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hubsync.sandbox.jira import adf, jql
-from hubsync.sandbox.jira.jql import EMPTY, And, Clause, Function, Not, Or, OrderKey, PropertyRef
-from hubsync.sandbox.jira.world import JiraWorld
+from hubsync_sandbox.jira import adf, jql
+from hubsync_sandbox.jira.jql import EMPTY, And, Clause, Function, Not, Or, OrderKey, PropertyRef
+from hubsync_sandbox.jira.world import JiraWorld
 
 
 def test_and_binds_tighter_than_or_and_parentheses_override_it() -> None:

@@ -10,9 +10,9 @@ import pytest
 import requests
 
 from hubsync.adapters.jira import ConnectJwt
-from hubsync.sandbox.jira import seed
-from hubsync.sandbox.jira.model import User
-from hubsync.sandbox.jira.world import InstalledApp
+from hubsync_sandbox.jira import seed
+from hubsync_sandbox.jira.model import User
+from hubsync_sandbox.jira.world import InstalledApp
 from tests.fixtures.jira import JiraSandbox
 
 APP_KEY = "com.example.hubsync"

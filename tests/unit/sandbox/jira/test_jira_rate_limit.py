@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from hubsync.sandbox.knobs import Admission, RateLimit
+from hubsync_sandbox.knobs import Admission, RateLimit
 from tests.fixtures.jira import JiraSandbox
 
 

@@ -8,8 +8,8 @@ import time
 import pytest
 import requests
 
-from hubsync.sandbox.jira import adf
-from hubsync.sandbox.jira.rest_search import REMOVED_API, UNBOUNDED
+from hubsync_sandbox.jira import adf
+from hubsync_sandbox.jira.rest_search import REMOVED_API, UNBOUNDED
 from tests.fixtures.jira import JiraSandbox
 
 

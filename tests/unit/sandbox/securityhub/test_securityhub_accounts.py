@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from hubsync.sandbox.securityhub import SecurityHubSimulator
+from hubsync_sandbox.securityhub import SecurityHubSimulator
 from tests.fixtures.securityhub import (
     ADMIN,
     AGGREGATION_REGION,

@@ -14,8 +14,8 @@ import pytest
 from flask import Flask, Response, request
 from moto.server import ThreadedMotoServer
 
-from hubsync.sandbox.httpserver import BackgroundServer, free_port
-from hubsync.sandbox.securityhub.delivery import finding_key
+from hubsync_sandbox.httpserver import BackgroundServer, free_port
+from hubsync_sandbox.securityhub.delivery import finding_key
 from tests.fixtures.securityhub import (
     ADMIN,
     AGGREGATION_REGION,

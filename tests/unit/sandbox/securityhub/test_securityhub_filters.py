@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from hubsync.sandbox.securityhub import Caller, SecurityHubSimulator
-from hubsync.sandbox.securityhub.errors import ServiceError
+from hubsync_sandbox.securityhub import Caller, SecurityHubSimulator
+from hubsync_sandbox.securityhub.errors import ServiceError
 from tests.fixtures.securityhub import (
     ADMIN,
     AGGREGATION_REGION,

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from hubsync.sandbox.securityhub import Caller, SecurityHubSimulator
+from hubsync_sandbox.securityhub import Caller, SecurityHubSimulator
 from tests.fixtures.securityhub import ADMIN, AGGREGATION_REGION, MEMBER, OTHER_MEMBER, make_finding, new_simulator
 
 CALLER = Caller(ADMIN, AGGREGATION_REGION)

@@ -8,7 +8,7 @@
     sim.events.flush(timeout=5); sim.events.stop()
 """
 
-from hubsync.sandbox.securityhub.app import create_securityhub_app
-from hubsync.sandbox.securityhub.simulator import Caller, SecurityHubSimulator
+from hubsync_sandbox.securityhub.app import create_securityhub_app
+from hubsync_sandbox.securityhub.simulator import Caller, SecurityHubSimulator
 
 __all__ = ["Caller", "SecurityHubSimulator", "create_securityhub_app"]

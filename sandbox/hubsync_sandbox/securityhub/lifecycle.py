@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from hubsync.sandbox.securityhub import asff
+from hubsync_sandbox.securityhub import asff
 
 # Only BatchUpdateFindings changes these; a provider sets them at most once, when the finding is created.
 CUSTOMER_OWNED = ("Note", "UserDefinedFields", "VerificationState", "Workflow")

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from hubsync.sandbox.securityhub import asff
-from hubsync.sandbox.securityhub.errors import invalid_input
+from hubsync_sandbox.securityhub import asff
+from hubsync_sandbox.securityhub.errors import invalid_input
 
 Finding = Mapping[str, Any]
 Extract = Callable[[Finding], list[Any]]

@@ -23,12 +23,12 @@ import requests
 from hubsync.adapters.queue import LocalQueue
 from hubsync.adapters.store import Store, Tenant
 from hubsync.domain.policy_schema import load_policy
-from hubsync.sandbox.httpserver import BackgroundServer
-from hubsync.sandbox.runner import AGGREGATION_REGION, Sandbox
 from hubsync.service.intake import API_KEY_HEADER
 from hubsync.service.settings import AwsSettings, Settings, events_url, rotate_events_api_key, save_settings
 from hubsync.service.worker import Worker, WorkerSettings
 from hubsync.web import create_app
+from hubsync_sandbox.httpserver import BackgroundServer
+from hubsync_sandbox.runner import AGGREGATION_REGION, Sandbox
 
 INSTALL_TIMEOUT_S = 30
 

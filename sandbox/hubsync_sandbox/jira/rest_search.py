@@ -10,9 +10,9 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from hubsync.sandbox.jira import jql, render
-from hubsync.sandbox.jira.rest_support import caller, int_arg, json_object, list_arg, reply
-from hubsync.sandbox.jira.world import JiraError, JiraWorld
+from hubsync_sandbox.jira import jql, render
+from hubsync_sandbox.jira.rest_support import caller, int_arg, json_object, list_arg, reply
+from hubsync_sandbox.jira.world import JiraError, JiraWorld
 
 REMOVED_API = (
     "The requested API has been removed. Please use the newer, enhanced search-based API instead. "

@@ -24,14 +24,14 @@ from hubsync.adapters.store import AuthMode, JiraFlavour, Store, upgrade
 from hubsync.domain.asff import parse_finding
 from hubsync.domain.finding import Finding, WorkflowStatus
 from hubsync.domain.ticket import Disposition, Ticket
-from hubsync.sandbox.connected import InstalledHubsync, installed_hubsync
-from hubsync.sandbox.jira import seed as jira_seed
-from hubsync.sandbox.jira.world import JiraWorld
-from hubsync.sandbox.runner import AGGREGATION_REGION, Sandbox, WsgiWrapper
 from hubsync.service.custom_action import setup_custom_action
 from hubsync.service.reconcile import ReconcileReport, reconcile
 from hubsync.service.sync import SyncContext, sync_hints, sync_tickets
 from hubsync.service.tenants import APP_KEY, sync_context
+from hubsync_sandbox.connected import InstalledHubsync, installed_hubsync
+from hubsync_sandbox.jira import seed as jira_seed
+from hubsync_sandbox.jira.world import JiraWorld
+from hubsync_sandbox.runner import AGGREGATION_REGION, Sandbox, WsgiWrapper
 
 PROJECT = "SEC"
 SECURITY_ENGINEER = "sofia.security@example.com"

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from hubsync.sandbox.jira.model import (
+from hubsync_sandbox.jira.model import (
     Comment,
     Issue,
     IssueType,
@@ -25,7 +25,7 @@ from hubsync.sandbox.jira.model import (
 )
 
 if TYPE_CHECKING:
-    from hubsync.sandbox.jira.world import JiraWorld
+    from hubsync_sandbox.jira.world import JiraWorld
 
 # Fields an issue has, in the order Jira lists them; `comment` is not navigable (not in search by default).
 NAVIGABLE_FIELDS = (

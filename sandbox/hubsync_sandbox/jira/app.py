@@ -22,11 +22,11 @@ from datetime import UTC, datetime, timedelta
 from flask import Blueprint, Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from hubsync.sandbox.jira import auth, rest_directory, rest_issues, rest_search
-from hubsync.sandbox.jira.jql import JqlError
-from hubsync.sandbox.jira.rest_support import error_reply, reply
-from hubsync.sandbox.jira.world import JiraError, JiraWorld
-from hubsync.sandbox.knobs import CONTROL_PREFIX, Admission, Knobs, RateLimit
+from hubsync_sandbox.jira import auth, rest_directory, rest_issues, rest_search
+from hubsync_sandbox.jira.jql import JqlError
+from hubsync_sandbox.jira.rest_support import error_reply, reply
+from hubsync_sandbox.jira.world import JiraError, JiraWorld
+from hubsync_sandbox.knobs import CONTROL_PREFIX, Admission, Knobs, RateLimit
 
 FAULT_MESSAGES = {
     429: "Rate limit exceeded.",

@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from hubsync.sandbox.jira import render
-from hubsync.sandbox.jira.rest_support import (
+from hubsync_sandbox.jira import render
+from hubsync_sandbox.jira.rest_support import (
     bool_arg,
     caller,
     int_arg,
@@ -17,7 +17,7 @@ from hubsync.sandbox.jira.rest_support import (
     no_content,
     reply,
 )
-from hubsync.sandbox.jira.world import JiraError, JiraWorld, not_on_screen
+from hubsync_sandbox.jira.world import JiraError, JiraWorld, not_on_screen
 
 MAX_BULK_CREATE = 50
 

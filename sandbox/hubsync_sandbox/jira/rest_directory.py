@@ -7,10 +7,10 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from hubsync.sandbox.jira import render, seed
-from hubsync.sandbox.jira.model import STATUS_CATEGORIES, IssueType, Project
-from hubsync.sandbox.jira.rest_support import caller, int_arg, json_object, reply
-from hubsync.sandbox.jira.world import JiraError, JiraWorld, User
+from hubsync_sandbox.jira import render, seed
+from hubsync_sandbox.jira.model import STATUS_CATEGORIES, IssueType, Project
+from hubsync_sandbox.jira.rest_support import caller, int_arg, json_object, reply
+from hubsync_sandbox.jira.world import JiraError, JiraWorld, User
 
 CLOUD_VERSION = ("1001.0.0-SNAPSHOT", [1001, 0, 0], 100297)
 DATA_CENTER_VERSION = ("10.3.6", [10, 3, 6], 10030006)

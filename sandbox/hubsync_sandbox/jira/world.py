@@ -18,8 +18,8 @@ from collections.abc import Callable, Collection, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from hubsync.sandbox.jira import adf, jql, render, seed
-from hubsync.sandbox.jira.model import (
+from hubsync_sandbox.jira import adf, jql, render, seed
+from hubsync_sandbox.jira.model import (
     DONE,
     STATUS_CATEGORIES,
     ChangeGroup,

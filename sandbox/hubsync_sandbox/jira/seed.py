@@ -4,7 +4,7 @@ priorities, resolutions and a handful of users, with the credentials the sandbox
 
 from __future__ import annotations
 
-from hubsync.sandbox.jira.model import (
+from hubsync_sandbox.jira.model import (
     DONE,
     IN_PROGRESS,
     TO_DO,

@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 
 from flask import Request
 
-from hubsync.sandbox.jira.connect_jwt import JwtRejected, token_from, verify_hs256
-from hubsync.sandbox.jira.world import JiraError, JiraWorld, User
+from hubsync_sandbox.jira.connect_jwt import JwtRejected, token_from, verify_hs256
+from hubsync_sandbox.jira.world import JiraError, JiraWorld, User
 
 NOT_AUTHENTICATED = "Client must be authenticated to access this resource."
 

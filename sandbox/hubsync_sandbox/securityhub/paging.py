@@ -12,7 +12,7 @@ import hashlib
 import json
 from typing import Any
 
-from hubsync.sandbox.securityhub.errors import invalid_input
+from hubsync_sandbox.securityhub.errors import invalid_input
 
 
 def fingerprint(*parts: Any) -> str:

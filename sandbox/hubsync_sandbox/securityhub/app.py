@@ -25,9 +25,9 @@ from typing import Any
 from flask import Blueprint, Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from hubsync.sandbox.knobs import CONTROL_PREFIX
-from hubsync.sandbox.securityhub.errors import ServiceError, error_response, invalid_input
-from hubsync.sandbox.securityhub.simulator import Caller, SecurityHubSimulator
+from hubsync_sandbox.knobs import CONTROL_PREFIX
+from hubsync_sandbox.securityhub.errors import ServiceError, error_response, invalid_input
+from hubsync_sandbox.securityhub.simulator import Caller, SecurityHubSimulator
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ Operation = Callable[[Caller, dict[str, Any]], dict[str, Any]]
 
 def create_securityhub_app(sim: SecurityHubSimulator) -> Flask:
     """A Flask app serving `sim`; every request is counted (and may be faulted) under its operation name."""
-    app = Flask("hubsync.sandbox.securityhub")
+    app = Flask("hubsync_sandbox.securityhub")
     sim.knobs.install(app, counter_key=_operation_name)
 
     routes: list[tuple[str, str, str, Operation]] = [

@@ -42,11 +42,11 @@ from urllib.parse import quote, urlencode, urlsplit
 import requests
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, send_from_directory
 
-from hubsync.sandbox.jira import adf, jql
-from hubsync.sandbox.jira.connect_jwt import CONTEXT_QSH, query_hash, sign_hs256
-from hubsync.sandbox.jira.install_keys import InstallKeyServer
-from hubsync.sandbox.jira.model import InstalledApp, Issue, User
-from hubsync.sandbox.jira.world import JiraError, JiraWorld
+from hubsync_sandbox.jira import adf, jql
+from hubsync_sandbox.jira.connect_jwt import CONTEXT_QSH, query_hash, sign_hs256
+from hubsync_sandbox.jira.install_keys import InstallKeyServer
+from hubsync_sandbox.jira.model import InstalledApp, Issue, User
+from hubsync_sandbox.jira.world import JiraError, JiraWorld
 
 CONNECT_VERSION = "1001.0.0-SNAPSHOT"  # what Jira Cloud sends as Atlassian-Connect-Version, pluginsVersion, cv
 SERVER_VERSION = "100284"

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask, Response, abort
 
-from hubsync.sandbox.jira.connect_jwt import sign_rs256
+from hubsync_sandbox.jira.connect_jwt import sign_rs256
 
 
 class InstallKeyServer:

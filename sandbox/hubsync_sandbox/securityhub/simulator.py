@@ -28,13 +28,13 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from hubsync.sandbox.knobs import Knobs
-from hubsync.sandbox.securityhub import asff, events, lifecycle, paging
-from hubsync.sandbox.securityhub.delivery import EventBus
-from hubsync.sandbox.securityhub.errors import ServiceError, fault_response, invalid_input, not_found
-from hubsync.sandbox.securityhub.filters import SortCriterion, compile_filters, compile_sort
-from hubsync.sandbox.securityhub.store import FindingStore
-from hubsync.sandbox.securityhub.throttling import Throttle
+from hubsync_sandbox.knobs import Knobs
+from hubsync_sandbox.securityhub import asff, events, lifecycle, paging
+from hubsync_sandbox.securityhub.delivery import EventBus
+from hubsync_sandbox.securityhub.errors import ServiceError, fault_response, invalid_input, not_found
+from hubsync_sandbox.securityhub.filters import SortCriterion, compile_filters, compile_sort
+from hubsync_sandbox.securityhub.store import FindingStore
+from hubsync_sandbox.securityhub.throttling import Throttle
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -158,7 +158,7 @@ class SecurityHubSimulator:
 
     @cached_property
     def wsgi_app(self) -> Flask:
-        from hubsync.sandbox.securityhub.app import create_securityhub_app
+        from hubsync_sandbox.securityhub.app import create_securityhub_app
 
         return create_securityhub_app(self)
 

@@ -17,7 +17,7 @@ import boto3
 import requests
 from moto.server import ThreadedMotoServer
 
-from hubsync.sandbox.httpserver import free_port
+from hubsync_sandbox.httpserver import free_port
 
 MANAGEMENT_ACCOUNT_ID = "123456789012"  # moto's default caller account, which creates the organization
 ACCESS_KEY_ID = "testing"

@@ -14,14 +14,14 @@ from typing import Any
 
 import boto3
 
-from hubsync.sandbox import aws, seed
-from hubsync.sandbox.httpserver import BackgroundServer
-from hubsync.sandbox.jira import seed as jira_seed
-from hubsync.sandbox.jira.app import create_jira_app
-from hubsync.sandbox.jira.connect import connect_blueprint
-from hubsync.sandbox.jira.install_keys import InstallKeyServer
-from hubsync.sandbox.jira.world import JiraWorld
-from hubsync.sandbox.securityhub import SecurityHubSimulator, create_securityhub_app
+from hubsync_sandbox import aws, seed
+from hubsync_sandbox.httpserver import BackgroundServer
+from hubsync_sandbox.jira import seed as jira_seed
+from hubsync_sandbox.jira.app import create_jira_app
+from hubsync_sandbox.jira.connect import connect_blueprint
+from hubsync_sandbox.jira.install_keys import InstallKeyServer
+from hubsync_sandbox.jira.world import JiraWorld
+from hubsync_sandbox.securityhub import SecurityHubSimulator, create_securityhub_app
 
 REGIONS = ["us-east-1", "eu-west-1"]
 AGGREGATION_REGION = "us-east-1"

@@ -13,7 +13,7 @@ import json
 
 from flask import Response, request
 
-from hubsync.sandbox.securityhub.throttling import declared_exception
+from hubsync_sandbox.securityhub.throttling import declared_exception
 
 STATUS_BY_CODE = {
     "InvalidInputException": 400,

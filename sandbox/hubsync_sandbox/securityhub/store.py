@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from hubsync.sandbox.securityhub.filters import SortCriterion, compare, sort_values
+from hubsync_sandbox.securityhub.filters import SortCriterion, compare, sort_values
 
 Finding = dict[str, Any]
 Position = list[Any]  # sort values followed by the sequence number

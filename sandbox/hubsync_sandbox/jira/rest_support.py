@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Response, g, request
 
-from hubsync.sandbox.jira.world import JiraError, User
+from hubsync_sandbox.jira.world import JiraError, User
 
 
 def caller() -> User:
