@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import requests
 import sqlalchemy as sa
 
@@ -155,3 +156,19 @@ def test_a_create_whose_answer_is_lost_keeps_its_claim_until_jira_can_be_searche
 
     assert failed.error and failed.transient
     assert claims_of(demo, finding) == [LinkState.CLAIMED.value]
+
+
+def test_a_claim_left_behind_is_kept_while_jira_cannot_be_searched_for_its_ticket(
+    demo: Demo, new_critical_finding: Finding
+) -> None:
+    """An interrupted create may have made a ticket; until the marker search answers, the claim must stay, or the
+    next attempt would start afresh and create a second one."""
+    finding = new_critical_finding
+    claim(demo, finding, claimed_at=datetime.now(UTC) - timedelta(hours=1))
+    fault(demo, status=503, path_prefix="/rest/api/3/search", count=100)
+
+    with pytest.raises(Exception, match="503"):  # nothing else in the batch to sync: the failure is the batch's
+        sync_findings(demo.ctx, [finding])
+
+    assert claims_of(demo, finding) == [LinkState.CLAIMED.value]
+    assert tickets_marked_for(demo, finding) == []

@@ -268,14 +268,16 @@ def _create_tickets(ctx: SyncContext, pairs: list[Pair], held: HeldLocks) -> Non
         else:
             pair.fail("an earlier attempt to create this finding's ticket was interrupted; it is looked for in Jira "
                       "once Jira's search has caught up", transient=True, retry_at=claim.live_until)
-    sent: set[str] = set()  # claims whose create may have reached Jira: never given back
+    # Claims whose ticket may exist in Jira are never given back: an interrupted create's, until the marker search
+    # answered, and every claim whose create is sent.
+    sent = {pair.key for pair in unfinished.values()}
     try:
         adopted = ctx.jira.find_by_markers(list(unfinished)) if unfinished else {}
+        sent -= {pair.key for label, pair in unfinished.items() if label not in adopted}
         for label, ticket in adopted.items():
             pair = unfinished[label]
             pair.ticket_key = ticket.key
             pair.notes.append(f"an interrupted creation had reached Jira as {ticket.key}: adopted it")
-            sent.add(pair.key)
             _save_links(ctx, [pair])
         to_create = [(pair, version) for pair, version in owned if pair.ticket_key is None]
         if to_create:
