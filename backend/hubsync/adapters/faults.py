@@ -74,28 +74,39 @@ def database_unavailable(error: BaseException) -> bool:
     return isinstance(error, sqlalchemy.exc.DBAPIError) and error.connection_invalidated
 
 
+_TRANSIENT_TYPES: tuple[type[BaseException], ...] = (
+    requests.ConnectionError,
+    requests.Timeout,
+    EndpointConnectionError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    ReadTimeoutError,
+    StaleLink,
+    SyncLockLost,
+    SyncLockTimeout,
+    ConnectionError,
+    TimeoutError,
+)
+
+
 def is_transient(error: BaseException) -> bool:
-    """True when `error` says a side could not answer now, so the same work may pass on a later try."""
+    """True when `error`, or an error it was raised from, says a side could not answer now, so the same work may
+    pass on a later try."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if _says_not_now(current):
+            return True
+        current = current.__cause__
+    return False
+
+
+def _says_not_now(error: BaseException) -> bool:
     if isinstance(error, JiraError):
         return transient_status(error.status)
     if isinstance(error, ClientError):
         code = error.response.get("Error", {}).get("Code", "")
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
         return transient_aws_code(code) or transient_status(int(status))
-    transient_types = (
-        requests.ConnectionError,
-        requests.Timeout,
-        EndpointConnectionError,
-        ConnectionClosedError,
-        ConnectTimeoutError,
-        ReadTimeoutError,
-        StaleLink,
-        SyncLockLost,
-        SyncLockTimeout,
-        ConnectionError,
-        TimeoutError,
-    )
-    if isinstance(error, transient_types) or database_unavailable(error):
-        return True
-    cause = error.__cause__
-    return cause is not None and cause is not error and is_transient(cause)
+    return isinstance(error, _TRANSIENT_TYPES) or database_unavailable(error)

@@ -68,3 +68,9 @@ def test_only_an_unreachable_database_is_an_outage() -> None:
     assert database_unavailable(database_down())
     assert not database_unavailable(sqlalchemy.exc.IntegrityError("INSERT", {}, Exception("duplicate key")))
     assert not database_unavailable(JiraError(503, ["unavailable"]))
+
+
+def test_errors_raised_from_each_other_in_a_circle_are_classified_and_the_walk_ends() -> None:
+    first, second = ValueError("a"), RuntimeError("b")
+    first.__cause__, second.__cause__ = second, first
+    assert not is_transient(first)
