@@ -57,9 +57,8 @@ import sqlalchemy as sa
 from hubsync.adapters.queue import LocalQueue
 from hubsync.adapters.store import SecretBox, Store, Tenant, create_engine, upgrade
 from hubsync.adapters.store.models import QueuedHintRow
-from hubsync.domain.finding import FindingIdentifier, WorkflowStatus, marker_label
+from hubsync.domain.finding import WorkflowStatus, marker_label
 from hubsync.domain.link import LinkState
-from hubsync.domain.ticket import Disposition
 from hubsync.service.reconcile import reconcile
 from hubsync.service.tenants import sync_context
 from hubsync.web.events import API_KEY_HEADER
@@ -70,32 +69,21 @@ from hubsync_sandbox.jira import seed as jira_seed
 from hubsync_sandbox.runner import AGGREGATION_REGION, Sandbox
 from hubsync_sandbox.securityhub.events import imported_event
 from hubsync_sandbox.securityhub.simulator import Caller
+from tests.fixtures.stories import (
+    ARCHIVED,
+    CLICKS,
+    EXPECTED,
+    FALSE_POSITIVE,
+    LEFT_OPEN,
+    NOT_ESCALATED,
+    STORY_SHARES,
+    StoryFinding,
+)
 
 SECRET_KEY = "chaos-secret-key-shared-by-every-process-0123456789"
-SECURITY_ENGINEER = "sofia.security@example.com"
-DEVELOPER = "alice@example.com"
 # Jira retries a webhook that got no 2xx; the sandbox's default gives up within a second, real Jira goes on for
 # longer. These pauses (about 16 s in all) outlast a web server's restart or a database restart.
 WEBHOOK_RETRY_DELAYS_MS = [250, 500, 1000, 2000, 4000, 8000]
-
-# -- finding stories ------------------------------------------------------------------------------------------
-RISK_APPROVED, FALSE_POSITIVE, FIXED, ARCHIVED, LEFT_OPEN, NOT_ESCALATED = (
-    "risk approved", "false positive", "fixed", "archived", "left open", "not escalated"
-)
-STORY_SHARES = {RISK_APPROVED: 7, FALSE_POSITIVE: 6, FIXED: 7, ARCHIVED: 6, LEFT_OPEN: 8, NOT_ESCALATED: 6}
-CLICKS = {
-    RISK_APPROVED: (SECURITY_ENGINEER, ("Request risk acceptance", "Approve risk")),
-    FALSE_POSITIVE: (SECURITY_ENGINEER, ("Mark as false positive", "Accept false positive")),
-    FIXED: (DEVELOPER, ("Allocate for fix", "Mark for testing", "Mark as resolved")),
-}
-EXPECTED = {  # (the finding's workflow status, the ticket's disposition) at the end
-    RISK_APPROVED: (WorkflowStatus.SUPPRESSED, Disposition.ACCEPTED),
-    FALSE_POSITIVE: (WorkflowStatus.SUPPRESSED, Disposition.FALSE_POSITIVE),
-    FIXED: (WorkflowStatus.RESOLVED, Disposition.FIXED),
-    ARCHIVED: (WorkflowStatus.NOTIFIED, Disposition.FIXED),  # closed by hubsync; the finding is gone
-    LEFT_OPEN: (WorkflowStatus.NOTIFIED, Disposition.OPEN),
-}
-
 
 def postgres_bin() -> Path | None:
     """The newest Debian PostgreSQL binaries, /usr/lib/postgresql/<version>/bin, or None."""
@@ -266,25 +254,11 @@ def _gist(line: str) -> str:
 
 # -- the findings and their stories ------------------------------------------------------------------------------
 @dataclass
-class ChaosFinding:
-    story: str
-    data: dict[str, Any]  # the ASFF as imported
-
-    @property
-    def identifier(self) -> FindingIdentifier:
-        return FindingIdentifier(self.data["Id"], self.data["ProductArn"])
-
-    @property
-    def key(self) -> str:
-        return self.identifier.key
-
-
-@dataclass
 class Story:
     """One scenario's findings (a generator id of their own), what happens to them, and the counts on the way."""
 
     name: str
-    findings: list[ChaosFinding]
+    findings: list[StoryFinding]
     events_per_finding: int
     faults: Counter[str] = field(default_factory=Counter)  # what was injected, by kind
     acted: set[str] = field(default_factory=set)  # findings whose story happened (keys)
@@ -293,7 +267,7 @@ class Story:
     log_mark: LogMark = field(default_factory=lambda: LogMark({}))
 
     @property
-    def escalated(self) -> list[ChaosFinding]:
+    def escalated(self) -> list[StoryFinding]:
         return [f for f in self.findings if f.story != NOT_ESCALATED]
 
 
@@ -602,7 +576,7 @@ class Rig:
         chaos = []
         for number, story in enumerate(stories):
             account = accounts[number % len(accounts)]
-            chaos.append(ChaosFinding(story, {
+            chaos.append(StoryFinding(story, {
                 "SchemaVersion": "2018-10-08",
                 "Id": f"arn:aws:securityhub:{AGGREGATION_REGION}:{account}:finding/{generator}-{number}",
                 "ProductArn": f"arn:aws:securityhub:{AGGREGATION_REGION}:{account}:product/{account}/default",
@@ -670,7 +644,7 @@ class Rig:
             for future in [pool.submit(send, events[n::senders]) for n in range(senders)]:
                 future.result()
 
-    def ticket_of(self, finding: ChaosFinding) -> str | None:
+    def ticket_of(self, finding: StoryFinding) -> str | None:
         with self.store.read() as uow:
             link = uow.links.get(self.tenant.id, finding.key)
         return link.ticket_key if link and link.state is LinkState.LINKED else None
@@ -701,7 +675,7 @@ class Rig:
                     world.transition_issue(ticket, transition.id, actor)
             stop.wait(0.05)
 
-    def archive(self, story: Story, finding: ChaosFinding, deadline: float) -> None:
+    def archive(self, story: Story, finding: StoryFinding, deadline: float) -> None:
         later = (datetime.now(UTC) + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
         result = self._securityhub("batch_import_findings",
                                    {"Findings": [{**finding.data, "RecordState": "ARCHIVED", "UpdatedAt": later}]})

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tests.chaos.harness import LEFT_OPEN, Result, Rig, Story
+from tests.chaos.harness import Result, Rig, Story
+from tests.fixtures.stories import LEFT_OPEN
 
 
 @dataclass(frozen=True)

@@ -38,8 +38,7 @@ import sqlalchemy as sa
 
 from hubsync.adapters.queue import LocalQueue
 from hubsync.adapters.store import SecretBox, Store, Tenant, create_engine, upgrade
-from hubsync.domain.finding import FindingIdentifier, WorkflowStatus, marker_label
-from hubsync.domain.ticket import Disposition
+from hubsync.domain.finding import WorkflowStatus, marker_label
 from hubsync.service.reconcile import reconcile
 from hubsync.service.sync import SyncContext
 from hubsync.service.tenants import sync_context
@@ -53,6 +52,16 @@ from hubsync_sandbox.runner import AGGREGATION_REGION, Sandbox
 from hubsync_sandbox.securityhub.events import imported_event
 from tests.fixtures.postgres import fresh_schema
 from tests.fixtures.sandbox import SandboxContracts
+from tests.fixtures.stories import (
+    ARCHIVED,
+    CLICKS,
+    EXPECTED,
+    FALSE_POSITIVE,
+    LEFT_OPEN,
+    NOT_ESCALATED,
+    STORY_SHARES,
+    StoryFinding,
+)
 
 pytestmark = pytest.mark.postgres
 
@@ -63,34 +72,6 @@ EVENTS_PER_FINDING = 5  # the first delivery, 2 redeliveries of it (same event i
 SENDERS = 6  # EventBridge delivers in parallel
 STORM_SECONDS = 6.0  # the events are spread over this long, so people and providers act in the middle of it
 TIMEOUT = 90.0
-SECURITY_ENGINEER = "sofia.security@example.com"
-DEVELOPER = "alice@example.com"
-
-# Each finding's story: what people or its provider do once hubsync has given it a ticket, and the end state.
-RISK_APPROVED, FALSE_POSITIVE, FIXED, ARCHIVED, LEFT_OPEN, NOT_ESCALATED = (
-    "risk approved", "false positive", "fixed", "archived", "left open", "not escalated"
-)
-STORIES = {RISK_APPROVED: 7, FALSE_POSITIVE: 6, FIXED: 7, ARCHIVED: 6, LEFT_OPEN: 8, NOT_ESCALATED: 6}  # 40
-CLICKS = {
-    RISK_APPROVED: (SECURITY_ENGINEER, ("Request risk acceptance", "Approve risk")),
-    FALSE_POSITIVE: (SECURITY_ENGINEER, ("Mark as false positive", "Accept false positive")),
-    FIXED: (DEVELOPER, ("Allocate for fix", "Mark for testing", "Mark as resolved")),
-}
-
-
-@dataclass
-class StormFinding:
-    story: str
-    data: dict[str, Any]  # the ASFF as imported
-
-    @property
-    def identifier(self) -> FindingIdentifier:
-        return FindingIdentifier(self.data["Id"], self.data["ProductArn"])
-
-    @property
-    def key(self) -> str:
-        return self.identifier.key
-
 
 @dataclass
 class Hubsync:
@@ -117,7 +98,7 @@ class Hubsync:
         self.posted.append(response.status_code)
         assert response.status_code == 202, response.text
 
-    def ticket_of(self, finding: StormFinding) -> str | None:
+    def ticket_of(self, finding: StoryFinding) -> str | None:
         with self.store.read() as uow:
             link = uow.links.get(self.tenant.id, finding.key)
         return link.ticket_key if link else None
@@ -262,18 +243,18 @@ class LockWatch:
                 self.most_at_once = max(self.most_at_once, len(rows))
 
 
-def import_findings(hubsync: Hubsync) -> list[StormFinding]:
+def import_findings(hubsync: Hubsync) -> list[StoryFinding]:
     """The storm's findings, new in Security Hub: CRITICAL (the rules escalate them) but for the not-escalated."""
     world = hubsync.sandbox.aws_world
     assert world is not None
     accounts = [account.id for account in world.workload_accounts]
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     findings = []
-    for story, count in STORIES.items():
+    for story, count in STORY_SHARES.items():
         for n in range(count):
             number = len(findings)
             account = accounts[number % len(accounts)]
-            findings.append(StormFinding(story, {
+            findings.append(StoryFinding(story, {
                 "SchemaVersion": "2018-10-08",
                 "Id": f"arn:aws:securityhub:{AGGREGATION_REGION}:{account}:finding/storm-{number}",
                 "ProductArn": f"arn:aws:securityhub:{AGGREGATION_REGION}:{account}:product/{account}/default",
@@ -299,7 +280,7 @@ def current_asff(hubsync: Hubsync, finding_id: str | None = None) -> dict[str, d
     return {data["Id"]: data for page in pages for data in page["Findings"]}
 
 
-def storm_events(hubsync: Hubsync, findings: list[StormFinding], rng: random.Random) -> list[dict[str, Any]]:
+def storm_events(hubsync: Hubsync, findings: list[StoryFinding], rng: random.Random) -> list[dict[str, Any]]:
     """5 Imported events per finding, shuffled: one event delivered 3 times (its id each time) and 2 fresh ones."""
     world = hubsync.sandbox.aws_world
     assert world is not None
@@ -331,7 +312,7 @@ def send_storm(hubsync: Hubsync, events: list[dict[str, Any]]) -> None:
             future.result(TIMEOUT)
 
 
-def act_on_tickets(hubsync: Hubsync, findings: list[StormFinding], deadline: float) -> None:
+def act_on_tickets(hubsync: Hubsync, findings: list[StoryFinding], deadline: float) -> None:
     """People and providers, during the storm: as each finding gets its ticket, its story happens to it.
 
     Clicks reach hubsync as Jira's signed webhooks; an archive as the Imported event Security Hub emits for it."""
@@ -356,7 +337,7 @@ def act_on_tickets(hubsync: Hubsync, findings: list[StormFinding], deadline: flo
         time.sleep(0.05)
 
 
-def archive(hubsync: Hubsync, finding: StormFinding) -> None:
+def archive(hubsync: Hubsync, finding: StoryFinding) -> None:
     """The provider reports the finding ARCHIVED (a new evaluation); its Imported event reaches the intake."""
     later = (datetime.now(UTC) + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     client = hubsync.sandbox.securityhub_client()
@@ -410,7 +391,7 @@ def test_a_storm_on_four_worker_processes_makes_one_ticket_per_finding_and_conve
     # start may find the queue already taken; neither says anything about hubsync.)
     assert locks.most_at_once >= 2, locks.holders
     assert len(locks.holders) >= 2, locks.holders
-    assert hubsync.posted.count(202) == len(hubsync.posted) == len(events) + STORIES[ARCHIVED]
+    assert hubsync.posted.count(202) == len(hubsync.posted) == len(events) + STORY_SHARES[ARCHIVED]
     assert hubsync.queue.dead() == []
     deliveries = hubsync.jira_deliveries()["deliveries"]
     webhooks = [d for d in deliveries if d["event"] == "jira:issue_updated"]
@@ -435,13 +416,6 @@ def test_a_storm_on_four_worker_processes_makes_one_ticket_per_finding_and_conve
     ctx = hubsync.context()
     current = ctx.securityhub.get([f.identifier for f in findings])
     tickets = ctx.jira.get_tickets([link.ticket_key for link in links.values() if link and link.ticket_key])
-    expected = {
-        RISK_APPROVED: (WorkflowStatus.SUPPRESSED, Disposition.ACCEPTED),
-        FALSE_POSITIVE: (WorkflowStatus.SUPPRESSED, Disposition.FALSE_POSITIVE),
-        FIXED: (WorkflowStatus.RESOLVED, Disposition.FIXED),
-        ARCHIVED: (WorkflowStatus.NOTIFIED, Disposition.FIXED),  # closed by hubsync; the finding is gone
-        LEFT_OPEN: (WorkflowStatus.NOTIFIED, Disposition.OPEN),
-    }
     for finding in findings:
         now = current[finding.key]
         if finding.story == NOT_ESCALATED:
@@ -451,7 +425,7 @@ def test_a_storm_on_four_worker_processes_makes_one_ticket_per_finding_and_conve
         assert link is not None and link.ticket_key is not None
         ticket = tickets[link.ticket_key]
         got = (now.workflow_status, ctx.policy.disposition_of(ticket))
-        assert got == expected[finding.story], (finding.story, ticket.key, ticket.status, got)
+        assert got == EXPECTED[finding.story], (finding.story, ticket.key, ticket.status, got)
         assert now.user_defined_fields.get("jiraIssue") == ticket.key
         if finding.story == FALSE_POSITIVE:
             assert now.verification_state == "FALSE_POSITIVE"
@@ -461,4 +435,4 @@ def test_a_storm_on_four_worker_processes_makes_one_ticket_per_finding_and_conve
     # And nothing is left to do: a full reconcile would change nothing.
     final = reconcile(ctx, dry_run=True)
     assert final.failed == [] and final.changed == [], [(o.rule, o.reason) for o in final.outcomes][:5]
-    assert final.links_seen == len(findings) - STORIES[NOT_ESCALATED]
+    assert final.links_seen == len(findings) - STORY_SHARES[NOT_ESCALATED]
