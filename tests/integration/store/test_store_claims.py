@@ -91,17 +91,6 @@ def test_an_expired_claim_is_taken_over_as_unfinished_by_exactly_one_caller(
     assert latecomer.outcome is ClaimOutcome.IN_PROGRESS  # the take-over renewed the lease
 
 
-def test_unfinished_claims_lists_only_expired_claims(store: Store, tenant: Tenant, clock: FakeClock) -> None:
-    claim(store, tenant, finding(1))
-    clock.advance(LEASE_SECONDS + 1)
-    claim(store, tenant, finding(2))
-    with store.transaction() as uow:
-        linked = uow.links.claim(tenant.id, finding(3)).link
-        uow.links.save(tenant.id, dataclasses.replace(linked, state=LinkState.LINKED, ticket_key="SEC-3"))
-
-    assert [link.finding_key for link in store.unfinished_claims(tenant.id)] == [finding(1).key]
-
-
 def test_a_refused_create_releases_the_claim_for_an_immediate_retry(store: Store, tenant: Tenant) -> None:
     with store.transaction() as uow:
         uow.links.claim(tenant.id, finding(1))

@@ -151,21 +151,6 @@ class LinkStore:
         statement = sa.select(LinkRow).where(LinkRow.tenant_id == tenant_id, LinkRow.secondary_key == secondary_key)
         return self._one(_best(statement))
 
-    def unfinished_claims(self, tenant_id: str, *, limit: int = 500) -> list[Link]:
-        """Claims whose lease ran out without a LINKED save: a crash between Jira's create and our commit.
-        Resolve them in a batch (search their markers, then `claim_many` to own them) before creating more."""
-        statement = (
-            sa.select(LinkRow)
-            .where(
-                LinkRow.tenant_id == tenant_id,
-                LinkRow.state == LinkState.CLAIMED.value,
-                LinkRow.claimed_at <= self._clock() - self._claim_lease,
-            )
-            .order_by(LinkRow.claimed_at, LinkRow.finding_key)
-            .limit(limit)
-        )
-        return [self._remember(row) for row in self._connection.execute(statement).mappings()]
-
     def iter_links(
         self, tenant_id: str, *, batch: int = 500, states: Sequence[LinkState] | None = None
     ) -> Iterator[Link]:

@@ -134,11 +134,6 @@ class Store:
                 return
             after = page[-1].finding_key
 
-    def unfinished_claims(self, tenant_id: str, *, limit: int = 500) -> list[Link]:
-        """Claims left by crashed attempts (lease expired), for the reconciler to resolve in a batch."""
-        with self.read() as uow:
-            return uow.links.unfinished_claims(tenant_id, limit=limit)
-
     def dispose(self) -> None:
         """Close pooled connections (on shutdown, and in tests)."""
         self.engine.dispose()
