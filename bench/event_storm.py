@@ -64,9 +64,10 @@ import requests
 import sqlalchemy as sa
 
 from hubsync.adapters.queue import LocalQueue
-from hubsync.adapters.store import SecretBox, Store, Tenant, create_engine, upgrade
+from hubsync.adapters.store import SecretBox, Store, create_engine, upgrade
 from hubsync.adapters.store.models import AuditRow
 from hubsync.domain.finding import FindingIdentifier
+from hubsync.domain.tenant import Tenant
 from hubsync.web.events import API_KEY_HEADER
 from hubsync_sandbox import seed
 from hubsync_sandbox.connected import configure_installed

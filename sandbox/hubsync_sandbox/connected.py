@@ -21,8 +21,9 @@ from urllib.parse import urlsplit
 import requests
 
 from hubsync.adapters.queue import LocalQueue
-from hubsync.adapters.store import Store, Tenant
+from hubsync.adapters.store import Store
 from hubsync.domain.policy_schema import load_policy
+from hubsync.domain.tenant import Tenant
 from hubsync.service.intake import API_KEY_HEADER
 from hubsync.service.settings import AwsSettings, Settings, events_url, rotate_events_api_key, save_settings
 from hubsync.service.worker import Worker, WorkerSettings

@@ -20,9 +20,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from hubsync.adapters.store import AuthMode, JiraFlavour, Store, upgrade
+from hubsync.adapters.store import Store, upgrade
 from hubsync.domain.asff import parse_finding
 from hubsync.domain.finding import Finding, WorkflowStatus
+from hubsync.domain.tenant import AuthMode, JiraFlavour
 from hubsync.domain.ticket import Disposition, Ticket
 from hubsync.service.custom_action import setup_custom_action
 from hubsync.service.reconcile import ReconcileReport, reconcile

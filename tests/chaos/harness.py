@@ -55,10 +55,11 @@ import requests
 import sqlalchemy as sa
 
 from hubsync.adapters.queue import LocalQueue
-from hubsync.adapters.store import SecretBox, Store, Tenant, create_engine, upgrade
+from hubsync.adapters.store import SecretBox, Store, create_engine, upgrade
 from hubsync.adapters.store.models import QueuedHintRow
 from hubsync.domain.finding import WorkflowStatus, marker_label
 from hubsync.domain.link import LinkState
+from hubsync.domain.tenant import Tenant
 from hubsync.service.reconcile import reconcile
 from hubsync.service.tenants import sync_context
 from hubsync.web.events import API_KEY_HEADER

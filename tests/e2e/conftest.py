@@ -19,8 +19,9 @@ from typing import Any
 
 import pytest
 
-from hubsync.adapters.store import Store, Tenant, upgrade
+from hubsync.adapters.store import Store, upgrade
 from hubsync.domain.finding import Finding
+from hubsync.domain.tenant import Tenant
 from hubsync.service.sync import SyncContext, sync_findings
 from hubsync.service.tenants import APP_KEY, sync_context
 from hubsync_sandbox.connected import InstalledHubsync, installed_hubsync

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from hubsync.adapters.store import AuthMode, JiraFlavour, Tenant
 from hubsync.adapters.store.crypto import SANDBOX_SECRET_KEY
 from hubsync.cli import main
+from hubsync.domain.tenant import AuthMode, JiraFlavour, Tenant
 from hubsync.service import custom_action
 from hubsync.service.custom_action import (
     ACTION_ID,

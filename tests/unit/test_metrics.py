@@ -21,8 +21,9 @@ from werkzeug.test import Client
 
 from hubsync import metrics
 from hubsync.adapters.queue import LocalQueue, SqsQueue
-from hubsync.adapters.store import SecretBox, Store, Tenant, create_engine, upgrade
+from hubsync.adapters.store import SecretBox, Store, create_engine, upgrade
 from hubsync.domain.hint import HintSource, SyncHint
+from hubsync.domain.tenant import Tenant
 from hubsync.service.sync import Outcome, SyncContext
 from hubsync.service.worker import Worker, WorkerSettings
 from hubsync_sandbox.httpserver import free_port

@@ -19,8 +19,8 @@ from botocore.exceptions import (
 )
 
 from hubsync.adapters.jira.transport import JiraError
-from hubsync.adapters.store.links import StaleLink
-from hubsync.adapters.store.sync_locks import SyncLockLost, SyncLockTimeout
+from hubsync.domain.link import StaleLink
+from hubsync.domain.sync_locks import SyncLockLost, SyncLockTimeout
 
 # AWS error codes that say "not now" rather than "not this" (botocore's own retry lists, and Security Hub's
 # per-finding codes that pass on another try).

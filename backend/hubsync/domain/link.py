@@ -43,3 +43,27 @@ class Link:
     def identifier(self) -> FindingIdentifier:
         """The linked finding, as Security Hub's update and lookup APIs name it."""
         return FindingIdentifier(self.finding_id, self.product_arn)
+
+
+class ClaimOutcome(StrEnum):
+    FRESH = "FRESH"  # this caller owns a new claim (or one on a BROKEN link): create the ticket
+    UNFINISHED = "UNFINISHED"  # this caller took over a claim an earlier attempt left: search the marker, then create
+    IN_PROGRESS = "IN_PROGRESS"  # a claim within its lease: do not create; try again at `Claim.live_until`
+    EXISTING = "EXISTING"  # the finding is already linked to `link.ticket_key`
+
+
+@dataclass(frozen=True)
+class Claim:
+    outcome: ClaimOutcome
+    link: Link
+    version: int  # the row version this claim saw or wrote; `save` and `release` check it
+    live_until: datetime | None = None  # IN_PROGRESS: when the claim may be taken over
+
+    @property
+    def owned(self) -> bool:
+        """True when this caller, and no one else, may create the finding's ticket."""
+        return self.outcome in (ClaimOutcome.FRESH, ClaimOutcome.UNFINISHED)
+
+
+class StaleLink(RuntimeError):
+    """The link changed since this unit of work read or claimed it; re-read and decide again."""

@@ -1,16 +1,26 @@
 """The ports the service layer talks through, owned by the domain: adapters implement them (and import nothing of the
-service); tests may use the sandbox or fakes behind them."""
+service); `bootstrap` hands the service the real ones, tests hand it fakes.
+
+Security Hub, Jira and the owner directory are the outside world; the store (units of work over links, the audit
+timeline and tenants, and the findings' sync locks) and the hint queue are hubsync's own memory."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import builtins
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from hubsync.domain.audit import AuditEntry
 from hubsync.domain.finding import Finding, FindingIdentifier
 from hubsync.domain.hint import SyncHint
+from hubsync.domain.link import Claim, Link, LinkState
 from hubsync.domain.plan import MoveTicket, UpdateFinding
 from hubsync.domain.rendering import Document, Lozenge
+from hubsync.domain.sync_locks import HeldLocks
+from hubsync.domain.tenant import AuthMode, JiraFlavour, Tenant
 from hubsync.domain.ticket import Disposition, FindingMarker, StatusCategory, Ticket
 
 
@@ -101,3 +111,111 @@ class NoTransitionPath(Exception):
 class HintQueue(Protocol):
     def put(self, hints: Sequence[SyncHint]) -> None:
         """Durably enqueue (on return the hints survive a crash); a hint whose `event_id` was seen is dropped."""
+
+
+class LinkRepository(Protocol):
+    """Links in a unit of work; `save` checks the version this unit of work last saw (optimistic concurrency), and
+    `claim_many` commits, so a claim outlives a crash during Jira's create (see the store's `links`)."""
+
+    def get(self, tenant_id: str, finding_key: str) -> Link | None: ...
+
+    def get_many(self, tenant_id: str, finding_keys: Iterable[str]) -> dict[str, Link]: ...
+
+    def get_by_ticket(self, tenant_id: str, ticket_key: str) -> Link | None: ...
+
+    def get_by_tickets(self, tenant_id: str, ticket_keys: Iterable[str]) -> dict[str, Link]: ...
+
+    def get_by_secondary_key(self, tenant_id: str, secondary_key: str) -> Link | None: ...
+
+    def claim_many(self, tenant_id: str, findings: Sequence[tuple[FindingIdentifier, str | None]]) -> list[Claim]: ...
+
+    def release_claim(self, tenant_id: str, finding_key: str, *, expected_version: int | None = None) -> bool: ...
+
+    def save(self, tenant_id: str, link: Link, *, expected_version: int | None = None) -> int: ...
+
+
+class AuditRepository(Protocol):
+    """The append-only timeline: no update, no delete."""
+
+    def append(
+        self,
+        *,
+        tenant_id: str,
+        finding_key: str,
+        action: str,
+        reason: str,
+        outcome: str,
+        rule: int | None = None,
+        ticket_key: str | None = None,
+        before: Mapping[str, Any] | None = None,
+        after: Mapping[str, Any] | None = None,
+        at: datetime | None = None,
+    ) -> AuditEntry: ...
+
+    def for_finding(self, tenant_id: str, finding_key: str, *, limit: int | None = None) -> list[AuditEntry]: ...
+
+
+class TenantRepository(Protocol):
+    """Tenants, secrets decrypted on the way out and encrypted on the way in."""
+
+    def create(
+        self,
+        *,
+        name: str,
+        jira_base_url: str,
+        jira_flavour: JiraFlavour,
+        auth_mode: AuthMode,
+        jira_user: str | None = None,
+        jira_secret: str | None = None,
+        connect_client_key: str | None = None,
+        aws_role_arn: str | None = None,
+        organizations_role_arn: str | None = None,
+        aggregation_region: str | None = None,
+        policy: Mapping[str, Any] | None = None,
+        enabled: bool = True,
+        tenant_id: str | None = None,
+        external_id: str | None = None,
+    ) -> Tenant: ...
+
+    def get(self, tenant_id: str, *, for_update: bool = False) -> Tenant | None: ...
+
+    def get_by_client_key(self, client_key: str, *, for_update: bool = False) -> Tenant | None: ...
+
+    def list(self, *, enabled_only: bool = False) -> builtins.list[Tenant]: ...
+
+    def update(self, tenant: Tenant) -> Tenant: ...
+
+    def uninstall(self, tenant_id: str) -> Tenant: ...
+
+    def regenerate_events_api_key(self, tenant_id: str, *, grace: timedelta = ...) -> str: ...
+
+    def verify_events_api_key(self, tenant_id: str, presented: str) -> bool: ...
+
+
+class UnitOfWorkPort(Protocol):
+    """One transaction over the three repositories."""
+
+    @property
+    def links(self) -> LinkRepository: ...
+
+    @property
+    def audit(self) -> AuditRepository: ...
+
+    @property
+    def tenants(self) -> TenantRepository: ...
+
+
+class StorePort(Protocol):
+    """hubsync's memory. `transaction()` commits when its block ends and rolls back if it raises; `read()` never
+    waits for a writer; `serialized()` holds the findings' sync locks, so two syncs of one finding never
+    interleave."""
+
+    def transaction(self) -> AbstractContextManager[UnitOfWorkPort]: ...
+
+    def read(self) -> AbstractContextManager[UnitOfWorkPort]: ...
+
+    def serialized(self, tenant_id: str, finding_keys: Iterable[str]) -> AbstractContextManager[HeldLocks]: ...
+
+    def iter_links(
+        self, tenant_id: str, *, batch: int = 500, states: Sequence[LinkState] | None = None
+    ) -> Iterator[Link]: ...

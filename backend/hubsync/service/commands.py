@@ -8,9 +8,10 @@ import os
 from argparse import Namespace
 from collections.abc import Callable
 
-from hubsync.adapters.store import AuthMode, JiraFlavour, Store, Tenant, upgrade
+from hubsync.adapters.store import Store, upgrade
 from hubsync.domain.jira_site import InvalidJiraSite, parse_jira_site
 from hubsync.domain.policy_schema import InvalidPolicy, load_policy
+from hubsync.domain.tenant import AuthMode, JiraFlavour, Tenant
 from hubsync.service.intake import API_KEY_HEADER
 from hubsync.service.reconcile import ReconcileReport, reconcile
 from hubsync.service.tenants import TenantNotReady, sync_context

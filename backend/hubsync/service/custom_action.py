@@ -29,7 +29,8 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from hubsync.adapters.aws_session import assumed_role_session, client_config
-from hubsync.adapters.store import Store, Tenant, upgrade
+from hubsync.adapters.store import Store, upgrade
+from hubsync.domain.tenant import Tenant
 from hubsync.service.commands import chosen_tenants
 from hubsync.service.intake import API_KEY_HEADER, CUSTOM_ACTION
 from hubsync.service.settings import events_url

@@ -21,12 +21,14 @@ from typing import Any, Protocol, runtime_checkable
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from hubsync.adapters.store import AuditEntry, Store, Tenant
+from hubsync.adapters.store import Store
+from hubsync.domain.audit import AuditEntry
 from hubsync.domain.finding import Finding
 from hubsync.domain.link import Link
 from hubsync.domain.policy_schema import InvalidPolicy
 from hubsync.domain.ports import SecurityHubPort
 from hubsync.domain.rendering import console_url, standard_name
+from hubsync.domain.tenant import Tenant
 from hubsync.domain.urls import safe_link
 from hubsync.service.tenants import TenantNotReady, sync_context, utc_now
 

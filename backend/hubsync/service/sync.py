@@ -22,10 +22,10 @@ from typing import TypeVar
 
 from hubsync.adapters.faults import is_transient, transient_aws_code
 from hubsync.adapters.jira.transport import JiraError
-from hubsync.adapters.store import ClaimOutcome, HeldLocks, StaleLink, Store, UnitOfWork
+from hubsync.adapters.store import Store, UnitOfWork
 from hubsync.domain.decide import decide
 from hubsync.domain.finding import Finding, FindingIdentifier, marker_label
-from hubsync.domain.link import Link, LinkState
+from hubsync.domain.link import ClaimOutcome, Link, LinkState, StaleLink
 from hubsync.domain.plan import TICKET, CommentOnTicket, CreateTicket, EditTicket, MoveTicket, Plan, UpdateFinding
 from hubsync.domain.policy import Policy
 from hubsync.domain.ports import (
@@ -36,6 +36,7 @@ from hubsync.domain.ports import (
     TicketDraft,
 )
 from hubsync.domain.rendering import Document, Lozenge, render_ticket, workflow_lozenge
+from hubsync.domain.sync_locks import HeldLocks
 from hubsync.domain.ticket import FindingMarker, Ticket
 from hubsync.service.routing import AssigneeRouter
 

@@ -14,10 +14,11 @@ from hubsync.adapters.jira.dialect import Flavour
 from hubsync.adapters.jira.search import jql_list
 from hubsync.adapters.organizations import OwnerDirectory
 from hubsync.adapters.securityhub import SecurityHubClient
-from hubsync.adapters.store import AuthMode, JiraFlavour, Store, Tenant
+from hubsync.adapters.store import Store
 from hubsync.domain.jira_site import InvalidJiraSite
 from hubsync.domain.policy import Policy
 from hubsync.domain.policy_schema import load_policy
+from hubsync.domain.tenant import AuthMode, JiraFlavour, Tenant
 from hubsync.service.sync import SyncContext
 
 # The app key hubsync signs Connect calls with (the descriptor's `key`).

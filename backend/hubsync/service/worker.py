@@ -41,8 +41,9 @@ from hubsync.adapters.queue import (
     events_source_from_environment,
     queue_from_environment,
 )
-from hubsync.adapters.store import Store, Tenant, upgrade
+from hubsync.adapters.store import Store, upgrade
 from hubsync.domain.hint import SyncHint
+from hubsync.domain.tenant import Tenant
 from hubsync.service.hints import process
 from hubsync.service.intake import InvalidEvent, UnsupportedEvent, hints_for, parse_event_body, tenants_watching
 from hubsync.service.reconcile import ReconcileReport, reconcile

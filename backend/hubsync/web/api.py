@@ -30,7 +30,8 @@ import requests
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from hubsync.adapters.jira import JiraClient, JiraError
-from hubsync.adapters.store import Store, Tenant, TenantNotFound
+from hubsync.adapters.store import Store
+from hubsync.domain.tenant import Tenant, TenantNotFound
 from hubsync.service.custom_action import CustomActionFailed, setup_custom_action
 from hubsync.service.intake import API_KEY_HEADER
 from hubsync.service.panel import TenantContexts, panel_view

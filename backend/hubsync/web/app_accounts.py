@@ -16,8 +16,8 @@ from typing import Any, Protocol
 import requests
 
 from hubsync.adapters.jira.auth import ConnectJwt
-from hubsync.adapters.store import Tenant
 from hubsync.domain.jira_site import parse_jira_site
+from hubsync.domain.tenant import Tenant
 from hubsync.service.tenants import APP_KEY
 
 LOOKUP_TIMEOUT_S = 3.0

@@ -28,8 +28,7 @@ from flask import Blueprint, request
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from hubsync.adapters.connect_keys import InstallKeyUnavailable
-from hubsync.adapters.store import AuthMode, JiraFlavour, Tenant
-from hubsync.adapters.store.tenants import TenantState
+from hubsync.domain.tenant import AuthMode, JiraFlavour, Tenant, TenantState
 from hubsync.service.tenants import APP_KEY
 from hubsync.web.errors import ApiError
 from hubsync.web.jira_auth import JWT_LEEWAY_S, JiraAuthError, check_qsh, request_token, verify_jira_request

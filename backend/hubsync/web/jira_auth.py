@@ -25,8 +25,7 @@ import jwt
 from atlassian_jwt.url_utils import hash_url
 from flask import g, request
 
-from hubsync.adapters.store import AuthMode, Tenant
-from hubsync.adapters.store.tenants import TenantState
+from hubsync.domain.tenant import AuthMode, Tenant, TenantState
 from hubsync.web.errors import ApiError
 from hubsync.web.services import services
 

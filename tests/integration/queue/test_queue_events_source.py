@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hubsync.adapters.queue import LocalQueue, SqsEventSource
-from hubsync.adapters.store import AuthMode, JiraFlavour, Store
+from hubsync.adapters.store import Store
+from hubsync.domain.tenant import AuthMode, JiraFlavour
 from hubsync.service.worker import Worker
 from hubsync_sandbox.securityhub.events import imported_event
 from tests.fixtures.securityhub import make_finding

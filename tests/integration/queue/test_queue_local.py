@@ -12,9 +12,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from hubsync.adapters.queue import LocalQueue, WorkerTimers
-from hubsync.adapters.store import Store, Tenant
+from hubsync.adapters.store import Store
 from hubsync.adapters.store.models import QueuedHintRow
 from hubsync.domain.hint import HintSource, Priority
+from hubsync.domain.tenant import Tenant
 from tests.fixtures.securityhub import FakeClock
 from tests.integration.queue.queue_values import hint, ticket_hint
 from tests.integration.store.builders import make_tenant

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from hubsync.adapters.store import AuthMode, JiraFlavour, Store, Tenant
+from hubsync.adapters.store import Store
 from hubsync.domain.finding import FindingIdentifier
+from hubsync.domain.tenant import AuthMode, JiraFlavour, Tenant
 
 TEST_SECRET_KEY = "test-secret-key-for-the-store-tests-0123456789"
 

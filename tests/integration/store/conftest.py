@@ -16,7 +16,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from hubsync.adapters.store import SecretBox, Store, Tenant, create_engine, upgrade
+from hubsync.adapters.store import SecretBox, Store, create_engine, upgrade
+from hubsync.domain.tenant import Tenant
 from tests.fixtures.securityhub import FakeClock
 from tests.integration.store.builders import TEST_SECRET_KEY, make_tenant
 

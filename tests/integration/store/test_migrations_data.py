@@ -23,10 +23,10 @@ from hubsync.adapters.queue.timers import WorkerTimers
 from hubsync.adapters.store import SecretBox, Store, current_revision, head_revision, upgrade
 from hubsync.adapters.store.migrate import alembic_config
 from hubsync.adapters.store.models import UtcDateTime
-from hubsync.adapters.store.tenants import AuthMode, JiraFlavour, TenantState
 from hubsync.domain.finding import FindingIdentifier, WorkflowStatus
 from hubsync.domain.hint import HintSource, Priority, SyncHint
 from hubsync.domain.link import Link, LinkState
+from hubsync.domain.tenant import AuthMode, JiraFlavour, TenantState
 from hubsync.domain.ticket import Disposition
 from tests.fixtures.securityhub import FakeClock
 from tests.integration.store.builders import TEST_SECRET_KEY, finding

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from hubsync.adapters.store import Store, Tenant
+from hubsync.adapters.store import Store
 from hubsync.domain.finding import WorkflowStatus
 from hubsync.domain.link import Link, LinkState
+from hubsync.domain.tenant import Tenant
 from tests.fixtures.securityhub import FakeClock
 from tests.integration.store.builders import finding, make_tenant
 

@@ -12,10 +12,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from hubsync.adapters.store import Claim, ClaimOutcome, StaleLink, Store, Tenant
+from hubsync.adapters.store import Store
 from hubsync.adapters.store.links import DEFAULT_CLAIM_LEASE, DEFAULT_SEARCH_LAG, LinkStore
 from hubsync.domain.finding import FindingIdentifier
-from hubsync.domain.link import LinkState
+from hubsync.domain.link import Claim, ClaimOutcome, LinkState, StaleLink
+from hubsync.domain.tenant import Tenant
 from tests.fixtures.securityhub import FakeClock
 from tests.integration.store.builders import finding, make_tenant
 

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from hubsync.adapters.store import Store, Tenant, create_engine, database_url, upgrade
+from hubsync.adapters.store import Store, create_engine, database_url, upgrade
 from hubsync.adapters.store.database import normalise_url
 from hubsync.domain.link import Link, LinkState
+from hubsync.domain.tenant import Tenant
 from tests.integration.store.builders import finding
 
 

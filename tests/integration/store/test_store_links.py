@@ -12,10 +12,11 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from hubsync.adapters.store import StaleLink, Store, Tenant
+from hubsync.adapters.store import Store
 from hubsync.adapters.store.models import LinkRow
 from hubsync.domain.finding import WorkflowStatus
-from hubsync.domain.link import Link, LinkState
+from hubsync.domain.link import Link, LinkState, StaleLink
+from hubsync.domain.tenant import Tenant
 from hubsync.domain.ticket import Disposition
 from tests.fixtures.securityhub import FakeClock
 from tests.integration.store.builders import finding, make_tenant

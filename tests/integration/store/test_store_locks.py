@@ -8,9 +8,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
 
-from hubsync.adapters.store import Store, Tenant
-from hubsync.adapters.store.sync_locks import SyncLockLost, SyncLocks, SyncLockTimeout, lock_id
+from hubsync.adapters.store import Store
+from hubsync.adapters.store.sync_locks import SyncLocks, lock_id
 from hubsync.domain.link import Link, LinkState
+from hubsync.domain.sync_locks import SyncLockLost, SyncLockTimeout
+from hubsync.domain.tenant import Tenant
 from tests.integration.store.builders import finding
 
 TIMEOUT = 10

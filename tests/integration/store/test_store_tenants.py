@@ -11,20 +11,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from hubsync.adapters.store import (
-    AuthMode,
-    JiraFlavour,
-    MissingSecretKey,
-    SecretBox,
-    SecretDecryptionError,
-    Store,
-    Tenant,
-    TenantNotFound,
-    create_engine,
-    upgrade,
-)
-from hubsync.adapters.store.tenants import TenantState, hash_events_api_key
+from hubsync.adapters.store import MissingSecretKey, SecretBox, SecretDecryptionError, Store, create_engine, upgrade
+from hubsync.adapters.store.tenants import hash_events_api_key
 from hubsync.domain.link import Link, LinkState
+from hubsync.domain.tenant import AuthMode, JiraFlavour, Tenant, TenantNotFound, TenantState
 from tests.fixtures.securityhub import FakeClock
 from tests.integration.store.builders import TEST_SECRET_KEY, finding, make_tenant
 

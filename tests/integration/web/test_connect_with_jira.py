@@ -22,9 +22,10 @@ import requests
 import sqlalchemy as sa
 
 from hubsync.adapters.jira.auth import ConnectJwt
-from hubsync.adapters.store import SecretBox, Store, Tenant, create_engine
+from hubsync.adapters.store import SecretBox, Store, create_engine
 from hubsync.domain.finding import FindingIdentifier
 from hubsync.domain.hint import HintSource
+from hubsync.domain.tenant import Tenant
 from hubsync.service.tenants import APP_KEY
 from hubsync.web import create_app
 from hubsync_sandbox.httpserver import BackgroundServer

@@ -15,8 +15,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from hubsync.adapters.queue import LocalQueue, QueueUnavailable
-from hubsync.adapters.store import AuthMode, JiraFlavour, SecretBox, Store, Tenant, create_engine
+from hubsync.adapters.store import SecretBox, Store, create_engine
 from hubsync.domain.hint import Priority
+from hubsync.domain.tenant import AuthMode, JiraFlavour, Tenant
 from hubsync.web import create_app
 from hubsync.web.events import API_KEY_HEADER, MAX_BODY_BYTES
 from hubsync_sandbox.securityhub.events import custom_action_event, imported_event

@@ -10,7 +10,8 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 
 from hubsync.adapters.faults import database_unavailable, is_transient
 from hubsync.adapters.jira.transport import JiraError
-from hubsync.adapters.store import StaleLink, SyncLockLost, SyncLockTimeout
+from hubsync.domain.link import StaleLink
+from hubsync.domain.sync_locks import SyncLockLost, SyncLockTimeout
 
 
 def aws(code: str, status: int = 400) -> ClientError:

@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 from marshmallow import ValidationError
 
 from hubsync.adapters.connect_keys import HttpInstallKeys, InstallKeyUnavailable
-from hubsync.adapters.store import Tenant
 from hubsync.domain.asff import InvalidFinding, parse_finding
 from hubsync.domain.policy_schema import InvalidPolicy, dump_policy, load_policy
+from hubsync.domain.tenant import Tenant
 from hubsync.service.intake import InvalidEvent, UnsupportedEvent, hints_for, parse_event_body, parse_events
 from hubsync.service.settings import InvalidSettings, parse_aws_settings, parse_settings
 from hubsync.web.connect import LifecyclePayload, _verified_install_token

@@ -15,7 +15,8 @@ from flask.testing import FlaskClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hubsync.adapters.store import Store, Tenant
+from hubsync.adapters.store import Store
+from hubsync.domain.tenant import Tenant
 from hubsync.service.settings import rotate_events_api_key
 from hubsync.web import api
 from tests.unit.fuzz.strategies import (

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from hubsync.adapters.store import AuthMode, JiraFlavour, Tenant
 from hubsync.domain.finding import FindingIdentifier, Severity
 from hubsync.domain.hint import HintSource, Priority
+from hubsync.domain.tenant import AuthMode, JiraFlavour, Tenant
 from hubsync.service.intake import (
     InvalidEvent,
     UnsupportedEvent,

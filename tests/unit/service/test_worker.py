@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 
 from hubsync.adapters.queue import LocalQueue, QueueUnavailable
-from hubsync.adapters.store import SecretBox, Store, Tenant, create_engine, upgrade
+from hubsync.adapters.store import SecretBox, Store, create_engine, upgrade
 from hubsync.domain.hint import HintSource, SyncHint
 from hubsync.domain.link import Link, LinkState
+from hubsync.domain.tenant import Tenant
 from hubsync.service.reconcile import ReconcileReport
 from hubsync.service.sync import Outcome, SyncContext
 from hubsync.service.tenants import TenantNotReady

@@ -10,7 +10,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from hubsync.adapters.store import AuthMode, JiraFlavour, SecretBox, Store, Tenant, create_engine
+from hubsync.adapters.store import SecretBox, Store, create_engine
+from hubsync.domain.tenant import AuthMode, JiraFlavour, Tenant
 from hubsync.web import create_app
 from hubsync_sandbox.jira.install_keys import InstallKeyServer
 from tests.unit.web.jira_requests import (

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hubsync.adapters.connect_keys import InstallKeyUnavailable
-from hubsync.adapters.store import Tenant
 from hubsync.domain.hint import SyncHint
+from hubsync.domain.tenant import Tenant
 from hubsync_sandbox.jira.connect_jwt import CONTEXT_QSH, query_hash, sign_hs256
 from hubsync_sandbox.jira.install_keys import InstallKeyServer
 

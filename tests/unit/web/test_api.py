@@ -19,9 +19,10 @@ from flask.testing import FlaskClient
 from hubsync.adapters.connect_keys import HttpInstallKeys
 from hubsync.adapters.organizations import OwnerDirectory
 from hubsync.adapters.securityhub import SecurityHubClient
-from hubsync.adapters.store import AuthMode, JiraFlavour, SecretBox, Store, Tenant, create_engine, upgrade
+from hubsync.adapters.store import SecretBox, Store, create_engine, upgrade
 from hubsync.domain.finding import FindingIdentifier
 from hubsync.domain.link import Link, LinkState
+from hubsync.domain.tenant import AuthMode, JiraFlavour, Tenant
 from hubsync.service.panel import TenantContexts
 from hubsync.service.tenants import APP_KEY, TenantNotReady
 from hubsync.web import api

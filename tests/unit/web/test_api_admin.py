@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from hubsync.adapters.store import AuthMode, JiraFlavour, Store, Tenant
+from hubsync.adapters.store import Store
+from hubsync.domain.tenant import AuthMode, JiraFlavour, Tenant
 from hubsync.service.tenants import APP_KEY
 from hubsync.web import api
 from hubsync_sandbox.httpserver import free_port

@@ -8,7 +8,7 @@ import re
 import pytest
 from flask.testing import FlaskClient
 
-from hubsync.adapters.store import Tenant
+from hubsync.domain.tenant import Tenant
 from hubsync.web.config import CHECKOUT_ROOT
 from tests.unit.web.jira_requests import BASE_URL, JIRA_URL, SECRET_KEY, hs256
 

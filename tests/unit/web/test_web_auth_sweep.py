@@ -18,7 +18,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.routing import Rule
 
-from hubsync.adapters.store import Store, Tenant
+from hubsync.adapters.store import Store
+from hubsync.domain.tenant import Tenant
 from hubsync.web.jira_auth import JWT_LEEWAY_S
 from hubsync.web.services import EXTENSION
 from tests.unit.web.jira_requests import (

@@ -11,7 +11,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from hubsync.adapters.store import SecretBox, Store, Tenant, create_engine
+from hubsync.adapters.store import SecretBox, Store, create_engine
+from hubsync.domain.tenant import Tenant
 from hubsync.web.errors import RETRY_AFTER_S
 from hubsync.web.services import EXTENSION
 from tests.unit.web.jira_requests import (

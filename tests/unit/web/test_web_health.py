@@ -8,7 +8,8 @@ import dataclasses
 from flask import Flask
 from flask.testing import FlaskClient
 
-from hubsync.adapters.store import SecretBox, Store, Tenant, create_engine
+from hubsync.adapters.store import SecretBox, Store, create_engine
+from hubsync.domain.tenant import Tenant
 from hubsync.web.services import EXTENSION
 from hubsync_sandbox.httpserver import free_port
 from tests.unit.web.jira_requests import SECRET_KEY, RecordingQueue

@@ -6,9 +6,9 @@ import pytest
 from flask.testing import FlaskClient
 
 from hubsync.adapters.queue import QueueUnavailable
-from hubsync.adapters.store import Tenant
 from hubsync.domain.finding import FindingIdentifier
 from hubsync.domain.hint import HintSource, SyncHint
+from hubsync.domain.tenant import Tenant
 from tests.unit.web.jira_requests import APP_ACCOUNT_ID, USER_ACCOUNT_ID, RecordingQueue, hs256, jwt_header
 
 FINDING = FindingIdentifier(

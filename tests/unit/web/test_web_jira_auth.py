@@ -11,7 +11,8 @@ import pytest
 from flask import Blueprint, Flask, g, jsonify
 from flask.testing import FlaskClient
 
-from hubsync.adapters.store import Store, Tenant
+from hubsync.adapters.store import Store
+from hubsync.domain.tenant import Tenant
 from hubsync.web import create_app
 from hubsync.web.jira_auth import JWT_LEEWAY_S, verified_jira
 from tests.unit.web.jira_requests import (

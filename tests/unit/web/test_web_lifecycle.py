@@ -11,10 +11,10 @@ import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 
-from hubsync.adapters.store import AuthMode, JiraFlavour, Store, Tenant
-from hubsync.adapters.store.tenants import TenantState
+from hubsync.adapters.store import Store
 from hubsync.domain.finding import FindingIdentifier
 from hubsync.domain.link import Link, LinkState
+from hubsync.domain.tenant import AuthMode, JiraFlavour, Tenant, TenantState
 from hubsync_sandbox.jira.install_keys import InstallKeyServer
 from tests.unit.web.conftest import tenants
 from tests.unit.web.jira_requests import (

@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from hubsync.adapters.store import Store, Tenant
+from hubsync.adapters.store import Store
+from hubsync.domain.tenant import Tenant
 from hubsync.service.settings import rotate_events_api_key
 from hubsync.web import api
 from tests.unit.web.jira_requests import (

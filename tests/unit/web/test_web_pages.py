@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from hubsync.adapters.store import Tenant
+from hubsync.domain.tenant import Tenant
 from hubsync.web.config import CHECKOUT_ROOT
 from tests.unit.web.jira_requests import BASE_URL, SECRET_KEY, hs256
 

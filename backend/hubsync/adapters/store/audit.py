@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,25 +12,7 @@ import sqlalchemy as sa
 
 from hubsync.adapters.store.database import dumps_json
 from hubsync.adapters.store.models import AuditRow
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    """What happened, why (the rule and a sentence), and the pair before and after. `before`/`after` are JSON
-    objects; datetimes, enums and dataclasses (a `Link`, say) in them are stored as ISO strings, values and
-    objects."""
-
-    tenant_id: str
-    finding_key: str
-    at: datetime
-    action: str  # e.g. create_ticket, update_finding, move_ticket, comment, mark_broken
-    reason: str
-    outcome: str  # e.g. applied, failed, skipped, planned (dry run)
-    rule: int | None = None  # row of the rules table in DESIGN.md
-    ticket_key: str | None = None
-    before: Mapping[str, Any] | None = None
-    after: Mapping[str, Any] | None = None
-    id: int | None = None  # set by the store
+from hubsync.domain.audit import AuditEntry
 
 
 class AuditLog:

@@ -25,9 +25,7 @@ from __future__ import annotations
 import dataclasses
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -35,7 +33,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from hubsync.adapters.store.models import LinkRow
 from hubsync.domain.finding import FindingIdentifier, WorkflowStatus
-from hubsync.domain.link import Link, LinkState
+from hubsync.domain.link import Claim, ClaimOutcome, Link, LinkState, StaleLink
 from hubsync.domain.ticket import Disposition
 
 # How long Jira's search index may lag behind its writes: a taken-over claim's marker search then finds the ticket
@@ -47,26 +45,6 @@ DEFAULT_CLAIM_LEASE = timedelta(seconds=45)
 _CLOCK_SKEW = timedelta(seconds=30)  # between this machine's clock and the database server's
 _IN_CLAUSE_CHUNK = 500
 _CLAIM_ATTEMPTS = 5
-
-
-class ClaimOutcome(StrEnum):
-    FRESH = "FRESH"  # this caller owns a new claim (or one on a BROKEN link): create the ticket
-    UNFINISHED = "UNFINISHED"  # this caller took over a claim an earlier attempt left: search the marker, then create
-    IN_PROGRESS = "IN_PROGRESS"  # a claim within its lease: do not create; try again at `Claim.live_until`
-    EXISTING = "EXISTING"  # the finding is already linked to `link.ticket_key`
-
-
-@dataclass(frozen=True)
-class Claim:
-    outcome: ClaimOutcome
-    link: Link
-    version: int  # the row version this claim saw or wrote; `save` and `release` check it
-    live_until: datetime | None = None  # IN_PROGRESS: when the claim may be taken over
-
-    @property
-    def owned(self) -> bool:
-        """True when this caller, and no one else, may create the finding's ticket."""
-        return self.outcome in (ClaimOutcome.FRESH, ClaimOutcome.UNFINISHED)
 
 
 class _VersionMemory:
@@ -88,10 +66,6 @@ class _VersionMemory:
 
     def pop(self, key: tuple[str, str]) -> None:
         self._versions.pop(key, None)
-
-
-class StaleLink(RuntimeError):
-    """The link changed since this unit of work read or claimed it; re-read and decide again."""
 
 
 class LinkStore:

@@ -28,9 +28,10 @@ from hubsync.adapters.store.audit import AuditLog
 from hubsync.adapters.store.crypto import SecretBox
 from hubsync.adapters.store.database import SQLITE_BEGIN_OPTION, create_engine, database_url
 from hubsync.adapters.store.links import DEFAULT_CLAIM_LEASE, LinkStore
-from hubsync.adapters.store.sync_locks import HeldLocks, SyncLocks
+from hubsync.adapters.store.sync_locks import SyncLocks
 from hubsync.adapters.store.tenants import TenantStore
 from hubsync.domain.link import Link, LinkState
+from hubsync.domain.sync_locks import HeldLocks
 
 
 def utc_now() -> datetime:

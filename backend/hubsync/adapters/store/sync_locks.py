@@ -17,34 +17,15 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from hubsync.domain.sync_locks import HeldLocks, SyncLockLost, SyncLockTimeout
+
 DEFAULT_LOCK_TIMEOUT_S = 300.0
-
-
-class SyncLockTimeout(Exception):
-    """Another sync held a finding for longer than the timeout; the caller retries later."""
-
-
-class SyncLockLost(Exception):
-    """The locks' database session ended (PostgreSQL restarted, the connection dropped): another sync may hold
-    these findings now, so nothing more may be sent on their behalf; the caller retries later."""
-
-
-class HeldLocks:
-    """The locks a batch holds. `verify()` before a step that must not run twice (Jira's create): it raises
-    `SyncLockLost` when the session that holds them is gone."""
-
-    def __init__(self, verify: Callable[[], None] | None = None) -> None:
-        self._verify = verify
-
-    def verify(self) -> None:
-        if self._verify is not None:
-            self._verify()
 
 
 def lock_id(tenant_id: str, finding_key: str) -> int:
