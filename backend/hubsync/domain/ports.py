@@ -219,3 +219,17 @@ class StorePort(Protocol):
     def iter_links(
         self, tenant_id: str, *, batch: int = 500, states: Sequence[LinkState] | None = None
     ) -> Iterator[Link]: ...
+
+
+class TimersPort(Protocol):
+    """Named timers every worker shares, so a periodic job (a tenant's reconcile) runs once per interval across
+    them all: one caller gets a timer's turn, holds it with a lease while the job runs, and sets the next turn."""
+
+    def claim(self, name: str, lease: timedelta) -> bool:
+        """True for the one caller whose turn it is (the timer was due, or new); it holds the turn for `lease`."""
+
+    def renew(self, name: str, lease: timedelta) -> None:
+        """Still running: hold the turn for `lease` from now."""
+
+    def finish(self, name: str, every: timedelta) -> None:
+        """Done (or failed, which waits for the next turn too): the next turn is `every` from now."""

@@ -1,5 +1,5 @@
-"""The worker: takes hints off the queue and syncs them, moves raw EventBridge events from an SQS queue onto it,
-and reconciles every tenant on an interval.
+"""The worker: takes hints off the queue and syncs them, and runs the events mover and the periodic reconcile
+beside it.
 
     receive a batch ─> group by tenant ─> the tenant's SyncContext (cached a few minutes per thread)
         ─> hints.process ─> ack what synced; retry later what failed (backoff); dead-letter after N attempts (audit)
@@ -9,11 +9,14 @@ context cannot be built, or the sync raises) is not the hints' fault: they are r
 backoff that grows with how long they have waited up to `retry_max_seconds`, and the attempt does not count toward
 `max_attempts` (the local queue gives it back). Only a hint whose own sync fails (an `Outcome` with an error) uses
 up its attempts and is dead-lettered, with an audit entry. SQS counts every receive whatever we say, so there its
-`maxReceiveCount` bounds the outage a hint survives: `outage_window` (about a day for the template's 300).
+`maxReceiveCount` bounds the outage a hint survives: `outage_window` (about a day for the template's 300). Those
+decisions, and the delays, are `retry_policy`'s; this module carries them out.
 
 Many workers (threads here, processes on other machines) share one queue: the queue leases each finding's hints
-to one of them at a time, and the store's locks and claims keep a finding to one ticket whatever the timing. The
-periodic reconcile is shared too: one worker per interval per tenant runs it (`WorkerTimers`).
+to one of them at a time, and the store's locks and claims keep a finding to one ticket whatever the timing.
+
+Beside the consumers: `events_mover` (raw EventBridge events from an SQS queue onto the hint queue) and
+`periodic_reconcile` (every tenant once per interval, one worker per turn, through the injected `timers`).
 """
 
 from __future__ import annotations
@@ -23,11 +26,9 @@ import os
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import partial
 
 from hubsync import metrics
 from hubsync.adapters.faults import is_transient
@@ -43,18 +44,19 @@ from hubsync.adapters.queue import (
 )
 from hubsync.adapters.store import Store, upgrade
 from hubsync.domain.hint import SyncHint
-from hubsync.domain.tenant import Tenant
+from hubsync.domain.ports import TimersPort
+from hubsync.service.background import close_context, every
+from hubsync.service.events_mover import EventsMover
 from hubsync.service.hints import process
-from hubsync.service.intake import InvalidEvent, UnsupportedEvent, hints_for, parse_event_body, tenants_watching
-from hubsync.service.reconcile import ReconcileReport, reconcile
+from hubsync.service.periodic_reconcile import ContextFactory, PeriodicReconcile, Reconcile
+from hubsync.service.reconcile import reconcile
+from hubsync.service.retry_policy import Failures, Fate, RetryPolicy, fate, gives_up
 from hubsync.service.sync import Outcome, SyncContext
 from hubsync.service.tenants import TenantNotReady, sync_context
 
 log = logging.getLogger(__name__)
 
-ContextFactory = Callable[[Tenant, Store], SyncContext]
 Sync = Callable[[SyncContext, Sequence[SyncHint]], list[Outcome]]
-Reconcile = Callable[[SyncContext], ReconcileReport]
 
 
 def utc_now() -> datetime:
@@ -72,6 +74,10 @@ class WorkerSettings:
     retry_max_seconds: float = 300.0
     transient_max_seconds: float = 30.0  # the longest wait after one pair's passing failure
     reconcile_lease: timedelta = timedelta(minutes=2)  # a crashed worker's reconcile falls to another after this
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(self.retry_base_seconds, self.retry_max_seconds, self.transient_max_seconds)
 
 
 @dataclass
@@ -126,51 +132,10 @@ class _Settling:
                 self._open.pop(delivery.receipt, None)
 
 
-@contextmanager
-def _every(seconds: float, action: Callable[[], None], what: str, enabled: bool = True) -> Iterator[None]:
-    """Run `action` every `seconds` on a helper thread while the block runs (keeping leases alive)."""
-    if not enabled:
-        yield
-        return
-    done = threading.Event()
-
-    def keep() -> None:
-        while not done.wait(seconds):
-            try:
-                action()
-            except Exception as exc:  # the next try may work; a lost lease costs a repeated sync only
-                log.warning("could not %s: %s", what, exc)
-
-    keeper = threading.Thread(target=keep, name="hubsync-lease-keeper", daemon=True)
-    keeper.start()
-    try:
-        yield
-    finally:
-        done.set()
-        keeper.join()
-
-
-def _close(ctx: SyncContext) -> None:
-    """Release what a context holds open (its Jira client's HTTP connections)."""
-    close = getattr(ctx.jira, "close", None)
-    if callable(close):
-        try:
-            close()
-        except Exception:  # closing is tidying up: never a reason to fail the work
-            log.warning("could not close the Jira client of tenant %s", ctx.tenant_id, exc_info=True)
-
-
-def _clamp(value: float, low: float, high: float) -> float:
-    return max(low, min(high, value))
-
-
 def outage_window(max_receives: int, settings: WorkerSettings) -> timedelta:
     """How long a tenant may stay unreachable before a queue that counts every receive (SQS, `maxReceiveCount`
-    = `max_receives`) parks its hints: the outage backoffs between the first receive and the last."""
-    waited = 0.0
-    for _ in range(max(0, max_receives - 1)):
-        waited += _clamp(waited, settings.retry_base_seconds, settings.retry_max_seconds)
-    return timedelta(seconds=waited)
+    = `max_receives`) parks its hints (`RetryPolicy.outage_window`)."""
+    return settings.retry_policy.outage_window(max_receives)
 
 
 def pool_size_for(concurrency: int) -> int:
@@ -192,27 +157,35 @@ class Worker:
         *,
         settings: WorkerSettings | None = None,
         events: SqsEventSource | None = None,
+        timers: TimersPort | None = None,
         context_for: ContextFactory = sync_context,
         sync: Sync = process,
         reconcile_tenant: Reconcile | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
-        """`context_for`, `sync` and `reconcile_tenant` are the engine's (tests give their own)."""
+        """`context_for`, `sync` and `reconcile_tenant` are the engine's (tests give their own). `events`: the
+        EventBridge events queue to move onto `queue` (None: no events mover). `timers`: the shared timers the
+        periodic reconcile takes its turns by; a worker without them has no periodic reconcile (`run` refuses a
+        `reconcile_interval` then)."""
         self.store = store
         self.queue = queue
         self.settings = settings or WorkerSettings()
         self.events = events
         self._context_for = context_for
         self._sync = sync
-        self._reconcile = reconcile_tenant or (lambda ctx: reconcile(ctx, progress=None))
         self._clock = clock
-        self._timers = WorkerTimers(store.engine, clock)
+        self._reconcile = reconcile_tenant or (lambda ctx: reconcile(ctx, progress=None))
+        self._timers = timers
+        self._retry_policy = self.settings.retry_policy
         self._local = threading.local()  # each thread its own contexts: clients keep per-call state
 
     # -- running ------------------------------------------------------------------------------------------
     def run(self, stop: threading.Event) -> None:
         """Until `stop` is set: `concurrency` threads on the queue, one on the events queue (if any), one for the
         periodic reconcile. A batch under way is finished before a thread stops."""
+        if self.settings.reconcile_interval and self._timers is None:
+            raise ValueError("a worker with a reconcile_interval needs the timers its periodic reconcile takes turns "
+                             "by (timers=...)")
         loops: list[tuple[str, Callable[[threading.Event], None]]] = [
             (f"hubsync-worker-{n + 1}", self._consume) for n in range(self.settings.concurrency)
         ]
@@ -240,12 +213,29 @@ class Worker:
         for delivery in deliveries:
             by_tenant[delivery.hint.tenant_id].append(delivery)
         batch = _Settling(self.queue, deliveries)
-        with _every(self.queue.lease_seconds / 3, lambda: batch.extend(self.queue.lease_seconds),
-                    "extend the leases of a batch", enabled=bool(deliveries)):
+        with every(self.queue.lease_seconds / 3, lambda: batch.extend(self.queue.lease_seconds),
+                   "extend the leases of a batch", enabled=bool(deliveries)):
             for tenant_id, mine in by_tenant.items():
                 self._handle_tenant(tenant_id, mine, report, batch)
         metrics.record_settled(report)
         return report
+
+    def move_events_once(self, wait_seconds: float = 0.0) -> int:
+        """Move one batch from the events queue onto the hint queue (`EventsMover.move_once`)."""
+        return self._events_mover().move_once(wait_seconds)
+
+    def reconcile_due(self, interval: timedelta) -> list[str]:
+        """Reconcile every enabled tenant whose turn it is (`PeriodicReconcile.reconcile_due`)."""
+        return self._periodic_reconcile().reconcile_due(interval)
+
+    def _events_mover(self) -> EventsMover:
+        assert self.events is not None
+        return EventsMover(self.store, self.queue, self.events)
+
+    def _periodic_reconcile(self) -> PeriodicReconcile:
+        assert self._timers is not None, "a periodic reconcile needs the worker's timers"
+        return PeriodicReconcile(self.store, self._timers, context_for=self._context_for,
+                                 reconcile_tenant=self._reconcile, lease=self.settings.reconcile_lease)
 
     # -- one tenant's share of a batch --------------------------------------------------------------------------
     def _handle_tenant(
@@ -274,22 +264,21 @@ class Worker:
             return
         metrics.record_syncs(outcomes, time.monotonic() - started)
         report.outcomes += outcomes
-        by_finding = {o.finding_key: o for o in outcomes if o.error}
-        by_ticket = {o.ticket_key: o for o in outcomes if o.error and o.ticket_key}
+        failures = Failures.of(outcomes)
         done: list[Delivery] = []
         failed: dict[str, list[Delivery]] = defaultdict(list)
         held_up: dict[float, list[Delivery]] = defaultdict(list)
         held_up_errors: list[str] = []
         for delivery in deliveries:
-            hint = delivery.hint
-            if hint.finding:
-                outcome = by_finding.get(hint.finding.key)
-            else:
-                outcome = by_ticket.get(hint.ticket_key) if hint.ticket_key is not None else None
-            if outcome is None or outcome.error is None:
+            outcome = failures.for_hint(delivery.hint)
+            verdict = fate(outcome)
+            if verdict is Fate.DONE:
                 done.append(delivery)
-            elif outcome.transient:  # a side said "not now", or another sync holds the finding: soon, uncounted
-                held_up[self._transient_backoff(delivery, outcome)].append(delivery)
+                continue
+            assert outcome is not None and outcome.error is not None  # what a fate other than DONE means
+            if verdict is Fate.HELD_UP:  # a side said "not now", or another sync holds the finding: soon, uncounted
+                delay = self._retry_policy.transient_backoff(delivery.enqueued_at, outcome.retry_at, self._clock())
+                held_up[delay].append(delivery)
                 held_up_errors.append(outcome.error)
             else:
                 failed[outcome.error].append(delivery)
@@ -308,12 +297,11 @@ class Worker:
     ) -> None:
         """The hints' own syncs failed: retry later with exponential backoff; after the queue's `max_attempts`,
         dead-letter with an audit entry."""
-        limit = self.queue.max_attempts
-        hopeless = [d for d in deliveries if d.attempts >= limit]
+        hopeless = [d for d in deliveries if self._gives_up(d, counted=True)]
         by_delay: dict[float, list[Delivery]] = defaultdict(list)
         for delivery in deliveries:
-            if delivery.attempts < limit:
-                by_delay[self._backoff(delivery.attempts)].append(delivery)
+            if not self._gives_up(delivery, counted=True):
+                by_delay[self._retry_policy.backoff(delivery.attempts)].append(delivery)
         self._retry(by_delay, error, report, batch, counted=True)
         self._dead_letter(tenant_id, hopeless, error, report, batch)
 
@@ -325,19 +313,21 @@ class Worker:
         to the dead-letter queue on its next receive) with an audit entry."""
         by_delay: dict[float, list[Delivery]] = defaultdict(list)
         for delivery in deliveries:
-            by_delay[self._outage_backoff(delivery)].append(delivery)
+            by_delay[self._retry_policy.outage_backoff(delivery.enqueued_at, self._clock())].append(delivery)
         self._retry_uncounted(tenant_id, by_delay, error, report, batch)
 
     def _retry_uncounted(self, tenant_id: str, by_delay: Mapping[float, list[Delivery]], error: str,
                          report: BatchReport, batch: _Settling) -> None:
         """Retry after each delay, the attempt given back; where every receive counts anyway (SQS), a hint whose
         count has run out is parked instead (SQS would move it to its dead-letter queue on the next receive)."""
-        spent = self.queue.counts_every_receive
-        limit = self.queue.max_attempts
-        hopeless = [d for mine in by_delay.values() for d in mine if spent and d.attempts >= limit]
+        hopeless = [d for mine in by_delay.values() for d in mine if self._gives_up(d, counted=False)]
         left = {delay: [d for d in mine if d not in hopeless] for delay, mine in by_delay.items()}
         self._retry(left, error, report, batch, counted=False)
         self._dead_letter(tenant_id, hopeless, error, report, batch)
+
+    def _gives_up(self, delivery: Delivery, *, counted: bool) -> bool:
+        return gives_up(delivery.attempts, self.queue.max_attempts, counted=counted,
+                        counts_every_receive=self.queue.counts_every_receive)
 
     def _retry(self, by_delay: Mapping[float, list[Delivery]], error: str, report: BatchReport,
                batch: _Settling, *, counted: bool) -> None:
@@ -380,27 +370,6 @@ class Worker:
             log.error("dead-lettered hint of tenant %s (%s) after %d attempts: %s", tenant_id,
                       delivery.hint.group_key, delivery.attempts, error)
 
-    def _backoff(self, attempts: int) -> float:
-        doublings: int = 2 ** max(0, attempts - 1)  # a whole number: the exponent is never negative
-        return min(self.settings.retry_max_seconds, self.settings.retry_base_seconds * doublings)
-
-    def _transient_backoff(self, delivery: Delivery, outcome: Outcome) -> float:
-        """A pair that failed for a passing reason: not before the moment the sync named (a claim's lease), and
-        otherwise soon; the outage backoff, but at most `transient_max_seconds`, since the rest of the tenant's side
-        answered."""
-        delay = min(self._outage_backoff(delivery), self.settings.transient_max_seconds)
-        if outcome.retry_at is not None:
-            delay = max(delay, (outcome.retry_at - self._clock()).total_seconds() + 1.0)
-        return float(round(delay))
-
-    def _outage_backoff(self, delivery: Delivery) -> float:
-        """As long as the hint has waited so far, between the base and the cap: doubling, without counting
-        attempts (which an outage does not use up)."""
-        waited = 0.0
-        if delivery.enqueued_at is not None:
-            waited = (self._clock() - delivery.enqueued_at).total_seconds()
-        return float(round(_clamp(waited, self.settings.retry_base_seconds, self.settings.retry_max_seconds)))
-
     # -- tenants' contexts, per thread ------------------------------------------------------------------------
     def _context(self, tenant_id: str) -> SyncContext | None:
         """The tenant's SyncContext, built at most once per `context_ttl` per thread; None when the tenant is
@@ -426,7 +395,7 @@ class Worker:
     def _forget_context(self, tenant_id: str) -> None:
         cached = self._contexts().pop(tenant_id, None)
         if cached is not None:
-            _close(cached[0])
+            close_context(cached[0])
 
     def _forget_contexts(self) -> None:
         """This thread's contexts, closed (the thread is ending)."""
@@ -449,85 +418,12 @@ class Worker:
             self._forget_contexts()
 
     def _move_events(self, stop: threading.Event) -> None:
-        assert self.events is not None
-        while not stop.is_set():
-            try:
-                self.move_events_once(self.settings.wait_seconds)
-            except QueueUnavailable as exc:
-                log.warning("events queue unavailable: %s", exc)
-                stop.wait(self.settings.wait_seconds)
-
-    def move_events_once(self, wait_seconds: float = 0.0) -> int:
-        """Move one batch of raw events from the EventBridge → SQS queue onto the hint queue; returns how many
-        hints were queued. A message is deleted only once its hints are queued; one that is not a Security Hub
-        event hubsync takes is logged and deleted (it is no work, and would only come back)."""
-        assert self.events is not None
-        messages = self.events.receive(10, wait_seconds)
-        if not messages:
-            return 0
-        with self.store.read() as uow:
-            tenants = uow.tenants.list(enabled_only=True)
-        queued = 0
-        for message in messages:
-            try:
-                events = parse_event_body(message.body)
-            except (ValueError, InvalidEvent, UnsupportedEvent) as exc:
-                log.error("events queue message %s is not a Security Hub event hubsync takes: %s",
-                          message.message_id, exc)
-                metrics.record_rejected_event("unsupported" if isinstance(exc, UnsupportedEvent) else "invalid")
-                continue
-            for event in events:
-                watching = tenants_watching(event.account, tenants)
-                metrics.record_events([event.detail_type], "queued" if watching else "unrouted")
-                if not watching:
-                    log.warning("event %s from account %s: no tenant watches that account", event.id, event.account)
-                for tenant in watching:
-                    hints = hints_for(tenant.id, [event])
-                    self.queue.put(hints)
-                    queued += len(hints)
-        self.events.delete(messages)
-        return queued
+        self._events_mover().run(stop, self.settings.wait_seconds)
 
     def _reconcile_periodically(self, stop: threading.Event) -> None:
         interval = self.settings.reconcile_interval
         assert interval is not None
-        tick = min(interval.total_seconds(), 30.0)
-        while not stop.is_set():
-            self.reconcile_due(interval)
-            stop.wait(tick)
-
-    def reconcile_due(self, interval: timedelta) -> list[str]:
-        """Reconcile every enabled tenant whose turn it is (one worker per interval per tenant); returns their ids.
-        The turn is held by a lease renewed while the reconcile runs: if this process dies mid-run, another worker
-        takes the turn once `reconcile_lease` has passed, not an interval later."""
-        with self.store.read() as uow:
-            tenants = uow.tenants.list(enabled_only=True)
-        done = []
-        lease = self.settings.reconcile_lease
-        for tenant in tenants:
-            timer = f"reconcile:{tenant.id}"
-            if not self._timers.claim(timer, lease):
-                continue
-            try:
-                with _every(lease.total_seconds() / 3, partial(self._timers.renew, timer, lease),
-                            f"renew the reconcile turn of tenant {tenant.name}"):
-                    report = self._reconcile_tenant(tenant)
-            except Exception as exc:  # one tenant's trouble must not stop the others
-                log.warning("periodic reconcile of tenant %s failed: %s", tenant.name, exc)
-                self._timers.finish(timer, interval)
-                continue
-            self._timers.finish(timer, interval)
-            log.info("reconciled tenant %s: %d changed, %d failed", tenant.name, len(report.changed),
-                     len(report.failed))
-            done.append(tenant.id)
-        return done
-
-    def _reconcile_tenant(self, tenant: Tenant) -> ReconcileReport:
-        ctx = self._context_for(tenant, self.store)
-        try:
-            return self._reconcile(ctx)
-        finally:
-            _close(ctx)
+        self._periodic_reconcile().run(stop, interval)
 
     def _guarded(self, loop: Callable[[threading.Event], None], stop: threading.Event) -> None:
         """A loop that fails is restarted after a pause, never lost silently: one that met a side that could not
@@ -588,7 +484,7 @@ def run_worker(
         assert isinstance(bound_host, str)  # an IP socket's address: bytes are for other address families
         out(f"hubsync worker: metrics at http://{bound_host}:{bound_port}/metrics")
     try:
-        Worker(store, queue, settings=settings, events=events).run(stop)
+        Worker(store, queue, settings=settings, events=events, timers=WorkerTimers(store.engine)).run(stop)
     finally:
         if server is not None:
             server.shutdown()

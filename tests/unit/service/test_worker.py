@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from hubsync.adapters.queue import LocalQueue, QueueUnavailable
+from hubsync.adapters.queue import LocalQueue, QueueUnavailable, WorkerTimers
 from hubsync.adapters.store import SecretBox, Store, create_engine, upgrade
 from hubsync.domain.hint import HintSource, SyncHint
 from hubsync.domain.link import Link, LinkState
@@ -130,7 +130,7 @@ def test_synced_hints_are_acknowledged_and_failed_ones_retried_with_backoff(stor
 
 def test_the_backoff_doubles_up_to_a_ceiling(store, queue, engine, clock):
     run = worker(store, queue, engine, clock, retry_base_seconds=5, retry_max_seconds=30)
-    assert [run._backoff(n) for n in (1, 2, 3, 4, 5)] == [5, 10, 20, 30, 30]
+    assert [run.settings.retry_policy.backoff(n) for n in (1, 2, 3, 4, 5)] == [5, 10, 20, 30, 30]
 
 
 def test_a_hint_that_keeps_failing_is_dead_lettered_with_an_audit_entry(store, queue, engine, clock, tenant):
@@ -256,7 +256,8 @@ def test_the_periodic_reconcile_runs_once_per_interval_across_workers(store, que
         return ReconcileReport()
 
     one, two = (Worker(store, queue, context_for=engine.context_for, sync=engine.sync,
-                       reconcile_tenant=reconcile_tenant, clock=clock) for _ in range(2))
+                       reconcile_tenant=reconcile_tenant, timers=WorkerTimers(store.engine, clock), clock=clock)
+                for _ in range(2))
     interval = timedelta(minutes=15)
 
     assert one.reconcile_due(interval) == [tenant.id]
@@ -264,6 +265,15 @@ def test_the_periodic_reconcile_runs_once_per_interval_across_workers(store, que
     clock.advance(15 * 60)
     assert two.reconcile_due(interval) == [tenant.id]
     assert reconciled == [tenant.id, tenant.id]
+
+
+def test_a_worker_without_timers_refuses_a_periodic_reconcile(store, queue, engine, clock):
+    """The timers are injected (run_worker builds them); a worker asked to reconcile periodically without them
+    says so before it starts a thread, instead of never reconciling."""
+    run = worker(store, queue, engine, clock, reconcile_interval=timedelta(minutes=15))
+
+    with pytest.raises(ValueError, match="timers"):
+        run.run(threading.Event())
 
 
 # -- an outage is not the hint's fault --------------------------------------------------------------------------
@@ -354,7 +364,7 @@ def test_a_context_replaced_or_forgotten_has_its_jira_client_closed(store, queue
 
 def test_the_periodic_reconciles_context_is_closed(store, queue, engine, clock, tenant):
     run = Worker(store, queue, context_for=engine.context_for, sync=engine.sync,
-                 reconcile_tenant=lambda ctx: ReconcileReport(), clock=clock)
+                 reconcile_tenant=lambda ctx: ReconcileReport(), timers=WorkerTimers(store.engine, clock), clock=clock)
 
     assert run.reconcile_due(timedelta(minutes=15)) == [tenant.id]
     assert [ctx.jira.closed for ctx in engine.contexts] == [True]
@@ -416,9 +426,10 @@ def test_a_reconcile_cut_short_by_a_crash_falls_to_the_next_worker_soon(store, q
         raise SystemExit("the process is killed mid-reconcile")
 
     one = Worker(store, queue, context_for=engine.context_for, sync=engine.sync, reconcile_tenant=crash,
-                 settings=WorkerSettings(reconcile_lease=timedelta(minutes=2)), clock=clock)
+                 settings=WorkerSettings(reconcile_lease=timedelta(minutes=2)),
+                 timers=WorkerTimers(store.engine, clock), clock=clock)
     two = Worker(store, queue, context_for=engine.context_for, sync=engine.sync,
-                 reconcile_tenant=lambda ctx: ReconcileReport(), clock=clock)
+                 reconcile_tenant=lambda ctx: ReconcileReport(), timers=WorkerTimers(store.engine, clock), clock=clock)
     interval = timedelta(minutes=15)
     with pytest.raises(SystemExit):
         one.reconcile_due(interval)
@@ -443,9 +454,9 @@ def test_a_reconcile_that_runs_long_keeps_its_turn(store, queue, engine, tenant)
 
     settings = WorkerSettings(reconcile_lease=timedelta(seconds=0.3))  # real clock: renewed every 0.1 s
     one = Worker(store, queue, context_for=engine.context_for, sync=engine.sync, reconcile_tenant=slow,
-                 settings=settings)
+                 settings=settings, timers=WorkerTimers(store.engine))
     two = Worker(store, queue, context_for=engine.context_for, sync=engine.sync, reconcile_tenant=slow,
-                 settings=settings)
+                 settings=settings, timers=WorkerTimers(store.engine))
     thread = threading.Thread(target=one.reconcile_due, args=(timedelta(minutes=15),))
     thread.start()
     started.wait(5)

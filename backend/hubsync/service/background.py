@@ -1,0 +1,47 @@
+"""Two small things the worker's loops share: `every` keeps something alive on a helper thread while a block runs
+(a batch's leases, a reconcile's turn), and `close_context` releases what a tenant's SyncContext holds open."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from hubsync.service.sync import SyncContext
+
+log = logging.getLogger(__name__)
+
+
+@contextmanager
+def every(seconds: float, action: Callable[[], None], what: str, enabled: bool = True) -> Iterator[None]:
+    """Run `action` every `seconds` on a helper thread while the block runs (keeping leases alive)."""
+    if not enabled:
+        yield
+        return
+    done = threading.Event()
+
+    def keep() -> None:
+        while not done.wait(seconds):
+            try:
+                action()
+            except Exception as exc:  # the next try may work; a lost lease costs a repeated sync only
+                log.warning("could not %s: %s", what, exc)
+
+    keeper = threading.Thread(target=keep, name="hubsync-lease-keeper", daemon=True)
+    keeper.start()
+    try:
+        yield
+    finally:
+        done.set()
+        keeper.join()
+
+
+def close_context(ctx: SyncContext) -> None:
+    """Release what a context holds open (its Jira client's HTTP connections)."""
+    close = getattr(ctx.jira, "close", None)
+    if callable(close):
+        try:
+            close()
+        except Exception:  # closing is tidying up: never a reason to fail the work
+            log.warning("could not close the Jira client of tenant %s", ctx.tenant_id, exc_info=True)
