@@ -20,8 +20,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from hubsync.adapters.securityhub.asff import parse_finding
 from hubsync.adapters.store import Store, upgrade
-from hubsync.domain.asff import parse_finding
 from hubsync.domain.finding import Finding, WorkflowStatus
 from hubsync.domain.tenant import AuthMode, JiraFlavour
 from hubsync.domain.ticket import Disposition, Ticket

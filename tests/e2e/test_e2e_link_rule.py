@@ -9,7 +9,7 @@ import pytest
 
 from hubsync.domain.urls import safe_link
 from tests.e2e.conftest import Hubsync
-from tests.unit.domain.test_rendering_hostile_links import HOSTILE_URLS
+from tests.unit.adapters.jira.test_jira_documents_hostile_links import HOSTILE_URLS
 from tests.unit.domain.test_urls import LINKS, NO_LINKS
 
 expect = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed").expect

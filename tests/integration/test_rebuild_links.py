@@ -7,10 +7,10 @@ import pytest
 import sqlalchemy as sa
 
 from hubsync.adapters.store.models import LinkRow
+from hubsync.domain.document import Document
 from hubsync.domain.finding import Finding, marker_label
 from hubsync.domain.link import LinkState
 from hubsync.domain.ports import TicketDraft
-from hubsync.domain.rendering import Document
 from hubsync.service.reconcile import reconcile
 from hubsync.service.sync import FINDING_PROPERTY, sync_hints
 from hubsync_sandbox.demo import Demo

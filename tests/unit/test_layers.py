@@ -28,11 +28,11 @@ def test_the_layers_hold() -> None:
 def test_an_adapter_importing_the_service_breaks_the_build(tmp_path: Path) -> None:
     copy = tmp_path / "backend"
     shutil.copytree(ROOT / "backend" / "hubsync", copy / "hubsync", ignore=shutil.ignore_patterns("__pycache__"))
-    adapter = copy / "hubsync" / "adapters" / "securityhub.py"
+    adapter = copy / "hubsync" / "adapters" / "securityhub" / "client.py"
     adapter.write_text(adapter.read_text() + "\nfrom hubsync.service.sync import SyncContext  # noqa: E402\n")
 
     result = lint_imports(copy)
 
     assert result.returncode != 0
     assert "never import the service" in result.stdout and "BROKEN" in result.stdout
-    assert "hubsync.adapters.securityhub -> hubsync.service.sync" in result.stdout
+    assert "hubsync.adapters.securityhub.client -> hubsync.service.sync" in result.stdout

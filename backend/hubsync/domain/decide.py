@@ -20,13 +20,15 @@ from datetime import datetime, timedelta
 from hubsync.domain.finding import Finding, RecordState, WorkflowStatus
 from hubsync.domain.link import Link, LinkState
 from hubsync.domain.plan import (
-    TICKET,
+    TICKET_KEY,
     Action,
     CommentOnTicket,
     CreateTicket,
     EditTicket,
     MoveTicket,
     Plan,
+    TicketKey,
+    TicketText,
     UpdateFinding,
 )
 from hubsync.domain.policy import Policy
@@ -35,7 +37,7 @@ from hubsync.domain.ticket import Disposition, StatusCategory, Ticket
 
 HUBSYNC = "hubsync"  # the Note.UpdatedBy of every note hubsync writes
 NOTE_LIMIT = 512  # Security Hub's limit on Note.Text
-TICKET_KEY_ROOM = 24  # `{ticket}` becomes a key of up to this many characters
+TICKET_KEY_ROOM = 24  # a note's `TICKET_KEY` becomes a key of up to this many characters
 FALSE_POSITIVE = "FALSE_POSITIVE"  # the VerificationState hubsync writes for false positives
 OPENISH = (Disposition.OPEN, Disposition.EXPIRED)  # a ticket someone still has to act on
 
@@ -72,19 +74,22 @@ def _unlinked(finding: Finding | None, link: Link | None, policy: Policy, by_han
         return Plan(2, f"finding is {_gone_state(finding)}: no ticket")
     rule = policy.escalation_rule_for(finding)
     if by_hand:
-        why, note = "escalated by hand", f"Escalated by hand to Jira: tracked in {TICKET}"
+        why, note = "escalated by hand", _note("Escalated by hand to Jira: tracked in ", TICKET_KEY)
     elif finding.workflow_status is not WorkflowStatus.NEW:
         return Plan(2, f"finding is {finding.workflow_status} (not NEW) and has no ticket: not escalated")
     elif rule is None:
         return Plan(2, "no escalation rule matches the finding: no ticket")
     else:
-        why, note = f"matches escalation rule {rule.name!r}", f"Tracked in {TICKET} (hubsync rule {rule.name!r})"
+        why = f"matches escalation rule {rule.name!r}"
+        note = _note("Tracked in ", TICKET_KEY, f" (hubsync rule {rule.name!r})")
     return _create(finding, policy, 1, f"{why}: creating a ticket", note, by_hand)
 
 
-def _create(finding: Finding, policy: Policy, rule: int, reason: str, note: str, by_hand: bool = False) -> Plan:
+def _create(
+    finding: Finding, policy: Policy, rule: int, reason: str, note: TicketText, by_hand: bool = False
+) -> Plan:
     """Create the ticket and notify the finding; the link is saved LINKED once the service knows the key."""
-    notify = UpdateFinding(WorkflowStatus.NOTIFIED, _note(note), {"jiraIssue": TICKET})
+    notify = UpdateFinding(WorkflowStatus.NOTIFIED, note, {"jiraIssue": TICKET_KEY})
     link = Link(
         finding_key=finding.key,
         finding_id=finding.id,
@@ -158,7 +163,7 @@ def _ticket_deleted(finding: Finding | None, link: Link, policy: Policy, key: st
         why = "it was escalated by hand" if by_hand else "the finding still matches the rules"
         plan = _create(
             finding, policy, 3, f"ticket {key} was deleted and {why}: new ticket",
-            f"Ticket {key} was deleted; tracked again in {TICKET}", by_hand,
+            _note(f"Ticket {key} was deleted; tracked again in ", TICKET_KEY), by_hand,
         )
         return _Step(3, plan.reason, plan=plan)
     broken = replace(link, state=LinkState.BROKEN, seen_disposition=Disposition.MISSING)
@@ -186,7 +191,7 @@ def _finding_gone(finding: Finding | None, key: str, disposition: Disposition) -
     if finding is not None and finding.record_state is RecordState.ACTIVE and (
         finding.workflow_status is not WorkflowStatus.RESOLVED
     ):
-        actions.append(_update(WorkflowStatus.RESOLVED, f"Passed in Security Hub; {TICKET} closed"))
+        actions.append(_update(WorkflowStatus.RESOLVED, _note("Passed in Security Hub; ", TICKET_KEY, " closed")))
     else:
         actions += _marked(finding, key)
     return _Step(4, f"finding is {state}: closing {key}", actions, Disposition.FIXED)
@@ -198,7 +203,7 @@ def _marked(finding: Finding | None, key: str) -> list[Action]:
     if finding is None or finding.user_defined_fields.get("jiraIssue") == key:
         return []
     workflow = WorkflowStatus.NOTIFIED if finding.workflow_status is WorkflowStatus.NEW else None
-    return [UpdateFinding(workflow, _note(f"Tracked in {TICKET}"), {"jiraIssue": TICKET})]
+    return [UpdateFinding(workflow, _note("Tracked in ", TICKET_KEY), {"jiraIssue": TICKET_KEY})]
 
 
 def _fixed(finding: Finding, link: Link, key: str) -> _Step:
@@ -215,7 +220,7 @@ def _fixed(finding: Finding, link: Link, key: str) -> _Step:
             return _Step(
                 6, f"finding recurred after {key} was fixed ({why}): reopening {key}",
                 [MoveTicket(disposition=Disposition.OPEN, comment=comment),
-                 _update(WorkflowStatus.NOTIFIED, f"Recurred after the fix; {TICKET} reopened")],
+                 _update(WorkflowStatus.NOTIFIED, _note("Recurred after the fix; ", TICKET_KEY, " reopened"))],
                 Disposition.OPEN,
             )
     if finding.workflow_status is WorkflowStatus.RESOLVED:
@@ -223,7 +228,7 @@ def _fixed(finding: Finding, link: Link, key: str) -> _Step:
                      disposition=Disposition.FIXED)
     return _Step(
         10, f"{key} is fixed: resolving the finding until Security Hub evaluates it again",
-        [_update(WorkflowStatus.RESOLVED, f"Fixed in {TICKET}, awaiting re-evaluation")],
+        [_update(WorkflowStatus.RESOLVED, _note("Fixed in ", TICKET_KEY, ", awaiting re-evaluation"))],
         Disposition.FIXED,
     )
 
@@ -235,7 +240,7 @@ def _decided_in_jira(finding: Finding, ticket: Ticket, link: Link, key: str, dis
     if suppressed and (not false_positive or finding.verification_state == FALSE_POSITIVE):
         return _Step(None, f"{key} is {disposition} and the finding suppressed: in step", disposition=disposition)
     who = f" by {ticket.status_changed_by}" if ticket.status_changed_by else ""
-    note = f"{'False positive' if false_positive else 'Risk'} accepted in {TICKET}{who}"
+    note = _note(f"{'False positive' if false_positive else 'Risk'} accepted in ", TICKET_KEY, who)
     update = _update(WorkflowStatus.SUPPRESSED, note, FALSE_POSITIVE if false_positive else None)
     what = "marked a false positive" if false_positive else "risk accepted"
     return _Step(7, f"{what} in {key}{who}: suppressing the finding", [update], disposition)
@@ -246,7 +251,9 @@ def _acceptance_expired(finding: Finding, key: str, until: datetime) -> _Step:
     comment = f"The risk acceptance expired on {_when(until)}. The finding is open again in Security Hub."
     actions: list[Action] = [MoveTicket(disposition=Disposition.EXPIRED, comment=comment)]
     if finding.workflow_status is not WorkflowStatus.NOTIFIED:
-        actions.append(_update(WorkflowStatus.NOTIFIED, f"Risk acceptance in {TICKET} expired on {_when(until)}"))
+        actions.append(
+            _update(WorkflowStatus.NOTIFIED, _note("Risk acceptance in ", TICKET_KEY, f" expired on {_when(until)}"))
+        )
     return _Step(13, f"risk acceptance in {key} expired on {_when(until)}: marking it expired", actions,
                  Disposition.EXPIRED)
 
@@ -260,10 +267,10 @@ def _open(
     if workflow is WorkflowStatus.SUPPRESSED:
         if _suppressed_by_hubsync(finding, link):
             if disposition is Disposition.EXPIRED:
-                why, note = "its risk approval expired", f"Risk approval in {TICKET} expired"
+                why, note = "its risk approval expired", _note("Risk approval in ", TICKET_KEY, " expired")
             else:
                 who = f" by {ticket.status_changed_by}" if ticket.status_changed_by else ""
-                why, note = f"reopened{who}", f"Risk no longer accepted: {TICKET} was reopened{who}"
+                why, note = f"reopened{who}", _note("Risk no longer accepted: ", TICKET_KEY, f" was reopened{who}")
             return _Step(9, f"{key} is {ticket.status} ({why}): notifying the finding again",
                          [_update(WorkflowStatus.NOTIFIED, note)], disposition)
         requested = link.risk_requested_at
@@ -273,7 +280,7 @@ def _open(
                 who = f" by {ticket.status_changed_by}" if ticket.status_changed_by else ""
                 return _Step(
                     9, f"risk acceptance not approved in {key}{who} (now {ticket.status}): notifying the finding",
-                    [_update(WorkflowStatus.NOTIFIED, f"Risk acceptance not approved in {TICKET}{who}")],
+                    [_update(WorkflowStatus.NOTIFIED, _note("Risk acceptance not approved in ", TICKET_KEY, who))],
                     disposition,
                 )
             return _Step(None, f"risk acceptance requested in {key}: awaiting a decision", disposition=disposition)
@@ -295,7 +302,7 @@ def _open(
         )
     if workflow in (WorkflowStatus.NEW, WorkflowStatus.RESOLVED):
         return _Step(11, f"finding is {workflow} while {key} is {ticket.status}: notifying it",
-                     [_update(WorkflowStatus.NOTIFIED, f"Tracked in {TICKET}")], disposition)
+                     [_update(WorkflowStatus.NOTIFIED, _note("Tracked in ", TICKET_KEY))], disposition)
     return _Step(None, f"{key} is {ticket.status} and the finding {workflow}: in step", disposition=disposition)
 
 
@@ -310,8 +317,8 @@ def _escalated_again(step: _Step, finding: Finding | None, link: Link) -> _Step:
     if finding.note_updated_by == HUBSYNC and _names_ticket(finding.note_text, link.ticket_key):
         return step
     reason = f"escalated by hand again: already tracked in {link.ticket_key}, said so in the finding's note"
-    note = UpdateFinding(note=_note(f"Escalated by hand again: already tracked in {TICKET}"),
-                         user_defined_fields={"jiraIssue": TICKET})
+    note = UpdateFinding(note=_note("Escalated by hand again: already tracked in ", TICKET_KEY),
+                         user_defined_fields={"jiraIssue": TICKET_KEY})
     if step.rule is None:
         return replace(step, rule=1, reason=reason, actions=[*step.actions, note])
     return replace(step, reason=f"{step.reason}; {reason}", actions=[*step.actions, note])
@@ -432,14 +439,29 @@ def _in_request_status(ticket: Ticket, policy: Policy) -> bool:
     return ticket.status.casefold() == policy.risk_request_status.casefold()
 
 
-def _update(workflow: WorkflowStatus, note: str, verification_state: str | None = None) -> UpdateFinding:
-    return UpdateFinding(workflow, _note(note), {"jiraIssue": TICKET}, verification_state)
+def _update(workflow: WorkflowStatus, note: TicketText, verification_state: str | None = None) -> UpdateFinding:
+    return UpdateFinding(workflow, note, {"jiraIssue": TICKET_KEY}, verification_state)
 
 
-def _note(text: str) -> str:
-    """Within Security Hub's 512 characters once `{ticket}` is replaced by a key."""
-    limit = NOTE_LIMIT - TICKET_KEY_ROOM * text.count(TICKET)
-    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+def _note(*parts: str | TicketKey) -> TicketText:
+    """A note within Security Hub's 512 characters once each `TICKET_KEY` is a key (of up to `TICKET_KEY_ROOM`
+    characters): an over-long one is cut in its text, never in a key, and ends with an ellipsis."""
+    if sum(_room(part) for part in parts) <= NOTE_LIMIT:
+        return TicketText(parts)
+    kept: list[str | TicketKey] = []
+    room = NOTE_LIMIT - 1  # the ellipsis
+    for part in parts:
+        if _room(part) > room:
+            if isinstance(part, str):
+                kept.append(part[:room])
+            break
+        kept.append(part)
+        room -= _room(part)
+    return TicketText((*kept, "\u2026"))
+
+
+def _room(part: str | TicketKey) -> int:
+    return len(part) if isinstance(part, str) else TICKET_KEY_ROOM
 
 
 def _gone_state(finding: Finding) -> str:

@@ -1,4 +1,5 @@
-"""A Security Hub finding as the sync rules see it (parsed from ASFF by `domain.asff`)."""
+"""A Security Hub finding as the sync rules see it (read from a wire format by an adapter: ASFF by
+`adapters.securityhub.asff`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
+
+from hubsync.domain.validation import error_lines
 
 
 class Severity(StrEnum):
@@ -22,6 +26,20 @@ class Severity(StrEnum):
         return list(Severity).index(self)
 
 
+def severity_of_normalized(score: int) -> Severity:
+    """Security Hub's deprecated 0 to 100 score (`Severity.Normalized`) as a label, with the thresholds Security Hub
+    documents. Both the ASFF parser and the intake (which ranks an event's hint by it) read it."""
+    if score == 0:
+        return Severity.INFORMATIONAL
+    if score < 40:
+        return Severity.LOW
+    if score < 70:
+        return Severity.MEDIUM
+    if score < 90:
+        return Severity.HIGH
+    return Severity.CRITICAL
+
+
 class WorkflowStatus(StrEnum):
     NEW = "NEW"
     NOTIFIED = "NOTIFIED"
@@ -32,6 +50,15 @@ class WorkflowStatus(StrEnum):
 class RecordState(StrEnum):
     ACTIVE = "ACTIVE"
     ARCHIVED = "ARCHIVED"
+
+
+class InvalidFinding(ValueError):
+    """A finding (in whatever wire format) lacks, or has a malformed, attribute hubsync needs. `messages` is the
+    nested error dict, keyed by the format's attribute names (marshmallow's shape: see `validation`)."""
+
+    def __init__(self, messages: Mapping[str, Any]) -> None:
+        self.messages = dict(messages)
+        super().__init__("invalid finding: " + "; ".join(error_lines(self.messages)))
 
 
 def finding_key(product_arn: str, finding_id: str) -> str:

@@ -13,10 +13,10 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
 from marshmallow.types import ErrorMessages
 
-from hubsync.domain.asff import ACCOUNT_ID, error_lines, validation_messages
 from hubsync.domain.finding import Severity
 from hubsync.domain.policy import DEFAULT_PRIORITIES, DEFAULT_STATUS_DISPOSITIONS, EscalationRule, Policy
 from hubsync.domain.ticket import Disposition
+from hubsync.domain.validation import ACCOUNT_ID, error_lines, validation_messages
 
 # Region names of every AWS partition (commercial, China, GovCloud, ISO, European Sovereign Cloud),
 # as botocore's partition data describes them: `us-east-1`, `cn-north-1`, `us-gov-west-1`, `eusc-de-east-1`.

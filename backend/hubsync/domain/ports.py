@@ -14,11 +14,12 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from hubsync.domain.audit import AuditEntry
+from hubsync.domain.document import Document
 from hubsync.domain.finding import Finding, FindingIdentifier
 from hubsync.domain.hint import SyncHint
 from hubsync.domain.link import Claim, Link, LinkState
-from hubsync.domain.plan import MoveTicket, UpdateFinding
-from hubsync.domain.rendering import Document, Lozenge
+from hubsync.domain.plan import FindingUpdate, MoveTicket
+from hubsync.domain.rendering import Lozenge
 from hubsync.domain.sync_locks import HeldLocks
 from hubsync.domain.tenant import AuthMode, JiraFlavour, Tenant
 from hubsync.domain.ticket import Disposition, FindingMarker, StatusCategory, Ticket
@@ -32,8 +33,8 @@ class SecurityHubPort(Protocol):
     def get(self, identifiers: Sequence[FindingIdentifier]) -> dict[str, Finding]:
         """Current findings by key (absent: Security Hub no longer has it), batched into few GetFindings calls."""
 
-    def update(self, updates: Sequence[tuple[FindingIdentifier, UpdateFinding]]) -> list[UpdateFailure]:
-        """BatchUpdateFindings, 100 identifiers a call (identical updates grouped); texts already final."""
+    def update(self, updates: Sequence[tuple[FindingIdentifier, FindingUpdate]]) -> list[UpdateFailure]:
+        """BatchUpdateFindings, 100 identifiers a call (identical updates grouped)."""
 
 
 @dataclass(frozen=True)
@@ -233,3 +234,11 @@ class TimersPort(Protocol):
 
     def finish(self, name: str, every: timedelta) -> None:
         """Done (or failed, which waits for the next turn too): the next turn is `every` from now."""
+
+
+class FindingParser(Protocol):
+    """A wire format's findings read into the domain's `Finding`: an anti-corruption layer (ASFF today, in the
+    Security Hub adapter; OCSF beside it later)."""
+
+    def parse(self, data: Mapping[str, Any]) -> Finding:
+        """The finding `data` describes; raises `finding.InvalidFinding` naming every problem at once."""

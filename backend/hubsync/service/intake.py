@@ -18,10 +18,10 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
-from hubsync.domain.asff import error_lines, severity_of_normalized, validation_messages
-from hubsync.domain.finding import FindingIdentifier, Severity
+from hubsync.domain.finding import FindingIdentifier, Severity, severity_of_normalized
 from hubsync.domain.hint import SEVERITY_PRIORITY, HintSource, Priority, SyncHint
 from hubsync.domain.tenant import Tenant
+from hubsync.domain.validation import error_lines, validation_messages
 from hubsync.service.json_input import load_json
 
 IMPORTED = "Security Hub Findings - Imported"

@@ -23,10 +23,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from hubsync.adapters.aws_session import assumed_role_session
 from hubsync.adapters.store import Store
-from hubsync.domain.asff import field_errors
 from hubsync.domain.policy import Policy
 from hubsync.domain.policy_schema import AWS_REGION, InvalidPolicy, dump_policy, load_policy
 from hubsync.domain.tenant import EVENTS_KEY_GRACE, Tenant, TenantNotFound
+from hubsync.domain.validation import field_errors
 
 # An IAM role ARN in any partition: arn:<partition>:iam::<12-digit account>:role/<optional path/><name>.
 ROLE_ARN = re.compile(r"^arn:aws(?:-[a-z]+)*:iam::\d{12}:role/(?:[\x21-\x7e]{1,510}/)?[\w+=,.@-]{1,64}$")

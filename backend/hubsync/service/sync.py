@@ -24,9 +24,18 @@ from hubsync.adapters.faults import is_transient, transient_aws_code
 from hubsync.adapters.jira.transport import JiraError
 from hubsync.adapters.store import Store, UnitOfWork
 from hubsync.domain.decide import decide
+from hubsync.domain.document import Document
 from hubsync.domain.finding import Finding, FindingIdentifier, marker_label
 from hubsync.domain.link import ClaimOutcome, Link, LinkState, StaleLink
-from hubsync.domain.plan import TICKET, CommentOnTicket, CreateTicket, EditTicket, MoveTicket, Plan, UpdateFinding
+from hubsync.domain.plan import (
+    CommentOnTicket,
+    CreateTicket,
+    EditTicket,
+    FindingUpdate,
+    MoveTicket,
+    Plan,
+    UpdateFinding,
+)
 from hubsync.domain.policy import Policy
 from hubsync.domain.ports import (
     JiraPort,
@@ -35,7 +44,7 @@ from hubsync.domain.ports import (
     SecurityHubPort,
     TicketDraft,
 )
-from hubsync.domain.rendering import Document, Lozenge, render_ticket, workflow_lozenge
+from hubsync.domain.rendering import Lozenge, render_ticket, workflow_lozenge
 from hubsync.domain.sync_locks import HeldLocks
 from hubsync.domain.ticket import FindingMarker, Ticket
 from hubsync.service.routing import AssigneeRouter
@@ -387,7 +396,7 @@ def _apply_ticket_actions(ctx: SyncContext, pair: Pair) -> None:
 
 
 def _comment(ctx: SyncContext, pair: Pair, comment: CommentOnTicket) -> None:
-    ctx.jira.comment(_key(pair), Document.paragraph(_fill(comment.text, pair)))
+    ctx.jira.comment(_key(pair), Document.paragraph(comment.text))
 
 
 def _edit(ctx: SyncContext, pair: Pair, edit: EditTicket) -> None:
@@ -395,8 +404,7 @@ def _edit(ctx: SyncContext, pair: Pair, edit: EditTicket) -> None:
 
 
 def _move(ctx: SyncContext, pair: Pair, move: MoveTicket) -> None:
-    comment = _fill(move.comment, pair) if move.comment else None
-    move = replace(move, comment=comment)
+    comment = move.comment
     try:
         ctx.jira.move(_ticket(pair), move, ctx.policy.disposition_of_status)
     except NoTransitionPath as exc:
@@ -479,16 +487,8 @@ def _lozenge(pair: Pair) -> Lozenge | None:
     return workflow_lozenge(workflows[-1]) if workflows else None
 
 
-def _filled_update(update: UpdateFinding, pair: Pair) -> UpdateFinding:
-    return replace(
-        update,
-        note=_fill(update.note, pair) if update.note else None,
-        user_defined_fields={k: _fill(v, pair) for k, v in update.user_defined_fields.items()},
-    )
-
-
-def _fill(text: str, pair: Pair) -> str:
-    return text.replace(TICKET, pair.ticket_key or "(no ticket)")
+def _filled_update(update: UpdateFinding, pair: Pair) -> FindingUpdate:
+    return update.for_ticket(pair.ticket_key or "(no ticket)")
 
 
 def _key(pair: Pair) -> str:

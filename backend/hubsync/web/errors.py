@@ -16,7 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 from hubsync.adapters.faults import database_unavailable
 from hubsync.adapters.queue import QueueUnavailable
-from hubsync.domain.asff import error_lines, validation_messages
+from hubsync.domain.validation import error_lines, validation_messages
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from datetime import timedelta
 from hubsync.domain.decide import HUBSYNC
 from hubsync.domain.finding import Finding
 from hubsync.domain.link import Link
-from hubsync.domain.plan import TICKET, CommentOnTicket, CreateTicket, EditTicket, MoveTicket, Plan, UpdateFinding
+from hubsync.domain.plan import CommentOnTicket, CreateTicket, EditTicket, MoveTicket, Plan, UpdateFinding
 from hubsync.domain.policy import Policy
 from hubsync.domain.rendering import render_ticket
 from hubsync.domain.ticket import Disposition, FindingMarker, StatusCategory, Ticket
@@ -41,18 +41,17 @@ def apply(
                 )
             case UpdateFinding():
                 assert finding is not None, "Security Hub cannot update a finding it no longer has"
-                assert ticket is not None or TICKET not in (action.note or ""), "a note names an existing ticket"
-                key = ticket.key if ticket else ""
+                assert ticket is not None or not (action.note and action.note.names_ticket), (
+                    "a note names an existing ticket"
+                )
+                written = action.for_ticket(ticket.key if ticket else "")
                 finding = replace(
                     finding,
-                    workflow_status=action.workflow or finding.workflow_status,
-                    note_text=action.note.replace(TICKET, key) if action.note else finding.note_text,
-                    note_updated_by=HUBSYNC if action.note else finding.note_updated_by,
-                    user_defined_fields={
-                        **finding.user_defined_fields,
-                        **{name: value.replace(TICKET, key) for name, value in action.user_defined_fields.items()},
-                    },
-                    verification_state=action.verification_state or finding.verification_state,
+                    workflow_status=written.workflow or finding.workflow_status,
+                    note_text=written.note if written.note else finding.note_text,
+                    note_updated_by=HUBSYNC if written.note else finding.note_updated_by,
+                    user_defined_fields={**finding.user_defined_fields, **written.user_defined_fields},
+                    verification_state=written.verification_state or finding.verification_state,
                 )
             case MoveTicket():
                 assert ticket is not None

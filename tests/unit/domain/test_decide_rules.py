@@ -10,17 +10,24 @@ import pytest
 from hubsync.domain.decide import decide
 from hubsync.domain.finding import RecordState, Severity, WorkflowStatus
 from hubsync.domain.link import LinkState
-from hubsync.domain.plan import TICKET, CommentOnTicket, CreateTicket, EditTicket, MoveTicket, UpdateFinding
+from hubsync.domain.plan import TICKET_KEY, CommentOnTicket, CreateTicket, EditTicket, MoveTicket, UpdateFinding
 from hubsync.domain.policy import Policy
 from hubsync.domain.ticket import Disposition
 from tests.unit.domain.domain_values import EVALUATED, KEY, NOW, POLICY, a_finding, a_link, a_ticket
 from tests.unit.domain.plan_effects import CREATED_KEY, apply
 
 LATER = EVALUATED + timedelta(hours=12)  # a later evaluation by Security Hub
+TICKET = "SEC-77"  # the key a plan's notes are written with here (`note`)
 
 
 def updates(plan):
     return [action for action in plan.actions if isinstance(action, UpdateFinding)]
+
+
+def note(update: UpdateFinding) -> str:
+    """The update's note as Security Hub gets it, once the ticket's key (`TICKET`) is known."""
+    assert update.note is not None
+    return update.note.render(TICKET)
 
 
 def moves(plan):
@@ -39,8 +46,8 @@ def test_rule_01_new_matching_finding_creates_a_ticket_and_notifies_the_finding(
     assert plan.actions[0] == CreateTicket(escalated_by_hand=False)
     [update] = updates(plan)
     assert update.workflow is WorkflowStatus.NOTIFIED
-    assert update.user_defined_fields == {"jiraIssue": TICKET}
-    assert TICKET in update.note and "high and up" in update.note
+    assert update.user_defined_fields == {"jiraIssue": TICKET_KEY}
+    assert update.note.names_ticket and "high and up" in note(update)
     assert plan.link.state is LinkState.LINKED and plan.link.ticket_key is None
     assert plan.link.finding_key == finding.key
     assert plan.link.seen_updated_at == EVALUATED
@@ -69,8 +76,8 @@ def test_rule_01_a_second_click_on_a_linked_finding_names_the_existing_ticket_in
     assert plan.rule == 1 and KEY in plan.reason
     assert not any(isinstance(action, CreateTicket) for action in plan.actions)
     [update] = updates(plan)
-    assert update.workflow is None and update.note == f"Escalated by hand again: already tracked in {TICKET}"
-    assert update.user_defined_fields == {"jiraIssue": TICKET}
+    assert update.workflow is None and note(update) == f"Escalated by hand again: already tracked in {TICKET}"
+    assert update.user_defined_fields == {"jiraIssue": TICKET_KEY}
 
 
 def test_rule_01_a_second_click_writes_once_then_converges():
@@ -103,7 +110,7 @@ def test_rule_01_a_note_naming_another_ticket_with_the_same_prefix_does_not_coun
 
     plan = decide(finding, a_ticket(), link, POLICY, NOW, escalated_by_hand=True)
 
-    assert [update.note for update in updates(plan)] == [f"Escalated by hand again: already tracked in {TICKET}"]
+    assert [note(update) for update in updates(plan)] == [f"Escalated by hand again: already tracked in {TICKET}"]
 
 
 def test_rule_01_a_second_click_while_a_rule_writes_a_note_adds_no_second_note():
@@ -113,7 +120,7 @@ def test_rule_01_a_second_click_while_a_rule_writes_a_note_adds_no_second_note()
 
     assert plan.rule == 11
     [update] = updates(plan)
-    assert update.workflow is WorkflowStatus.NOTIFIED and TICKET in update.note
+    assert update.workflow is WorkflowStatus.NOTIFIED and update.note.names_ticket
 
 
 @pytest.mark.parametrize("link", [a_link(state=LinkState.BROKEN), a_link(state=LinkState.CLAIMED)],
@@ -177,7 +184,7 @@ def test_rule_03_deleted_ticket_breaks_the_link_and_sets_the_finding_new_again()
     assert plan.link.state is LinkState.BROKEN
     [update] = updates(plan)
     assert update.workflow is WorkflowStatus.NEW
-    assert f"{KEY} was deleted" in update.note
+    assert f"{KEY} was deleted" in note(update)
     assert KEY in plan.reason
 
 
@@ -190,7 +197,7 @@ def test_rule_03_deleted_ticket_of_a_finding_that_still_matches_gets_a_new_ticke
     assert isinstance(plan.actions[0], CreateTicket)
     [update] = updates(plan)
     assert update.workflow is WorkflowStatus.NOTIFIED
-    assert KEY in update.note and TICKET in update.note
+    assert KEY in note(update) and update.note.names_ticket
     assert plan.link.state is LinkState.LINKED and plan.link.ticket_key is None
 
 
@@ -248,7 +255,7 @@ def test_rules_04_05_a_gone_finding_that_never_got_its_tickets_name_gets_it(stat
 
     [update] = updates(plan)
     assert update.workflow is WorkflowStatus.NOTIFIED
-    assert update.user_defined_fields == {"jiraIssue": TICKET}
+    assert update.user_defined_fields == {"jiraIssue": TICKET_KEY}
     marked = replace(finding, workflow_status=WorkflowStatus.NOTIFIED, user_defined_fields={"jiraIssue": KEY})
     assert decide(marked, a_ticket("Resolved"), plan.link, POLICY, NOW).actions == ()
 
@@ -262,7 +269,7 @@ def test_rule_04_passed_finding_closes_the_ticket_and_resolves_the_finding():
     assert "passes" in moves(plan)[0].comment
     [update] = updates(plan)
     assert update.workflow is WorkflowStatus.RESOLVED
-    assert update.user_defined_fields == {"jiraIssue": TICKET}
+    assert update.user_defined_fields == {"jiraIssue": TICKET_KEY}
 
 
 def test_rule_04_finding_deleted_from_security_hub_closes_an_expired_ticket():
@@ -325,7 +332,7 @@ def test_rule_07_risk_accepted_suppresses_the_finding_with_who_accepted_it_where
     assert plan.rule == 7
     [update] = updates(plan)
     assert update.workflow is WorkflowStatus.SUPPRESSED
-    assert update.note == f"Risk accepted in {TICKET} by Sam Security"
+    assert note(update) == f"Risk accepted in {TICKET} by Sam Security"
     assert update.verification_state is None
     assert plan.link.accepted_until == NOW + timedelta(days=365)
 
@@ -338,7 +345,7 @@ def test_rule_07_accepted_false_positive_suppresses_and_marks_it_a_false_positiv
     assert plan.rule == 7
     [update] = updates(plan)
     assert (update.workflow, update.verification_state) == (WorkflowStatus.SUPPRESSED, "FALSE_POSITIVE")
-    assert "False positive accepted" in update.note
+    assert "False positive accepted" in note(update)
     assert plan.link.accepted_until is None
 
 
@@ -391,7 +398,7 @@ def test_rule_09_reopened_ticket_brings_the_suppressed_finding_back_to_notified(
     assert plan.rule == 9
     [update] = updates(plan)
     assert update.workflow is WorkflowStatus.NOTIFIED
-    assert update.note == f"Risk no longer accepted: {TICKET} was reopened by Sam Security"
+    assert note(update) == f"Risk no longer accepted: {TICKET} was reopened by Sam Security"
 
 
 def test_rule_09_expired_risk_approval_brings_the_finding_back_to_notified():
@@ -401,7 +408,7 @@ def test_rule_09_expired_risk_approval_brings_the_finding_back_to_notified():
     plan = decide(finding, a_ticket("Risk approval expired"), link, POLICY, NOW)
 
     assert plan.rule == 9
-    assert "expired" in updates(plan)[0].note
+    assert "expired" in note(updates(plan)[0])
 
 
 def test_rule_09_a_request_for_risk_acceptance_that_was_not_approved_unsuppresses_the_finding():
@@ -412,7 +419,7 @@ def test_rule_09_a_request_for_risk_acceptance_that_was_not_approved_unsuppresse
     plan = decide(finding, ticket, link, POLICY, NOW)
 
     assert plan.rule == 9
-    assert updates(plan)[0].note == f"Risk acceptance not approved in {TICKET} by Sam"
+    assert note(updates(plan)[0]) == f"Risk acceptance not approved in {TICKET} by Sam"
     assert plan.link.risk_requested_at is None
 
 
@@ -435,7 +442,7 @@ def test_rule_10_fixed_ticket_resolves_the_finding_awaiting_re_evaluation():
     assert plan.rule == 10
     [update] = updates(plan)
     assert update.workflow is WorkflowStatus.RESOLVED
-    assert update.note == f"Fixed in {TICKET}, awaiting re-evaluation"
+    assert note(update) == f"Fixed in {TICKET}, awaiting re-evaluation"
     assert plan.link.fixed_at_updated_at == EVALUATED
     assert plan.link.seen_disposition is Disposition.FIXED
 
@@ -456,7 +463,7 @@ def test_rule_11_open_ticket_keeps_the_finding_notified(workflow):
     assert plan.rule == 11
     [update] = updates(plan)
     assert update.workflow is WorkflowStatus.NOTIFIED
-    assert update.user_defined_fields == {"jiraIssue": TICKET}
+    assert update.user_defined_fields == {"jiraIssue": TICKET_KEY}
 
 
 # --- rule 12: severity or title changed → ticket follows -----------------------------------------------------
@@ -593,5 +600,6 @@ def test_notes_stay_within_security_hubs_512_characters_once_the_key_is_in():
         updates(decide(a_finding(workflow_status=WorkflowStatus.NOTIFIED), accepted, a_link(), POLICY, NOW))[0].note,
     ]
 
-    assert all(len(note.replace(TICKET, "SECURITYFINDINGS-123456")) <= 512 for note in notes)
-    assert all(note.endswith("\u2026") for note in notes)
+    written = [text.render("SECURITYFINDINGS-123456") for text in notes if text is not None]
+    assert len(written) == 2 and all(len(text) <= 512 for text in written)
+    assert all(text.endswith("\u2026") for text in written)

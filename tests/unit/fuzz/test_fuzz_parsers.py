@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 from marshmallow import ValidationError
 
 from hubsync.adapters.connect_keys import HttpInstallKeys, InstallKeyUnavailable
-from hubsync.domain.asff import InvalidFinding, parse_finding
+from hubsync.adapters.securityhub.asff import parse_finding
+from hubsync.domain.finding import InvalidFinding
 from hubsync.domain.policy_schema import InvalidPolicy, dump_policy, load_policy
 from hubsync.domain.tenant import Tenant
 from hubsync.service.intake import InvalidEvent, UnsupportedEvent, hints_for, parse_event_body, parse_events

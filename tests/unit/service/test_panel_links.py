@@ -6,8 +6,8 @@ import pytest
 
 from hubsync.domain.rendering import render_ticket
 from hubsync.service.panel import finding_json
+from tests.unit.adapters.jira.test_jira_documents_hostile_links import HOSTILE_URLS
 from tests.unit.domain.domain_values import POLICY, a_finding
-from tests.unit.domain.test_rendering_hostile_links import HOSTILE_URLS
 
 WEB_URLS = ["https://docs.aws.amazon.com/securityhub/latest/userguide/s3-controls.html#s3-8", "http://docs.example/fix"]
 

@@ -35,9 +35,10 @@ from hubsync.adapters.jira.transport import (
     JiraTransport,
     messages_of,
 )
+from hubsync.domain.document import Document
 from hubsync.domain.plan import MoveTicket
 from hubsync.domain.ports import CreatedTicket, TicketDraft
-from hubsync.domain.rendering import Document, Lozenge
+from hubsync.domain.rendering import Lozenge
 from hubsync.domain.ticket import FindingMarker, Ticket
 
 BULK_CREATE_LIMIT = 50  # Jira's maximum per POST /issue/bulk

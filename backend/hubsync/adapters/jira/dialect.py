@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from hubsync.domain.rendering import Document
+from hubsync.adapters.jira.documents import to_adf, to_wiki
+from hubsync.domain.document import Document
 
 Flavour = Literal["cloud", "datacenter"]
 
@@ -31,7 +32,7 @@ class Dialect:
         """A description or comment body: ADF on Cloud, wiki markup on Data Center."""
         if isinstance(document, str):
             document = Document.paragraph(document)
-        return document.to_adf() if self.cloud else document.to_wiki()
+        return to_adf(document) if self.cloud else to_wiki(document)
 
     def user_ref(self, user_id: str) -> dict[str, str]:
         """How a request names a user (`assignee`, say)."""

@@ -10,7 +10,7 @@ import pytest
 
 from hubsync.adapters.securityhub import SecurityHubClient, sort_unprocessed
 from hubsync.domain.finding import FindingIdentifier, Severity, WorkflowStatus
-from hubsync.domain.plan import UpdateFinding
+from hubsync.domain.plan import FindingUpdate
 from hubsync.domain.ports import UpdateFailure
 from tests.fixtures.securityhub import (
     AGGREGATION_REGION,
@@ -149,8 +149,8 @@ def test_get_with_no_identifiers_calls_nothing(hub: SecurityHubClient):
 # -- update --------------------------------------------------------------------------------------------------------
 def test_identical_updates_share_calls_of_100(securityhub: SecurityHubSandbox, hub: SecurityHubClient):
     findings = imported(securityhub, [make_finding() for _ in range(250)])
-    notified = UpdateFinding(workflow=WorkflowStatus.NOTIFIED, note="Tracked in Jira", user_defined_fields={"a": "1"})
-    resolved = UpdateFinding(workflow=WorkflowStatus.RESOLVED, note="Fixed in Jira")
+    notified = FindingUpdate(workflow=WorkflowStatus.NOTIFIED, note="Tracked in Jira", user_defined_fields={"a": "1"})
+    resolved = FindingUpdate(workflow=WorkflowStatus.RESOLVED, note="Fixed in Jira")
     updates = [(ident(f), notified if i % 2 else resolved) for i, f in enumerate(findings)]
 
     failures = hub.update(updates)
@@ -167,7 +167,7 @@ def test_identical_updates_share_calls_of_100(securityhub: SecurityHubSandbox, h
 
 def test_update_writes_verification_state_and_cuts_long_notes(securityhub: SecurityHubSandbox, hub: SecurityHubClient):
     [finding] = imported(securityhub, [make_finding()])
-    update = UpdateFinding(workflow=WorkflowStatus.SUPPRESSED, note="x" * 600, verification_state="FALSE_POSITIVE")
+    update = FindingUpdate(workflow=WorkflowStatus.SUPPRESSED, note="x" * 600, verification_state="FALSE_POSITIVE")
 
     assert hub.update([(ident(finding), update)]) == []
 
@@ -179,7 +179,7 @@ def test_update_writes_verification_state_and_cuts_long_notes(securityhub: Secur
 
 def test_the_same_finding_twice_in_one_update_is_sent_once(securityhub: SecurityHubSandbox, hub: SecurityHubClient):
     [finding] = imported(securityhub, [make_finding()])
-    update = UpdateFinding(workflow=WorkflowStatus.NOTIFIED)
+    update = FindingUpdate(workflow=WorkflowStatus.NOTIFIED)
 
     assert hub.update([(ident(finding), update), (ident(finding), update)]) == []
     assert hub.calls["BatchUpdateFindings"] == 1
@@ -188,7 +188,7 @@ def test_the_same_finding_twice_in_one_update_is_sent_once(securityhub: Security
 def test_an_update_that_changes_nothing_calls_nothing(securityhub: SecurityHubSandbox, hub: SecurityHubClient):
     [finding] = imported(securityhub, [make_finding()])
 
-    assert hub.update([(ident(finding), UpdateFinding())]) == []
+    assert hub.update([(ident(finding), FindingUpdate())]) == []
     assert hub.calls == {}
 
 
@@ -197,7 +197,7 @@ def test_unknown_findings_come_back_as_failures_without_retry(
 ):
     [known] = imported(securityhub, [make_finding()])
     unknown = FindingIdentifier("hubsync-test/deleted", known["ProductArn"])
-    update = UpdateFinding(workflow=WorkflowStatus.NOTIFIED)
+    update = FindingUpdate(workflow=WorkflowStatus.NOTIFIED)
 
     failures = hub.update([(ident(known), update), (unknown, update)])
 
@@ -210,8 +210,8 @@ def test_a_refused_call_fails_its_findings_and_not_the_others(
     securityhub: SecurityHubSandbox, hub: SecurityHubClient
 ):
     findings = imported(securityhub, [make_finding() for _ in range(2)])
-    good = UpdateFinding(workflow=WorkflowStatus.NOTIFIED)
-    refused = UpdateFinding(user_defined_fields={"k": "v" * 2000})  # over Security Hub's 1024 limit
+    good = FindingUpdate(workflow=WorkflowStatus.NOTIFIED)
+    refused = FindingUpdate(user_defined_fields={"k": "v" * 2000})  # over Security Hub's 1024 limit
 
     failures = hub.update([(ident(findings[0]), refused), (ident(findings[1]), good)])
 
@@ -257,7 +257,7 @@ def test_findings_of_linked_regions_are_read_and_updated_in_the_aggregation_regi
     [finding] = imported(securityhub, [make_finding()], region=LINKED_REGION)
 
     [seen] = list(hub.findings({}))
-    failures = hub.update([(ident(finding), UpdateFinding(workflow=WorkflowStatus.NOTIFIED))])
+    failures = hub.update([(ident(finding), FindingUpdate(workflow=WorkflowStatus.NOTIFIED))])
 
     assert seen.region == LINKED_REGION
     assert failures == []

@@ -8,9 +8,9 @@ import pytest
 
 from hubsync.adapters import rate_limits
 from hubsync.adapters.jira import ApiToken, JiraClient, PersonalAccessToken, marker_property
+from hubsync.domain.document import Document
 from hubsync.domain.finding import finding_key, marker_label
 from hubsync.domain.ports import TicketDraft
-from hubsync.domain.rendering import Document
 from hubsync.domain.ticket import FindingMarker
 from tests.fixtures.jira import JiraSandbox
 

@@ -7,8 +7,9 @@ from collections.abc import Callable
 import pytest
 
 from hubsync.adapters.jira import JiraClient
+from hubsync.adapters.jira.documents import to_adf, to_wiki
+from hubsync.domain.document import Document, bold, bullets, code, link, paragraph
 from hubsync.domain.finding import marker_label
-from hubsync.domain.rendering import Document, bold, bullets, code, link, paragraph
 from hubsync_sandbox.jira import seed
 from tests.fixtures.jira import JiraSandbox
 from tests.unit.adapters.jira.conftest import draft, marker_for
@@ -113,9 +114,9 @@ def test_comments_are_adf_on_cloud_and_wiki_markup_on_data_center(
 
     bodies = [comment.body for comment in jira_any.world.issues[created.key].comments]
     if jira_any.flavour == "cloud":
-        assert bodies == [document.to_adf(), Document.paragraph("A plain sentence.").to_adf()]
+        assert bodies == [to_adf(document), to_adf(Document.paragraph("A plain sentence."))]
     else:
-        assert bodies == [document.to_wiki(), "A plain sentence."]
+        assert bodies == [to_wiki(document), "A plain sentence."]
 
 
 def test_a_guard_that_says_no_stops_the_creates_not_yet_sent(

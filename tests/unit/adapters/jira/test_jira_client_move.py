@@ -10,10 +10,11 @@ from dataclasses import replace
 import pytest
 
 from hubsync.adapters.jira import JiraClient, TicketMoved
+from hubsync.adapters.jira.documents import to_adf, to_wiki
+from hubsync.domain.document import Document
 from hubsync.domain.plan import MoveTicket
 from hubsync.domain.policy import Policy
 from hubsync.domain.ports import NoTransitionPath
-from hubsync.domain.rendering import Document
 from hubsync.domain.ticket import Disposition, Ticket
 from hubsync_sandbox.jira.model import Issue, Transition
 from tests.fixtures.jira import JiraSandbox
@@ -63,7 +64,7 @@ def last_comment(sandbox: JiraSandbox, key: str) -> object:
 
 def as_jira_shows(sandbox: JiraSandbox, text: str) -> object:
     document = Document.paragraph(text)
-    return document.to_adf() if sandbox.flavour == "cloud" else document.to_wiki()
+    return to_adf(document) if sandbox.flavour == "cloud" else to_wiki(document)
 
 
 @pytest.mark.parametrize(

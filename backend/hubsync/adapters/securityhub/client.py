@@ -20,9 +20,9 @@ import boto3
 from botocore.exceptions import ClientError
 
 from hubsync.adapters.aws_session import DEFAULT_MAX_ATTEMPTS, client_config, count_requests, observe_calls
-from hubsync.domain.asff import InvalidFinding, parse_finding
-from hubsync.domain.finding import Finding, FindingIdentifier, finding_key
-from hubsync.domain.plan import UpdateFinding
+from hubsync.adapters.securityhub.asff import parse_finding
+from hubsync.domain.finding import Finding, FindingIdentifier, InvalidFinding, finding_key
+from hubsync.domain.plan import FindingUpdate
 from hubsync.domain.ports import UpdateFailure
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,7 @@ class SecurityHubClient:
                     found[finding.key] = finding
         return found
 
-    def update(self, updates: Sequence[tuple[FindingIdentifier, UpdateFinding]]) -> list[UpdateFailure]:
+    def update(self, updates: Sequence[tuple[FindingIdentifier, FindingUpdate]]) -> list[UpdateFailure]:
         """BatchUpdateFindings, one call per 100 findings that take the same update. Per-finding errors that may
         pass on another try are retried a few times; the rest, and whole calls Security Hub refused, come back
         as failures."""
@@ -171,7 +171,7 @@ def sort_unprocessed(
     return retry, failures
 
 
-def _update_request(update: UpdateFinding) -> dict[str, Any]:
+def _update_request(update: FindingUpdate) -> dict[str, Any]:
     """The BatchUpdateFindings attributes for `update`; empty when it changes nothing."""
     request: dict[str, Any] = {}
     if update.workflow is not None:
@@ -185,7 +185,7 @@ def _update_request(update: UpdateFinding) -> dict[str, Any]:
     return request
 
 
-def _update_key(update: UpdateFinding) -> UpdateKey:
+def _update_key(update: FindingUpdate) -> UpdateKey:
     workflow = update.workflow.value if update.workflow is not None else None
     fields = tuple(sorted(update.user_defined_fields.items()))
     return workflow, update.note or None, fields, update.verification_state

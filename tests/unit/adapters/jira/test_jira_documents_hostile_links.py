@@ -11,8 +11,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from hubsync.adapters.jira.documents import to_adf, to_wiki
+from hubsync.domain.document import Document, link, paragraph
 from hubsync.domain.finding import Resource
-from hubsync.domain.rendering import Document, link, paragraph, render_ticket
+from hubsync.domain.rendering import render_ticket
 from hubsync_sandbox.jira.adf import is_document, plain_text
 from tests.unit.domain.domain_values import POLICY, a_finding
 
@@ -48,8 +50,8 @@ def _adf_hrefs(node: Any) -> Iterator[str]:
 def test_a_hostile_remediation_url_is_no_link_in_either_jira_flavour(url: str) -> None:
     description = render_ticket(a_finding(remediation_url=url), POLICY).description
 
-    hrefs = list(_adf_hrefs(description.to_adf()))
-    wiki = description.to_wiki()
+    hrefs = list(_adf_hrefs(to_adf(description)))
+    wiki = to_wiki(description)
 
     assert hrefs and all(urlsplit(href).scheme == "https" for href in hrefs)
     assert url not in hrefs
@@ -62,10 +64,10 @@ def test_a_hostile_remediation_url_is_no_link_in_either_jira_flavour(url: str) -
 def test_a_document_never_links_a_hostile_url_it_is_given(url: str) -> None:
     document = Document.of(paragraph("See ", link("the guide", url), "."))
 
-    [adf_paragraph] = document.to_adf()["content"]
+    [adf_paragraph] = to_adf(document)["content"]
     assert list(_adf_hrefs(adf_paragraph)) == []
     assert "".join(node.get("text", "") for node in adf_paragraph["content"]) == "See the guide."
-    assert document.to_wiki() == "See the guide."
+    assert to_wiki(document) == "See the guide."
     assert document.to_text() == "See the guide."
 
 
@@ -73,8 +75,8 @@ def test_a_web_remediation_url_is_still_a_link() -> None:
     url = "https://docs.aws.amazon.com/securityhub/latest/userguide/s3-controls.html#s3-8"
     description = render_ticket(a_finding(remediation_url=url), POLICY).description
 
-    assert url in list(_adf_hrefs(description.to_adf()))
-    assert f"[Remediation guide|{url}]" in description.to_wiki()
+    assert url in list(_adf_hrefs(to_adf(description)))
+    assert f"[Remediation guide|{url}]" in to_wiki(description)
 
 
 @pytest.mark.parametrize(
@@ -87,14 +89,14 @@ def test_a_web_remediation_url_is_still_a_link() -> None:
     ],
 )
 def test_a_link_target_cannot_start_wiki_markup(url: str, wiki_target: str) -> None:
-    assert Document.of(paragraph(link("guide", url))).to_wiki() == f"[guide|{wiki_target}]"
+    assert to_wiki(Document.of(paragraph(link("guide", url)))) == f"[guide|{wiki_target}]"
 
 
 @pytest.mark.parametrize("region", ["evil.example/#", "evil.example?", "x@evil.example", "EU-WEST-1 "])
 def test_the_console_link_stays_on_the_aws_console_whatever_the_region_says(region: str) -> None:
     description = render_ticket(a_finding(region=region), POLICY).description
 
-    hosts = {urlsplit(href).hostname for href in _adf_hrefs(description.to_adf())}
+    hosts = {urlsplit(href).hostname for href in _adf_hrefs(to_adf(description))}
 
     assert hosts == {"console.aws.amazon.com"}
 
@@ -124,8 +126,8 @@ def test_text_a_finding_carries_stays_text_in_either_jira_flavour() -> None:
 
     plain_doc, hostile_doc = (render_ticket(f, POLICY).description for f in (plain, hostile))
 
-    assert _markup(hostile_doc.to_wiki()) == _markup(plain_doc.to_wiki())
-    assert not re.search(r"^\s*(?:h[1-6]\.|bq\.|[*#]+) (?:heading|quote|list)$", hostile_doc.to_wiki(), re.MULTILINE)
-    assert list(_adf_hrefs(hostile_doc.to_adf())) == list(_adf_hrefs(plain_doc.to_adf()))
-    assert is_document(hostile_doc.to_adf())
-    assert HOSTILE_TEXT in plain_text(hostile_doc.to_adf())
+    assert _markup(to_wiki(hostile_doc)) == _markup(to_wiki(plain_doc))
+    assert not re.search(r"^\s*(?:h[1-6]\.|bq\.|[*#]+) (?:heading|quote|list)$", to_wiki(hostile_doc), re.MULTILINE)
+    assert list(_adf_hrefs(to_adf(hostile_doc))) == list(_adf_hrefs(to_adf(plain_doc)))
+    assert is_document(to_adf(hostile_doc))
+    assert HOSTILE_TEXT in plain_text(to_adf(hostile_doc))

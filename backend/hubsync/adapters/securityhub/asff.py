@@ -1,4 +1,5 @@
-"""Parse an AWS Security Finding Format (ASFF) finding into a `Finding`.
+"""Parse an AWS Security Finding Format (ASFF) finding into a `Finding`: the anti-corruption layer between Security
+Hub's wire format and the domain (`ASFF` is the domain's `FindingParser` for it).
 
 Tolerant of everything hubsync does not read (new ASFF attributes, product-specific details), strict about what
 the sync rules need. Handles consolidated control findings (`Compliance.SecurityControlId`,
@@ -10,58 +11,36 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC
 from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from hubsync.domain.finding import Finding, RecordState, Resource, Severity, WorkflowStatus
+from hubsync.domain.finding import (
+    Finding,
+    InvalidFinding,
+    RecordState,
+    Resource,
+    Severity,
+    WorkflowStatus,
+    severity_of_normalized,
+)
+from hubsync.domain.validation import ACCOUNT_ID, validation_messages
 
-ACCOUNT_ID = re.compile(r"^\d{12}$")
 # A standard-agnostic control id: `EC2.2`, `Lambda.1`. Per-standard ids such as `PCI.CloudTrail.1` or CIS `3.7`
 # are not security control ids, so they are not taken for one.
 SECURITY_CONTROL_ID = re.compile(r"^[A-Za-z][A-Za-z0-9]*\.\d+$")
 
 
-class InvalidFinding(ValueError):
-    """The finding lacks, or has a malformed, attribute hubsync needs. `messages` is marshmallow's error dict."""
+class AsffParser:
+    """The domain's `FindingParser` for ASFF."""
 
-    def __init__(self, messages: Mapping[str, Any]) -> None:
-        self.messages = dict(messages)
-        super().__init__("invalid finding: " + "; ".join(error_lines(self.messages)))
-
-
-def validation_messages(error: ValidationError) -> dict[str, Any]:
-    """`error.normalized_messages()`, typed: marshmallow leaves that method unannotated (it returns a dict, the
-    messages keyed by field name, or by `_schema`)."""
-    normalized: Callable[[], dict[str, Any]] = error.normalized_messages
-    return normalized()
+    def parse(self, data: Mapping[str, Any]) -> Finding:
+        return parse_finding(data)
 
 
-def error_lines(messages: Mapping[Any, Any], path: str = "") -> list[str]:
-    """Marshmallow's nested error dict as `path: message` lines, e.g. `rules[2].account_ids[0]: ...`."""
-    return [f"{where}: {text}" if where else text for where, texts in field_errors(messages, path).items()
-            for text in texts]
-
-
-def field_errors(messages: Mapping[Any, Any], path: str = "") -> dict[str, list[str]]:
-    """Marshmallow's nested messages as {field path: [message]}, e.g. `policy.rules[2].account_ids[0]`; a `_schema`
-    message belongs to the path it is nested in (a form shows each next to its field)."""
-    found: dict[str, list[str]] = {}
-    for key, value in messages.items():
-        if key == "_schema":
-            where = path
-        elif isinstance(key, int):
-            where = f"{path}[{key}]"
-        else:
-            where = f"{path}.{key}" if path else str(key)
-        if isinstance(value, Mapping):
-            for inner, texts in field_errors(value, where).items():
-                found.setdefault(inner, []).extend(texts)
-        else:
-            found.setdefault(where, []).extend(str(text) for text in (value if isinstance(value, list) else [value]))
-    return found
+ASFF = AsffParser()
 
 
 def parse_finding(data: Mapping[str, Any]) -> Finding:
@@ -95,19 +74,6 @@ class _SeveritySchema(_Tolerant):
         if label is not None:
             return label
         return severity_of_normalized(data["normalized"])
-
-
-def severity_of_normalized(score: int) -> Severity:
-    """The deprecated 0 to 100 score as a label, with the thresholds Security Hub documents."""
-    if score == 0:
-        return Severity.INFORMATIONAL
-    if score < 40:
-        return Severity.LOW
-    if score < 70:
-        return Severity.MEDIUM
-    if score < 90:
-        return Severity.HIGH
-    return Severity.CRITICAL
 
 
 class _WorkflowSchema(_Tolerant):
