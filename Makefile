@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install browser postgres-binaries run test lint bench clean
+.PHONY: install browser postgres-binaries run test test-fast lint bench clean
 
 install: $(VENV)/.installed browser postgres-binaries
 
@@ -56,6 +56,30 @@ PYTEST_WORKERS ?= 2
 
 test: install lint
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
+
+# The fast tier, in one process, in seconds: the tests that need no database, network, subprocess or browser (the
+# domain, the service use cases on the in-memory fakes of tests/fakes, pure parsers and mappings). The plugin
+# tests.fakes.offline fails any of them that reaches for one. `make test` runs them too, with everything else.
+FAST_TESTS := $(wildcard \
+	tests/unit/domain \
+	tests/unit/service/test_sync_*.py \
+	tests/unit/service/test_intake.py \
+	tests/unit/service/test_panel_links.py \
+	tests/unit/service/test_retry_policy.py \
+	tests/unit/adapters/test_faults.py \
+	tests/unit/adapters/jira/test_jira_client_mapping.py \
+	tests/unit/adapters/jira/test_jira_workflow_graph.py \
+	tests/unit/adapters/jira/test_jira_documents_hostile_links.py \
+	tests/unit/web/test_web_errors.py \
+	tests/unit/test_config.py \
+	tests/unit/test_logs.py \
+	tests/unit/sandbox/test_seed.py \
+	tests/unit/sandbox/jira/test_jira_adf.py \
+	tests/unit/sandbox/jira/test_jira_jql.py \
+	tests/unit/sandbox/securityhub/test_securityhub_scale.py)
+
+test-fast: $(VENV)/.installed
+	$(BIN)/pytest -p tests.fakes.offline $(FAST_TESTS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
