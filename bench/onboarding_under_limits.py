@@ -20,7 +20,6 @@ the default 10,000 findings take about 17 minutes; `--findings 2000` about 3.5.
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from sync_engine import FindingFactory, Requests, bench_demo, timed_reconcile
 
 from hubsync.adapters import rate_limits
 from hubsync.adapters.rate_limits import SECURITY_HUB_DEFAULT, SECURITY_HUB_RATES, Rate
+from hubsync.config import Settings
 from hubsync.domain.link import LinkState
 from hubsync_sandbox.demo import Demo
 
@@ -44,8 +44,7 @@ def main() -> None:
     parser.add_argument("--jira-burst", type=int, default=20, help="Jira's burst, requests (20)")
     args = parser.parse_args()
     jira_rate = Rate(args.jira_rate, args.jira_burst)
-    os.environ["HUBSYNC_JIRA_RATE"] = str(jira_rate.per_second)  # hubsync's own budget for the site, as configured
-    os.environ["HUBSYNC_JIRA_BURST"] = str(jira_rate.burst)
+    configure_jira_budget(jira_rate)
 
     print(f"hubsync onboarding under emulated rate limits: {args.findings:,} new matching findings, one reconcile\n"
           f"limits: Security Hub as documented (GetFindings {_rate(SECURITY_HUB_RATES['GetFindings'])}, "
@@ -66,6 +65,15 @@ def main() -> None:
         report_floor(onboarded.measured.seconds, onboarded.measured.requests, jira_rate)
         print_statuses(statuses)
         report_nothing_dropped(demo, [f["Id"] for f in findings], len(onboarded.report.failed))
+
+
+def configure_jira_budget(jira: Rate) -> None:
+    """hubsync's own budget for the site, as an operator configures it (HUBSYNC_JIRA_RATE, HUBSYNC_JIRA_BURST), set
+    as `bootstrap` sets it: the demo runs hubsync in this process without bootstrapping it."""
+    settings = Settings.from_environment({"HUBSYNC_JIRA_RATE": str(jira.per_second),
+                                          "HUBSYNC_JIRA_BURST": str(jira.burst)})
+    rate_limits.configure(jira_rate=settings.jira_rate, jira_burst=settings.jira_burst,
+                          aws_share=settings.aws_rate_share)
 
 
 def limits_on(demo: Demo, jira: Rate) -> None:

@@ -40,8 +40,8 @@ from typing import Any
 
 import requests
 
+from hubsync import bootstrap
 from hubsync.domain.policy_schema import load_policy
-from hubsync.service import tenants
 from hubsync.service.reconcile import ReconcileReport, reconcile
 from hubsync_sandbox import seed
 from hubsync_sandbox.demo import Demo, running_demo
@@ -134,14 +134,14 @@ def bench_demo() -> Iterator[tuple[Demo, Meter]]:
     """A running demo with an empty Security Hub, no event delivery, and a tenant whose one rule matches every
     finding.
 
-    hubsync's STS clients are built inside `sync_context`, so `assumed_role_session` is wrapped while the demo
+    hubsync's STS clients are built inside `build_sync_context`, so `assumed_role_session` is wrapped while the demo
     builds its context, to count the AssumeRole requests they send."""
     sts_calls: Counter[str] = Counter()
-    original = tenants.assumed_role_session
-    tenants.assumed_role_session = functools.partial(original, requests=sts_calls)
+    original = bootstrap.assumed_role_session
+    bootstrap.assumed_role_session = functools.partial(original, requests=sts_calls)
     try:
         with running_demo("cloud", say=lambda _line: None, seed_findings=False) as demo:
-            tenants.assumed_role_session = original
+            bootstrap.assumed_role_session = original
             # Nobody consumes the Imported events here (reconcile polls); delivering them to moto's SQS on a
             # background thread would only compete with hubsync for this process's time and memory.
             events = demo.sandbox.securityhub.events
@@ -151,7 +151,7 @@ def bench_demo() -> Iterator[tuple[Demo, Meter]]:
             demo.ctx = replace(demo.ctx, policy=replace(demo.ctx.policy, rules=rules))
             yield demo, Meter(demo, sts_calls)
     finally:
-        tenants.assumed_role_session = original
+        bootstrap.assumed_role_session = original
 
 
 # -- the findings ---------------------------------------------------------------------------------------------------

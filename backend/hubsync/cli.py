@@ -14,6 +14,12 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from hubsync.config import ConfigError, Settings
+
+if TYPE_CHECKING:
+    from hubsync.bootstrap import Runtime
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -23,7 +29,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     handler: Callable[[argparse.Namespace], int] = args.handler
-    return handler(args)
+    try:
+        return handler(args)
+    except ConfigError as exc:  # the environment is wrong: say which variable and how to fix it
+        print(f"hubsync: {exc}", file=sys.stderr)
+        return 2
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -204,72 +214,138 @@ def _run_demo(args: argparse.Namespace) -> int:
 def _run_tenant_add(args: argparse.Namespace) -> int:
     from hubsync.service.commands import add_tenant
 
-    return add_tenant(args, out=print)
+    with _runtime() as runtime:
+        return add_tenant(runtime.store, args, secret=runtime.settings.jira_secret, out=print)
 
 
 def _run_tenant_list(args: argparse.Namespace) -> int:
     from hubsync.service.commands import list_tenants
 
-    return list_tenants(out=print)
+    with _runtime() as runtime:
+        return list_tenants(runtime.store, out=print)
 
 
 def _run_reconcile(args: argparse.Namespace) -> int:
     from hubsync.service.commands import reconcile_tenants
 
-    return reconcile_tenants(tenant=args.tenant, dry_run=args.dry_run, out=print)
+    with _runtime() as runtime:
+        return reconcile_tenants(runtime.store, runtime.tenants.sync_context, tenant=args.tenant,
+                                 dry_run=args.dry_run, out=print)
 
+
+@contextmanager
+def _runtime() -> Iterator[Runtime]:
+    """The runtime `bootstrap` builds from the environment, closed when the command ends."""
+    from hubsync.bootstrap import bootstrap
+
+    runtime = bootstrap()
+    try:
+        yield runtime
+    finally:
+        runtime.close()
 
 
 def _run_serve(args: argparse.Namespace) -> int:
-    if not _configure_logging("serve"):
-        return 2
-    with _metrics_directory(args.workers):  # before anything imports prometheus_client
-        from hubsync.web.config import ConfigError
+    settings = Settings.from_environment()
+    _configure_logging(settings)
+    with _metrics_directory(args.workers, settings):  # before anything imports prometheus_client
         from hubsync.web.server import serve
 
-        try:
-            serve(args.bind, args.workers)
-        except ConfigError as exc:
-            print(f"hubsync serve: {exc}", file=sys.stderr)
-            return 2
+        serve(args.bind, args.workers, settings)
     return 0
 
 
 def _run_worker(args: argparse.Namespace) -> int:
-    if not _configure_logging("worker"):
-        return 2
-    from hubsync.service.worker import run_worker
-
+    settings = Settings.from_environment()
+    _configure_logging(settings)
     stop = threading.Event()
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop_signal, lambda *_: stop.set())
-    return run_worker(concurrency=max(1, args.concurrency), reconcile_interval=args.reconcile_interval,
+    return run_worker(settings, concurrency=max(1, args.concurrency), reconcile_interval=args.reconcile_interval,
                       stop=stop, out=lambda line: print(line, flush=True), metrics_bind=args.metrics_bind)
+
+
+def run_worker(
+    settings: Settings,
+    *,
+    concurrency: int,
+    reconcile_interval: float,
+    stop: threading.Event,
+    out: Callable[[str], None],
+    metrics_bind: str | None = None,
+) -> int:
+    """`hubsync worker` until `stop` is set: the runtime from `settings`, its store's pool sized for `concurrency`
+    syncs; `metrics_bind` (ADDRESS:PORT) serves this worker's metrics, its queue's gauges included."""
+    from datetime import timedelta
+
+    from hubsync import metrics
+    from hubsync.bootstrap import bootstrap, build_worker
+    from hubsync.domain.ports import QueueMisconfigured, QueueUnavailable
+    from hubsync.service.worker import WorkerSettings, outage_window, pool_size_for
+
+    host, _, port = (metrics_bind or "").rpartition(":")
+    if metrics_bind and not port.isdigit():
+        out(f"hubsync worker cannot start: --metrics-bind {metrics_bind!r} is not ADDRESS:PORT")
+        return 2
+    runtime = bootstrap(settings, pool_size=pool_size_for(concurrency))
+    try:
+        max_attempts = runtime.queue.max_attempts  # an SQS queue without a redrive policy is refused now
+    except (QueueMisconfigured, QueueUnavailable) as exc:
+        out(f"hubsync worker cannot start: {exc}")
+        runtime.close()
+        return 2
+    worker_settings = WorkerSettings(
+        concurrency=concurrency,
+        reconcile_interval=timedelta(seconds=reconcile_interval) if reconcile_interval > 0 else None,
+    )
+    worker = build_worker(runtime, worker_settings)
+    queue, events = runtime.queue, worker.events
+    where = getattr(queue, "queue_url", "the local queue (database)")
+    window = outage_window(max_attempts, worker_settings) if queue.counts_every_receive else None
+    out(f"hubsync worker: {concurrency} threads on {where}"
+        + (f", events from {events.queue_url}" if events else "")
+        + (f", reconciling every tenant every {reconcile_interval:g}s" if worker_settings.reconcile_interval else "")
+        + (f"; hints survive an outage of {window.total_seconds() / 3600:.1f} h (maxReceiveCount {max_attempts})"
+           if window is not None else ""))
+    server = None
+    if metrics_bind:
+        server = metrics.serve_metrics(host or "127.0.0.1", int(port), queue=queue, token=settings.metrics_token,
+                                       multiprocess_dir=settings.metrics_multiprocess_dir)
+        bound_host, bound_port = server.server_address[:2]
+        assert isinstance(bound_host, str)  # an IP socket's address: bytes are for other address families
+        out(f"hubsync worker: metrics at http://{bound_host}:{bound_port}/metrics")
+    try:
+        worker.run(stop)
+    finally:
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        runtime.close()
+    out("hubsync worker stopped.")
+    return 0
 
 
 def _run_setup_action(args: argparse.Namespace) -> int:
     from hubsync.service.custom_action import setup_action_command
 
-    return setup_action_command(tenant=args.tenant, out=print)
+    with _runtime() as runtime:
+        return setup_action_command(runtime.store, runtime.aws, tenant=args.tenant,
+                                    base_url=runtime.settings.base_url, out=print)
 
 
-def _configure_logging(command: str) -> bool:
-    """JSON lines by default (HUBSYNC_LOG_FORMAT=text for a terminal), secrets redacted; False: bad settings."""
-    from hubsync.logs import LogSettingsError, configure_logging, logging_settings
+def _configure_logging(settings: Settings) -> None:
+    """JSON lines by default (HUBSYNC_LOG_FORMAT=text for a terminal), secrets redacted."""
+    from hubsync.logs import configure_logging, logging_settings
 
-    try:
-        configure_logging(logging_settings(os.environ, default_format="json"))
-    except LogSettingsError as exc:
-        print(f"hubsync {command}: {exc}", file=sys.stderr)
-        return False
-    return True
+    configure_logging(logging_settings(settings, default_format="json"))
 
 
 @contextmanager
-def _metrics_directory(processes: int) -> Iterator[None]:
+def _metrics_directory(processes: int, settings: Settings) -> Iterator[None]:
     """Several gunicorn workers: prometheus_client's multiprocess mode in a fresh directory, removed at exit, so
-    /metrics adds up every worker's counts. A PROMETHEUS_MULTIPROC_DIR already set is the operator's: kept."""
-    if processes <= 1 or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    /metrics adds up every worker's counts (each worker process reads it back from its environment). A
+    PROMETHEUS_MULTIPROC_DIR already set is the operator's: kept."""
+    if processes <= 1 or settings.metrics_multiprocess_dir:
         yield
         return
     directory, owner = tempfile.mkdtemp(prefix="hubsync-metrics-"), os.getpid()
@@ -285,15 +361,9 @@ def _metrics_directory(processes: int) -> Iterator[None]:
 def _run_descriptor(args: argparse.Namespace) -> int:
     import json
 
-    from hubsync.web.config import ConfigError, WebConfig
     from hubsync.web.descriptor import render_descriptor
 
-    try:
-        descriptor = render_descriptor(WebConfig.from_environment())
-    except ConfigError as exc:
-        print(f"hubsync descriptor: {exc}", file=sys.stderr)
-        return 2
-    print(json.dumps(descriptor, indent=2, ensure_ascii=False))
+    print(json.dumps(render_descriptor(Settings.from_environment()), indent=2, ensure_ascii=False))
     return 0
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Logs: one JSON object per line (or plain text), with the tenant and finding key a log call names, and never a
 secret.
 
-    configure_logging(logging_settings(os.environ, default_format="json"))   # `hubsync serve` and `hubsync worker`
+    configure_logging(logging_settings(settings, default_format="json"))   # `hubsync serve` and `hubsync worker`
     log.info("synced %s", key, extra={"tenant": tenant.id, "finding_key": key})
 
     {"time": "2026-11-27T21:40:00.123Z", "level": "INFO", "logger": "hubsync.service.worker",
@@ -23,14 +23,12 @@ import json
 import logging
 import re
 import sys
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-LOG_FORMAT_VARIABLE = "HUBSYNC_LOG_FORMAT"
-LOG_LEVEL_VARIABLE = "HUBSYNC_LOG_LEVEL"
-FORMATS = ("json", "text")
+from hubsync.config import Settings
+
 REDACTED = "[redacted]"
 # Libraries whose INFO lines say nothing an operator acts on (alembic's plugin set-up at every start, botocore's
 # credential lookups): WARNING and up only, unless HUBSYNC_LOG_LEVEL=DEBUG.
@@ -139,19 +137,9 @@ class LogSettings:
     level: int = logging.INFO
 
 
-class LogSettingsError(ValueError):
-    """HUBSYNC_LOG_FORMAT or HUBSYNC_LOG_LEVEL holds something else than they take; the message says what."""
-
-
-def logging_settings(environ: Mapping[str, str], default_format: str = "json") -> LogSettings:
-    chosen = environ.get(LOG_FORMAT_VARIABLE, "").strip().lower() or default_format
-    if chosen not in FORMATS:
-        raise LogSettingsError(f"{LOG_FORMAT_VARIABLE}={chosen!r}: use json or text")
-    level_name = environ.get(LOG_LEVEL_VARIABLE, "").strip().upper() or "INFO"
-    level = logging.getLevelName(level_name)
-    if not isinstance(level, int):
-        raise LogSettingsError(f"{LOG_LEVEL_VARIABLE}={level_name!r}: use DEBUG, INFO, WARNING or ERROR")
-    return LogSettings(chosen, level)
+def logging_settings(settings: Settings, default_format: str = "json") -> LogSettings:
+    """What HUBSYNC_LOG_FORMAT and HUBSYNC_LOG_LEVEL chose (checked by `Settings`), the command's format if unset."""
+    return LogSettings(settings.log_format or default_format, settings.log_level_number)
 
 
 def log_handler(settings: LogSettings, stream: TextIO | None = None) -> logging.Handler:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
@@ -39,8 +38,6 @@ log = logging.getLogger(__name__)
 # prometheus_client leaves this constructor unannotated; its signature: (registry, path) → the collector.
 _multiprocess_collector: Callable[[CollectorRegistry | None, str], MultiProcessCollector] = MultiProcessCollector
 
-METRICS_TOKEN_VARIABLE = "HUBSYNC_METRICS_TOKEN"
-MULTIPROCESS_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"  # prometheus_client's own
 
 # Event kinds: the two detail-types hubsync takes, and "unknown" for a body that never said (bad JSON, no key).
 EVENT_TYPES = {
@@ -201,20 +198,22 @@ class QueueCollector:
 class _Exposition:
     """What one scrape shows: this process's metrics (or, in multiprocess mode, every process's) and the queue."""
 
-    def __init__(self, queue: Any) -> None:
+    def __init__(self, queue: Any, multiprocess_dir: str | None) -> None:
         self._queue = queue
+        self._multiprocess_dir = multiprocess_dir
 
     def collect(self) -> Iterator[Metric]:
-        directory = os.environ.get(MULTIPROCESS_VARIABLE)
+        directory = self._multiprocess_dir
         source = _multiprocess_collector(None, directory) if directory else REGISTRY
         yield from source.collect()
         if self._queue is not None:
             yield from QueueCollector(self._queue).collect()
 
 
-def exposition(queue: Any = None) -> tuple[bytes, str]:
-    """The Prometheus text format body and its content type."""
-    return generate_latest(_Exposition(queue)), CONTENT_TYPE_LATEST
+def exposition(queue: Any = None, multiprocess_dir: str | None = None) -> tuple[bytes, str]:
+    """The Prometheus text format body and its content type; `multiprocess_dir` (PROMETHEUS_MULTIPROC_DIR, set
+    by `hubsync serve` for its several processes) adds up every process's counts."""
+    return generate_latest(_Exposition(queue, multiprocess_dir)), CONTENT_TYPE_LATEST
 
 
 def token_allows(expected: str | None, authorization: str | None) -> bool:
@@ -236,7 +235,9 @@ class _Quiet(WSGIRequestHandler):
         pass
 
 
-def metrics_app(queue: Any = None, token: str | None = None) -> Callable[..., Iterable[bytes]]:
+def metrics_app(
+    queue: Any = None, token: str | None = None, multiprocess_dir: str | None = None
+) -> Callable[..., Iterable[bytes]]:
     """A WSGI app answering `GET /metrics` like the web app does (same token rule), for `hubsync worker`."""
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -247,7 +248,7 @@ def metrics_app(queue: Any = None, token: str | None = None) -> Callable[..., It
             start_response("401 Unauthorized", [("Content-Type", "application/json"),
                                                 ("WWW-Authenticate", 'Bearer realm="hubsync metrics"')])
             return [b'{"error": "send the metrics token as Authorization: Bearer <token>"}']
-        body, content_type = exposition(queue)
+        body, content_type = exposition(queue, multiprocess_dir)
         start_response("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(body)))])
         return [body]
 
@@ -258,8 +259,11 @@ class _MetricsServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
 
 
-def serve_metrics(host: str, port: int, queue: Any = None, token: str | None = None) -> WSGIServer:
+def serve_metrics(
+    host: str, port: int, queue: Any = None, token: str | None = None, multiprocess_dir: str | None = None
+) -> WSGIServer:
     """Serve `metrics_app` on a daemon thread; `shutdown()` the returned server to stop it."""
-    server = make_server(host, port, metrics_app(queue, token), server_class=_MetricsServer, handler_class=_Quiet)
+    app = metrics_app(queue, token, multiprocess_dir)
+    server = make_server(host, port, app, server_class=_MetricsServer, handler_class=_Quiet)
     threading.Thread(target=server.serve_forever, name="hubsync-metrics", daemon=True).start()
     return server

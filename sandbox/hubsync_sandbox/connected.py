@@ -22,11 +22,13 @@ import requests
 
 from hubsync.adapters.queue import LocalQueue
 from hubsync.adapters.store import Store
+from hubsync.bootstrap import bootstrap, build_worker
+from hubsync.config import Settings as HubsyncSettings
 from hubsync.domain.policy_schema import load_policy
 from hubsync.domain.tenant import Tenant
 from hubsync.service.intake import API_KEY_HEADER
 from hubsync.service.settings import AwsSettings, Settings, events_url, rotate_events_api_key, save_settings
-from hubsync.service.worker import Worker, WorkerSettings
+from hubsync.service.worker import WorkerSettings
 from hubsync.web import create_app
 from hubsync_sandbox.httpserver import BackgroundServer
 from hubsync_sandbox.runner import AGGREGATION_REGION, Sandbox
@@ -89,22 +91,19 @@ def installed_hubsync(
     stop = threading.Event()
     worker_thread: threading.Thread | None = None
     try:
-        app = create_app(
-            {
-                "HUBSYNC_BASE_URL": server.url,
-                "HUBSYNC_INSTALL_KEYS_URL": environment["HUBSYNC_INSTALL_KEYS_URL"],
-                "HUBSYNC_ALLOWED_JIRA_HOSTS": urlsplit(sandbox.jira_cloud_server.url).netloc,
-            },
-            store=store,
-            queue=queue,
-        )
-        server.mount(app)
+        settings = HubsyncSettings.from_environment({
+            "HUBSYNC_BASE_URL": server.url,
+            "HUBSYNC_INSTALL_KEYS_URL": environment["HUBSYNC_INSTALL_KEYS_URL"],
+            "HUBSYNC_ALLOWED_JIRA_HOSTS": urlsplit(sandbox.jira_cloud_server.url).netloc,
+        })
+        runtime = bootstrap(settings, store=store, queue=queue)
+        server.mount(create_app(runtime))
         tenant = configure_installed(store, sandbox, _install(sandbox, server.url), policy)
         key = rotate_events_api_key(store, tenant.id, server.url)["apiKey"]
         sandbox.securityhub.events.add_http_target(
             events_url(server.url, tenant.id), header_name=API_KEY_HEADER, header_value=key
         )
-        worker = Worker(store, queue, settings=WorkerSettings(wait_seconds=0.2, reconcile_interval=reconcile_interval))
+        worker = build_worker(runtime, WorkerSettings(wait_seconds=0.2, reconcile_interval=reconcile_interval))
         worker_thread = threading.Thread(target=worker.run, args=(stop,), name="hubsync-worker", daemon=True)
         worker_thread.start()
         yield InstalledHubsync(sandbox, server, store, queue, tenant)

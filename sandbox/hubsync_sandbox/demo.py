@@ -20,15 +20,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from hubsync.adapters.aws_setup import AwsSetup
 from hubsync.adapters.securityhub.asff import parse_finding
 from hubsync.adapters.store import Store, upgrade
+from hubsync.bootstrap import build_sync_context, open_store
+from hubsync.config import Settings
 from hubsync.domain.finding import Finding, WorkflowStatus
-from hubsync.domain.tenant import AuthMode, JiraFlavour
+from hubsync.domain.tenant import APP_KEY, AuthMode, JiraFlavour
 from hubsync.domain.ticket import Disposition, Ticket
 from hubsync.service.custom_action import setup_custom_action
 from hubsync.service.reconcile import ReconcileReport, reconcile
 from hubsync.service.sync import SyncContext, sync_hints, sync_tickets
-from hubsync.service.tenants import APP_KEY, sync_context
 from hubsync_sandbox.connected import InstalledHubsync, installed_hubsync
 from hubsync_sandbox.jira import seed as jira_seed
 from hubsync_sandbox.jira.world import JiraWorld
@@ -207,7 +209,8 @@ class Demo:
         with self.store.read() as uow:  # the admin presses "Create the Send to Jira action" on the configure page
             tenant = uow.tenants.get(self.ctx.tenant_id)
         assert tenant is not None
-        arn = setup_custom_action(tenant, self.hubsync.app_url if self.hubsync else "http://hubsync").action_target_arn
+        base_url = self.hubsync.app_url if self.hubsync else "http://hubsync"
+        arn = setup_custom_action(tenant, base_url, AwsSetup()).action_target_arn  # the runtime's `aws`
         events = self.sandbox.securityhub.trigger_custom_action(
             arn, [{"Id": finding.id, "ProductArn": finding.product_arn}]
         )
@@ -340,14 +343,14 @@ def running_demo(
     ):
         try:
             url = database_url or f"sqlite:///{Path(scratch) / 'hubsync-demo.sqlite3'}"
-            store = Store.from_environment({"HUBSYNC_DATABASE_URL": url}, sandbox=True)
+            store = open_store(Settings.from_environment({"HUBSYNC_DATABASE_URL": url}), sandbox=True)
             upgrade(store.engine)
             world = sandbox.jira_cloud if flavour == "cloud" else sandbox.jira_dc
             default = world.user_by_email(jira_seed.SANDBOX_JIRA_DEFAULT_ASSIGNEE_EMAIL)
             assert default is not None
             if connect_app:
                 with installed_hubsync(sandbox, store, demo_policy(default.account_id)) as hubsync:
-                    ctx = sync_context(hubsync.tenant, store)
+                    ctx = build_sync_context(hubsync.tenant, store)
                     yield Demo(sandbox=sandbox, flavour=flavour, ctx=ctx, store=store, say=say, hubsync=hubsync)
                 return
             with store.transaction() as uow:
@@ -364,7 +367,7 @@ def running_demo(
                     policy=demo_policy(default.account_id if flavour == "cloud" else default.name),
                     external_id=environment["HUBSYNC_SANDBOX_EXTERNAL_ID"],
                 )
-            ctx = sync_context(tenant, store)
+            ctx = build_sync_context(tenant, store)
             yield Demo(sandbox=sandbox, flavour=flavour, ctx=ctx, store=store, say=say)
         finally:
             store.dispose()

@@ -57,11 +57,11 @@ import sqlalchemy as sa
 from hubsync.adapters.queue import LocalQueue
 from hubsync.adapters.store import SecretBox, Store, create_engine, upgrade
 from hubsync.adapters.store.models import QueuedHintRow
+from hubsync.bootstrap import build_sync_context
 from hubsync.domain.finding import WorkflowStatus, marker_label
 from hubsync.domain.link import LinkState
 from hubsync.domain.tenant import Tenant
 from hubsync.service.reconcile import reconcile
-from hubsync.service.tenants import sync_context
 from hubsync.web.events import API_KEY_HEADER
 from hubsync_sandbox.connected import configure_installed
 from hubsync_sandbox.demo import demo_policy
@@ -773,7 +773,7 @@ class Rig:
                 verdict.unlinked.append(f"{name}: {state}, marked tickets {tickets}")
         if not deep or verdict.pending or verdict.unlinked:
             return verdict
-        ctx = sync_context(self.tenant, self.store)
+        ctx = build_sync_context(self.tenant, self.store)
         try:
             current = ctx.securityhub.get([f.identifier for f in story.findings])
             ticket_keys = [link.ticket_key for link in links.values() if link is not None and link.ticket_key]

@@ -20,10 +20,11 @@ from typing import Any
 import pytest
 
 from hubsync.adapters.store import Store, upgrade
+from hubsync.bootstrap import build_sync_context, open_store
+from hubsync.config import Settings
 from hubsync.domain.finding import Finding
-from hubsync.domain.tenant import Tenant
+from hubsync.domain.tenant import APP_KEY, Tenant
 from hubsync.service.sync import SyncContext, sync_findings
-from hubsync.service.tenants import APP_KEY, sync_context
 from hubsync_sandbox.connected import InstalledHubsync, installed_hubsync
 from hubsync_sandbox.demo import demo_policy
 from hubsync_sandbox.jira import seed as jira_seed
@@ -131,16 +132,16 @@ class Hubsync:
 def hubsync(sandbox_contracts: SandboxContracts, browser: Any) -> Iterator[Hubsync]:
     scratch = tempfile.mkdtemp(prefix="hubsync-e2e-")
     with Sandbox(wrap=sandbox_contracts.wrap) as sandbox, sandbox.exported():
-        store = Store.from_environment(
+        store = open_store(Settings.from_environment(
             {"HUBSYNC_DATABASE_URL": f"sqlite:///{Path(scratch) / 'hubsync.sqlite3'}",
              "HUBSYNC_SECRET_KEY": SECRET_KEY}
-        )
+        ))
         try:
             upgrade(store.engine)
             default = sandbox.jira_cloud.user_by_email(jira_seed.SANDBOX_JIRA_DEFAULT_ASSIGNEE_EMAIL)
             assert default is not None
             with installed_hubsync(sandbox, store, demo_policy(default.account_id)) as installed:
-                yield Hubsync(installed, sync_context(installed.tenant, store))
+                yield Hubsync(installed, build_sync_context(installed.tenant, store))
         finally:
             store.dispose()
             shutil.rmtree(scratch, ignore_errors=True)

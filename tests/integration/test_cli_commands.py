@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from hubsync.adapters.store import Store
+from hubsync.bootstrap import open_store
 from hubsync.cli import main
+from hubsync.config import Settings
 from hubsync_sandbox.jira import seed as jira_seed
 from hubsync_sandbox.runner import Sandbox
 from tests.fixtures.sandbox import SandboxContracts
@@ -61,7 +62,7 @@ def test_dry_run_changes_nothing_then_reconcile_converges(sandbox: Sandbox, oper
     assert "sts:ExternalId" in added
     key = re.search(r"X-Hubsync-Api-Key: (\S+)", added)
     assert key is not None  # the EventBridge key, shown once: stored only as a hash
-    store = Store.from_environment()
+    store = open_store(Settings.from_environment())
     with store.read() as uow:
         [tenant] = uow.tenants.list()
         assert tenant.events_api_key is None

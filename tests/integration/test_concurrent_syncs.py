@@ -11,9 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from hubsync.bootstrap import build_sync_context
 from hubsync.domain.finding import Finding, marker_label
 from hubsync.service.sync import Outcome, SyncContext, sync_findings, sync_hints, sync_links
-from hubsync.service.tenants import sync_context
 from hubsync_sandbox.demo import Demo, running_demo
 from tests.fixtures.postgres import fresh_schema
 from tests.fixtures.sandbox import SandboxContracts
@@ -53,7 +53,7 @@ def run_at_once(demo: Demo, syncs: list[Callable[[SyncContext], list[Outcome]]])
     """Each sync on its own worker with its own context, released together."""
     with demo.store.read() as uow:
         tenant = uow.tenants.get(demo.ctx.tenant_id)
-    contexts = [sync_context(tenant, demo.store) for _ in syncs]
+    contexts = [build_sync_context(tenant, demo.store) for _ in syncs]
     start = threading.Barrier(len(syncs))
 
     def worker(sync: Callable[[SyncContext], list[Outcome]], ctx: SyncContext) -> list[Outcome]:

@@ -11,18 +11,16 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from hubsync.adapters import aws_setup
+from hubsync.adapters.aws_setup import AwsSetup
 from hubsync.adapters.store.crypto import SANDBOX_SECRET_KEY
+from hubsync.bootstrap import bootstrap
 from hubsync.cli import main
-from hubsync.domain.tenant import AuthMode, JiraFlavour, Tenant
-from hubsync.service import custom_action
-from hubsync.service.custom_action import (
-    ACTION_ID,
-    ACTION_NAME,
-    CustomActionFailed,
-    setup_custom_action,
-)
+from hubsync.config import Settings
+from hubsync.domain.ports import ACTION_ID, ACTION_NAME, CustomActionFailed
+from hubsync.domain.tenant import APP_KEY, AuthMode, JiraFlavour, Tenant, TenantNotReady
+from hubsync.service.custom_action import setup_custom_action
 from hubsync.service.intake import API_KEY_HEADER, parse_events
-from hubsync.service.tenants import APP_KEY, TenantNotReady
 from hubsync.web import create_app
 from hubsync_sandbox.demo import Demo, running_demo
 from hubsync_sandbox.jira import seed
@@ -60,8 +58,8 @@ def action_targets(demo: Demo) -> list[dict[str, Any]]:
 def test_the_action_is_created_once_and_found_afterwards(demo: Demo) -> None:
     tenant = demo_tenant(demo)
 
-    first = setup_custom_action(tenant, BASE_URL)
-    again = setup_custom_action(tenant, BASE_URL)
+    first = setup_custom_action(tenant, BASE_URL, AwsSetup())
+    again = setup_custom_action(tenant, BASE_URL, AwsSetup())
 
     assert (first.created, again.created) == (True, False)
     assert first.action_target_arn == again.action_target_arn
@@ -75,7 +73,7 @@ def test_the_action_is_created_once_and_found_afterwards(demo: Demo) -> None:
 def test_an_action_with_hubsyncs_id_made_elsewhere_is_reused(demo: Demo) -> None:
     arn = demo.sandbox.securityhub_client().create_action_target(
         Name="Send to Jira", Id=ACTION_ID, Description="made by hand")["ActionTargetArn"]
-    setup = setup_custom_action(demo_tenant(demo), BASE_URL)
+    setup = setup_custom_action(demo_tenant(demo), BASE_URL, AwsSetup())
     assert (setup.action_target_arn, setup.created) == (arn, False)
 
 
@@ -97,13 +95,13 @@ def test_a_setup_that_loses_the_race_to_another_finds_the_winners_action(demo: D
         def create_action_target(self, **request: Any) -> dict[str, Any]:
             return real.create_action_target(**request)
 
-    arn, created = custom_action._ensure_action_target(AnotherSetupInBetween())
+    arn, created = aws_setup._ensure_action_target(AnotherSetupInBetween())
     assert created is False and arn.endswith(f":action/custom/{ACTION_ID}")
     assert len(action_targets(demo)) == 1
 
 
 def test_the_printed_pattern_selects_the_events_the_action_emits(demo: Demo) -> None:
-    setup = setup_custom_action(demo_tenant(demo), BASE_URL)
+    setup = setup_custom_action(demo_tenant(demo), BASE_URL, AwsSetup())
     finding = demo._unmatched_live_finding(demo.sandbox.aws_world.workload_accounts[1].id)
 
     [event] = demo.sandbox.securityhub.trigger_custom_action(
@@ -124,10 +122,10 @@ def test_the_printed_pattern_selects_the_events_the_action_emits(demo: Demo) -> 
 def test_a_tenant_without_aws_settings_or_with_a_region_security_hub_does_not_serve(demo: Demo) -> None:
     tenant = demo_tenant(demo)
     with pytest.raises(TenantNotReady, match="save the Security Hub role ARN"):
-        setup_custom_action(dataclasses.replace(tenant, aws_role_arn=None), BASE_URL)
+        setup_custom_action(dataclasses.replace(tenant, aws_role_arn=None), BASE_URL, AwsSetup())
     elsewhere = dataclasses.replace(tenant, aggregation_region="ap-southeast-2")
     with pytest.raises(CustomActionFailed, match="Security Hub"):
-        setup_custom_action(elsewhere, BASE_URL)
+        setup_custom_action(elsewhere, BASE_URL, AwsSetup())
     assert action_targets(demo) == []
 
 
@@ -147,8 +145,8 @@ def web(demo: Demo) -> Iterator[tuple[FlaskClient, Tenant]]:
             auth_mode=AuthMode.CONNECT, jira_secret=SHARED_SECRET, connect_client_key=CLIENT_KEY,
             aws_role_arn=aws.aws_role_arn, aggregation_region=aws.aggregation_region, external_id=aws.external_id,
         )
-    app = create_app({"HUBSYNC_BASE_URL": BASE_URL, "HUBSYNC_SECRET_KEY": SANDBOX_SECRET_KEY}, store=demo.store,
-                     queue=RecordingQueue())
+    settings = Settings.from_environment({"HUBSYNC_BASE_URL": BASE_URL, "HUBSYNC_SECRET_KEY": SANDBOX_SECRET_KEY})
+    app = create_app(bootstrap(settings, store=demo.store, queue=RecordingQueue()))
     try:
         yield app.test_client(), tenant
     finally:

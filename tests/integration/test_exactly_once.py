@@ -15,7 +15,8 @@ from hubsync.domain.document import Document
 from hubsync.domain.finding import Finding, marker_label
 from hubsync.domain.link import LinkState
 from hubsync.domain.ports import TicketDraft
-from hubsync.service.sync import FINDING_PROPERTY, sync_findings, sync_hints
+from hubsync.domain.ticket import MARKER_PROPERTY, FindingMarker
+from hubsync.service.sync import sync_findings, sync_hints
 from hubsync_sandbox.demo import Demo
 
 
@@ -42,8 +43,7 @@ def test_a_creation_interrupted_after_jiras_create_is_adopted(demo: Demo, new_cr
                 project_key="SEC", issue_type="Task", summary="created before the crash",
                 description=Document.paragraph("created before the crash"), priority="Highest",
                 labels=("security-hub", marker_label(finding.key)), assignee=None,
-                properties={FINDING_PROPERTY: {"id": finding.id, "productArn": finding.product_arn,
-                                               "key": finding.key}},
+                properties={MARKER_PROPERTY: FindingMarker(finding.id, finding.product_arn, finding.key).to_property()},
             )
         ]
     )

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import pytest
 import requests
 
+from hubsync.bootstrap import GLANCE_STATUS_PROPERTY
 from hubsync.domain.finding import WorkflowStatus
 from hubsync.service.reconcile import reconcile
-from hubsync.service.tenants import GLANCE_STATUS_PROPERTY
 from hubsync_sandbox.demo import Demo, running_demo, scenario_table
 from tests.fixtures.postgres import fresh_schema
 from tests.fixtures.sandbox import SandboxContracts

@@ -11,8 +11,9 @@ from hubsync.domain.document import Document
 from hubsync.domain.finding import Finding, marker_label
 from hubsync.domain.link import LinkState
 from hubsync.domain.ports import TicketDraft
+from hubsync.domain.ticket import MARKER_PROPERTY, FindingMarker
 from hubsync.service.reconcile import reconcile
-from hubsync.service.sync import FINDING_PROPERTY, sync_hints
+from hubsync.service.sync import sync_hints
 from hubsync_sandbox.demo import Demo
 
 pytestmark = pytest.mark.parametrize("demo", ["cloud", "datacenter"], indirect=True)
@@ -45,8 +46,8 @@ def test_a_second_ticket_with_the_same_marker_is_reported(demo: Demo, new_critic
         TicketDraft(project_key="SEC", issue_type="Task", summary="a copy made by hand",
                     description=Document.paragraph("copy"), priority=None,
                     labels=("security-hub", marker_label(finding.key)), assignee=None,
-                    properties={FINDING_PROPERTY: {"id": finding.id, "productArn": finding.product_arn,
-                                                   "key": finding.key}})
+                    properties={MARKER_PROPERTY: FindingMarker(finding.id, finding.product_arn,
+                                                               finding.key).to_property()})
     ])
 
     report = reconcile(demo.ctx)

@@ -38,11 +38,12 @@ import sqlalchemy as sa
 
 from hubsync.adapters.queue import LocalQueue
 from hubsync.adapters.store import SecretBox, Store, create_engine, upgrade
+from hubsync.bootstrap import bootstrap, build_sync_context
+from hubsync.config import Settings
 from hubsync.domain.finding import WorkflowStatus, marker_label
 from hubsync.domain.tenant import Tenant
 from hubsync.service.reconcile import reconcile
 from hubsync.service.sync import SyncContext
-from hubsync.service.tenants import sync_context
 from hubsync.web import create_app
 from hubsync.web.events import API_KEY_HEADER
 from hubsync_sandbox.connected import configure_installed
@@ -91,7 +92,7 @@ class Hubsync:
         return self.sandbox.jira_cloud_server.url
 
     def context(self) -> SyncContext:
-        return sync_context(self.tenant, self.store)
+        return build_sync_context(self.tenant, self.store)
 
     def post(self, event: dict[str, Any]) -> None:
         response = requests.post(self.events_url, data=json.dumps(event), timeout=30,
@@ -135,11 +136,11 @@ def hubsync(
         server = BackgroundServer(name="hubsync").start()
         try:
             jira_host = sandbox.jira_cloud_server.url.removeprefix("http://")
-            server.mount(create_app(
+            settings = Settings.from_environment(
                 {"HUBSYNC_BASE_URL": server.url, "HUBSYNC_INSTALL_KEYS_URL": environment["HUBSYNC_INSTALL_KEYS_URL"],
                  "HUBSYNC_ALLOWED_JIRA_HOSTS": jira_host, "HUBSYNC_SECRET_KEY": SECRET_KEY},
-                store=store, queue=queue,
-            ))
+            )
+            server.mount(create_app(bootstrap(settings, store=store, queue=queue)))
             installed = requests.post(f"{sandbox.jira_cloud_server.url}/_sandbox/connect/install",
                                       json={"descriptorUrl": f"{server.url}/atlassian-connect.json"}, timeout=30)
             assert installed.status_code == 200, installed.text

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from hubsync.service.custom_action import ACTION_ID
+from hubsync.domain.ports import ACTION_ID
 from hubsync.service.intake import API_KEY_HEADER, CUSTOM_ACTION, IMPORTED
 
 INFRA = Path(__file__).resolve().parents[2] / "infra"

@@ -1,5 +1,6 @@
 """The layer rules of DESIGN.md hold, and the check that enforces them (`lint-imports`, run by `make lint`) fails
-when one is broken: here an adapter importing the service, as seven did before the ports moved into the domain."""
+when one is broken: an adapter importing the service (seven did before the ports moved into the domain), or the
+service importing an adapter instead of receiving it from bootstrap."""
 
 from __future__ import annotations
 
@@ -36,3 +37,17 @@ def test_an_adapter_importing_the_service_breaks_the_build(tmp_path: Path) -> No
     assert result.returncode != 0
     assert "never import the service" in result.stdout and "BROKEN" in result.stdout
     assert "hubsync.adapters.securityhub.client -> hubsync.service.sync" in result.stdout
+
+
+def test_the_service_building_its_own_client_breaks_the_build(tmp_path: Path) -> None:
+    """The service gets its adapters from bootstrap; one that imports a concrete adapter is refused."""
+    copy = tmp_path / "backend"
+    shutil.copytree(ROOT / "backend" / "hubsync", copy / "hubsync", ignore=shutil.ignore_patterns("__pycache__"))
+    service = copy / "hubsync" / "service" / "sync.py"
+    service.write_text(service.read_text() + "\nfrom hubsync.adapters.jira.client import JiraClient  # noqa: E402\n")
+
+    result = lint_imports(copy)
+
+    assert result.returncode != 0
+    assert "The service receives its adapters" in result.stdout and "BROKEN" in result.stdout
+    assert "hubsync.service.sync -> hubsync.adapters.jira.client" in result.stdout

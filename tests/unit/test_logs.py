@@ -10,10 +10,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from hubsync.config import ConfigError, Settings
 from hubsync.logs import (
     QUIET_LIBRARIES,
     LogSettings,
-    LogSettingsError,
     configure_logging,
     logging_settings,
     redact,
@@ -97,7 +97,7 @@ def test_secrets_passed_into_log_calls_do_not_come_out(output: io.StringIO) -> N
 
 def test_text_format_for_a_terminal_redacts_too() -> None:
     buffer = io.StringIO()
-    configure_logging(logging_settings({"HUBSYNC_LOG_FORMAT": "text"}), buffer)
+    configure_logging(logging_settings(Settings.from_environment({"HUBSYNC_LOG_FORMAT": "text"})), buffer)
     logging.getLogger("hubsync.cli").info("key %s", f"X-Hubsync-Api-Key: {EVENTS_KEY}", extra={"tenant": "t-9"})
     logging.getLogger("alembic.runtime.plugins").info("setup plugin")  # library chatter stays out at INFO
 
@@ -114,11 +114,13 @@ def test_redaction_leaves_ordinary_text_alone() -> None:
 
 
 def test_log_settings_from_the_environment() -> None:
-    assert logging_settings({}) == LogSettings("json", logging.INFO)
-    assert logging_settings({}, default_format="text").format == "text"
-    assert logging_settings({"HUBSYNC_LOG_FORMAT": " TEXT ", "HUBSYNC_LOG_LEVEL": "debug"}) == LogSettings(
-        "text", logging.DEBUG)
-    with pytest.raises(LogSettingsError, match="json or text"):
-        logging_settings({"HUBSYNC_LOG_FORMAT": "xml"})
-    with pytest.raises(LogSettingsError, match="HUBSYNC_LOG_LEVEL"):
-        logging_settings({"HUBSYNC_LOG_LEVEL": "loud"})
+    def chosen(environ: dict[str, str], default_format: str = "json") -> LogSettings:
+        return logging_settings(Settings.from_environment(environ), default_format)
+
+    assert chosen({}) == LogSettings("json", logging.INFO)
+    assert chosen({}, default_format="text").format == "text"
+    assert chosen({"HUBSYNC_LOG_FORMAT": " TEXT ", "HUBSYNC_LOG_LEVEL": "debug"}) == LogSettings("text", logging.DEBUG)
+    with pytest.raises(ConfigError, match="json or text"):
+        chosen({"HUBSYNC_LOG_FORMAT": "xml"})
+    with pytest.raises(ConfigError, match="HUBSYNC_LOG_LEVEL"):
+        chosen({"HUBSYNC_LOG_LEVEL": "loud"})

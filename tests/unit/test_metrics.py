@@ -20,8 +20,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from werkzeug.test import Client
 
 from hubsync import metrics
+from hubsync.adapters.faults import is_transient
 from hubsync.adapters.queue import LocalQueue, SqsQueue
 from hubsync.adapters.store import SecretBox, Store, create_engine, upgrade
+from hubsync.config import Settings
 from hubsync.domain.hint import HintSource, SyncHint
 from hubsync.domain.tenant import Tenant
 from hubsync.service.sync import Outcome, SyncContext
@@ -136,8 +138,11 @@ def test_an_sqs_queue_shows_its_approximate_depth_and_no_age() -> None:
 class ScriptedSync:
     """The engine as the worker sees it: finding 2 fails, the others change or not by their number."""
 
-    def context_for(self, tenant: Tenant, store: Store) -> SyncContext:
-        return SyncContext(tenant.id, None, None, None, None, store, None)  # type: ignore[arg-type]
+    def sync_context(self, tenant: Tenant) -> SyncContext:
+        return SyncContext(tenant.id, None, None, None, None, None, None, None)  # type: ignore[arg-type]
+
+    def forget(self, tenant_id: str) -> None:
+        pass
 
     def sync(self, ctx: SyncContext, hints: list[SyncHint]) -> list[Outcome]:
         outcomes = []
@@ -154,8 +159,8 @@ class ScriptedSync:
 
 def test_the_worker_counts_syncs_by_rule_and_outcome_and_how_long_hints_waited(store, queue, tenant, clock) -> None:
     engine = ScriptedSync()
-    worker = Worker(store, queue, settings=WorkerSettings(), context_for=engine.context_for, sync=engine.sync,
-                    clock=clock)
+    worker = Worker(store, queue, settings=WorkerSettings(), contexts=engine, is_transient=is_transient,
+                    sync=engine.sync, clock=clock)
     queue.put([hint(tenant, 1, HintSource.SECURITYHUB_CUSTOM_ACTION), hint(tenant, 2), hint(tenant, 3)])
     clock.advance(7)
     before = {
@@ -186,7 +191,7 @@ def test_the_worker_counts_syncs_by_rule_and_outcome_and_how_long_hints_waited(s
 def test_no_label_names_a_tenant_or_a_finding(queue, tenant, clock, store) -> None:
     engine = ScriptedSync()
     queue.put([hint(tenant, 1), hint(tenant, 3)])
-    Worker(store, queue, context_for=engine.context_for, sync=engine.sync, clock=clock).run_once()
+    Worker(store, queue, contexts=engine, is_transient=is_transient, sync=engine.sync, clock=clock).run_once()
     text = metrics.exposition(queue)[0].decode()
     assert tenant.id not in text
     assert finding(1).key not in text and finding(1).id not in text
@@ -243,7 +248,7 @@ def test_a_timedelta_of_queue_time_is_never_negative(tenant) -> None:
     """A hint enqueued by a process whose clock runs ahead still records a latency of 0, not a negative one."""
     from datetime import UTC, datetime
 
-    from hubsync.adapters.queue import Delivery
+    from hubsync.domain.ports import Delivery
 
     later = datetime.now(UTC) + timedelta(seconds=5)
     before = value("hubsync_hint_latency_seconds_bucket", source="jira.webhook", le="0.1")
@@ -257,15 +262,14 @@ def test_the_worker_commands_endpoint_shows_the_workers_queue(tmp_path: Path) ->
     import threading
     import urllib.request
 
-    from hubsync.service.worker import run_worker
+    from hubsync.cli import run_worker
 
     environ = {"HUBSYNC_DATABASE_URL": f"sqlite:///{tmp_path / 'worker.sqlite3'}",
                "HUBSYNC_SECRET_KEY": TEST_SECRET_KEY, "HUBSYNC_QUEUE_URL": ""}
     lines: list[str] = []
     stop = threading.Event()
-    thread = threading.Thread(target=run_worker, kwargs=dict(
-        concurrency=1, reconcile_interval=0, stop=stop, out=lines.append, environ=environ,
-        metrics_bind="127.0.0.1:0"))
+    thread = threading.Thread(target=run_worker, args=(Settings.from_environment(environ),), kwargs=dict(
+        concurrency=1, reconcile_interval=0, stop=stop, out=lines.append, metrics_bind="127.0.0.1:0"))
     thread.start()
     try:
         deadline = time.monotonic() + 10

@@ -5,23 +5,15 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import Protocol
 
 import requests
+
+from hubsync.domain.ports import InstallKeyUnavailable
 
 FETCH_TIMEOUT_S = 5.0
 # Atlassian's kids are UUIDs; anything outside this set could steer the key URL (path injection).
 KID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 MAX_PEM_BYTES = 16_384
-
-
-class InstallKeyUnavailable(Exception):
-    """No usable public key for a `kid`; the message says why (fit for a 401 body)."""
-
-
-class InstallKeys(Protocol):
-    def public_key(self, kid: str) -> str:
-        """The PEM public key for `kid`; raises `InstallKeyUnavailable`."""
 
 
 class HttpInstallKeys:

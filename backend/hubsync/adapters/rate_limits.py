@@ -19,7 +19,6 @@ Atlassian does not publish its per-second limits).
 from __future__ import annotations
 
 import math
-import os
 import threading
 import time
 from collections.abc import Callable, Hashable, Mapping
@@ -177,15 +176,32 @@ class Budgets:
 AwsKey = tuple[str, str, str, str]  # service id, account, Region, operation
 
 
-def aws_rate(key: AwsKey, environ: Mapping[str, str] | None = None) -> Rate:
+@dataclass(frozen=True)
+class RateSettings:
+    """The operator's budgets (HUBSYNC_JIRA_RATE, HUBSYNC_JIRA_BURST, HUBSYNC_AWS_RATE_SHARE), set by `configure`."""
+
+    jira_rate: float | None = None  # requests a second per site; None: no fixed budget
+    jira_burst: int | None = None  # default: twice the rate
+    aws_share: float | None = None  # this process's share of Security Hub's documented budgets
+
+
+_settings = RateSettings()
+
+
+def configure(*, jira_rate: float | None, jira_burst: int | None, aws_share: float | None) -> None:
+    """Set this process's budgets (the composition root does, from the settings) before any client spends one."""
+    global _settings
+    _settings = RateSettings(jira_rate, jira_burst, aws_share)
+
+
+def aws_rate(key: AwsKey, settings: RateSettings | None = None) -> Rate:
     """The documented budget of one AWS API in one account and Region, times this process's share of it.
     Only Security Hub's are known; other services are left to botocore's adaptive retry alone."""
     service, _account, _region, operation = key
     if service != "securityhub":
         return UNLIMITED
     rate = SECURITY_HUB_RATES.get(operation, SECURITY_HUB_DEFAULT)
-    env = os.environ if environ is None else environ
-    share = _number(env.get("HUBSYNC_AWS_RATE_SHARE"), "HUBSYNC_AWS_RATE_SHARE")
+    share = (settings or _settings).aws_share
     return rate if share is None else rate.share(share)
 
 
@@ -211,15 +227,14 @@ def throttle_aws_requests(events: Any, account: str, budgets: Budgets | None = N
 
 
 # -- Jira -----------------------------------------------------------------------------------------------------------
-def jira_rate(_site: str, environ: Mapping[str, str] | None = None) -> Rate:
+def jira_rate(_site: str, settings: RateSettings | None = None) -> Rate:
     """The budget of one Jira site: `HUBSYNC_JIRA_RATE` requests a second, bursts of `HUBSYNC_JIRA_BURST`
     (default: twice the rate); unset, no fixed budget (429s and rate-limit headers still pause the site)."""
-    env = os.environ if environ is None else environ
-    per_second = _number(env.get("HUBSYNC_JIRA_RATE"), "HUBSYNC_JIRA_RATE")
-    if per_second is None:
+    chosen = settings or _settings
+    if chosen.jira_rate is None:
         return UNLIMITED
-    burst = _number(env.get("HUBSYNC_JIRA_BURST"), "HUBSYNC_JIRA_BURST")
-    return Rate(per_second, int(burst) if burst is not None else max(1, math.ceil(2 * per_second)))
+    burst = chosen.jira_burst
+    return Rate(chosen.jira_rate, burst if burst is not None else max(1, math.ceil(2 * chosen.jira_rate)))
 
 
 JIRA_BUDGETS = Budgets(jira_rate)
@@ -228,15 +243,3 @@ JIRA_BUDGETS = Budgets(jira_rate)
 def jira_site_key(base_url: str) -> str:
     """One budget per Jira site, however its URL was written."""
     return base_url.rstrip("/").lower()
-
-
-def _number(value: str | None, name: str) -> float | None:
-    if value is None or not value.strip():
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        raise ValueError(f"{name} must be a number, not {value!r}") from None
-    if not number > 0:
-        raise ValueError(f"{name} must be above 0, not {value!r}")
-    return number

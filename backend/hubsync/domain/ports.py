@@ -42,6 +42,12 @@ class UpdateFailure:
     identifier: FindingIdentifier
     error_code: str
     message: str
+    transient: bool = False  # Security Hub's "not now" (throttled, a concurrent update): retry without counting
+
+
+class SecurityHubUnavailable(Exception):
+    """Security Hub refused a read or could not be reached (a refused role, the network, throttling that outlasted
+    the retries); the message says why in words an admin can act on, AWS's error is the `__cause__`."""
 
 
 class OwnerDirectoryPort(Protocol):
@@ -77,7 +83,7 @@ class JiraPort(Protocol):
         self, drafts: Sequence[TicketDraft], guard: Callable[[], None] | None = None
     ) -> list[CreatedTicket]:
         """Bulk create, 50 a request. `guard` runs before each request is sent and raises to stop the rest (the
-        caller lost the right to create)."""
+        caller lost the right to create). Raises `TicketsNotCreated` when Jira's answer says nothing was made."""
 
     def find_by_markers(self, labels: Sequence[str]) -> dict[str, Ticket]:
         """Tickets carrying any of these marker labels, by label (batched `labels in (...)` searches)."""
@@ -105,8 +111,35 @@ class JiraPort(Protocol):
         """Every ticket carrying hubsync's marker in a project, paged with nextPageToken."""
 
 
+class JiraUnavailable(Exception):
+    """Jira refused a request or could not be reached; the message says which, in words fit for a log line."""
+
+
+class JiraUnreachable(JiraUnavailable):
+    """No answer from Jira (connection refused or dropped, timeout); the transport's error is the `__cause__`."""
+
+
+class TicketsNotCreated(Exception):
+    """Jira answered a create request without carrying it out (refused, rate limited, unavailable): its drafts
+    have no ticket, so their claims may go back at once. `created` holds what earlier requests of the same call
+    made. Any other failure of a create may follow a ticket Jira did make. The Jira error is its `__cause__`."""
+
+    def __init__(self, message: str, created: Sequence[CreatedTicket] = ()) -> None:
+        super().__init__(message)
+        self.created = list(created)
+
+
 class NoTransitionPath(Exception):
     """The ticket's workflow has no way to the wanted status: the service falls back to a comment."""
+
+
+class QueueUnavailable(Exception):
+    """The queue could not take or give work right now (database or SQS unreachable, throttled). Retry later; an
+    intake answers 503 so that EventBridge retries."""
+
+
+class QueueMisconfigured(Exception):
+    """The queue is set up in a way hubsync cannot run on; the message says what to change."""
 
 
 class HintQueue(Protocol):
@@ -221,6 +254,12 @@ class StorePort(Protocol):
         self, tenant_id: str, *, batch: int = 500, states: Sequence[LinkState] | None = None
     ) -> Iterator[Link]: ...
 
+    def ping(self) -> None:
+        """Raise unless the store answers now (readiness)."""
+
+    def unavailable(self, error: BaseException) -> bool:
+        """Whether `error` says the store cannot be reached now (retry later), not that a statement is wrong."""
+
 
 class TimersPort(Protocol):
     """Named timers every worker shares, so a periodic job (a tenant's reconcile) runs once per interval across
@@ -236,9 +275,146 @@ class TimersPort(Protocol):
         """Done (or failed, which waits for the next turn too): the next turn is `every` from now."""
 
 
-class FindingParser(Protocol):
-    """A wire format's findings read into the domain's `Finding`: an anti-corruption layer (ASFF today, in the
-    Security Hub adapter; OCSF beside it later)."""
+class InstallKeyUnavailable(Exception):
+    """No usable public key for a Connect install token's `kid`; the message says why (fit for a 401 body)."""
 
-    def parse(self, data: Mapping[str, Any]) -> Finding:
-        """The finding `data` describes; raises `finding.InvalidFinding` naming every problem at once."""
+
+class InstallKeys(Protocol):
+    """Connect's signed-install key server."""
+
+    def public_key(self, kid: str) -> str:
+        """The PEM public key for `kid`; raises `InstallKeyUnavailable`."""
+
+
+class AppAccounts(Protocol):
+    """hubsync's own Jira user on each site, so that webhooks about hubsync's own changes cost nothing."""
+
+    def is_own(self, tenant: Tenant, user: dict[str, Any] | None) -> bool:
+        """Whether `user` (a webhook's `user` object) is hubsync's own app user on the tenant's site."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One hint leased to this worker. `receipt` is the adapter's handle for settling it; `attempts` counts the
+    receives so far, this one included."""
+
+    hint: SyncHint
+    receipt: str
+    attempts: int
+    enqueued_at: datetime | None = None
+
+
+class HintConsumer(Protocol):
+    @property
+    def max_attempts(self) -> int:
+        """Receives after which a failing hint is dead-lettered."""
+
+    @property
+    def lease_seconds(self) -> float:
+        """How long a receive leases its hints (extend before it runs out)."""
+
+    @property
+    def counts_every_receive(self) -> bool:
+        """True when every receive counts toward `max_attempts` whatever the worker says (SQS: its receive count
+        drives the redrive); False when `retry_later(..., counted=False)` gives the attempt back (local)."""
+
+    def receive(self, max_hints: int, wait_seconds: float) -> list[Delivery]:
+        """Up to `max_hints` hints, waiting up to `wait_seconds` for the first; most urgent first."""
+
+    def extend(self, deliveries: Sequence[Delivery], seconds: float) -> None:
+        """Keep these leased for `seconds` more (a long sync)."""
+
+    def ack(self, deliveries: Sequence[Delivery]) -> None:
+        """Done: remove them."""
+
+    def retry_later(
+        self, deliveries: Sequence[Delivery], delay_seconds: float, error: str, *, counted: bool = True
+    ) -> None:
+        """Failed this time: deliver again after `delay_seconds`. `counted=False`: the failure was not the hints'
+        own (the tenant's side was unreachable), so this attempt does not count toward `max_attempts` where the
+        queue can take it back (see `counts_every_receive`)."""
+
+    def dead_letter(self, deliveries: Sequence[Delivery], error: str) -> None:
+        """Give up on them: park them where a person can look (the local DEAD state, the SQS dead-letter queue)."""
+
+
+class WorkQueue(HintConsumer, Protocol):
+    """Both sides: what `bootstrap.open_queue` returns (local on the database, or SQS FIFO)."""
+
+    def put(self, hints: Sequence[SyncHint]) -> None:
+        """Durably enqueue; a hint whose (tenant, `event_id`) was seen is dropped."""
+
+
+@dataclass(frozen=True)
+class RawMessage:
+    """One raw Security Hub event off an EventBridge rule's queue, with the handle that deletes it."""
+
+    body: str
+    receipt: str
+    message_id: str
+
+
+class EventSource(Protocol):
+    """The queue of an EventBridge rule's SQS target: the worker turns its events into hints, then deletes them
+    (only once the hints are queued)."""
+
+    queue_url: str
+
+    def receive(self, max_messages: int, wait_seconds: float) -> list[RawMessage]: ...
+
+    def delete(self, messages: Sequence[RawMessage]) -> None: ...
+
+
+@dataclass(frozen=True)
+class AwsRoles:
+    """The roles a tenant's syncs assume: the Security Hub administrator's (in its aggregation Region) and,
+    optionally, the management account's (to read owner tags)."""
+
+    role_arn: str
+    organizations_role_arn: str | None
+    aggregation_region: str
+
+
+@dataclass
+class ProbeStep:
+    name: str
+    ok: bool | None  # None: skipped (not configured, or an earlier step failed)
+    detail: str
+
+    def to_json(self) -> dict[str, Any]:
+        status = "skipped" if self.ok is None else "ok" if self.ok else "failed"
+        return {"name": self.name, "ok": self.ok, "status": status, "detail": self.detail}
+
+
+@dataclass
+class ConnectionReport:
+    steps: list[ProbeStep] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(step.ok is not False for step in self.steps) and any(step.ok for step in self.steps)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "steps": [step.to_json() for step in self.steps]}
+
+
+# hubsync's Security Hub custom action: at most 20 alphanumerics for the id (its ARN ends in action/custom/<id>),
+# at most 20 characters for the name the console's Actions menu shows.
+ACTION_ID = "hubsyncSendToJira"
+ACTION_NAME = "Send to Jira"
+ACTION_DESCRIPTION = "Create the finding's Jira ticket with hubsync, or note the ticket it already has"
+
+
+class CustomActionFailed(Exception):
+    """Security Hub refused or could not be reached; the message carries its reason (for the admin)."""
+
+
+class AwsSetupPort(Protocol):
+    """The one-off AWS calls of setting a tenant up, through its assumed roles."""
+
+    def check_connection(self, tenant: Tenant, roles: AwsRoles, owner_tag: str) -> ConnectionReport:
+        """Assume the role, read one finding, read one account's `owner_tag`: each step ok or failed, and why."""
+
+    def ensure_action_target(self, tenant: Tenant, region: str) -> tuple[str, bool]:
+        """hubsync's "Send to Jira" action target in `region`, found or created: (its ARN, whether created now).
+        Raises `CustomActionFailed`."""

@@ -8,6 +8,10 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+# The Connect app's key (the descriptor's `key`): the issuer of the JWTs hubsync signs, and the scope of its issue
+# properties and glance.
+APP_KEY = "io.hubsync.security-hub"
+
 
 class JiraFlavour(StrEnum):
     CLOUD = "CLOUD"  # REST v3, ADF
@@ -65,6 +69,14 @@ class Tenant:
 
 class TenantNotFound(LookupError):
     pass
+
+
+class TenantConflict(Exception):
+    """Another tenant holds this id or Connect client key (a concurrent install of the same site won)."""
+
+
+class TenantNotReady(Exception):
+    """The tenant lacks a setting the sync needs; the message says which, in words an admin can act on."""
 
 
 # How long a rotated-out events key keeps working: time to update the EventBridge connection.

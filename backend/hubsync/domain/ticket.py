@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
+
+MARKER_PROPERTY = "hubsync.finding"  # the issue property naming the ticket's finding
 
 
 class Disposition(StrEnum):
@@ -33,6 +37,22 @@ class FindingMarker:
     finding_id: str
     product_arn: str
     key: str
+
+    def to_property(self) -> dict[str, str]:
+        """The property's value, as hubsync writes it on the ticket (and `from_property` reads it back)."""
+        return {"id": self.finding_id, "productArn": self.product_arn, "key": self.key}
+
+    @classmethod
+    def from_property(cls, value: Any) -> FindingMarker | None:
+        """The property's value as a marker; None when absent or not hubsync's shape (anyone may edit it)."""
+        if not isinstance(value, Mapping):
+            return None
+        parts = [value.get("id"), value.get("productArn"), value.get("key")]
+        texts = [part for part in parts if isinstance(part, str) and part]
+        if len(texts) != len(parts):
+            return None
+        finding_id, product_arn, key = texts
+        return cls(finding_id=finding_id, product_arn=product_arn, key=key)
 
 
 @dataclass(frozen=True)

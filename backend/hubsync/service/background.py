@@ -1,5 +1,5 @@
-"""Two small things the worker's loops share: `every` keeps something alive on a helper thread while a block runs
-(a batch's leases, a reconcile's turn), and `close_context` releases what a tenant's SyncContext holds open."""
+"""What the worker's loops share: `every` keeps something alive on a helper thread while a block runs
+(a batch's leases, a reconcile's turn)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-
-from hubsync.service.sync import SyncContext
 
 log = logging.getLogger(__name__)
 
@@ -35,13 +33,3 @@ def every(seconds: float, action: Callable[[], None], what: str, enabled: bool =
     finally:
         done.set()
         keeper.join()
-
-
-def close_context(ctx: SyncContext) -> None:
-    """Release what a context holds open (its Jira client's HTTP connections)."""
-    close = getattr(ctx.jira, "close", None)
-    if callable(close):
-        try:
-            close()
-        except Exception:  # closing is tidying up: never a reason to fail the work
-            log.warning("could not close the Jira client of tenant %s", ctx.tenant_id, exc_info=True)

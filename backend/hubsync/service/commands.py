@@ -1,23 +1,22 @@
-"""What the CLI's commands do, once their arguments are parsed: open the store, pick tenants, run, report."""
+"""What the CLI's commands do, once their arguments are parsed and the runtime built: pick tenants, run, report."""
 
 from __future__ import annotations
 
 import getpass
 import json
-import os
 from argparse import Namespace
 from collections.abc import Callable
 
-from hubsync.adapters.store import Store, upgrade
 from hubsync.domain.jira_site import InvalidJiraSite, parse_jira_site
 from hubsync.domain.policy_schema import InvalidPolicy, load_policy
-from hubsync.domain.tenant import AuthMode, JiraFlavour, Tenant
+from hubsync.domain.ports import StorePort
+from hubsync.domain.tenant import AuthMode, JiraFlavour, Tenant, TenantNotReady
 from hubsync.service.intake import API_KEY_HEADER
 from hubsync.service.reconcile import ReconcileReport, reconcile
-from hubsync.service.tenants import TenantNotReady, sync_context
+from hubsync.service.sync import SyncContext
 
 
-def chosen_tenants(store: Store, tenant: str | None, out: Callable[[str], None]) -> list[Tenant]:
+def chosen_tenants(store: StorePort, tenant: str | None, out: Callable[[str], None]) -> list[Tenant]:
     """The tenant a command names (by id or name, enabled or not), or every enabled one; says so when none."""
     with store.read() as uow:
         tenants = uow.tenants.list(enabled_only=tenant is None)
@@ -27,17 +26,18 @@ def chosen_tenants(store: Store, tenant: str | None, out: Callable[[str], None])
     return chosen
 
 
-def reconcile_tenants(tenant: str | None, dry_run: bool, out: Callable[[str], None]) -> int:
+def reconcile_tenants(
+    store: StorePort, context_of: Callable[[Tenant], SyncContext], tenant: str | None, dry_run: bool,
+    out: Callable[[str], None],
+) -> int:
     """Reconcile one tenant (by id or name) or every enabled one. Exit status 0 when nothing failed."""
-    store = Store.from_environment()
-    upgrade(store.engine)
     chosen = chosen_tenants(store, tenant, out)
     if not chosen:
         return 2
     status = 0
     for each in chosen:
         try:
-            report = reconcile(sync_context(each, store), dry_run=dry_run, progress=None)
+            report = reconcile(context_of(each), dry_run=dry_run, progress=None)
         except TenantNotReady as exc:
             out(str(exc))
             status = 2
@@ -47,7 +47,7 @@ def reconcile_tenants(tenant: str | None, dry_run: bool, out: Callable[[str], No
     return status
 
 
-def add_tenant(args: Namespace, out: Callable[[str], None]) -> int:
+def add_tenant(store: StorePort, args: Namespace, secret: str | None, out: Callable[[str], None]) -> int:
     """Validate everything before storing anything; say what is wrong in words an admin can act on."""
     try:
         policy_data = json.loads(args.policy.read_text())
@@ -67,7 +67,7 @@ def add_tenant(args: Namespace, out: Callable[[str], None]) -> int:
     if auth in (AuthMode.API_TOKEN, AuthMode.BASIC) and not args.jira_user:
         out("--jira-user is required for api-token and basic auth")
         return 2
-    secret = os.environ.get("HUBSYNC_JIRA_SECRET") or getpass.getpass("Jira secret (token, PAT or password): ")
+    secret = secret or getpass.getpass("Jira secret (token, PAT or password): ")  # HUBSYNC_JIRA_SECRET, or asked
     if not secret:
         out("no Jira secret given")
         return 2
@@ -76,8 +76,6 @@ def add_tenant(args: Namespace, out: Callable[[str], None]) -> int:
     except InvalidJiraSite as exc:
         out(f"--jira-url {args.jira_url!r}: {exc}")
         return 2
-    store = Store.from_environment()
-    upgrade(store.engine)
     with store.transaction() as uow:
         tenant = uow.tenants.create(
             name=args.name,
@@ -99,9 +97,7 @@ def add_tenant(args: Namespace, out: Callable[[str], None]) -> int:
     return 0
 
 
-def list_tenants(out: Callable[[str], None]) -> int:
-    store = Store.from_environment()
-    upgrade(store.engine)
+def list_tenants(store: StorePort, out: Callable[[str], None]) -> int:
     with store.read() as uow:
         tenants = uow.tenants.list()
     if not tenants:

@@ -15,15 +15,14 @@ import logging
 import threading
 
 from hubsync import metrics
-from hubsync.adapters.queue import QueueUnavailable, SqsEventSource, WorkQueue
-from hubsync.adapters.store import Store
+from hubsync.domain.ports import EventSource, QueueUnavailable, StorePort, WorkQueue
 from hubsync.service.intake import InvalidEvent, UnsupportedEvent, hints_for, parse_event_body, tenants_watching
 
 log = logging.getLogger(__name__)
 
 
 class EventsMover:
-    def __init__(self, store: Store, queue: WorkQueue, events: SqsEventSource) -> None:
+    def __init__(self, store: StorePort, queue: WorkQueue, events: EventSource) -> None:
         self.store = store
         self.queue = queue
         self.events = events

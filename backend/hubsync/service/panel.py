@@ -14,29 +14,22 @@ can import a finding writes it.
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from hubsync.adapters.store import Store
 from hubsync.domain.audit import AuditEntry
 from hubsync.domain.finding import Finding
 from hubsync.domain.link import Link
 from hubsync.domain.policy_schema import InvalidPolicy
-from hubsync.domain.ports import SecurityHubPort
+from hubsync.domain.ports import SecurityHubPort, SecurityHubUnavailable, StorePort
 from hubsync.domain.rendering import console_url, standard_name
-from hubsync.domain.tenant import Tenant
+from hubsync.domain.tenant import Tenant, TenantNotReady
 from hubsync.domain.urls import safe_link
-from hubsync.service.tenants import TenantNotReady, sync_context, utc_now
 
 log = logging.getLogger(__name__)
 
 TIMELINE_LIMIT = 50  # the latest entries; the store keeps them all
-CONTEXT_TTL = timedelta(minutes=10)
-MAX_CACHED_CONTEXTS = 256
 
 
 @runtime_checkable
@@ -56,47 +49,12 @@ class FindingSources(Protocol):
         ...
 
 
-class TenantContexts:
-    """`FindingSources` per tenant (their sync contexts), reused for a while so a panel view costs one GetFindings,
-    not an AssumeRole too.
-
-    A context is rebuilt when the tenant's settings change (its `updated_at` moves) or after `ttl`; botocore
-    refreshes the assumed role's keys on its own in between."""
-
-    def __init__(
-        self,
-        store: Store,
-        build: Callable[[Tenant, Store], FindingSources] = sync_context,
-        ttl: timedelta = CONTEXT_TTL,
-        clock: Callable[[], datetime] = utc_now,
-    ) -> None:
-        self._store = store
-        self._build = build
-        self._ttl = ttl
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._cache: dict[str, tuple[datetime | None, datetime, FindingSources]] = {}
-
-    def get(self, tenant: Tenant) -> FindingSources:
-        now = self._clock()
-        with self._lock:
-            hit = self._cache.get(tenant.id)
-        if hit is not None and hit[0] == tenant.updated_at and now < hit[1]:
-            return hit[2]
-        context = self._build(tenant, self._store)
-        with self._lock:
-            if len(self._cache) >= MAX_CACHED_CONTEXTS:
-                self._cache.pop(next(iter(self._cache)))
-            self._cache[tenant.id] = (tenant.updated_at, now + self._ttl, context)
-        return context
-
-
 def panel_view(
-    tenant: Tenant, store: Store, issue_key: str, context_of: Callable[[Tenant], FindingSources], *,
+    tenant: Tenant, store: StorePort, issue_key: str, context_of: Callable[[Tenant], FindingSources], *,
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """The panel of `issue_key` as JSON for the front end (see the module docstring for the states)."""
-    read_at = (now or utc_now()).isoformat()
+    read_at = (now or datetime.now(UTC)).isoformat()
     with store.read() as uow:
         link = uow.links.get_by_ticket(tenant.id, issue_key)
         timeline = uow.audit.for_finding(tenant.id, link.finding_key, limit=TIMELINE_LIMIT) if link else []
@@ -110,9 +68,9 @@ def panel_view(
     except (TenantNotReady, InvalidPolicy) as problem:
         message = f"hubsync is not configured yet: {problem}. A Jira admin can finish it on the app's configure page."
         return {**view, "state": "not_configured", "message": message}
-    except (ClientError, BotoCoreError) as error:
+    except SecurityHubUnavailable as error:
         log.warning("panel of %s (tenant %s): Security Hub unreachable: %s", issue_key, tenant.id, error)
-        return {**view, "state": "aws_unreachable", "message": f"AWS cannot be reached: {_reason(error)}"}
+        return {**view, "state": "aws_unreachable", "message": f"AWS cannot be reached: {error}"}
     if finding is None:
         message = "Security Hub no longer has this finding (it was deleted, or aged out after 90 days)."
         return {**view, "state": "finding_gone", "message": message}
@@ -178,8 +136,3 @@ def _account_name(owners: object, account_id: str) -> str | None:
     return owners.account_name(account_id)
 
 
-def _reason(error: ClientError | BotoCoreError) -> str:
-    if isinstance(error, ClientError):
-        details: Mapping[str, Any] = error.response.get("Error", {})
-        return f"{details.get('Code', 'Unknown')}: {details.get('Message', '')}".rstrip(": ")
-    return str(error)

@@ -15,27 +15,36 @@ import threading
 from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
+from typing import Protocol
 
-from hubsync.adapters.store import Store
-from hubsync.domain.ports import TimersPort
+from hubsync.domain.ports import StorePort, TimersPort
 from hubsync.domain.tenant import Tenant
-from hubsync.service.background import close_context, every
+from hubsync.service.background import every
 from hubsync.service.reconcile import ReconcileReport
 from hubsync.service.sync import SyncContext
 
 log = logging.getLogger(__name__)
 
-ContextFactory = Callable[[Tenant, Store], SyncContext]
 Reconcile = Callable[[SyncContext], ReconcileReport]
+
+
+class TenantContexts(Protocol):
+    """Each tenant's sync context (`bootstrap.TenantClients`)."""
+
+    def sync_context(self, tenant: Tenant) -> SyncContext:
+        """Raises `TenantNotReady` when a setting the sync needs is missing."""
+
+    def forget(self, tenant_id: str) -> None:
+        """Build the tenant's clients afresh next time (after a failure that may be theirs)."""
 
 
 class PeriodicReconcile:
     def __init__(
         self,
-        store: Store,
+        store: StorePort,
         timers: TimersPort,
         *,
-        context_for: ContextFactory,
+        contexts: TenantContexts,
         reconcile_tenant: Reconcile,
         lease: timedelta,
     ) -> None:
@@ -43,7 +52,7 @@ class PeriodicReconcile:
         it)."""
         self.store = store
         self._timers = timers
-        self._context_for = context_for
+        self._contexts = contexts
         self._reconcile = reconcile_tenant
         self._lease = lease
 
@@ -81,8 +90,4 @@ class PeriodicReconcile:
         return done
 
     def _reconcile_tenant(self, tenant: Tenant) -> ReconcileReport:
-        ctx = self._context_for(tenant, self.store)
-        try:
-            return self._reconcile(ctx)
-        finally:
-            close_context(ctx)
+        return self._reconcile(self._contexts.sync_context(tenant))

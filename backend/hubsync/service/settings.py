@@ -12,19 +12,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
-
-from hubsync.adapters.aws_session import assumed_role_session
-from hubsync.adapters.store import Store
 from hubsync.domain.policy import Policy
 from hubsync.domain.policy_schema import AWS_REGION, InvalidPolicy, dump_policy, load_policy
+from hubsync.domain.ports import AwsRoles, AwsSetupPort, ConnectionReport, ProbeStep, StorePort
 from hubsync.domain.tenant import EVENTS_KEY_GRACE, Tenant, TenantNotFound
 from hubsync.domain.validation import field_errors
 
@@ -32,7 +27,6 @@ from hubsync.domain.validation import field_errors
 ROLE_ARN = re.compile(r"^arn:aws(?:-[a-z]+)*:iam::\d{12}:role/(?:[\x21-\x7e]{1,510}/)?[\w+=,.@-]{1,64}$")
 EVENTS_PATH = "/events/securityhub/{tenant_id}"
 # Test connection fails fast: the admin is waiting for the answer.
-PROBE_CONFIG = Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=5, read_timeout=10)
 
 
 class InvalidSettings(ValueError):
@@ -140,7 +134,7 @@ def _aws_settings(aws: Any) -> tuple[AwsSettings | None, dict[str, list[str]]]:
     return AwsSettings(role_arn, organizations_role_arn, region), {}
 
 
-def save_settings(store: Store, tenant_id: str, settings: Settings) -> Tenant:
+def save_settings(store: StorePort, tenant_id: str, settings: Settings) -> Tenant:
     """Store validated settings. The tenant is read again, locked, inside the transaction, so a concurrent
     reinstall (a new shared secret) or uninstall is not overwritten with what this request saw."""
     with store.transaction() as uow:
@@ -158,7 +152,7 @@ def save_settings(store: Store, tenant_id: str, settings: Settings) -> Tenant:
         )
 
 
-def rotate_events_api_key(store: Store, tenant_id: str, base_url: str, *, revoke_previous: bool = False
+def rotate_events_api_key(store: StorePort, tenant_id: str, base_url: str, *, revoke_previous: bool = False
                           ) -> dict[str, Any]:
     """A new EventBridge API key, the only time it is ever shown. The previous key keeps working for the store's
     grace period (time to update the EventBridge connection) unless `revoke_previous` (a key that leaked)."""
@@ -179,106 +173,17 @@ def events_url(base_url: str, tenant_id: str) -> str:
 # -- Test connection -----------------------------------------------------------------------------------------
 
 
-@dataclass
-class Step:
-    name: str
-    ok: bool | None  # None: skipped (not configured, or an earlier step failed)
-    detail: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "ok": self.ok, "status": _status(self.ok), "detail": self.detail}
-
-
-@dataclass
-class ConnectionReport:
-    steps: list[Step] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return all(step.ok is not False for step in self.steps) and any(step.ok for step in self.steps)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"ok": self.ok, "steps": [step.to_json() for step in self.steps]}
-
-
-SessionFactory = Callable[..., boto3.Session]
-
-
-def check_connection(
-    tenant: Tenant, settings: AwsSettings | None = None, session_for: SessionFactory = assumed_role_session
-) -> ConnectionReport:
+def check_connection(tenant: Tenant, aws: AwsSetupPort, settings: AwsSettings | None = None) -> ConnectionReport:
     """Assume the role, read one finding, read one account's owner tag; each step ok or failed with the reason.
 
     `settings` tests what the form holds before it is saved (default: the tenant's stored settings). The
     ExternalId is always the tenant's own."""
-    aws = settings or AwsSettings(tenant.aws_role_arn or "", tenant.organizations_role_arn,
-                                  tenant.aggregation_region or "")
-    report = ConnectionReport()
-    if not aws.role_arn or not aws.aggregation_region:
-        report.steps.append(Step("Assume the Security Hub role", None, "no role ARN and Region saved yet"))
-        return report
-    session = session_for(aws.role_arn, tenant.id, external_id=tenant.external_id, region=aws.aggregation_region)
-    identity = _attempt(lambda: session.client("sts", config=PROBE_CONFIG).get_caller_identity()["Arn"])
-    report.steps.append(Step("Assume the Security Hub role", identity.ok,
-                             f"acting as {identity.value}" if identity.ok else identity.error))
-    if not identity.ok:
-        report.steps.append(Step("Read one finding", None, "skipped: the role could not be assumed"))
-        account_id = None
-    else:
-        securityhub = session.client("securityhub", region_name=aws.aggregation_region, config=PROBE_CONFIG)
-        finding = _attempt(lambda: securityhub.get_findings(MaxResults=1)["Findings"])
-        account_id = finding.value[0].get("AwsAccountId") if finding.ok and finding.value else None
-        report.steps.append(Step("Read one finding", finding.ok, _finding_detail(finding, aws.aggregation_region)))
-    report.steps.append(_tag_step(tenant, aws, account_id, session_for))
-    return report
-
-
-def _tag_step(tenant: Tenant, aws: AwsSettings, account_id: str | None, session_for: SessionFactory) -> Step:
-    name = "Read one account tag"
-    if not aws.organizations_role_arn:
-        return Step(name, None, "skipped: no Organizations role saved (tickets go to the default assignee)")
-    session = session_for(aws.organizations_role_arn, tenant.id, external_id=tenant.external_id)
-    organizations = session.client("organizations", config=PROBE_CONFIG)
-    owner_tag = _owner_tag_key(tenant)
-
-    def read() -> str:
-        # With no finding to name an account, the Security Hub administrator account itself (the role's account):
-        # the Organizations role may read tags, not list accounts.
-        account = account_id or aws.role_arn.split(":")[4]
-        tags = organizations.list_tags_for_resource(ResourceId=account).get("Tags", [])
-        owner = next((tag.get("Value") for tag in tags if tag.get("Key") == owner_tag), None)
-        if owner is None:
-            return f"account {account} has no {owner_tag} tag (its tickets go to the default assignee)"
-        return f"account {account}: {owner_tag} = {owner}"
-
-    result = _attempt(read)
-    return Step(name, result.ok, result.value if result.ok else result.error)
-
-
-@dataclass
-class _Result:
-    ok: bool
-    value: Any = None
-    error: str = ""
-
-
-def _attempt(call: Callable[[], Any]) -> _Result:
-    try:
-        return _Result(True, call())
-    except ClientError as error:
-        details = error.response.get("Error", {})
-        return _Result(False, error=f"{details.get('Code', 'Unknown')}: {details.get('Message', '')}".rstrip(": "))
-    except (BotoCoreError, IndexError, KeyError) as error:
-        return _Result(False, error=str(error) or type(error).__name__)
-
-
-def _finding_detail(finding: _Result, region: str) -> str:
-    if not finding.ok:
-        return finding.error
-    if not finding.value:
-        return f"Security Hub in {region} answered, but has no findings yet"
-    first = finding.value[0]
-    return f"read {first.get('Title', 'a finding')!r} ({first.get('AwsAccountId', '?')}, {first.get('Region', '?')})"
+    chosen = settings or AwsSettings(tenant.aws_role_arn or "", tenant.organizations_role_arn,
+                                     tenant.aggregation_region or "")
+    if not chosen.role_arn or not chosen.aggregation_region:
+        return ConnectionReport([ProbeStep("Assume the Security Hub role", None, "no role ARN and Region saved yet")])
+    roles = AwsRoles(chosen.role_arn, chosen.organizations_role_arn, chosen.aggregation_region)
+    return aws.check_connection(tenant, roles, _owner_tag_key(tenant))
 
 
 def _owner_tag_key(tenant: Tenant) -> str:
@@ -286,10 +191,6 @@ def _owner_tag_key(tenant: Tenant) -> str:
         return load_policy(tenant.policy).owner_tag_key if tenant.policy else Policy("SEC").owner_tag_key
     except InvalidPolicy:
         return Policy("SEC").owner_tag_key
-
-
-def _status(ok: bool | None) -> str:
-    return "skipped" if ok is None else "ok" if ok else "failed"
 
 
 # -- helpers -------------------------------------------------------------------------------------------------

@@ -20,9 +20,6 @@ from datetime import datetime
 from functools import partial
 from typing import TypeVar
 
-from hubsync.adapters.faults import is_transient, transient_aws_code
-from hubsync.adapters.jira.transport import JiraError
-from hubsync.adapters.store import Store, UnitOfWork
 from hubsync.domain.decide import decide
 from hubsync.domain.document import Document
 from hubsync.domain.finding import Finding, FindingIdentifier, marker_label
@@ -42,17 +39,19 @@ from hubsync.domain.ports import (
     NoTransitionPath,
     OwnerDirectoryPort,
     SecurityHubPort,
+    StorePort,
     TicketDraft,
+    TicketsNotCreated,
+    UnitOfWorkPort,
 )
 from hubsync.domain.rendering import Lozenge, render_ticket, workflow_lozenge
 from hubsync.domain.sync_locks import HeldLocks
-from hubsync.domain.ticket import FindingMarker, Ticket
+from hubsync.domain.ticket import MARKER_PROPERTY, Disposition, FindingMarker, Ticket
 from hubsync.service.routing import AssigneeRouter
 
 log = logging.getLogger(__name__)
 
 BATCH = 100
-FINDING_PROPERTY = "hubsync.finding"
 
 T = TypeVar("T")
 
@@ -66,8 +65,9 @@ class SyncContext:
     securityhub: SecurityHubPort
     jira: JiraPort
     owners: OwnerDirectoryPort
-    store: Store
+    store: StorePort
     clock: Callable[[], datetime]
+    is_transient: Callable[[BaseException], bool]  # whether a side's error says "not now" (retry uncounted)
 
 
 @dataclass
@@ -92,7 +92,7 @@ class Pair:
         self.transient = transient
         self.retry_at = retry_at
 
-    def failed(self, error: str, exc: BaseException) -> None:
+    def failed(self, error: str, exc: BaseException, is_transient: Callable[[BaseException], bool]) -> None:
         self.fail(f"{error}{exc}", transient=is_transient(exc))
 
 
@@ -222,7 +222,7 @@ def _adopt_reissued(ctx: SyncContext, pairs: list[Pair]) -> None:
                 f"account; it replaces {old.finding_id}). This ticket now follows the new finding."
             ))
         except Exception as exc:  # Jira unavailable: adopt on a later sync, never create a second ticket meanwhile
-            pair.failed(f"could not move ticket {old.ticket_key} to the re-issued finding: ", exc)
+            pair.failed(f"could not move ticket {old.ticket_key} to the re-issued finding: ", exc, ctx.is_transient)
             continue
         pair.link = Link(finding_key=finding.key, finding_id=finding.id, product_arn=finding.product_arn,
                          state=LinkState.LINKED, ticket_key=old.ticket_key, secondary_key=finding.secondary_key)
@@ -245,9 +245,10 @@ def _load_tickets(ctx: SyncContext, pairs: list[Pair]) -> None:
     keys = [p.link.ticket_key for p in pairs if p.link and p.link.state is LinkState.LINKED and p.link.ticket_key]
     tickets = ctx.jira.get_tickets(keys) if keys else {}
     for pair in pairs:
-        if pair.link and pair.link.ticket_key:
-            pair.ticket_key = pair.link.ticket_key
+        if pair.link and pair.link.state is LinkState.LINKED and pair.link.ticket_key:
             pair.ticket = tickets.get(pair.link.ticket_key)
+            # A ticket Jira no longer has (GET answered 404) is no longer the pair's: rule 3 decides what follows.
+            pair.ticket_key = pair.link.ticket_key if pair.ticket is not None else None
 
 
 def _decide(ctx: SyncContext, pair: Pair) -> None:
@@ -265,6 +266,10 @@ def _create_tickets(ctx: SyncContext, pairs: list[Pair], held: HeldLocks) -> Non
     if not pairs:
         return
     with ctx.store.transaction() as uow:
+        for pair in pairs:  # a link whose ticket was deleted (rule 3) is broken first, so that it can be claimed
+            if pair.link is not None and pair.link.state is LinkState.LINKED:
+                uow.links.save(ctx.tenant_id, replace(pair.link, state=LinkState.BROKEN,
+                                                      seen_disposition=Disposition.MISSING))
         claims = uow.links.claim_many(ctx.tenant_id, [(p.identifier, _secondary_key(p)) for p in pairs])
     owned: list[tuple[Pair, int]] = []
     unfinished: dict[str, Pair] = {}
@@ -310,7 +315,7 @@ def _drafts(ctx: SyncContext, pairs: list[Pair]) -> dict[str, TicketDraft]:
         try:
             assignment = router.assignment_for(finding.account_id)
         except Exception as exc:  # any adapter error: this pair waits for the next attempt
-            pair.failed(f"could not look up the owner of AWS account {finding.account_id}: ", exc)
+            pair.failed(f"could not look up the owner of AWS account {finding.account_id}: ", exc, ctx.is_transient)
             continue
         rendered = render_ticket(finding, ctx.policy)
         description = rendered.description
@@ -325,7 +330,7 @@ def _drafts(ctx: SyncContext, pairs: list[Pair]) -> dict[str, TicketDraft]:
             priority=rendered.priority,
             labels=(*rendered.labels, *assignment.extra_labels),
             assignee=assignment.assignee,
-            properties={FINDING_PROPERTY: {"id": finding.id, "productArn": finding.product_arn, "key": finding.key}},
+            properties={MARKER_PROPERTY: FindingMarker(finding.id, finding.product_arn, finding.key).to_property()},
             lozenge=_lozenge(pair),
         )
     return drafts
@@ -336,13 +341,15 @@ def _create(
 ) -> None:
     try:  # each request sent only while the findings' locks are still held
         results = ctx.jira.create_tickets([drafts[pair.key] for pair, _version in claimed], guard=held.verify)
-    except Exception as exc:
-        if _not_created(exc):  # Jira answered without creating: the next attempt may start at once
-            _release(ctx, claimed, f"Jira did not create the tickets: {exc}", transient=is_transient(exc))
-        else:  # the create may have reached Jira: the claims stay, and their lease decides when to look for it
-            for pair, _version in claimed:
-                pair.fail(f"Jira's answer to the create was lost ({exc}); the ticket is looked for in Jira once "
-                          "Jira's search has caught up", transient=True)
+    except TicketsNotCreated as exc:  # Jira answered without creating: those claims may go back at once
+        results = exc.created  # what the call's earlier requests made
+        made = {result.draft_index for result in results}
+        _release(ctx, [claim for index, claim in enumerate(claimed) if index not in made],
+                 f"Jira did not create the tickets: {exc}", transient=ctx.is_transient(exc))
+    except Exception as exc:  # the create may have reached Jira: the claims stay, their lease decides when to look
+        for pair, _version in claimed:
+            pair.fail(f"Jira's answer to the create was lost ({exc}); the ticket is looked for in Jira once "
+                      "Jira's search has caught up", transient=True)
         return
     created: list[Pair] = []
     for result in results:
@@ -353,12 +360,6 @@ def _create(
         pair.ticket_key = result.key
         created.append(pair)
     _save_links(ctx, created)  # the tickets exist: record them before anything else can fail
-
-
-def _not_created(error: Exception) -> bool:
-    """Jira answered, and the answer says the create was not carried out: refused (4xx), rate limited (429) or
-    unavailable (503). A 500, a gateway error or a lost connection may follow a create that happened."""
-    return isinstance(error, JiraError) and (error.status < 500 or error.status == 503)
 
 
 def _release(
@@ -430,7 +431,7 @@ def _apply_finding_updates(ctx: SyncContext, pairs: list[Pair]) -> None:
         failed = owners.get(failure.identifier.key)
         if failed is not None:
             failed.fail(f"Security Hub did not update the finding: {failure.error_code} {failure.message}",
-                        transient=transient_aws_code(failure.error_code))
+                        transient=failure.transient)
     for pair in owners.values():
         lozenge = _lozenge(pair)
         if pair.error is None and lozenge is not None and pair.ticket_key and not _has(pair.plan, CreateTicket):
@@ -510,7 +511,7 @@ def _safely(ctx: SyncContext, pair: Pair, call: Callable[[], object]) -> None:
     except Exception as exc:  # adapters raise their own errors; any of them must not stop the batch
         log.warning("sync of finding %s failed: %s", pair.key, exc,
                     extra={"tenant": ctx.tenant_id, "finding_key": pair.key, "ticket_key": pair.ticket_key})
-        pair.failed("", exc)
+        pair.failed("", exc, ctx.is_transient)
 
 
 def _has(plan: Plan | None, kind: type) -> bool:
@@ -521,7 +522,7 @@ def _describe(plan: Plan) -> str:
     return ", ".join(dict.fromkeys(type(action).__name__ for action in plan.actions)) or "nothing"
 
 
-def _audit(uow: UnitOfWork, tenant_id: str, pair: Pair) -> None:
+def _audit(uow: UnitOfWorkPort, tenant_id: str, pair: Pair) -> None:
     assert pair.plan is not None
     finding = pair.finding
     before = {

@@ -22,7 +22,6 @@ Beside the consumers: `events_mover` (raw EventBridge events from an SQS queue o
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections import defaultdict
@@ -31,28 +30,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from hubsync import metrics
-from hubsync.adapters.faults import is_transient
-from hubsync.adapters.queue import (
-    Delivery,
-    QueueMisconfigured,
-    QueueUnavailable,
-    SqsEventSource,
-    WorkerTimers,
-    WorkQueue,
-    events_source_from_environment,
-    queue_from_environment,
-)
-from hubsync.adapters.store import Store, upgrade
 from hubsync.domain.hint import SyncHint
-from hubsync.domain.ports import TimersPort
-from hubsync.service.background import close_context, every
+from hubsync.domain.ports import Delivery, EventSource, QueueUnavailable, StorePort, TimersPort, WorkQueue
+from hubsync.domain.tenant import TenantNotReady
+from hubsync.service.background import every
 from hubsync.service.events_mover import EventsMover
 from hubsync.service.hints import process
-from hubsync.service.periodic_reconcile import ContextFactory, PeriodicReconcile, Reconcile
+from hubsync.service.periodic_reconcile import PeriodicReconcile, Reconcile, TenantContexts
 from hubsync.service.reconcile import reconcile
 from hubsync.service.retry_policy import Failures, Fate, RetryPolicy, fate, gives_up
 from hubsync.service.sync import Outcome, SyncContext
-from hubsync.service.tenants import TenantNotReady, sync_context
 
 log = logging.getLogger(__name__)
 
@@ -96,8 +83,11 @@ class _Settling:
     lease keeper extends only the deliveries still open: on SQS an extension after `retry_later` would cut its
     delay short, and after `dead_letter` hide the message from its redrive."""
 
-    def __init__(self, queue: WorkQueue, deliveries: Sequence[Delivery]) -> None:
+    def __init__(
+        self, queue: WorkQueue, deliveries: Sequence[Delivery], is_transient: Callable[[BaseException], bool]
+    ) -> None:
         self._queue = queue
+        self._is_transient = is_transient
         self._open = {delivery.receipt: delivery for delivery in deliveries}
         self._lock = threading.Lock()  # an extension never interleaves with a settlement
 
@@ -124,7 +114,7 @@ class _Settling:
             try:
                 settle()
             except Exception as exc:
-                if not (isinstance(exc, QueueUnavailable) or is_transient(exc)):
+                if not (isinstance(exc, QueueUnavailable) or self._is_transient(exc)):
                     raise
                 log.warning("could not settle %d hints (they come back when their leases run out): %s",
                             len(deliveries), exc)
@@ -144,40 +134,37 @@ def pool_size_for(concurrency: int) -> int:
     return 2 * concurrency + 3
 
 
-def worker_store(environ: Mapping[str, str], concurrency: int) -> Store:
-    """The store `hubsync worker` runs on, its connection pool sized for `concurrency` syncs at once."""
-    return Store.from_environment(environ, pool_size=pool_size_for(concurrency))
-
-
 class Worker:
     def __init__(
         self,
-        store: Store,
+        store: StorePort,
         queue: WorkQueue,
         *,
+        contexts: TenantContexts,
+        is_transient: Callable[[BaseException], bool],
         settings: WorkerSettings | None = None,
-        events: SqsEventSource | None = None,
+        events: EventSource | None = None,
         timers: TimersPort | None = None,
-        context_for: ContextFactory = sync_context,
         sync: Sync = process,
         reconcile_tenant: Reconcile | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
-        """`context_for`, `sync` and `reconcile_tenant` are the engine's (tests give their own). `events`: the
-        EventBridge events queue to move onto `queue` (None: no events mover). `timers`: the shared timers the
-        periodic reconcile takes its turns by; a worker without them has no periodic reconcile (`run` refuses a
-        `reconcile_interval` then)."""
+        """`contexts` gives each tenant's sync context (`bootstrap.TenantClients`: each thread its own, rebuilt
+        when the tenant changes); `is_transient` says which failures are a side's "not now". `sync` and
+        `reconcile_tenant` are the engine's (tests give their own). `events`: the EventBridge events queue to move
+        onto `queue` (None: no events mover). `timers`: the shared timers the periodic reconcile takes its turns
+        by; a worker without them has no periodic reconcile (`run` refuses a `reconcile_interval` then)."""
         self.store = store
         self.queue = queue
         self.settings = settings or WorkerSettings()
         self.events = events
-        self._context_for = context_for
+        self._contexts = contexts
+        self._is_transient = is_transient
         self._sync = sync
         self._clock = clock
         self._reconcile = reconcile_tenant or (lambda ctx: reconcile(ctx, progress=None))
         self._timers = timers
         self._retry_policy = self.settings.retry_policy
-        self._local = threading.local()  # each thread its own contexts: clients keep per-call state
 
     # -- running ------------------------------------------------------------------------------------------
     def run(self, stop: threading.Event) -> None:
@@ -212,7 +199,7 @@ class Worker:
         by_tenant: dict[str, list[Delivery]] = defaultdict(list)
         for delivery in deliveries:
             by_tenant[delivery.hint.tenant_id].append(delivery)
-        batch = _Settling(self.queue, deliveries)
+        batch = _Settling(self.queue, deliveries, self._is_transient)
         with every(self.queue.lease_seconds / 3, lambda: batch.extend(self.queue.lease_seconds),
                    "extend the leases of a batch", enabled=bool(deliveries)):
             for tenant_id, mine in by_tenant.items():
@@ -234,7 +221,7 @@ class Worker:
 
     def _periodic_reconcile(self) -> PeriodicReconcile:
         assert self._timers is not None, "a periodic reconcile needs the worker's timers"
-        return PeriodicReconcile(self.store, self._timers, context_for=self._context_for,
+        return PeriodicReconcile(self.store, self._timers, contexts=self._contexts,
                                  reconcile_tenant=self._reconcile, lease=self.settings.reconcile_lease)
 
     # -- one tenant's share of a batch --------------------------------------------------------------------------
@@ -259,7 +246,7 @@ class Worker:
             outcomes = self._sync(ctx, [delivery.hint for delivery in deliveries])
         except Exception as exc:  # a side was unreachable for the whole batch
             log.warning("sync of %d hints of tenant %s failed: %s", len(deliveries), tenant_id, exc)
-            self._forget_context(tenant_id)
+            self._contexts.forget(tenant_id)  # the next batch builds its clients afresh (a new role session)
             self._unreachable(tenant_id, deliveries, f"sync failed: {exc}", report, batch)
             return
         metrics.record_syncs(outcomes, time.monotonic() - started)
@@ -370,52 +357,27 @@ class Worker:
             log.error("dead-lettered hint of tenant %s (%s) after %d attempts: %s", tenant_id,
                       delivery.hint.group_key, delivery.attempts, error)
 
-    # -- tenants' contexts, per thread ------------------------------------------------------------------------
+    # -- tenants' contexts -------------------------------------------------------------------------------------
     def _context(self, tenant_id: str) -> SyncContext | None:
-        """The tenant's SyncContext, built at most once per `context_ttl` per thread; None when the tenant is
-        gone or disabled, read afresh each time (never cached: a tenant enabled again is synced at once)."""
-        cache = self._contexts()
-        now = self._clock()
-        cached = cache.get(tenant_id)
-        if cached is not None and cached[1] > now:
-            return cached[0]
-        self._forget_context(tenant_id)
+        """The tenant's SyncContext; None when the tenant is gone or disabled, read afresh each time (a tenant
+        enabled again is synced at once, a changed one with clients built anew)."""
         with self.store.read() as uow:
             tenant = uow.tenants.get(tenant_id)
         if tenant is None or not tenant.enabled:
             return None
-        ctx = self._context_for(tenant, self.store)
-        cache[tenant_id] = (ctx, now + self.settings.context_ttl)
-        return ctx
-
-    def _contexts(self) -> dict[str, tuple[SyncContext, datetime]]:
-        contexts: dict[str, tuple[SyncContext, datetime]] = self._local.__dict__.setdefault("contexts", {})
-        return contexts
-
-    def _forget_context(self, tenant_id: str) -> None:
-        cached = self._contexts().pop(tenant_id, None)
-        if cached is not None:
-            close_context(cached[0])
-
-    def _forget_contexts(self) -> None:
-        """This thread's contexts, closed (the thread is ending)."""
-        for tenant_id in list(self._contexts()):
-            self._forget_context(tenant_id)
+        return self._contexts.sync_context(tenant)
 
     # -- the loops ----------------------------------------------------------------------------------------
     def _consume(self, stop: threading.Event) -> None:
-        try:
-            while not stop.is_set():
-                try:
-                    deliveries = self.queue.receive(self.settings.batch_size, self.settings.wait_seconds)
-                except QueueUnavailable as exc:
-                    log.warning("queue unavailable: %s", exc)
-                    stop.wait(self.settings.wait_seconds)
-                    continue
-                if deliveries:
-                    self.handle(deliveries)
-        finally:
-            self._forget_contexts()
+        while not stop.is_set():
+            try:
+                deliveries = self.queue.receive(self.settings.batch_size, self.settings.wait_seconds)
+            except QueueUnavailable as exc:
+                log.warning("queue unavailable: %s", exc)
+                stop.wait(self.settings.wait_seconds)
+                continue
+            if deliveries:
+                self.handle(deliveries)
 
     def _move_events(self, stop: threading.Event) -> None:
         self._events_mover().run(stop, self.settings.wait_seconds)
@@ -432,63 +394,8 @@ class Worker:
             try:
                 loop(stop)
             except Exception as exc:
-                if isinstance(exc, QueueUnavailable) or is_transient(exc):
+                if isinstance(exc, QueueUnavailable) or self._is_transient(exc):
                     log.warning("worker loop %s paused: %s", threading.current_thread().name, exc)
                 else:
                     log.exception("worker loop %s crashed; restarting", threading.current_thread().name)
                 stop.wait(self.settings.wait_seconds)
-
-
-def run_worker(
-    *,
-    concurrency: int,
-    reconcile_interval: float,
-    stop: threading.Event,
-    out: Callable[[str], None],
-    environ: Mapping[str, str] | None = None,
-    metrics_bind: str | None = None,
-) -> int:
-    """`hubsync worker`: the store and queue from the environment, until `stop` is set; `metrics_bind`
-    (ADDRESS:PORT) serves this worker's metrics, its queue's gauges included."""
-    environ = os.environ if environ is None else environ
-    host, _, port = (metrics_bind or "").rpartition(":")
-    if metrics_bind and not port.isdigit():
-        out(f"hubsync worker cannot start: --metrics-bind {metrics_bind!r} is not ADDRESS:PORT")
-        return 2
-    store = worker_store(environ, concurrency)
-    upgrade(store.engine)
-    try:
-        queue = queue_from_environment(environ, store)
-        max_attempts = queue.max_attempts  # an SQS queue without a redrive policy is refused now, not when it fails
-    except (QueueMisconfigured, QueueUnavailable) as exc:
-        out(f"hubsync worker cannot start: {exc}")
-        store.dispose()
-        return 2
-    events = events_source_from_environment(environ)
-    settings = WorkerSettings(
-        concurrency=concurrency,
-        reconcile_interval=timedelta(seconds=reconcile_interval) if reconcile_interval > 0 else None,
-    )
-    where = getattr(queue, "queue_url", "the local queue (database)")
-    window = outage_window(max_attempts, settings) if queue.counts_every_receive else None
-    out(f"hubsync worker: {concurrency} threads on {where}"
-        + (f", events from {events.queue_url}" if events else "")
-        + (f", reconciling every tenant every {reconcile_interval:g}s" if settings.reconcile_interval else "")
-        + (f"; hints survive an outage of {window.total_seconds() / 3600:.1f} h (maxReceiveCount {max_attempts})"
-           if window is not None else ""))
-    server = None
-    if metrics_bind:
-        server = metrics.serve_metrics(host or "127.0.0.1", int(port), queue=queue,
-                                       token=environ.get(metrics.METRICS_TOKEN_VARIABLE))
-        bound_host, bound_port = server.server_address[:2]
-        assert isinstance(bound_host, str)  # an IP socket's address: bytes are for other address families
-        out(f"hubsync worker: metrics at http://{bound_host}:{bound_port}/metrics")
-    try:
-        Worker(store, queue, settings=settings, events=events, timers=WorkerTimers(store.engine)).run(stop)
-    finally:
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        store.dispose()
-    out("hubsync worker stopped.")
-    return 0

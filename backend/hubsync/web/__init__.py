@@ -1,7 +1,7 @@
 """hubsync's web app: the Atlassian Connect side (descriptor, lifecycle, Jira's webhooks and post functions, the
 issue panel and configure page shells), the iframe API, the EventBridge intake and health probes.
 
-    app = create_app()            # config from the environment; gunicorn runs it with `hubsync serve`
+    app = create_app(bootstrap(settings))   # gunicorn runs it with `hubsync serve`
 
 Blueprints by concern: descriptor, connect (lifecycle), pages, hooks, api (/api/v1), events, health. Who may call:
 - Jira's calls to the app (webhooks, the post function, the iframe pages) and the iframe API (with a context token)
@@ -17,20 +17,14 @@ files and the icon (their own types), /metrics (Prometheus text) and the empty 2
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
-from hubsync.adapters.connect_keys import HttpInstallKeys, InstallKeys
-from hubsync.adapters.store import Store
-from hubsync.adapters.store.migrate import upgrade
-from hubsync.domain.ports import HintQueue
+from hubsync.bootstrap import Runtime, bootstrap
+from hubsync.config import ConfigError
 from hubsync.service.json_input import load_json
-from hubsync.web.app_accounts import AppAccounts, JiraAppAccounts
-from hubsync.web.config import ConfigError, WebConfig
 from hubsync.web.errors import register_error_handlers
 from hubsync.web.services import EXTENSION, Services
 
@@ -45,38 +39,20 @@ class BoundedJSONProvider(DefaultJSONProvider):
         return load_json(s, super().loads, **kwargs)
 
 
-def create_app(
-    environ: Mapping[str, str] | None = None,
-    *,
-    store: Store | None = None,
-    queue: HintQueue | None = None,
-    install_keys: InstallKeys | None = None,
-    app_accounts: AppAccounts | None = None,
-) -> Flask:
-    """The Flask app. Without arguments everything comes from the environment (HUBSYNC_BASE_URL,
-    HUBSYNC_DATABASE_URL, HUBSYNC_SECRET_KEY, HUBSYNC_INSTALL_KEYS_URL, HUBSYNC_ALLOWED_JIRA_HOSTS,
-    HUBSYNC_QUEUE_URL); tests pass their own store, queue or install keys. Migrations run on start-up."""
-    environ = os.environ if environ is None else environ
-    config = WebConfig.from_environment(environ)
+def create_app(runtime: Runtime | None = None) -> Flask:
+    """The Flask app on what `bootstrap` built (default: from the environment, the store migrated); tests build
+    their own runtime. Raises `ConfigError` when HUBSYNC_BASE_URL is unset or the descriptor template is
+    missing."""
+    runtime = bootstrap() if runtime is None else runtime
+    config = runtime.settings
+    config.require_base_url()
     from hubsync.web import api, connect, descriptor, events, health, hooks, pages
 
     descriptor_bp = descriptor.descriptor_blueprint(config)  # reads and checks the template before anything else
-    store = store if store is not None else Store.from_environment(environ)
-    upgrade(store.engine)
-    if queue is None:
-        from hubsync.adapters.queue import queue_from_environment
-
-        queue = queue_from_environment(environ, store)
     app = Flask(__name__, static_folder=None)
     app.json = BoundedJSONProvider(app)
     app.json.sort_keys = False
-    app.extensions[EXTENSION] = Services(
-        config=config,
-        store=store,
-        queue=queue,
-        install_keys=install_keys or HttpInstallKeys(config.install_keys_url),
-        app_accounts=app_accounts or JiraAppAccounts(),
-    )
+    app.extensions[EXTENSION] = Services(runtime)
     register_error_handlers(app)
     for blueprint in (
         descriptor_bp,

@@ -20,21 +20,17 @@ Jira cannot be asked.
 from __future__ import annotations
 
 import functools
-import hashlib
 import logging
-import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import requests
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request
 
-from hubsync.adapters.jira import JiraClient, JiraError
-from hubsync.adapters.store import Store
-from hubsync.domain.tenant import Tenant, TenantNotFound
+from hubsync.domain.ports import JiraUnavailable, StorePort
+from hubsync.domain.tenant import TenantNotFound, TenantNotReady
 from hubsync.service.custom_action import CustomActionFailed, setup_custom_action
 from hubsync.service.intake import API_KEY_HEADER
-from hubsync.service.panel import TenantContexts, panel_view
+from hubsync.service.panel import panel_view
 from hubsync.service.settings import (
     InvalidSettings,
     check_connection,
@@ -44,17 +40,13 @@ from hubsync.service.settings import (
     rotate_events_api_key,
     save_settings,
 )
-from hubsync.service.tenants import TenantNotReady, jira_client
 from hubsync.web.errors import ApiError
 from hubsync.web.jira_auth import verified_jira
 from hubsync.web.jira_keys import ISSUE_KEY
 from hubsync.web.services import services
 
-CONTEXTS = "hubsync.api.contexts"
-JIRA_CLIENTS = "hubsync.api.jira_clients"
 ADMINS_ONLY = "only Jira administrators can see or change hubsync's settings"
 JIRA_UNREACHABLE = "Jira could not be asked whether you are a Jira administrator; try again in a minute"
-MAX_CACHED_CLIENTS = 256
 NO_ISSUE_CONTEXT = "this token was not issued on an issue: the panel answers only for the issue it is shown on"
 
 log = logging.getLogger(__name__)
@@ -73,8 +65,8 @@ def jira_admin(view: View) -> View:
         if not isinstance(account_id, str) or not account_id.strip():
             raise ApiError(403, ADMINS_ONLY)  # no user: never ask Jira about "nobody" (it answers for the app)
         try:
-            admin = _jira_clients().get(g.tenant).is_site_admin(account_id)
-        except (JiraError, requests.RequestException, TenantNotReady) as exc:
+            admin = services().tenants.jira(g.tenant).is_site_admin(account_id)
+        except (JiraUnavailable, TenantNotReady) as exc:
             log.warning("tenant %s: could not ask Jira for a user's admin permission: %s", g.tenant.id, exc)
             raise ApiError(503, JIRA_UNREACHABLE) from None
         if not admin:
@@ -82,37 +74,6 @@ def jira_admin(view: View) -> View:
         return view(*args, **kwargs)
 
     return admin_view  # type: ignore[return-value]
-
-
-class TenantJiraClients:
-    """One `JiraClient` per tenant, kept between requests so that its answers (who is an admin) are remembered for
-    their short while; rebuilt when the tenant's site, flavour or shared secret changes."""
-
-    def __init__(self, build: Callable[[Tenant], JiraClient] = jira_client) -> None:
-        self._build = build
-        self._lock = threading.Lock()
-        self._cache: dict[str, tuple[str, JiraClient]] = {}
-
-    def get(self, tenant: Tenant) -> JiraClient:
-        secret = hashlib.sha256((tenant.jira_secret or "").encode()).hexdigest()
-        identity = f"{tenant.jira_base_url}|{tenant.jira_flavour}|{tenant.auth_mode}|{secret}"
-        with self._lock:
-            hit = self._cache.get(tenant.id)
-        if hit is not None and hit[0] == identity:
-            return hit[1]
-        client = self._build(tenant)
-        with self._lock:  # a replaced client is dropped, not closed: a request may still be using it
-            if tenant.id not in self._cache and len(self._cache) >= MAX_CACHED_CLIENTS:
-                self._cache.pop(next(iter(self._cache)))
-            self._cache[tenant.id] = (identity, client)
-        return client
-
-
-def _jira_clients() -> TenantJiraClients:
-    clients: TenantJiraClients | None = current_app.extensions.get(JIRA_CLIENTS)
-    if clients is None:
-        clients = current_app.extensions.setdefault(JIRA_CLIENTS, TenantJiraClients())
-    return clients
 
 
 @bp.after_request
@@ -129,7 +90,7 @@ def panel() -> tuple[Response, int] | Response:
     if not ISSUE_KEY.match(issue_key):
         return _error(400, "issueKey must be a Jira issue key such as SEC-1")
     _token_is_for_issue(issue_key)
-    return jsonify(panel_view(g.tenant, _store(), issue_key, _contexts().get))
+    return jsonify(panel_view(g.tenant, _store(), issue_key, services().tenants.sync_context))
 
 
 @bp.get("/settings")
@@ -165,7 +126,7 @@ def test_connection() -> tuple[Response, int] | Response:
             aws = parse_aws_settings(body["aws"])
         except InvalidSettings as invalid:
             return _invalid(invalid)
-    return jsonify(check_connection(g.tenant, aws).to_json())
+    return jsonify(check_connection(g.tenant, services().runtime.aws, aws).to_json())
 
 
 @bp.post("/settings/events-api-key")
@@ -185,7 +146,7 @@ def rotate_key() -> tuple[Response, int] | Response:
 @jira_admin
 def custom_action() -> tuple[Response, int]:
     try:
-        setup = setup_custom_action(g.tenant, _base_url())
+        setup = setup_custom_action(g.tenant, _base_url(), services().runtime.aws)
     except TenantNotReady as exc:
         return _error(409, str(exc))
     except CustomActionFailed as exc:
@@ -210,8 +171,8 @@ def _token_is_for_issue(issue_key: str) -> None:
     if not isinstance(issue_id, str | int) or isinstance(issue_id, bool) or not str(issue_id).strip():
         raise ApiError(403, NO_ISSUE_CONTEXT)
     try:
-        ticket = _jira_clients().get(g.tenant).get_tickets([issue_key]).get(issue_key)
-    except (JiraError, requests.RequestException, TenantNotReady) as exc:
+        ticket = services().tenants.jira(g.tenant).get_tickets([issue_key]).get(issue_key)
+    except (JiraUnavailable, TenantNotReady) as exc:
         log.warning("tenant %s: could not read %s from Jira to check a token's issue: %s", g.tenant.id, issue_key, exc)
         raise ApiError(503, f"Jira could not be asked which issue {issue_key} is; try again in a minute") from None
     if ticket is None or ticket.id != str(issue_id).strip():
@@ -227,15 +188,7 @@ def _optional_json_body() -> Any:
     return body
 
 
-def _contexts() -> TenantContexts:
-    """The app's cache of tenants' sync contexts, made on first use."""
-    contexts: TenantContexts | None = current_app.extensions.get(CONTEXTS)
-    if contexts is None:
-        contexts = current_app.extensions.setdefault(CONTEXTS, TenantContexts(_store()))
-    return contexts
-
-
-def _store() -> Store:
+def _store() -> StorePort:
     return services().store
 
 

@@ -17,19 +17,17 @@ Each answers 204; a request that cannot be verified is a 401 (403 for a site not
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from typing import Any
-from urllib.parse import urlsplit
 
 import jwt
-import sqlalchemy as sa
 from flask import Blueprint, request
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
-from hubsync.adapters.connect_keys import InstallKeyUnavailable
-from hubsync.domain.tenant import AuthMode, JiraFlavour, Tenant, TenantState
-from hubsync.service.tenants import APP_KEY
+from hubsync.domain.ports import InstallKeyUnavailable
+from hubsync.domain.tenant import APP_KEY
+from hubsync.service import installation
+from hubsync.service.installation import site_name
 from hubsync.web.errors import ApiError
 from hubsync.web.jira_auth import JWT_LEEWAY_S, JiraAuthError, check_qsh, request_token, verify_jira_request
 from hubsync.web.services import services
@@ -59,9 +57,11 @@ def installed() -> tuple[str, int]:
     _same_client(claims, payload)
     site = services().config.allowed_jira_site(payload["baseUrl"])
     if site is None:
-        raise ApiError(403, f"Jira site {_host(payload['baseUrl'])} is not allowed to install this hubsync")
-    tenant, action = _upsert_tenant({**payload, "baseUrl": site.base_url})  # stored as checked
-    log.info("Connect %s on %s: tenant %s", action, _host(tenant.jira_base_url), tenant.id)
+        raise ApiError(403, f"Jira site {site_name(payload['baseUrl'])} is not allowed to install this hubsync")
+    tenant, action = installation.install(services().store, client_key=payload["clientKey"],
+                                          base_url=site.base_url,  # stored as checked
+                                          shared_secret=payload["sharedSecret"])
+    log.info("Connect %s on %s: tenant %s", action, site_name(tenant.jira_base_url), tenant.id)
     return "", 204
 
 
@@ -70,12 +70,10 @@ def uninstalled() -> tuple[str, int]:
     claims = _verified_install_token()
     payload = _payload(require_secret=False)
     _same_client(claims, payload)
-    with services().store.transaction() as uow:
-        tenant = uow.tenants.get_by_client_key(payload["clientKey"], for_update=True)
-        if tenant is not None and tenant.state is not TenantState.UNINSTALLED:
-            uow.tenants.uninstall(tenant.id)
-            log.info("Connect uninstall on %s: tenant %s uninstalled, its shared secret erased, its data kept",
-                     _host(tenant.jira_base_url), tenant.id)
+    tenant = installation.uninstall(services().store, payload["clientKey"])
+    if tenant is not None:
+        log.info("Connect uninstall on %s: tenant %s uninstalled, its shared secret erased, its data kept",
+                 site_name(tenant.jira_base_url), tenant.id)
     return "", 204
 
 
@@ -94,12 +92,10 @@ def _set_enabled(value: bool) -> tuple[str, int]:
     payload = _payload(require_secret=False)
     if payload["clientKey"] != verified.tenant.connect_client_key:
         raise JiraAuthError("the body's clientKey is not the JWT's issuer")
-    with services().store.transaction() as uow:
-        tenant = uow.tenants.get(verified.tenant.id, for_update=True)
-        if tenant is None or tenant.state is TenantState.UNINSTALLED:  # uninstalled since the token was checked
-            raise JiraAuthError("hubsync was uninstalled from this Jira site: install it again")
-        if tenant.enabled != value:
-            uow.tenants.update(dataclasses.replace(tenant, enabled=value))
+    try:
+        installation.set_enabled(services().store, verified.tenant.id, value)
+    except installation.TenantUninstalled as exc:  # uninstalled since the token was checked
+        raise JiraAuthError(str(exc)) from None
     log.info("Connect %s on tenant %s", "enabled" if value else "disabled", verified.tenant.id)
     return "", 204
 
@@ -156,47 +152,3 @@ def _payload(*, require_secret: bool) -> dict[str, Any]:
 def _same_client(claims: dict[str, Any], payload: dict[str, Any]) -> None:
     if claims.get("iss") != payload["clientKey"]:
         raise JiraAuthError("the install token's issuer (iss) is not the body's clientKey")
-
-
-def _upsert_tenant(payload: dict[str, Any]) -> tuple[Tenant, str]:
-    """Create or update the tenant of this clientKey, saying which ("install", "reinstall"); a concurrent first
-    install of the same site loses the insert race on the unique clientKey and then updates."""
-    for attempt in range(2):
-        try:
-            return _upsert_once(payload)
-        except sa.exc.IntegrityError:
-            if attempt:
-                raise
-    raise AssertionError("unreachable")
-
-
-def _upsert_once(payload: dict[str, Any]) -> tuple[Tenant, str]:
-    base_url = payload["baseUrl"]
-    with services().store.transaction() as uow:
-        existing = uow.tenants.get_by_client_key(payload["clientKey"], for_update=True)
-        if existing is None:
-            tenant = uow.tenants.create(
-                name=_host(base_url),
-                jira_base_url=base_url,
-                jira_flavour=JiraFlavour.CLOUD,
-                auth_mode=AuthMode.CONNECT,
-                jira_secret=payload["sharedSecret"],
-                connect_client_key=payload["clientKey"],
-                enabled=True,
-            )
-            return tenant, "install"
-        renamed = existing.name == _host(existing.jira_base_url)  # still named after its site: follow a rename
-        tenant = dataclasses.replace(
-            existing,
-            name=_host(base_url) if renamed else existing.name,
-            jira_base_url=base_url,
-            jira_secret=payload["sharedSecret"],
-            enabled=True,
-            uninstalled_at=None,
-        )
-        action = "reinstall after an uninstall" if existing.state is TenantState.UNINSTALLED else "reinstall"
-        return uow.tenants.update(tenant), action
-
-
-def _host(url: str) -> str:
-    return urlsplit(url).netloc or url

@@ -11,8 +11,8 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, send_from_directory
 
-from hubsync.service.tenants import APP_KEY
-from hubsync.web.config import RESOURCES_DIR_VARIABLE, ConfigError, WebConfig
+from hubsync.config import RESOURCES_DIR, ConfigError, Settings
+from hubsync.domain.tenant import APP_KEY
 
 DESCRIPTOR_DIR = "connect-descriptor"
 TEMPLATE_NAME = "atlassian-connect.json"
@@ -20,17 +20,17 @@ ICON_NAME = "icon.svg"
 BASE_URL_PLACEHOLDER = "${HUBSYNC_BASE_URL}"
 
 
-def descriptor_dir(config: WebConfig) -> Path:
+def descriptor_dir(config: Settings) -> Path:
     return config.resources_dir / DESCRIPTOR_DIR
 
 
-def load_template(config: WebConfig) -> dict[str, Any]:
+def load_template(config: Settings) -> dict[str, Any]:
     path = descriptor_dir(config) / TEMPLATE_NAME
     try:
         template = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(
-            f"the Connect descriptor template {path} is missing: set {RESOURCES_DIR_VARIABLE} to the directory "
+            f"the Connect descriptor template {path} is missing: set {RESOURCES_DIR} to the directory "
             f"holding {DESCRIPTOR_DIR}/ and ui-templates/ (the source checkout, or /app in the container image)"
         ) from None
     except ValueError as exc:
@@ -42,13 +42,13 @@ def load_template(config: WebConfig) -> dict[str, Any]:
     return template
 
 
-def render_descriptor(config: WebConfig, template: dict[str, Any] | None = None) -> dict[str, Any]:
+def render_descriptor(config: Settings, template: dict[str, Any] | None = None) -> dict[str, Any]:
     descriptor = copy.deepcopy(template if template is not None else load_template(config))
-    descriptor["baseUrl"] = config.base_url
+    descriptor["baseUrl"] = config.require_base_url()
     return descriptor
 
 
-def descriptor_blueprint(config: WebConfig) -> Blueprint:
+def descriptor_blueprint(config: Settings) -> Blueprint:
     descriptor = render_descriptor(config)
     icons = descriptor_dir(config)
     bp = Blueprint("descriptor", __name__)

@@ -14,9 +14,9 @@ from flask import Flask, Response, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from hubsync.adapters.faults import database_unavailable
-from hubsync.adapters.queue import QueueUnavailable
+from hubsync.domain.ports import QueueUnavailable
 from hubsync.domain.validation import error_lines, validation_messages
+from hubsync.web.services import services
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:
-        if database_unavailable(error):
+        if services().store.unavailable(error):
             log.warning("%s %s: the database is unavailable: %s", request.method, request.path, _reason(error))
             return retry_later(DATABASE_UNAVAILABLE)
         log.exception("unhandled error")

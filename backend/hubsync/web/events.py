@@ -18,7 +18,7 @@ import logging
 from flask import Blueprint, Response, g, jsonify, request
 
 from hubsync import metrics
-from hubsync.adapters.queue import QueueUnavailable
+from hubsync.domain.ports import QueueUnavailable
 from hubsync.service.intake import API_KEY_HEADER, InvalidEvent, UnsupportedEvent, hints_for, parse_events
 from hubsync.service.json_input import load_json
 from hubsync.web.errors import error_response, retry_later

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 
-import sqlalchemy as sa
 from flask import Blueprint, Response, jsonify, request
 
 from hubsync.metrics import exposition, token_allows
@@ -43,14 +42,13 @@ def metrics() -> Response:
         response = error_response(401, "send the metrics token as Authorization: Bearer <token>")
         response.headers["WWW-Authenticate"] = 'Bearer realm="hubsync metrics"'
         return response
-    body, content_type = exposition(services().queue)
+    body, content_type = exposition(services().queue, services().config.metrics_multiprocess_dir)
     return Response(body, status=200, content_type=content_type, headers={"Cache-Control": "no-store"})
 
 
 def _database_ready() -> str:
     try:
-        with services().store.engine.connect() as connection:
-            connection.execute(sa.text("SELECT 1"))
+        services().store.ping()
     except Exception as exc:  # any failure means not ready; the log has the cause, the answer no details
         log.warning("readiness: database unreachable: %s", type(exc).__name__)
         return "down"

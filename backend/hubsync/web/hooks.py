@@ -1,8 +1,8 @@
 """Jira's webhooks and the "Sync with Security Hub" post function: each names an issue that changed; hubsync puts
 a hint on the queue and answers 204 at once (the worker syncs the pair from its current state).
 
-- The hint names the finding when the issue carries hubsync's `hubsync.finding` property (the descriptor asks Jira
-  to embed it), else the ticket.
+- The hint (`service.jira_changes`) names the finding when the issue carries hubsync's `hubsync.finding` property
+  (the descriptor asks Jira to embed it), else the ticket.
 - Its `event_id` is Jira's delivery id (`X-Atlassian-Webhook-Identifier`, the same on every retry), so a
   redelivery is dropped by the queue; without one, the event's own identity (event, issue, timestamp).
 - A webhook about a change hubsync made itself (its `user` is hubsync's app user on the site) is no hint at all:
@@ -21,10 +21,8 @@ from flask import Blueprint, g, request
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from hubsync import metrics
-from hubsync.adapters.jira.tickets import MARKER_PROPERTY, marker_from
-from hubsync.domain.finding import FindingIdentifier
-from hubsync.domain.hint import HintSource, SyncHint
-from hubsync.service.intake import bounded_event_id
+from hubsync.domain.hint import HintSource
+from hubsync.service.jira_changes import accept_issue_change
 from hubsync.web.errors import ApiError
 from hubsync.web.jira_auth import verified_jira
 from hubsync.web.jira_keys import ISSUE_KEY_PATTERN
@@ -91,30 +89,9 @@ def post_function() -> tuple[str, int]:
 
 
 def _enqueue(source: HintSource, issue: Mapping[str, Any], event_id: str | None) -> None:
-    finding = _finding_of(issue.get("properties"))
-    hint = SyncHint(
-        tenant_id=g.tenant.id,
-        source=source,
-        finding=finding,
-        ticket_key=None if finding is not None else issue["key"],
-        event_id=bounded_event_id(f"{source.value}:{event_id}") if event_id else None,
-    )
-    services().queue.put([hint])
+    accept_issue_change(services().queue, g.tenant.id, source, issue, event_id)
     metrics.record_webhook_hint(source.value, "queued")
     log.debug("hint %s for %s on tenant %s", source.value, issue["key"], g.tenant.id)
-
-
-def _finding_of(properties: Any) -> FindingIdentifier | None:
-    """The finding named by the issue's `hubsync.finding` property, as Jira embedded it in the payload."""
-    value = None
-    if isinstance(properties, list):
-        value = next(
-            (p.get("value") for p in properties if isinstance(p, Mapping) and p.get("key") == MARKER_PROPERTY), None
-        )
-    elif isinstance(properties, Mapping):
-        value = properties.get(MARKER_PROPERTY)
-    marker = marker_from(value)
-    return None if marker is None else FindingIdentifier(marker.finding_id, marker.product_arn)
 
 
 def _delivery_id() -> str | None:

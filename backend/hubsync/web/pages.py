@@ -28,8 +28,8 @@ import re
 
 from flask import Blueprint, Response, g, make_response, render_template, request, send_from_directory
 
+from hubsync.config import Settings
 from hubsync.domain.jira_site import InvalidJiraSite, parse_jira_site
-from hubsync.web.config import WebConfig
 from hubsync.web.errors import ApiError
 from hubsync.web.jira_auth import verified_jira
 from hubsync.web.jira_keys import ISSUE_KEY
@@ -44,7 +44,7 @@ AP_JS_PATH = "/atlassian-connect/all.js"
 POST_FUNCTION_PAGES = ("create", "edit", "view")
 
 
-def pages_blueprint(config: WebConfig) -> Blueprint:
+def pages_blueprint(config: Settings) -> Blueprint:
     ui_dir = config.resources_dir / UI_DIR
     bp = Blueprint("pages", __name__, template_folder=str(ui_dir))
     bp.after_app_request(functools.partial(add_content_security_policy, config.base_url))
@@ -75,7 +75,7 @@ def pages_blueprint(config: WebConfig) -> Blueprint:
     def static(filename: str) -> Response:
         return send_from_directory(ui_dir / "static", filename, max_age=300)
 
-    def _shell(config: WebConfig, page: str, surface: str, issue_key: str | None, project_key: str | None) -> Response:
+    def _shell(config: Settings, page: str, surface: str, issue_key: str | None, project_key: str | None) -> Response:
         if not (ui_dir / SHELL).is_file():
             raise ApiError(503, f"the page shell {UI_DIR}/{SHELL} is not installed in {config.resources_dir}")
         ap_js_url = _ap_js_url()

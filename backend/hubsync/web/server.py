@@ -3,20 +3,18 @@ shared across a fork). Configuration errors surface before gunicorn starts, with
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
-from hubsync.web.config import WebConfig
+from hubsync.config import Settings
 from hubsync.web.descriptor import render_descriptor
 
 
 class _Gunicorn(BaseApplication):
-    def __init__(self, options: Mapping[str, Any], environ: Mapping[str, str]) -> None:
+    def __init__(self, options: Mapping[str, Any]) -> None:
         self._options = dict(options)
-        self._environ = environ
         super().__init__()
 
     def load_config(self) -> None:
@@ -26,13 +24,13 @@ class _Gunicorn(BaseApplication):
     def load(self) -> Any:
         from hubsync.web import create_app
 
-        return create_app(self._environ)
+        return create_app()  # each worker process reads the settings and opens its own store
 
 
-def serve(bind: str, workers: int, environ: Mapping[str, str] | None = None) -> None:
+def serve(bind: str, workers: int, settings: Settings) -> None:
     """Run the web app until stopped; raises `ConfigError` early when the environment is incomplete."""
-    environ = os.environ if environ is None else environ
-    render_descriptor(WebConfig.from_environment(environ))  # fail fast: base URL and descriptor template
+    settings.require_secret_keys()
+    render_descriptor(settings)  # fail fast: base URL and descriptor template
     options = {
         "bind": bind,
         "workers": workers,
@@ -43,6 +41,6 @@ def serve(bind: str, workers: int, environ: Mapping[str, str] | None = None) -> 
         "accesslog": "-",
         # Jira's JWTs travel in query strings (iframe loads): log the path only, never the query.
         "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss',
-        "forwarded_allow_ips": environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
     }
-    _Gunicorn(options, environ).run()
+    _Gunicorn(options).run()

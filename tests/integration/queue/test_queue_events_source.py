@@ -8,8 +8,10 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
+from hubsync.adapters.faults import is_transient
 from hubsync.adapters.queue import LocalQueue, SqsEventSource
 from hubsync.adapters.store import Store
+from hubsync.bootstrap import TenantClients
 from hubsync.domain.tenant import AuthMode, JiraFlavour
 from hubsync.service.worker import Worker
 from hubsync_sandbox.securityhub.events import imported_event
@@ -33,7 +35,8 @@ def test_events_move_to_the_tenants_watching_their_account_and_leave_the_events_
     for body in (json.dumps(event), json.dumps(stranger), "not an event", json.dumps({"detail-type": "x"})):
         sqs.send_message(QueueUrl=url, MessageBody=body)
     queue = LocalQueue(store.engine)
-    worker = Worker(store, queue, events=SqsEventSource(url, sqs))
+    worker = Worker(store, queue, contexts=TenantClients(store), is_transient=is_transient,
+                    events=SqsEventSource(url, sqs))
 
     assert worker.move_events_once(wait_seconds=1) == 2
 
@@ -48,7 +51,8 @@ def test_a_redelivered_queue_message_queues_nothing_new(store: Store, sqs: Any):
     watching(store, "a", ADMIN)
     event = json.dumps(imported_event(make_finding(), ADMIN, "us-east-1", NOW))
     queue = LocalQueue(store.engine)
-    worker = Worker(store, queue, events=SqsEventSource(url, sqs))
+    worker = Worker(store, queue, contexts=TenantClients(store), is_transient=is_transient,
+                    events=SqsEventSource(url, sqs))
 
     for _ in range(2):  # a standard queue delivers at least once
         sqs.send_message(QueueUrl=url, MessageBody=event)

@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
-from hubsync.adapters.queue import QueueMisconfigured, SqsEventSource, SqsQueue, queue_from_environment
+from hubsync.adapters.queue import QueueMisconfigured, SqsEventSource, SqsQueue
+from hubsync.bootstrap import open_queue
+from hubsync.config import Settings
 from hubsync_sandbox.aws import MotoServer
 from tests.integration.queue.queue_values import hint, ticket_hint
 
@@ -144,7 +146,8 @@ def test_the_environment_picks_sqs_for_a_queue_url(sqs, moto: MotoServer, monkey
                         "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1"}.items():
         monkeypatch.setenv(name, value)
 
-    queue = queue_from_environment({"HUBSYNC_QUEUE_URL": url, "AWS_REGION": "us-east-1"}, store=None)  # type: ignore[arg-type]
+    settings = Settings.from_environment({"HUBSYNC_QUEUE_URL": url, "AWS_REGION": "us-east-1"})
+    queue = open_queue(settings, store=None)  # type: ignore[arg-type]
 
     assert isinstance(queue, SqsQueue)
     queue.put([hint(TENANT, 1)])
@@ -177,6 +180,8 @@ def test_identical_hints_without_an_event_id_are_all_delivered(queues) -> None:
 def test_on_sqs_an_outage_parks_a_hint_only_when_its_receive_count_runs_out(queues, sqs, store, tenant) -> None:
     """SQS counts every receive: the worker retries an unreachable tenant's hints until the redrive policy's count
     is reached, then audits them as dead-lettered (SQS moves them on the next receive)."""
+    from hubsync.adapters.faults import is_transient
+    from hubsync.domain.tenant import Tenant
     from hubsync.service.sync import SyncContext
     from hubsync.service.worker import Worker, WorkerSettings
 
@@ -185,9 +190,15 @@ def test_on_sqs_an_outage_parks_a_hint_only_when_its_receive_count_runs_out(queu
     def unreachable(ctx, hints):
         raise ConnectionError("Jira unreachable")
 
+    class Contexts:
+        def sync_context(self, tenant: Tenant) -> SyncContext:
+            return SyncContext(tenant.id, None, None, None, None, store, None, None)  # type: ignore[arg-type]
+
+        def forget(self, tenant_id: str) -> None:
+            pass
+
     run = Worker(store, queue, settings=WorkerSettings(retry_base_seconds=0, retry_max_seconds=0),
-                 context_for=lambda t, s: SyncContext(t.id, None, None, None, None, s, None),  # type: ignore[arg-type]
-                 sync=unreachable)
+                 contexts=Contexts(), is_transient=is_transient, sync=unreachable)
     queue.put([hint(tenant.id, 1, "e-1")])
 
     first = run.handle(queue.receive(10, wait_seconds=1))

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from hubsync.adapters.store import Store, create_engine, database_url, upgrade
 from hubsync.adapters.store.database import normalise_url
+from hubsync.config import Settings
 from hubsync.domain.link import Link, LinkState
 from hubsync.domain.tenant import Tenant
 from tests.integration.store.builders import finding
@@ -18,7 +19,7 @@ from tests.integration.store.builders import finding
 
 def test_the_default_database_is_a_sqlite_file_under_var(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    url = database_url({})
+    url = database_url(Settings.from_environment({}).database_url)
     assert url.get_backend_name() == "sqlite"
     assert Path(url.database) == tmp_path / "var" / "hubsync.sqlite3"
 
@@ -29,7 +30,8 @@ def test_the_default_database_is_a_sqlite_file_under_var(tmp_path: Path, monkeyp
 
 
 def test_the_database_url_comes_from_the_environment() -> None:
-    url = database_url({"HUBSYNC_DATABASE_URL": "postgresql://hubsync:pw@db.internal:5432/hubsync"})
+    settings = Settings.from_environment({"HUBSYNC_DATABASE_URL": "postgresql://hubsync:pw@db.internal:5432/hubsync"})
+    url = database_url(settings.database_url)
     assert url.drivername == "postgresql+psycopg"
     assert (url.host, url.database) == ("db.internal", "hubsync")
 

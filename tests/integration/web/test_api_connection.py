@@ -3,7 +3,9 @@ Organizations, the Security Hub simulator) with the demo's tenant."""
 
 from __future__ import annotations
 
-from hubsync.service.panel import TenantContexts, panel_view
+from hubsync.adapters.aws_setup import AwsSetup
+from hubsync.bootstrap import TenantClients
+from hubsync.service.panel import panel_view
 from hubsync.service.settings import AwsSettings, check_connection
 from hubsync.service.sync import sync_findings
 from hubsync_sandbox.demo import Demo
@@ -16,7 +18,7 @@ def _tenant(demo: Demo):
 
 
 def test_a_working_connection_passes_every_step(demo: Demo) -> None:
-    report = check_connection(_tenant(demo))
+    report = check_connection(_tenant(demo), AwsSetup())
 
     assert report.ok
     assert [step.to_json()["status"] for step in report.steps] == ["ok", "ok", "ok"]
@@ -30,7 +32,7 @@ def test_a_region_security_hub_does_not_serve_fails_at_its_step(demo: Demo) -> N
     tenant = _tenant(demo)
     settings = AwsSettings(tenant.aws_role_arn or "", None, "ap-southeast-2")
 
-    report = check_connection(tenant, settings).to_json()
+    report = check_connection(tenant, AwsSetup(), settings).to_json()
 
     assert report["ok"] is False
     assert [step["status"] for step in report["steps"]] == ["ok", "failed", "skipped"]
@@ -43,7 +45,7 @@ def test_with_no_finding_to_name_an_account_the_tag_step_reads_the_administrator
     tenant = _tenant(demo)
     settings = AwsSettings(tenant.aws_role_arn or "", tenant.organizations_role_arn, "ap-southeast-2")
 
-    report = check_connection(tenant, settings).to_json()
+    report = check_connection(tenant, AwsSetup(), settings).to_json()
 
     administrator = (tenant.aws_role_arn or "").split(":")[4]
     assert [step["status"] for step in report["steps"]] == ["ok", "failed", "ok"]
@@ -55,7 +57,7 @@ def test_the_panel_reads_the_linked_finding_through_the_tenants_role(demo: Demo,
     assert outcome.ticket_key
     tenant = _tenant(demo)
 
-    view = panel_view(tenant, demo.store, outcome.ticket_key, TenantContexts(demo.store).get)
+    view = panel_view(tenant, demo.store, outcome.ticket_key, TenantClients(demo.store).sync_context)
 
     assert view["state"] == "linked"
     assert view["finding"]["id"] == new_critical_finding.id

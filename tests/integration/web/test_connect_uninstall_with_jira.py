@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import requests
 
-from hubsync.domain.tenant import TenantState
-from hubsync.service.tenants import APP_KEY
+from hubsync.domain.tenant import APP_KEY, TenantState
 from hubsync_sandbox.jira.connect_jwt import sign_hs256
 from tests.integration.web.test_connect_with_jira import Running, installed, running  # noqa: F401 (fixtures)
 

@@ -22,11 +22,12 @@ import requests
 import sqlalchemy as sa
 
 from hubsync.adapters.jira.auth import ConnectJwt
-from hubsync.adapters.store import SecretBox, Store, create_engine
+from hubsync.adapters.store import SecretBox, Store, create_engine, upgrade
+from hubsync.bootstrap import bootstrap
+from hubsync.config import Settings
 from hubsync.domain.finding import FindingIdentifier
 from hubsync.domain.hint import HintSource
-from hubsync.domain.tenant import Tenant
-from hubsync.service.tenants import APP_KEY
+from hubsync.domain.tenant import APP_KEY, Tenant
 from hubsync.web import create_app
 from hubsync_sandbox.httpserver import BackgroundServer
 from hubsync_sandbox.jira.app import create_jira_app
@@ -89,6 +90,7 @@ def running(
 
     database = Path(tmp_path_factory.mktemp("web")) / "hubsync.sqlite3"
     store = Store(create_engine(f"sqlite:///{database}"), SecretBox([SECRET_KEY]))
+    upgrade(store.engine)
     queue = RecordingQueue()
     hubsync_server = BackgroundServer(name="hubsync")
     environ = {
@@ -97,7 +99,7 @@ def running(
         "HUBSYNC_INSTALL_KEYS_URL": keys_server.url,
         "HUBSYNC_ALLOWED_JIRA_HOSTS": "127.0.0.1",
     }
-    hubsync_server.mount(create_app(environ, store=store, queue=queue)).start()
+    hubsync_server.mount(create_app(bootstrap(Settings.from_environment(environ), store=store, queue=queue))).start()
     yield Running(jira_server.url, world, hubsync_server.url, store, queue, checker)
     for server in (hubsync_server, jira_server, keys_server):
         server.stop()

@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 import pytest
 
 from hubsync.adapters.queue import LocalQueue, SqsEventSource
+from hubsync.bootstrap import bootstrap, build_worker
+from hubsync.config import Settings
 from hubsync.domain.finding import Finding, FindingIdentifier, WorkflowStatus, marker_label
 from hubsync.service.worker import Worker, WorkerSettings
 from hubsync.web import create_app
@@ -35,10 +37,10 @@ class Running:
 def running(demo: Demo) -> Iterator[Running]:
     """hubsync's web app serving the intake on a loopback port, its local queue and a worker, on the demo's store."""
     queue = LocalQueue(demo.store.engine)
-    app = create_app({"HUBSYNC_BASE_URL": "http://127.0.0.1", "HUBSYNC_SECRET_KEY": SECRET_KEY},
-                     store=demo.store, queue=queue)
-    server = BackgroundServer(app, name="hubsync-web").start()
-    worker = Worker(demo.store, queue, settings=WorkerSettings(batch_size=100, reconcile_interval=None))
+    settings = Settings.from_environment({"HUBSYNC_BASE_URL": "http://127.0.0.1", "HUBSYNC_SECRET_KEY": SECRET_KEY})
+    runtime = bootstrap(settings, store=demo.store, queue=queue)
+    server = BackgroundServer(create_app(runtime), name="hubsync-web").start()
+    worker = build_worker(runtime, WorkerSettings(batch_size=100, reconcile_interval=None))
     try:
         yield Running(demo, queue, worker, server)
     finally:

@@ -15,7 +15,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from hubsync.adapters.queue import LocalQueue, QueueUnavailable
-from hubsync.adapters.store import SecretBox, Store, create_engine
+from hubsync.adapters.store import SecretBox, Store, create_engine, upgrade
+from hubsync.bootstrap import bootstrap
+from hubsync.config import Settings
 from hubsync.domain.hint import Priority
 from hubsync.domain.tenant import AuthMode, JiraFlavour, Tenant
 from hubsync.web import create_app
@@ -32,6 +34,7 @@ ADMIN = "222233334444"
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     running = Store(create_engine(f"sqlite:///{tmp_path / 'web.sqlite3'}"), SecretBox([SECRET_KEY]))
+    upgrade(running.engine)
     yield running
     running.dispose()
 
@@ -44,7 +47,7 @@ def queue(store: Store) -> LocalQueue:
 @pytest.fixture
 def app(store: Store, queue: LocalQueue) -> Flask:
     environ = {"HUBSYNC_BASE_URL": "https://hubsync.example.com", "HUBSYNC_SECRET_KEY": SECRET_KEY}
-    return create_app(environ, store=store, queue=queue)
+    return create_app(bootstrap(Settings.from_environment(environ), store=store, queue=queue))
 
 
 @pytest.fixture
@@ -98,9 +101,12 @@ def test_an_event_with_the_longest_id_and_several_findings_is_queued_on_postgres
     with fresh_schema("hubsync_events", "the event-id length check needs a real column limit") as url:
         store = Store(create_engine(url), SecretBox([SECRET_KEY]))
         try:
+            upgrade(store.engine)
             queue = LocalQueue(store.engine)
-            client = create_app({"HUBSYNC_BASE_URL": "https://hubsync.example.com", "HUBSYNC_SECRET_KEY": SECRET_KEY},
-                                store=store, queue=queue).test_client()
+            settings = Settings.from_environment(
+                {"HUBSYNC_BASE_URL": "https://hubsync.example.com", "HUBSYNC_SECRET_KEY": SECRET_KEY}
+            )
+            client = create_app(bootstrap(settings, store=store, queue=queue)).test_client()
             with store.transaction() as uow:
                 tenant = uow.tenants.create(name="Acme", jira_base_url="https://acme.atlassian.net",
                                             jira_flavour=JiraFlavour.CLOUD, auth_mode=AuthMode.CONNECT,

@@ -13,16 +13,19 @@ import pytest
 from botocore.exceptions import ClientError
 from prometheus_client import REGISTRY
 
+from hubsync.adapters import rate_limits
 from hubsync.adapters.aws_session import account_of, observe_calls
 from hubsync.adapters.rate_limits import (
     UNLIMITED,
     Budgets,
     Rate,
+    RateSettings,
     TokenBucket,
     aws_rate,
     jira_rate,
     throttle_aws_requests,
 )
+from hubsync.config import ConfigError, Settings
 from tests.fixtures.securityhub import ADMIN, LINKED_REGION, MEMBER, FakeClock, SecurityHubSandbox, make_finding
 
 
@@ -128,25 +131,41 @@ def test_rates_must_make_sense() -> None:
 
 
 # -- which budget ----------------------------------------------------------------------------------------------------
+def rates_of(environ: dict[str, str]) -> RateSettings:
+    """The budgets an environment sets, read as `bootstrap` reads them (`Settings`, which checks them)."""
+    settings = Settings.from_environment(environ)
+    return RateSettings(jira_rate=settings.jira_rate, jira_burst=settings.jira_burst, aws_share=settings.aws_rate_share)
+
+
 def test_security_hubs_documented_rates_per_operation() -> None:
-    assert aws_rate(("securityhub", ADMIN, "us-east-1", "GetFindings"), {}) == Rate(3, 6)
-    assert aws_rate(("securityhub", ADMIN, "us-east-1", "BatchUpdateFindings"), {}) == Rate(10, 30)
-    assert aws_rate(("securityhub", ADMIN, "us-east-1", "BatchImportFindings"), {}) == Rate(10, 30)
-    assert aws_rate(("securityhub", ADMIN, "us-east-1", "CreateActionTarget"), {}) == Rate(10, 30)
-    assert aws_rate(("securityhub", ADMIN, "us-east-1", "BatchEnableStandards"), {}) == Rate(1, 1)
-    assert aws_rate(("organizations", ADMIN, "us-east-1", "ListTagsForResource"), {}) == UNLIMITED
-    share = {"HUBSYNC_AWS_RATE_SHARE": "0.5"}
+    assert aws_rate(("securityhub", ADMIN, "us-east-1", "GetFindings"), rates_of({})) == Rate(3, 6)
+    assert aws_rate(("securityhub", ADMIN, "us-east-1", "BatchUpdateFindings"), rates_of({})) == Rate(10, 30)
+    assert aws_rate(("securityhub", ADMIN, "us-east-1", "BatchImportFindings"), rates_of({})) == Rate(10, 30)
+    assert aws_rate(("securityhub", ADMIN, "us-east-1", "CreateActionTarget"), rates_of({})) == Rate(10, 30)
+    assert aws_rate(("securityhub", ADMIN, "us-east-1", "BatchEnableStandards"), rates_of({})) == Rate(1, 1)
+    assert aws_rate(("organizations", ADMIN, "us-east-1", "ListTagsForResource"), rates_of({})) == UNLIMITED
+    share = rates_of({"HUBSYNC_AWS_RATE_SHARE": "0.5"})
     assert aws_rate(("securityhub", ADMIN, "us-east-1", "GetFindings"), share) == Rate(1.5, 3)
-    with pytest.raises(ValueError, match="HUBSYNC_AWS_RATE_SHARE"):
-        aws_rate(("securityhub", ADMIN, "us-east-1", "GetFindings"), {"HUBSYNC_AWS_RATE_SHARE": "half"})
+    with pytest.raises(ConfigError, match="HUBSYNC_AWS_RATE_SHARE must be a number"):
+        rates_of({"HUBSYNC_AWS_RATE_SHARE": "half"})
 
 
 def test_a_jira_sites_budget_comes_from_the_environment() -> None:
-    assert jira_rate("https://acme.atlassian.net", {}) == UNLIMITED
-    assert jira_rate("https://acme.atlassian.net", {"HUBSYNC_JIRA_RATE": "10"}) == Rate(10, 20)
-    assert jira_rate("x", {"HUBSYNC_JIRA_RATE": "2.5", "HUBSYNC_JIRA_BURST": "5"}) == Rate(2.5, 5)
-    with pytest.raises(ValueError, match="HUBSYNC_JIRA_RATE must be above 0"):
-        jira_rate("x", {"HUBSYNC_JIRA_RATE": "-1"})
+    assert jira_rate("https://acme.atlassian.net", rates_of({})) == UNLIMITED
+    assert jira_rate("https://acme.atlassian.net", rates_of({"HUBSYNC_JIRA_RATE": "10"})) == Rate(10, 20)
+    assert jira_rate("x", rates_of({"HUBSYNC_JIRA_RATE": "2.5", "HUBSYNC_JIRA_BURST": "5"})) == Rate(2.5, 5)
+    with pytest.raises(ConfigError, match="HUBSYNC_JIRA_RATE must be above 0"):
+        rates_of({"HUBSYNC_JIRA_RATE": "-1"})
+
+
+def test_configure_sets_the_budgets_of_clients_that_name_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rate_limits, "_settings", rate_limits._settings)  # restored afterwards
+    rate_limits.configure(jira_rate=2.5, jira_burst=5, aws_share=0.5)
+    assert jira_rate("x") == Rate(2.5, 5)
+    assert aws_rate(("securityhub", ADMIN, "us-east-1", "GetFindings")) == Rate(1.5, 3)
+    rate_limits.configure(jira_rate=None, jira_burst=None, aws_share=None)
+    assert jira_rate("x") == UNLIMITED
+    assert aws_rate(("securityhub", ADMIN, "us-east-1", "GetFindings")) == Rate(3, 6)
 
 
 def test_the_account_is_read_from_the_role_arn() -> None:

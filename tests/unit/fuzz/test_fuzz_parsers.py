@@ -24,9 +24,10 @@ from hubsync.domain.finding import InvalidFinding
 from hubsync.domain.policy_schema import InvalidPolicy, dump_policy, load_policy
 from hubsync.domain.tenant import Tenant
 from hubsync.service.intake import InvalidEvent, UnsupportedEvent, hints_for, parse_event_body, parse_events
+from hubsync.service.jira_changes import finding_of
 from hubsync.service.settings import InvalidSettings, parse_aws_settings, parse_settings
 from hubsync.web.connect import LifecyclePayload, _verified_install_token
-from hubsync.web.hooks import PostFunctionBody, WebhookBody, _finding_of
+from hubsync.web.hooks import PostFunctionBody, WebhookBody
 from hubsync.web.jira_auth import JiraAuthError, verify_jira_request
 from tests.fixtures.securityhub import make_finding
 from tests.unit.fuzz.strategies import FUZZ, bodies, json_values, jwt_like, keys, mutated, segment
@@ -82,7 +83,7 @@ def test_webhook_and_post_function_bodies_load_or_are_invalid(body: Any) -> None
         except ValidationError as invalid:
             assert invalid.normalized_messages()
             continue
-        _finding_of(loaded["issue"].get("properties"))
+        finding_of(loaded["issue"].get("properties"))
 
 
 @FUZZ

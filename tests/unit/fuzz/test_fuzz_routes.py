@@ -16,9 +16,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hubsync.adapters.store import Store
+from hubsync.bootstrap import TenantClients
 from hubsync.domain.tenant import Tenant
 from hubsync.service.settings import rotate_events_api_key
-from hubsync.web import api
+from hubsync.service.sync import SyncContext
+from hubsync.web.services import EXTENSION
 from tests.unit.fuzz.strategies import (
     FUZZ,
     authorizations,
@@ -100,7 +102,18 @@ def _admin_jira(app: Flask) -> None:
         def is_site_admin(self, account_id: str) -> bool:
             return True
 
-    app.extensions[api.JIRA_CLIENTS] = api.TenantJiraClients(lambda tenant: JiraOfAdmins())  # type: ignore[arg-type]
+    class AdminsJira:  # the runtime's tenant clients, Jira's replaced; the sync contexts stay the real ones
+        def __init__(self, tenants: TenantClients) -> None:
+            self._tenants = tenants
+
+        def jira(self, tenant: Tenant) -> JiraOfAdmins:
+            return JiraOfAdmins()
+
+        def sync_context(self, tenant: Tenant) -> SyncContext:
+            return self._tenants.sync_context(tenant)
+
+    runtime = app.extensions[EXTENSION].runtime
+    runtime.tenants = AdminsJira(runtime.tenants)  # type: ignore[assignment]
 
 
 def _fill(rule_path: str, value: str) -> str:

@@ -8,8 +8,6 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-import pytest
-
 from hubsync.domain.finding import Finding, RecordState, Severity, WorkflowStatus
 from hubsync.domain.link import LinkState
 from hubsync.service.sync import Outcome, sync_findings, sync_hints, sync_links, sync_tickets
@@ -274,12 +272,9 @@ def test_a_deleted_ticket_breaks_the_link_and_says_so_on_the_finding() -> None:
     assert_in_step(world, finding)
 
 
-@pytest.mark.xfail(strict=True, reason="sync.py bug: a BROKEN link's old ticket key stops the new ticket's create")
 def test_a_finding_whose_ticket_was_deleted_gets_a_new_ticket_when_it_escalates_again() -> None:
-    """Bug in sync.py: for a BROKEN link `_load_tickets` still sets the pair's ticket key to the deleted ticket's, so
-    `_create_tickets` takes the FRESH claim for an adopted one and sends no create. The finding is then marked
-    NOTIFIED "Tracked in <deleted key>", the claim stays CLAIMED, the outcome reports success, and every later sync
-    says rule 2 (NOTIFIED, no ticket): the finding never gets a ticket again. The real SQLite store does the same."""
+    """A BROKEN link's deleted ticket is not the pair's: a fresh claim creates the new ticket (it once was taken for
+    an adopted one, so no create was sent and the finding was marked "Tracked in <deleted key>")."""
     world, finding, key = deleted_while_not_escalated()
     evaluated(world, finding, severity=Severity.HIGH)
 
@@ -290,11 +285,9 @@ def test_a_finding_whose_ticket_was_deleted_gets_a_new_ticket_when_it_escalates_
     assert world.securityhub.finding(finding.key).user_defined_fields["jiraIssue"] == issue.key
 
 
-@pytest.mark.xfail(strict=True, reason="sync.py bug: rule 3's new ticket is never created (claim answers EXISTING)")
 def test_a_deleted_ticket_is_replaced_while_the_finding_still_matches() -> None:
-    """Bug in sync.py: rule 3 plans a new ticket for the deleted one, but the link is still LINKED, so `claim_many`
-    answers EXISTING and the pair fails "already linked to <deleted key> by another sync" (transient) on every
-    sync, forever: the finding never gets a ticket again. The real SQLite store does the same."""
+    """Rule 3: the deleted ticket's link is broken before the claim, so the new ticket is created at once (the
+    claim once answered EXISTING for the still-LINKED link, and the pair failed on every sync, forever)."""
     world, finding, key = linked()
     world.jira.delete(key)
 

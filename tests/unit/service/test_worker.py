@@ -13,15 +13,17 @@ from pathlib import Path
 
 import pytest
 
+from hubsync.adapters.faults import is_transient
 from hubsync.adapters.queue import LocalQueue, QueueUnavailable, WorkerTimers
 from hubsync.adapters.store import SecretBox, Store, create_engine, upgrade
+from hubsync.bootstrap import open_store
+from hubsync.config import Settings
 from hubsync.domain.hint import HintSource, SyncHint
 from hubsync.domain.link import Link, LinkState
-from hubsync.domain.tenant import Tenant
+from hubsync.domain.tenant import Tenant, TenantNotReady
 from hubsync.service.reconcile import ReconcileReport
 from hubsync.service.sync import Outcome, SyncContext
-from hubsync.service.tenants import TenantNotReady
-from hubsync.service.worker import Worker, WorkerSettings
+from hubsync.service.worker import Worker, WorkerSettings, pool_size_for
 from tests.fixtures.securityhub import FakeClock
 from tests.integration.store.builders import TEST_SECRET_KEY, finding, make_tenant
 
@@ -66,6 +68,7 @@ class Engine:
     def __init__(self) -> None:
         self.calls: list[tuple[str, list[SyncHint]]] = []
         self.contexts_built: list[str] = []
+        self.forgotten: list[str] = []
         self.contexts: list[SyncContext] = []
         self.errors: dict[str, str] = {}  # finding key or ticket key → error
         self.passing: dict[str, datetime | None] = {}  # keys whose error is transient → retry not before
@@ -74,14 +77,17 @@ class Engine:
         self.not_ready: set[str] = set()
         self.during: Callable[[], None] | None = None
 
-    def context_for(self, tenant: Tenant, store: Store) -> SyncContext:
+    def sync_context(self, tenant: Tenant) -> SyncContext:
         if tenant.id in self.not_ready:
             raise TenantNotReady(f"tenant {tenant.name}: no AWS role ARN configured")
         if self.context_raises:
             raise self.context_raises
         self.contexts_built.append(tenant.id)
-        self.contexts.append(SyncContext(tenant.id, None, None, Jira(), None, store, None))  # type: ignore[arg-type]
+        self.contexts.append(SyncContext(tenant.id, None, None, Jira(), None, None, None, None))  # type: ignore[arg-type]
         return self.contexts[-1]
+
+    def forget(self, tenant_id: str) -> None:
+        self.forgotten.append(tenant_id)
 
     def sync(self, ctx: SyncContext, hints: Sequence[SyncHint]) -> list[Outcome]:
         self.calls.append((ctx.tenant_id, list(hints)))
@@ -105,7 +111,7 @@ def engine() -> Engine:
 
 
 def worker(store: Store, queue: LocalQueue, engine: Engine, clock: FakeClock, **settings) -> Worker:
-    return Worker(store, queue, settings=WorkerSettings(**settings), context_for=engine.context_for,
+    return Worker(store, queue, settings=WorkerSettings(**settings), contexts=engine, is_transient=is_transient,
                   sync=engine.sync, clock=clock)
 
 
@@ -204,17 +210,17 @@ def test_hints_of_a_deleted_disabled_or_unconfigured_tenant_are_dropped(store, q
     assert queue.depth() == 0
 
 
-def test_a_tenants_context_is_built_once_for_a_while(store, queue, engine, clock, tenant):
-    run = worker(store, queue, engine, clock, context_ttl=timedelta(minutes=5))
-    for number in range(3):
+def test_every_batch_asks_for_the_tenants_context_read_afresh(store, queue, engine, clock, tenant):
+    run = worker(store, queue, engine, clock)
+    for number in range(2):
         queue.put([imported(tenant, number)])
         run.run_once()
-    assert engine.contexts_built == [tenant.id]
-
-    clock.advance(301)
+    with store.transaction() as uow:
+        uow.tenants.update(dataclasses.replace(tenant, name="renamed"))
     queue.put([imported(tenant, 9)])
     run.run_once()
-    assert engine.contexts_built == [tenant.id, tenant.id]
+
+    assert engine.contexts_built == [tenant.id] * 3  # the cache behind it is `TenantClients` (test_bootstrap.py)
 
 
 def test_leases_are_kept_while_a_long_sync_runs(store, engine, tenant):
@@ -223,7 +229,7 @@ def test_leases_are_kept_while_a_long_sync_runs(store, engine, tenant):
     stolen: list = []
     engine.during = lambda: (time.sleep(0.8), stolen.extend(queue.receive(10, wait_seconds=0)))
 
-    report = Worker(store, queue, context_for=engine.context_for, sync=engine.sync).run_once()
+    report = Worker(store, queue, contexts=engine, is_transient=is_transient, sync=engine.sync).run_once()
 
     assert stolen == [] and report.acked == 1
 
@@ -234,7 +240,7 @@ def test_run_drains_the_queue_on_several_threads_and_stops_when_told(store, engi
     stop = threading.Event()
     run = Worker(store, queue, settings=WorkerSettings(concurrency=3, batch_size=5, wait_seconds=0.2,
                                                        reconcile_interval=None),
-                 context_for=engine.context_for, sync=engine.sync)
+                 contexts=engine, is_transient=is_transient, sync=engine.sync)
     thread = threading.Thread(target=run.run, args=(stop,))
     thread.start()
 
@@ -255,7 +261,7 @@ def test_the_periodic_reconcile_runs_once_per_interval_across_workers(store, que
         reconciled.append(ctx.tenant_id)
         return ReconcileReport()
 
-    one, two = (Worker(store, queue, context_for=engine.context_for, sync=engine.sync,
+    one, two = (Worker(store, queue, contexts=engine, is_transient=is_transient, sync=engine.sync,
                        reconcile_tenant=reconcile_tenant, timers=WorkerTimers(store.engine, clock), clock=clock)
                 for _ in range(2))
     interval = timedelta(minutes=15)
@@ -328,7 +334,7 @@ def test_an_outage_of_hours_dead_letters_nothing(store, queue, engine, clock, te
 
 
 def test_a_tenant_enabled_again_gets_its_hints_synced_at_once(store, queue, engine, clock, tenant):
-    run = worker(store, queue, engine, clock, context_ttl=timedelta(minutes=5))
+    run = worker(store, queue, engine, clock)
     with store.transaction() as uow:
         uow.tenants.update(dataclasses.replace(tenant, enabled=False))
     queue.put([imported(tenant, 1)])
@@ -336,7 +342,7 @@ def test_a_tenant_enabled_again_gets_its_hints_synced_at_once(store, queue, engi
 
     with store.transaction() as uow:
         uow.tenants.update(dataclasses.replace(tenant, enabled=True))
-    clock.advance(1)  # well within context_ttl
+    clock.advance(1)
     queue.put([imported(tenant, 2)])
     report = run.run_once()
 
@@ -344,47 +350,27 @@ def test_a_tenant_enabled_again_gets_its_hints_synced_at_once(store, queue, engi
     assert [h.finding for _, hints in engine.calls for h in hints] == [finding(2)]
 
 
-def test_a_context_replaced_or_forgotten_has_its_jira_client_closed(store, queue, engine, clock, tenant):
-    run = worker(store, queue, engine, clock, context_ttl=timedelta(minutes=5))
+def test_a_failed_batch_has_the_tenants_clients_built_afresh(store, queue, engine, clock, tenant):
+    run = worker(store, queue, engine, clock)
     queue.put([imported(tenant, 1)])
     run.run_once()
-    [first] = engine.contexts
-    assert not first.jira.closed  # cached for the next batch
+    assert engine.forgotten == []  # kept for the next batch
 
-    clock.advance(301)  # expired: the next batch builds a new one
+    engine.raises = ConnectionError("Jira unreachable")
     queue.put([imported(tenant, 2)])
     run.run_once()
-    assert first.jira.closed and not engine.contexts[1].jira.closed
 
-    engine.raises = ConnectionError("Jira unreachable")  # forgotten after a failed batch
-    queue.put([imported(tenant, 3)])
-    run.run_once()
-    assert engine.contexts[1].jira.closed
+    assert engine.forgotten == [tenant.id]  # a new role session, a new connection next time
 
 
-def test_the_periodic_reconciles_context_is_closed(store, queue, engine, clock, tenant):
-    run = Worker(store, queue, context_for=engine.context_for, sync=engine.sync,
-                 reconcile_tenant=lambda ctx: ReconcileReport(), timers=WorkerTimers(store.engine, clock), clock=clock)
+def test_the_periodic_reconcile_syncs_through_the_tenants_context(store, queue, engine, clock, tenant):
+    reconciled: list[str] = []
+    run = Worker(store, queue, contexts=engine, is_transient=is_transient, sync=engine.sync,
+                 reconcile_tenant=lambda ctx: reconciled.append(ctx.tenant_id) or ReconcileReport(),
+                 timers=WorkerTimers(store.engine, clock), clock=clock)
 
     assert run.reconcile_due(timedelta(minutes=15)) == [tenant.id]
-    assert [ctx.jira.closed for ctx in engine.contexts] == [True]
-
-
-def test_a_workers_contexts_are_closed_when_it_stops(store, engine, tenant):
-    queue = LocalQueue(store.engine)
-    queue.put([imported(tenant, 1)])
-    stop = threading.Event()
-    run = Worker(store, queue, settings=WorkerSettings(concurrency=1, wait_seconds=0.1, reconcile_interval=None),
-                 context_for=engine.context_for, sync=engine.sync)
-    thread = threading.Thread(target=run.run, args=(stop,))
-    thread.start()
-    deadline = time.monotonic() + 10
-    while queue.depth() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    stop.set()
-    thread.join(5)
-
-    assert [ctx.jira.closed for ctx in engine.contexts] == [True]
+    assert reconciled == [tenant.id] and engine.contexts_built == [tenant.id]
 
 
 # -- leases -------------------------------------------------------------------------------------------------------
@@ -411,7 +397,7 @@ def test_the_lease_keeper_leaves_settled_hints_alone(store, engine, tenant):
     engine.during = lambda: time.sleep(0.5) if engine.calls[-1][0] == other.id else None
 
     deliveries = queue.receive(10, wait_seconds=0)
-    report = Worker(store, queue, context_for=engine.context_for, sync=engine.sync).handle(deliveries)
+    report = Worker(store, queue, contexts=engine, is_transient=is_transient, sync=engine.sync).handle(deliveries)
 
     assert (report.acked, report.retried) == (1, 1)
     [settled] = [d.receipt for d in deliveries if d.hint.tenant_id == tenant.id]
@@ -425,10 +411,10 @@ def test_a_reconcile_cut_short_by_a_crash_falls_to_the_next_worker_soon(store, q
     def crash(ctx: SyncContext) -> ReconcileReport:
         raise SystemExit("the process is killed mid-reconcile")
 
-    one = Worker(store, queue, context_for=engine.context_for, sync=engine.sync, reconcile_tenant=crash,
+    one = Worker(store, queue, contexts=engine, is_transient=is_transient, sync=engine.sync, reconcile_tenant=crash,
                  settings=WorkerSettings(reconcile_lease=timedelta(minutes=2)),
                  timers=WorkerTimers(store.engine, clock), clock=clock)
-    two = Worker(store, queue, context_for=engine.context_for, sync=engine.sync,
+    two = Worker(store, queue, contexts=engine, is_transient=is_transient, sync=engine.sync,
                  reconcile_tenant=lambda ctx: ReconcileReport(), timers=WorkerTimers(store.engine, clock), clock=clock)
     interval = timedelta(minutes=15)
     with pytest.raises(SystemExit):
@@ -453,9 +439,9 @@ def test_a_reconcile_that_runs_long_keeps_its_turn(store, queue, engine, tenant)
         return ReconcileReport()
 
     settings = WorkerSettings(reconcile_lease=timedelta(seconds=0.3))  # real clock: renewed every 0.1 s
-    one = Worker(store, queue, context_for=engine.context_for, sync=engine.sync, reconcile_tenant=slow,
+    one = Worker(store, queue, contexts=engine, is_transient=is_transient, sync=engine.sync, reconcile_tenant=slow,
                  settings=settings, timers=WorkerTimers(store.engine))
-    two = Worker(store, queue, context_for=engine.context_for, sync=engine.sync, reconcile_tenant=slow,
+    two = Worker(store, queue, contexts=engine, is_transient=is_transient, sync=engine.sync, reconcile_tenant=slow,
                  settings=settings, timers=WorkerTimers(store.engine))
     thread = threading.Thread(target=one.reconcile_due, args=(timedelta(minutes=15),))
     thread.start()
@@ -491,10 +477,9 @@ def test_on_sqs_the_default_receive_count_rides_out_a_day_long_outage():
 @pytest.mark.parametrize("concurrency", [1, 4, 16])
 def test_the_worker_commands_store_has_a_connection_per_thread_and_lock(tmp_path, concurrency):
     """Each sync holds a connection for its locks while it needs others: the pool grows with --concurrency."""
-    from hubsync.service.worker import worker_store
-
-    store = worker_store({"HUBSYNC_DATABASE_URL": f"sqlite:///{tmp_path / 'w.sqlite3'}",
-                          "HUBSYNC_SECRET_KEY": TEST_SECRET_KEY}, concurrency)
+    store = open_store(Settings.from_environment({"HUBSYNC_DATABASE_URL": f"sqlite:///{tmp_path / 'w.sqlite3'}",
+                                                  "HUBSYNC_SECRET_KEY": TEST_SECRET_KEY}),
+                       pool_size=pool_size_for(concurrency))
     try:
         assert store.engine.pool.size() == 2 * concurrency + 3
     finally:
@@ -504,12 +489,11 @@ def test_the_worker_commands_store_has_a_connection_per_thread_and_lock(tmp_path
 def test_the_worker_commands_postgresql_pool_too():
     import os
 
-    from hubsync.service.worker import worker_store
-
     url = os.environ.get("HUBSYNC_TEST_POSTGRES_URL")
     if not url:
         pytest.skip("HUBSYNC_TEST_POSTGRES_URL is not set")
-    store = worker_store({"HUBSYNC_DATABASE_URL": url, "HUBSYNC_SECRET_KEY": TEST_SECRET_KEY}, 8)
+    store = open_store(Settings.from_environment({"HUBSYNC_DATABASE_URL": url, "HUBSYNC_SECRET_KEY": TEST_SECRET_KEY}),
+                       pool_size=pool_size_for(8))
     try:
         assert store.engine.pool.size() == 19
     finally:

@@ -10,7 +10,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from hubsync.adapters.store import SecretBox, Store, create_engine
+from hubsync.adapters.store import SecretBox, Store, create_engine, upgrade
+from hubsync.bootstrap import bootstrap
+from hubsync.config import Settings
 from hubsync.domain.tenant import AuthMode, JiraFlavour, Tenant
 from hubsync.web import create_app
 from hubsync_sandbox.jira.install_keys import InstallKeyServer
@@ -35,6 +37,7 @@ def key_server() -> InstallKeyServer:
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     running = Store(create_engine(f"sqlite:///{tmp_path / 'web.sqlite3'}"), SecretBox([SECRET_KEY]))
+    upgrade(running.engine)
     yield running
     running.dispose()
 
@@ -67,7 +70,9 @@ def app(
     install_keys: KeyServerKeys,
     app_accounts: KnownAppAccounts,
 ) -> Flask:
-    return create_app(environ, store=store, queue=queue, install_keys=install_keys, app_accounts=app_accounts)
+    runtime = bootstrap(Settings.from_environment(environ), store=store, queue=queue, install_keys=install_keys,
+                        app_accounts=app_accounts)
+    return create_app(runtime)
 
 
 @pytest.fixture
@@ -77,7 +82,7 @@ def client(app: Flask) -> FlaskClient:
 
 @pytest.fixture
 def tenant(app: Flask, store: Store, app_accounts: KnownAppAccounts) -> Tenant:
-    """A Connect install of acme.atlassian.net (created after the app, whose start-up made the schema)."""
+    """A Connect install of acme.atlassian.net (created after the app, on the store's migrated schema)."""
     with store.transaction() as uow:
         created = uow.tenants.create(
             name="acme.atlassian.net",

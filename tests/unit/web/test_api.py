@@ -4,7 +4,7 @@ simulator behind the panel; context tokens signed as Jira signs them."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,17 +17,17 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from hubsync.adapters.connect_keys import HttpInstallKeys
+from hubsync.adapters.jira import JiraClient
+from hubsync.adapters.jira.app_accounts import JiraAppAccounts
 from hubsync.adapters.organizations import OwnerDirectory
 from hubsync.adapters.securityhub import SecurityHubClient
 from hubsync.adapters.store import SecretBox, Store, create_engine, upgrade
+from hubsync.bootstrap import TenantClients, bootstrap
+from hubsync.config import Settings
 from hubsync.domain.finding import FindingIdentifier
 from hubsync.domain.link import Link, LinkState
-from hubsync.domain.tenant import AuthMode, JiraFlavour, Tenant
-from hubsync.service.panel import TenantContexts
-from hubsync.service.tenants import APP_KEY, TenantNotReady
+from hubsync.domain.tenant import APP_KEY, AuthMode, JiraFlavour, Tenant, TenantNotReady
 from hubsync.web import api
-from hubsync.web.app_accounts import JiraAppAccounts
-from hubsync.web.config import WebConfig
 from hubsync.web.errors import register_error_handlers
 from hubsync.web.services import EXTENSION, Services
 from hubsync_sandbox.httpserver import free_port
@@ -60,6 +60,21 @@ class Sources:
     owners: Any
 
 
+class PanelSources:
+    """The runtime's tenant clients with the panel's sources made by `build`; Jira's client is the real one (the
+    simulated site answers who is an administrator and which issue a token names)."""
+
+    def __init__(self, store: Store, build: Callable[[Tenant], Sources]) -> None:
+        self._clients = TenantClients(store)
+        self._build = build
+
+    def jira(self, tenant: Tenant) -> JiraClient:
+        return self._clients.jira(tenant)
+
+    def sync_context(self, tenant: Tenant) -> Sources:
+        return self._build(tenant)
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     store = Store(create_engine(f"sqlite:///{tmp_path / 'hubsync.sqlite3'}"), SecretBox(["k" * 40]))
@@ -82,11 +97,10 @@ def tenant(store: Store, jira_cloud: JiraSandbox) -> Tenant:
 
 @pytest.fixture
 def app(store: Store) -> Flask:
-    config = WebConfig.from_environment({"HUBSYNC_BASE_URL": BASE_URL})
+    runtime = bootstrap(Settings.from_environment({"HUBSYNC_BASE_URL": BASE_URL}), store=store, queue=RecordingQueue(),
+                        install_keys=HttpInstallKeys("http://127.0.0.1:9"), app_accounts=JiraAppAccounts())
     app = Flask(__name__)
-    app.extensions[EXTENSION] = Services(config=config, store=store, queue=RecordingQueue(),
-                                         install_keys=HttpInstallKeys("http://127.0.0.1:9"),
-                                         app_accounts=JiraAppAccounts())
+    app.extensions[EXTENSION] = Services(runtime)
     register_error_handlers(app)
     app.register_blueprint(api.bp)
     return app
@@ -134,8 +148,8 @@ def link(store: Store, tenant: Tenant, finding: dict[str, Any], ticket_key: str)
 
 
 def use_sources(app: Flask, store: Store, securityhub: Any) -> None:
-    app.extensions[api.CONTEXTS] = TenantContexts(
-        store, build=lambda tenant, _: Sources(SecurityHubClient(securityhub), OwnerDirectory(None))
+    app.extensions[EXTENSION].runtime.tenants = PanelSources(
+        store, build=lambda tenant: Sources(SecurityHubClient(securityhub), OwnerDirectory(None))
     )
 
 
@@ -248,29 +262,13 @@ def test_a_tenant_without_aws_settings_is_told_to_configure(
 ) -> None:
     link(store, tenant, control_finding("S3.8"), "SEC-11")
 
-    def not_ready(tenant: Tenant, _: Store) -> Sources:
+    def not_ready(tenant: Tenant) -> Sources:
         raise TenantNotReady("no AWS role ARN configured")
 
-    app.extensions[api.CONTEXTS] = TenantContexts(store, build=not_ready)
+    app.extensions[EXTENSION].runtime.tenants = PanelSources(store, build=not_ready)
     body = client.get("/api/v1/panel?issueKey=SEC-11", headers=auth("SEC-11")).json
     assert body["state"] == "not_configured"
     assert "no AWS role ARN configured" in body["message"]
-
-
-def test_contexts_are_reused_until_the_settings_change(store: Store, tenant: Tenant) -> None:
-    built: list[str] = []
-
-    def build(tenant: Tenant, _: Store) -> Sources:
-        built.append(tenant.id)
-        return Sources(None, None)
-
-    contexts = TenantContexts(store, build=build)
-    first = contexts.get(tenant)
-    assert contexts.get(tenant) is first
-    with store.transaction() as uow:
-        changed = uow.tenants.update(tenant)
-    assert contexts.get(changed) is not first
-    assert built == [tenant.id, tenant.id]
 
 
 @pytest.mark.parametrize("key", ["", "sec", "SEC-0", "SEC-1 OR 1=1", "../SEC-1"])

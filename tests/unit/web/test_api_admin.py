@@ -5,7 +5,6 @@ and changes nothing; a Jira that cannot be asked is a 503; the issue panel stays
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -14,9 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from hubsync.adapters.store import Store
-from hubsync.domain.tenant import AuthMode, JiraFlavour, Tenant
-from hubsync.service.tenants import APP_KEY
-from hubsync.web import api
+from hubsync.domain.tenant import APP_KEY, AuthMode, JiraFlavour, Tenant
 from hubsync_sandbox.httpserver import free_port
 from hubsync_sandbox.jira import seed
 from hubsync_sandbox.jira.world import InstalledApp
@@ -152,19 +149,3 @@ def test_the_panel_stays_open_to_any_user_of_the_site(client: FlaskClient, site:
     assert response.status_code == 200
     assert response.json["state"] == "no_finding"
     assert "POST /rest/api/3/permissions/check" not in site.control("GET", "counters").json()
-
-
-def test_a_client_is_kept_per_tenant_until_its_site_or_secret_changes(store: Store, site: JiraSandbox) -> None:
-    built: list[Tenant] = []
-    real: Callable = api.jira_client
-    clients = api.TenantJiraClients(build=lambda tenant: built.append(tenant) or real(tenant))
-    with store.read() as uow:
-        [tenant] = uow.tenants.list()
-
-    first = clients.get(tenant)
-    assert clients.get(tenant) is first
-    rotated = clients.get(Tenant(**{**tenant.__dict__, "jira_secret": SHARED_SECRET + "-rotated"}))
-    moved = clients.get(Tenant(**{**tenant.__dict__, "jira_base_url": "https://renamed.atlassian.net"}))
-
-    assert len({id(first), id(rotated), id(moved)}) == 3
-    assert len(built) == 3

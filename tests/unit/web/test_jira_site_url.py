@@ -14,8 +14,8 @@ from urllib3.util import parse_url
 
 from hubsync.adapters.jira.transport import JiraTransport
 from hubsync.adapters.store import Store
+from hubsync.config import Settings
 from hubsync.domain.jira_site import InvalidJiraSite
-from hubsync.web.config import WebConfig
 from hubsync_sandbox.jira.install_keys import InstallKeyServer
 from tests.unit.domain.test_jira_site import REFUSED
 from tests.unit.web.conftest import tenants
@@ -40,8 +40,8 @@ DIFFERENTIAL = [
 ]
 
 
-def _config(allowed: str = "") -> WebConfig:
-    return WebConfig.from_environment(
+def _config(allowed: str = "") -> Settings:
+    return Settings.from_environment(
         {"HUBSYNC_BASE_URL": "https://hubsync.example.com", "HUBSYNC_ALLOWED_JIRA_HOSTS": allowed}
     )
 

@@ -8,8 +8,8 @@ import re
 import pytest
 from flask.testing import FlaskClient
 
+from hubsync.config import CHECKOUT_ROOT
 from hubsync.domain.tenant import Tenant
-from hubsync.web.config import CHECKOUT_ROOT
 from tests.unit.web.jira_requests import BASE_URL, JIRA_URL, SECRET_KEY, hs256
 
 PAGES = [

@@ -196,9 +196,8 @@ def test_the_descriptor_is_the_same_for_everyone(client: FlaskClient) -> None:
 def test_metrics_is_public_only_until_a_token_is_set(app: Flask, client: FlaskClient, tenant: Tenant) -> None:
     """/metrics's own check: with HUBSYNC_METRICS_TOKEN set, neither a Jira JWT nor a wrong token opens it."""
     assert client.get("/metrics").status_code == 200
-    services = app.extensions[EXTENSION]  # as create_app reads HUBSYNC_METRICS_TOKEN from the environment
-    config = dataclasses.replace(services.config, metrics_token="the-scrapers-token-" + "m" * 20)
-    app.extensions[EXTENSION] = dataclasses.replace(services, config=config)
+    runtime = app.extensions[EXTENSION].runtime  # as Settings reads HUBSYNC_METRICS_TOKEN from the environment
+    runtime.settings = dataclasses.replace(runtime.settings, metrics_token="the-scrapers-token-" + "m" * 20)
     for headers in ({}, jwt_header(hs256("GET", "/metrics")), {"Authorization": "Bearer " + SHARED_SECRET}):
         response = client.get("/metrics", headers=headers)
         assert response.status_code == 401 and response.json["error"]

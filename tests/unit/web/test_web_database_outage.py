@@ -4,7 +4,6 @@ traceback. The outage is real: the app's store is pointed at a PostgreSQL port w
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 
 import pytest
@@ -32,8 +31,7 @@ UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:1/none"  # connection ref
 def database_down(app: Flask, tenant: Tenant) -> Store:
     """The app's store, from now on, on a database that does not answer (the tenant was saved before)."""
     down = Store(create_engine(UNREACHABLE), SecretBox([SECRET_KEY]))
-    services = app.extensions[EXTENSION]
-    app.extensions[EXTENSION] = dataclasses.replace(services, store=down)
+    app.extensions[EXTENSION].runtime.store = down
     return down
 
 

@@ -12,10 +12,13 @@ import jsonschema
 import pytest
 from flask import Flask
 
-from hubsync.service.tenants import APP_KEY
-from hubsync.web.config import ConfigError, WebConfig
+from hubsync.adapters.store import Store
+from hubsync.bootstrap import bootstrap
+from hubsync.config import ConfigError, Settings
+from hubsync.domain.tenant import APP_KEY
+from hubsync.web import create_app
 from hubsync.web.descriptor import render_descriptor
-from tests.unit.web.jira_requests import BASE_URL
+from tests.unit.web.jira_requests import BASE_URL, SECRET_KEY, RecordingQueue
 
 
 @pytest.fixture
@@ -109,21 +112,24 @@ def test_the_icon_is_served(client) -> None:
     assert response.mimetype == "image/svg+xml"
 
 
-def test_without_a_base_url_the_app_does_not_start() -> None:
+def test_without_a_base_url_the_app_does_not_start(store: Store, queue: RecordingQueue) -> None:
+    unset = Settings.from_environment({"HUBSYNC_SECRET_KEY": SECRET_KEY})  # other commands run without it
     with pytest.raises(ConfigError, match="HUBSYNC_BASE_URL"):
-        WebConfig.from_environment({})
+        render_descriptor(unset)
     with pytest.raises(ConfigError, match="HUBSYNC_BASE_URL"):
-        WebConfig.from_environment({"HUBSYNC_BASE_URL": "hubsync.example.com"})
+        create_app(bootstrap(unset, store=store, queue=queue))
+    with pytest.raises(ConfigError, match="HUBSYNC_BASE_URL"):
+        Settings.from_environment({"HUBSYNC_BASE_URL": "hubsync.example.com"})
 
 
 def test_a_missing_template_names_the_variable_to_set(tmp_path: Path) -> None:
-    config = WebConfig.from_environment({"HUBSYNC_BASE_URL": BASE_URL, "HUBSYNC_RESOURCES_DIR": str(tmp_path)})
+    config = Settings.from_environment({"HUBSYNC_BASE_URL": BASE_URL, "HUBSYNC_RESOURCES_DIR": str(tmp_path)})
     with pytest.raises(ConfigError, match="HUBSYNC_RESOURCES_DIR"):
         render_descriptor(config)
 
 
 def test_rendering_fills_only_the_base_url() -> None:
-    config = WebConfig.from_environment({"HUBSYNC_BASE_URL": "https://other.example.org/"})
+    config = Settings.from_environment({"HUBSYNC_BASE_URL": "https://other.example.org/"})
     rendered = render_descriptor(config)
     assert rendered["baseUrl"] == "https://other.example.org"
     assert "${" not in json.dumps(rendered)

@@ -7,11 +7,20 @@ import sqlalchemy.exc
 from flask import Flask
 from marshmallow import ValidationError
 
+from hubsync.adapters.store import Store, create_engine
+from hubsync.bootstrap import bootstrap
+from hubsync.config import Settings
 from hubsync.web.errors import register_error_handlers
+from hubsync.web.services import EXTENSION, Services
+from tests.unit.web.jira_requests import RecordingQueue
 
 
 def _app_raising(error: Exception) -> Flask:
+    """A bare app with the error handlers, on a runtime as `create_app` registers it (the store tells which errors
+    mean its database is unavailable)."""
     app = Flask(__name__)
+    store = Store(create_engine("sqlite://"))
+    app.extensions[EXTENSION] = Services(bootstrap(Settings.from_environment({}), store=store, queue=RecordingQueue()))
     register_error_handlers(app)
 
     @app.post("/raise")

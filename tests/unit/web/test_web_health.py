@@ -36,7 +36,7 @@ def test_readyz_names_a_queue_that_is_down(client: FlaskClient, queue: Recording
 def test_readyz_names_a_database_that_is_down(app: Flask, client: FlaskClient) -> None:
     nobody = f"postgresql+psycopg://hubsync@127.0.0.1:{free_port()}/hubsync"  # a port no database listens on
     unreachable = Store(create_engine(nobody), SecretBox([SECRET_KEY]))
-    app.extensions[EXTENSION] = dataclasses.replace(app.extensions[EXTENSION], store=unreachable)
+    app.extensions[EXTENSION].runtime.store = unreachable
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json["checks"]["database"] == "down"
@@ -80,9 +80,8 @@ def test_metrics_count_the_intakes_answers(client: FlaskClient, tenant: Tenant) 
 
 
 def test_metrics_need_the_token_when_one_is_set(app: Flask, client: FlaskClient) -> None:
-    services = app.extensions[EXTENSION]  # as create_app reads HUBSYNC_METRICS_TOKEN from the environment
-    config = dataclasses.replace(services.config, metrics_token=METRICS_TOKEN)
-    app.extensions[EXTENSION] = dataclasses.replace(services, config=config)
+    runtime = app.extensions[EXTENSION].runtime  # as Settings reads HUBSYNC_METRICS_TOKEN from the environment
+    runtime.settings = dataclasses.replace(runtime.settings, metrics_token=METRICS_TOKEN)
     for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {METRICS_TOKEN}"}):
         refused = client.get("/metrics", headers=headers)
         assert refused.status_code == 401, headers
@@ -101,7 +100,7 @@ def test_metrics_show_the_queue_when_it_can_tell(app: Flask, client: FlaskClient
     queue = LocalQueue(store.engine)
     queue.put([SyncHint(tenant.id, HintSource.JIRA_WEBHOOK, ticket_key="SEC-1"),
                SyncHint(tenant.id, HintSource.SECURITYHUB_IMPORTED, finding=finding(1))])
-    app.extensions[EXTENSION] = dataclasses.replace(app.extensions[EXTENSION], queue=queue)
+    app.extensions[EXTENSION].runtime.queue = queue
     text = client.get("/metrics").get_data(as_text=True)
     assert "hubsync_queue_depth 2.0" in text
     assert "hubsync_queue_up 1.0" in text

@@ -12,6 +12,8 @@ from flask import Blueprint, Flask, g, jsonify
 from flask.testing import FlaskClient
 
 from hubsync.adapters.store import Store
+from hubsync.bootstrap import bootstrap
+from hubsync.config import Settings
 from hubsync.domain.tenant import Tenant
 from hubsync.web import create_app
 from hubsync.web.jira_auth import JWT_LEEWAY_S, verified_jira
@@ -124,12 +126,8 @@ def test_a_disabled_tenant_is_403(probe: FlaskClient, store: Store, tenant: Tena
 
 def test_a_base_url_with_a_path_hashes_paths_relative_to_it(store: Store, queue, install_keys, tenant: Tenant) -> None:
     """Behind a proxy mounting hubsync under /hubsync, Jira's qsh covers the path after the base URL's path."""
-    app = create_app(
-        {"HUBSYNC_BASE_URL": f"{BASE_URL}/hubsync", "HUBSYNC_SECRET_KEY": SECRET_KEY},
-        store=store,
-        queue=queue,
-        install_keys=install_keys,
-    )
+    settings = Settings.from_environment({"HUBSYNC_BASE_URL": f"{BASE_URL}/hubsync", "HUBSYNC_SECRET_KEY": SECRET_KEY})
+    app = create_app(bootstrap(settings, store=store, queue=queue, install_keys=install_keys))
     app.register_blueprint(_probe_blueprint())
     client = app.test_client()
     token = hs256("GET", "/probe/page?a=1")

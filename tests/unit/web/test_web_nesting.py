@@ -13,9 +13,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from hubsync.adapters.store import Store
+from hubsync.bootstrap import TenantClients
 from hubsync.domain.tenant import Tenant
 from hubsync.service.settings import rotate_events_api_key
-from hubsync.web import api
+from hubsync.service.sync import SyncContext
+from hubsync.web.services import EXTENSION
 from tests.unit.web.jira_requests import (
     BASE_URL,
     USER_ACCOUNT_ID,
@@ -54,7 +56,8 @@ def api_key(store: Store, tenant: Tenant) -> str:
 @pytest.fixture
 def admin_app(app: Flask) -> Flask:
     """The settings routes ask Jira whether the token's user is an administrator: here Jira always says yes."""
-    app.extensions[api.JIRA_CLIENTS] = api.TenantJiraClients(lambda tenant: JiraOfAdmins())  # type: ignore[arg-type]
+    runtime = app.extensions[EXTENSION].runtime
+    runtime.tenants = AdminsJira(runtime.tenants)  # type: ignore[assignment]
     return app
 
 
@@ -63,6 +66,19 @@ class JiraOfAdmins:
 
     def is_site_admin(self, account_id: str) -> bool:
         return True
+
+
+class AdminsJira:
+    """The runtime's tenant clients, but with a Jira of administrators; the sync contexts stay the real ones."""
+
+    def __init__(self, tenants: TenantClients) -> None:
+        self._tenants = tenants
+
+    def jira(self, tenant: Tenant) -> JiraOfAdmins:
+        return JiraOfAdmins()
+
+    def sync_context(self, tenant: Tenant) -> SyncContext:
+        return self._tenants.sync_context(tenant)
 
 
 def _post(client: FlaskClient, method: str, path: str, body: bytes, headers: dict[str, str]) -> Any:

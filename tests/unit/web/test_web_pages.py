@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
+from hubsync.config import CHECKOUT_ROOT
 from hubsync.domain.tenant import Tenant
-from hubsync.web.config import CHECKOUT_ROOT
 from tests.unit.web.jira_requests import BASE_URL, SECRET_KEY, hs256
 
 SHELL = "{{ {'page': page, 'surface': surface, 'issue_key': issue_key, 'project_key': project_key, " \

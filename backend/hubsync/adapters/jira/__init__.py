@@ -5,11 +5,9 @@ from hubsync.adapters.jira.auth import ApiToken, ConnectJwt, PersonalAccessToken
 from hubsync.adapters.jira.client import JiraClient
 from hubsync.adapters.jira.dialect import Flavour
 from hubsync.adapters.jira.moves import TicketMoved
-from hubsync.adapters.jira.tickets import MARKER_PROPERTY, marker_property
 from hubsync.adapters.jira.transport import JiraError
 
 __all__ = [
-    "MARKER_PROPERTY",
     "ApiToken",
     "ConnectJwt",
     "Flavour",
@@ -17,5 +15,4 @@ __all__ = [
     "JiraError",
     "PersonalAccessToken",
     "TicketMoved",
-    "marker_property",
 ]

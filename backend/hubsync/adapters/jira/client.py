@@ -20,12 +20,10 @@ from hubsync.adapters.jira.dialect import Dialect, Flavour
 from hubsync.adapters.jira.moves import DispositionOf, WorkflowWalker
 from hubsync.adapters.jira.search import PAGE_SIZE, jql_list, jql_string, search_issues
 from hubsync.adapters.jira.tickets import (
-    MARKER_PROPERTY,
     TICKET_FIELDS,
     create_body,
     has_marker,
     lozenge_property,
-    marker_property,
     ticket_from_issue,
 )
 from hubsync.adapters.jira.transport import (
@@ -37,9 +35,9 @@ from hubsync.adapters.jira.transport import (
 )
 from hubsync.domain.document import Document
 from hubsync.domain.plan import MoveTicket
-from hubsync.domain.ports import CreatedTicket, TicketDraft
+from hubsync.domain.ports import CreatedTicket, TicketDraft, TicketsNotCreated
 from hubsync.domain.rendering import Lozenge
-from hubsync.domain.ticket import FindingMarker, Ticket
+from hubsync.domain.ticket import MARKER_PROPERTY, FindingMarker, Ticket
 
 BULK_CREATE_LIMIT = 50  # Jira's maximum per POST /issue/bulk
 KEYS_PER_SEARCH = 50
@@ -162,7 +160,7 @@ class JiraClient:
         """Whether the person with this Cloud accountId holds the global permission ADMINISTER (a Jira
         administrator). Asked with `POST /permissions/check`, which a Connect app's server may ask about anyone.
         Answers are remembered for `admin_ttl_s`; Jira's refusal raises `JiraError` and an unreachable Jira
-        `requests.RequestException`, as every call of this client, and neither is remembered. No accountId is
+        `JiraUnreachable`, as every call of this client, and neither is remembered. No accountId is
         nobody: Jira would answer for the caller, that is for hubsync itself. Cloud only (Data Center has no
         operation that checks another person's global permissions)."""
         if not self.dialect.cloud:
@@ -207,19 +205,26 @@ class JiraClient:
         self, drafts: Sequence[TicketDraft], guard: Callable[[], None] | None = None
     ) -> list[CreatedTicket]:
         """Create tickets with their marker property and labels in the create call itself, 50 a request.
-        Jira's refusal of one draft (a 400 for it) is that draft's `error`; anything else raises `JiraError`."""
+        Jira's refusal of one draft (a 400 for it) is that draft's `error`. A request Jira answered without creating
+        (4xx, 429, 503) raises `TicketsNotCreated`; anything else (a 500, a gateway error, a lost connection: the
+        tickets may exist) raises as it came."""
         created: list[CreatedTicket] = []
         for start in range(0, len(drafts), BULK_CREATE_LIMIT):
             batch = drafts[start : start + BULK_CREATE_LIMIT]
-            if len(batch) == 1:
-                created.append(self._create_one(start, batch[0], guard))
-            else:
-                created += self._create_bulk(start, batch, guard)
+            try:
+                if len(batch) == 1:
+                    created.append(self._create_one(start, batch[0], guard))
+                else:
+                    created += self._create_bulk(start, batch, guard)
+            except JiraError as exc:
+                if exc.status < 500 or exc.status == 503:
+                    raise TicketsNotCreated(str(exc), created) from exc
+                raise
         return created
 
     def set_marker(self, key: str, marker: FindingMarker) -> None:
         """Point the ticket's `hubsync.finding` property at another finding (one Security Hub re-issued)."""
-        self._http.call("set_marker", "PUT", f"/issue/{key}/properties/{MARKER_PROPERTY}", json=marker_property(marker))
+        self._http.call("set_marker", "PUT", f"/issue/{key}/properties/{MARKER_PROPERTY}", json=marker.to_property())
 
     def show_lozenge(self, key: str, lozenge: Lozenge) -> None:
         if self._glance_property:

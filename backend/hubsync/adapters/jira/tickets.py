@@ -10,9 +10,8 @@ from typing import Any
 from hubsync.adapters.jira.dialect import Dialect
 from hubsync.domain.ports import TicketDraft
 from hubsync.domain.rendering import Lozenge
-from hubsync.domain.ticket import FindingMarker, StatusCategory, Ticket
+from hubsync.domain.ticket import MARKER_PROPERTY, FindingMarker, StatusCategory, Ticket
 
-MARKER_PROPERTY = "hubsync.finding"  # the issue property naming the ticket's finding
 MARKER_LABEL = re.compile(r"^hubsync-[0-9a-f]{12}$")  # `domain.finding.marker_label`'s shape
 # What a ticket read asks for: the ticket's own fields, plus the issue type (workflows are per issue type).
 TICKET_FIELDS = (
@@ -26,11 +25,6 @@ TICKET_FIELDS = (
     "statuscategorychangedate",
 )
 JIRA_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%f%z"  # e.g. 2025-01-31T09:15:00.000+0000
-
-
-def marker_property(marker: FindingMarker) -> dict[str, str]:
-    """The value of the `hubsync.finding` property for a finding (what `ticket_from_issue` reads back)."""
-    return {"id": marker.finding_id, "productArn": marker.product_arn, "key": marker.key}
 
 
 def ticket_from_issue(issue: Mapping[str, Any], dialect: Dialect) -> Ticket:
@@ -50,7 +44,7 @@ def ticket_from_issue(issue: Mapping[str, Any], dialect: Dialect) -> Ticket:
         priority=priority.get("name"),
         labels=tuple(fields.get("labels") or ()),
         assignee=dialect.user_id(fields.get("assignee")),
-        marker=marker_from((issue.get("properties") or {}).get(MARKER_PROPERTY)),
+        marker=FindingMarker.from_property((issue.get("properties") or {}).get(MARKER_PROPERTY)),
         status_changed_by=changed_by,
         status_changed_at=changed_at,
         status_id=str(status.get("id", "")),
@@ -62,20 +56,6 @@ def category_of(status: Mapping[str, Any]) -> StatusCategory:
     """A status's category; Jira's "No Category" (`undefined`) counts as to do."""
     key = (status.get("statusCategory") or {}).get("key")
     return StatusCategory(key) if key in {category.value for category in StatusCategory} else StatusCategory.TO_DO
-
-
-def marker_from(value: Any) -> FindingMarker | None:
-    """The marker property's value as a `FindingMarker`; None when absent or not hubsync's shape."""
-    if not isinstance(value, Mapping):
-        return None
-    finding_id, product_arn, key = value.get("id"), value.get("productArn"), value.get("key")
-    if not (
-        isinstance(finding_id, str) and finding_id
-        and isinstance(product_arn, str) and product_arn
-        and isinstance(key, str) and key
-    ):
-        return None
-    return FindingMarker(finding_id=finding_id, product_arn=product_arn, key=key)
 
 
 def has_marker(ticket: Ticket) -> bool:

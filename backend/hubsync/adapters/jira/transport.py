@@ -27,6 +27,7 @@ from requests.auth import AuthBase
 from hubsync.adapters import api_calls, rate_limits
 from hubsync.adapters.rate_limits import TokenBucket
 from hubsync.domain.jira_site import parse_jira_site
+from hubsync.domain.ports import JiraUnavailable, JiraUnreachable
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ DEFAULT_TIMEOUT_S = 30.0
 SERVICE = "jira"  # the `service` label of its requests in `api_calls`
 
 
-class JiraError(Exception):
+class JiraError(JiraUnavailable):
     """Jira refused a request. `messages` are its `errorMessages` and `errors` (as `field: message`), verbatim;
     `body` is the parsed answer (bulk create reports per-issue errors in it)."""
 
@@ -147,9 +148,9 @@ class JiraTransport:
             response = self._session.request(
                 method, f"{self.rest_root}{path}", params=params, json=json, timeout=self._timeout_s
             )
-        except requests.RequestException:
+        except requests.RequestException as exc:
             api_calls.record(SERVICE, operation, None, time.perf_counter() - started)
-            raise
+            raise JiraUnreachable(f"Jira did not answer {method} {path}: {type(exc).__name__}") from exc
         api_calls.record(SERVICE, operation, response.status_code, time.perf_counter() - started)
         return response
 

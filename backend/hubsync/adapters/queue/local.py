@@ -36,10 +36,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from hubsync.adapters.queue.port import Delivery, QueueUnavailable, decode_hint, encode_hint
+from hubsync.adapters.queue.port import decode_hint, encode_hint
 from hubsync.adapters.store.database import SQLITE_BEGIN_OPTION
 from hubsync.adapters.store.models import QueuedHintRow, QueueEventRow
 from hubsync.domain.hint import SyncHint
+from hubsync.domain.ports import Delivery, QueueUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,7 @@
-"""The work queue's two sides: producers `put` hints (the `HintQueue` of domain/ports.py), the worker consumes.
+"""The hint's wire format, shared by the queue adapters (the local queue's body column, an SQS message body).
+
+The queue's two sides are ports (`HintQueue`, `HintConsumer`, `WorkQueue` in domain/ports.py): producers `put` hints,
+the worker consumes.
 
 The consumer side is five calls, the same on every adapter (local on the database, SQS FIFO):
 
@@ -17,75 +20,11 @@ workers at once.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Protocol
+from collections.abc import Mapping
+from typing import Any
 
 from hubsync.domain.finding import FindingIdentifier
 from hubsync.domain.hint import HintSource, Priority, SyncHint
-
-
-class QueueUnavailable(Exception):
-    """The queue could not take or give work right now (database or SQS unreachable, throttled). Retry later; an
-    intake answers 503 so that EventBridge retries."""
-
-
-class QueueMisconfigured(Exception):
-    """The queue is set up in a way hubsync cannot run on; the message says what to change."""
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """One hint leased to this worker. `receipt` is the adapter's handle for settling it; `attempts` counts the
-    receives so far, this one included."""
-
-    hint: SyncHint
-    receipt: str
-    attempts: int
-    enqueued_at: datetime | None = None
-
-
-class HintConsumer(Protocol):
-    @property
-    def max_attempts(self) -> int:
-        """Receives after which a failing hint is dead-lettered."""
-
-    @property
-    def lease_seconds(self) -> float:
-        """How long a receive leases its hints (extend before it runs out)."""
-
-    @property
-    def counts_every_receive(self) -> bool:
-        """True when every receive counts toward `max_attempts` whatever the worker says (SQS: its receive count
-        drives the redrive); False when `retry_later(..., counted=False)` gives the attempt back (local)."""
-
-    def receive(self, max_hints: int, wait_seconds: float) -> list[Delivery]:
-        """Up to `max_hints` hints, waiting up to `wait_seconds` for the first; most urgent first."""
-
-    def extend(self, deliveries: Sequence[Delivery], seconds: float) -> None:
-        """Keep these leased for `seconds` more (a long sync)."""
-
-    def ack(self, deliveries: Sequence[Delivery]) -> None:
-        """Done: remove them."""
-
-    def retry_later(
-        self, deliveries: Sequence[Delivery], delay_seconds: float, error: str, *, counted: bool = True
-    ) -> None:
-        """Failed this time: deliver again after `delay_seconds`. `counted=False`: the failure was not the hints'
-        own (the tenant's side was unreachable), so this attempt does not count toward `max_attempts` where the
-        queue can take it back (see `counts_every_receive`)."""
-
-    def dead_letter(self, deliveries: Sequence[Delivery], error: str) -> None:
-        """Give up on them: park them where a person can look (the local DEAD state, the SQS dead-letter queue)."""
-
-
-class WorkQueue(HintConsumer, Protocol):
-    """Both sides: what `queue_from_environment` returns."""
-
-    def put(self, hints: Sequence[SyncHint]) -> None:
-        """Durably enqueue; a hint whose (tenant, `event_id`) was seen is dropped."""
-
 
 # -- the wire format of a hint (the local queue's body column, an SQS message body) ----------------------------
 

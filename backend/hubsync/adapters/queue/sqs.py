@@ -17,11 +17,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import re
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,14 +27,9 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from hubsync.adapters.queue.port import (
-    Delivery,
-    QueueMisconfigured,
-    QueueUnavailable,
-    decode_hint,
-    hint_json,
-)
+from hubsync.adapters.queue.port import decode_hint, hint_json
 from hubsync.domain.hint import SyncHint
+from hubsync.domain.ports import Delivery, QueueMisconfigured, QueueUnavailable, RawMessage
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +41,11 @@ ID_LIMIT = 128  # MessageGroupId and MessageDeduplicationId
 _REGION_IN_URL = re.compile(r"^https://sqs[.-]([a-z0-9-]+)\.amazonaws\.com", re.IGNORECASE)
 
 
-def sqs_client(queue_url: str, environ: Mapping[str, str] | None = None) -> Any:
-    """A client for the queue's Region (from an AWS queue URL, else AWS_REGION); the endpoint and credentials come
-    from the standard AWS_* variables (AWS_ENDPOINT_URL_SQS points it at moto in the sandbox)."""
-    environ = os.environ if environ is None else environ
+def sqs_client(queue_url: str, region: str | None = None) -> Any:
+    """A client for the queue's Region (from an AWS queue URL, else `region`: AWS_REGION); the endpoint and
+    credentials come from boto3's own AWS_* lookup (AWS_ENDPOINT_URL_SQS points it at moto in the sandbox)."""
     match = _REGION_IN_URL.match(queue_url)
-    region = match.group(1) if match else environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")
+    region = match.group(1) if match else region
     return boto3.session.Session().client(
         "sqs", region_name=region, config=Config(retries={"max_attempts": 5, "mode": "standard"})
     )
@@ -76,8 +68,8 @@ class SqsQueue:
         self._max_attempts: int | None = None
 
     @classmethod
-    def from_url(cls, queue_url: str, environ: Mapping[str, str] | None = None) -> SqsQueue:
-        return cls(queue_url, sqs_client(queue_url, environ))
+    def from_url(cls, queue_url: str, region: str | None = None) -> SqsQueue:
+        return cls(queue_url, sqs_client(queue_url, region))
 
     @property
     def lease_seconds(self) -> float:
@@ -219,13 +211,6 @@ class SqsQueue:
         return response
 
 
-@dataclass(frozen=True)
-class RawMessage:
-    body: str
-    receipt: str
-    message_id: str
-
-
 class SqsEventSource:
     """The queue of an EventBridge rule's SQS target: each message body is one raw Security Hub event. The worker
     turns them into hints on the hint queue, then deletes them (`delete` only after the hints are queued)."""
@@ -235,8 +220,8 @@ class SqsEventSource:
         self._client = client
 
     @classmethod
-    def from_url(cls, queue_url: str, environ: Mapping[str, str] | None = None) -> SqsEventSource:
-        return cls(queue_url, sqs_client(queue_url, environ))
+    def from_url(cls, queue_url: str, region: str | None = None) -> SqsEventSource:
+        return cls(queue_url, sqs_client(queue_url, region))
 
     def receive(self, max_messages: int, wait_seconds: float) -> list[RawMessage]:
         try:

@@ -1,7 +1,6 @@
 """The Security Hub adapter: `SecurityHubClient` implements the domain's `SecurityHubPort` over boto3 (`client`), and
-`asff` reads Security Hub's wire format, ASFF, into the domain's `Finding` (its `ASFF` is a `FindingParser`)."""
+`asff` reads Security Hub's wire format, ASFF, into the domain's `Finding` (an anti-corruption layer)."""
 
-from hubsync.adapters.securityhub.asff import ASFF, AsffParser
 from hubsync.adapters.securityhub.client import SecurityHubClient, sort_unprocessed
 
-__all__ = ["ASFF", "AsffParser", "SecurityHubClient", "sort_unprocessed"]
+__all__ = ["SecurityHubClient", "sort_unprocessed"]

@@ -33,16 +33,6 @@ from hubsync.domain.validation import ACCOUNT_ID, validation_messages
 SECURITY_CONTROL_ID = re.compile(r"^[A-Za-z][A-Za-z0-9]*\.\d+$")
 
 
-class AsffParser:
-    """The domain's `FindingParser` for ASFF."""
-
-    def parse(self, data: Mapping[str, Any]) -> Finding:
-        return parse_finding(data)
-
-
-ASFF = AsffParser()
-
-
 def parse_finding(data: Mapping[str, Any]) -> Finding:
     """The `Finding` hubsync works with; raises `InvalidFinding` naming every problem at once."""
     if not isinstance(data, Mapping):

@@ -17,13 +17,14 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import boto3
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from hubsync.adapters.aws_session import DEFAULT_MAX_ATTEMPTS, client_config, count_requests, observe_calls
+from hubsync.adapters.faults import transient_aws_code
 from hubsync.adapters.securityhub.asff import parse_finding
 from hubsync.domain.finding import Finding, FindingIdentifier, InvalidFinding, finding_key
 from hubsync.domain.plan import FindingUpdate
-from hubsync.domain.ports import UpdateFailure
+from hubsync.domain.ports import SecurityHubUnavailable, UpdateFailure
 
 log = logging.getLogger(__name__)
 
@@ -118,8 +119,14 @@ class SecurityHubClient:
     def _pages(self, filters: Mapping[str, Any], sort: list[dict[str, str]] | None = None) -> Iterator[dict[str, Any]]:
         paginator = self._client.get_paginator("get_findings")
         order = {"SortCriteria": sort} if sort else {}
-        for page in paginator.paginate(Filters=dict(filters), PaginationConfig={"PageSize": PAGE_SIZE}, **order):
-            yield from page["Findings"]
+        try:
+            for page in paginator.paginate(Filters=dict(filters), PaginationConfig={"PageSize": PAGE_SIZE}, **order):
+                yield from page["Findings"]
+        except ClientError as error:
+            code, message = _error_of(error)
+            raise SecurityHubUnavailable(f"{code}: {message}".rstrip(": ")) from error
+        except BotoCoreError as error:
+            raise SecurityHubUnavailable(str(error) or type(error).__name__) from error
 
     def _parse(self, data: Mapping[str, Any]) -> Finding | None:
         try:
@@ -142,7 +149,7 @@ class SecurityHubClient:
             except ClientError as error:
                 code, message = _error_of(error)
                 log.warning("BatchUpdateFindings of %d findings refused: %s %s", len(pending), code, message)
-                return [*failures, *(UpdateFailure(item, code, message) for item in pending)]
+                return [*failures, *(UpdateFailure(item, code, message, transient_aws_code(code)) for item in pending)]
             retry, final = sort_unprocessed(response.get("UnprocessedFindings", []), attempt < self._update_attempts)
             for failure in final:
                 log.warning("finding %s not updated: %s %s", failure.identifier.id, failure.error_code,
@@ -167,7 +174,7 @@ def sort_unprocessed(
         if may_retry and code in RETRYABLE:
             retry.append(identifier)
         else:
-            failures.append(UpdateFailure(identifier, code, item.get("ErrorMessage", "")))
+            failures.append(UpdateFailure(identifier, code, item.get("ErrorMessage", ""), transient_aws_code(code)))
     return retry, failures
 
 

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import base64
 import logging
-import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
@@ -55,23 +54,6 @@ class SecretBox:
                     'one with: python -c "import secrets; print(secrets.token_urlsafe(32))"'
                 )
         self._fernet = MultiFernet([Fernet(_derive_fernet_key(secret)) for secret in secret_keys])
-
-    @classmethod
-    def from_environment(cls, environ: Mapping[str, str] | None = None, *, sandbox: bool = False) -> SecretBox:
-        """The box for `HUBSYNC_SECRET_KEY`. With `sandbox=True` (the sandbox and demo only) an unset variable falls
-        back to the public sandbox key, with a warning; otherwise it is an error that says how to fix it."""
-        environ = os.environ if environ is None else environ
-        value = environ.get(SECRET_KEY_VARIABLE, "").strip()
-        if value:
-            return cls([key.strip() for key in value.split(",") if key.strip()])
-        if sandbox:
-            return cls.for_sandbox()
-        raise MissingSecretKey(
-            f"{SECRET_KEY_VARIABLE} is not set: hubsync encrypts tenant secrets (Jira tokens, Connect shared "
-            f"secrets) with it. Set it to a random string of at least {MIN_SECRET_LENGTH} characters, e.g. "
-            'python -c "import secrets; print(secrets.token_urlsafe(32))", and keep it: without it the stored '
-            "secrets cannot be read."
-        )
 
     @classmethod
     def for_sandbox(cls) -> SecretBox:

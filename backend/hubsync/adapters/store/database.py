@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
-import os
 from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
@@ -23,7 +22,6 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine, make_url
 
-DATABASE_URL_VARIABLE = "HUBSYNC_DATABASE_URL"
 DEFAULT_SQLITE_PATH = Path("var") / "hubsync.sqlite3"
 SQLITE_BUSY_TIMEOUT_SECONDS = 60.0
 
@@ -31,13 +29,12 @@ SQLITE_BUSY_TIMEOUT_SECONDS = 60.0
 SQLITE_BEGIN_OPTION = "hubsync_sqlite_begin"
 
 
-def database_url(environ: Mapping[str, str] | None = None) -> URL:
-    """`HUBSYNC_DATABASE_URL`, or a SQLite file `./var/hubsync.sqlite3` so a fresh clone needs no database server."""
-    environ = os.environ if environ is None else environ
-    value = environ.get(DATABASE_URL_VARIABLE, "").strip()
-    if not value:
+def database_url(value: str = "") -> URL:
+    """The database `value` names (HUBSYNC_DATABASE_URL), or when empty a SQLite file `./var/hubsync.sqlite3`, so
+    a fresh clone needs no database server."""
+    if not value.strip():
         return URL.create("sqlite", database=str(DEFAULT_SQLITE_PATH.resolve()))
-    return normalise_url(value)
+    return normalise_url(value.strip())
 
 
 def normalise_url(url: str | URL) -> URL:

@@ -1,6 +1,6 @@
 """The store's entry point: units of work (explicit transactions) over links, audit and tenants.
 
-    store = Store.from_environment()                       # HUBSYNC_DATABASE_URL, HUBSYNC_SECRET_KEY
+    store = Store(create_engine(url), SecretBox(keys))     # built by bootstrap.open_store from the settings
     upgrade(store.engine)                                  # migrations; the schema is never made any other way
     with store.serialized(tenant.id, keys):                # syncs of these findings wait for each other
         with store.read() as uow:
@@ -17,16 +17,17 @@ deadlock on an upgrade); `read()` does not, so the web pages keep reading while 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from hubsync.adapters.faults import database_unavailable
 from hubsync.adapters.store.audit import AuditLog
 from hubsync.adapters.store.crypto import SecretBox
-from hubsync.adapters.store.database import SQLITE_BEGIN_OPTION, create_engine, database_url
+from hubsync.adapters.store.database import SQLITE_BEGIN_OPTION
 from hubsync.adapters.store.links import DEFAULT_CLAIM_LEASE, LinkStore
 from hubsync.adapters.store.sync_locks import SyncLocks
 from hubsync.adapters.store.tenants import TenantStore
@@ -90,17 +91,6 @@ class Store:
         self._reader = engine.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
         self._sync_locks = SyncLocks(engine)
 
-    @classmethod
-    def from_environment(
-        cls, environ: Mapping[str, str] | None = None, *, sandbox: bool = False, pool_size: int | None = None
-    ) -> Store:
-        """The store named by HUBSYNC_DATABASE_URL (default: ./var/hubsync.sqlite3) with secrets encrypted under
-        HUBSYNC_SECRET_KEY; missing that key is an error unless `sandbox` (sandbox and demo only). `pool_size`:
-        connections the engine keeps (default SQLAlchemy's 5), for a process running many syncs at once."""
-        secret_box = SecretBox.from_environment(environ, sandbox=sandbox)
-        options = {} if pool_size is None else {"pool_size": pool_size}
-        return cls(create_engine(database_url(environ), **options), secret_box)
-
     @contextmanager
     def transaction(self) -> Iterator[UnitOfWork]:
         """A write unit of work: commits when the block ends, rolls back if it raises."""
@@ -134,6 +124,15 @@ class Store:
             if len(page) < batch:
                 return
             after = page[-1].finding_key
+
+    @staticmethod
+    def unavailable(error: BaseException) -> bool:
+        return database_unavailable(error)
+
+    def ping(self) -> None:
+        """Raise unless the database answers a query now (the readiness probe)."""
+        with self.engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
 
     def dispose(self) -> None:
         """Close pooled connections (on shutdown, and in tests)."""

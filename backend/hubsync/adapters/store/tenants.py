@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from hubsync.adapters.store.crypto import MissingSecretKey, SecretBox
 from hubsync.adapters.store.models import TenantRow
-from hubsync.domain.tenant import EVENTS_KEY_GRACE, AuthMode, JiraFlavour, Tenant, TenantNotFound
+from hubsync.domain.tenant import EVENTS_KEY_GRACE, AuthMode, JiraFlavour, Tenant, TenantConflict, TenantNotFound
 
 _HASH_PREFIX = "sha256$"
 
@@ -96,7 +96,10 @@ class TenantStore:
         values = self._columns(tenant)
         values.update(id=tenant.id, external_id=tenant.external_id, created_at=now, updated_at=now)
         values["events_api_key_hash"] = hash_events_api_key(events_key)
-        self._connection.execute(sa.insert(TenantRow).values(**values))
+        try:
+            self._connection.execute(sa.insert(TenantRow).values(**values))
+        except sa.exc.IntegrityError as exc:  # the id or the client key is taken (a concurrent install)
+            raise TenantConflict(f"a tenant with this id or client key exists: {tenant.name}") from exc
         return tenant
 
     def get(self, tenant_id: str, *, for_update: bool = False) -> Tenant | None:

@@ -7,10 +7,8 @@ from typing import Any
 
 import pytest
 
-from hubsync.adapters.securityhub import ASFF
 from hubsync.adapters.securityhub.asff import parse_finding
 from hubsync.domain.finding import InvalidFinding, RecordState, Resource, Severity, WorkflowStatus
-from hubsync.domain.ports import FindingParser
 from hubsync_sandbox.seed import seed_findings
 from tests.fixtures.securityhub import LINKED_REGION, SecurityHubSandbox, control_finding, make_finding
 
@@ -188,11 +186,3 @@ def test_a_severity_with_neither_label_nor_score_is_refused():
 def test_a_finding_that_is_not_an_object_is_refused():
     with pytest.raises(InvalidFinding, match="must be a JSON object"):
         parse_finding(["not", "a", "finding"])  # type: ignore[arg-type]
-
-
-def test_asff_is_the_domains_finding_parser(seeded):
-    parser: FindingParser = ASFF
-
-    assert parser.parse(seeded[0]) == parse_finding(seeded[0])
-    with pytest.raises(InvalidFinding, match="Severity: Label or Normalized is required"):
-        parser.parse(make_finding(Severity={"Original": "7"}))

@@ -7,11 +7,11 @@ from collections.abc import Callable
 import pytest
 
 from hubsync.adapters import rate_limits
-from hubsync.adapters.jira import ApiToken, JiraClient, PersonalAccessToken, marker_property
+from hubsync.adapters.jira import ApiToken, JiraClient, PersonalAccessToken
 from hubsync.domain.document import Document
 from hubsync.domain.finding import finding_key, marker_label
 from hubsync.domain.ports import TicketDraft
-from hubsync.domain.ticket import FindingMarker
+from hubsync.domain.ticket import MARKER_PROPERTY, FindingMarker
 from tests.fixtures.jira import JiraSandbox
 
 PRODUCT_ARN = "arn:aws:securityhub:eu-west-1::product/aws/securityhub"
@@ -42,7 +42,7 @@ def draft(number: int, *, project: str = "SEC", priority: str | None = "High", a
         priority=priority,
         labels=("security-hub", marker_label(marker.key)) if marked else ("security-hub",),
         assignee=assignee,
-        properties={"hubsync.finding": marker_property(marker)} if marked else {},
+        properties={MARKER_PROPERTY: marker.to_property()} if marked else {},
     )
 
 

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from hubsync.adapters.jira import JiraClient
+from hubsync.bootstrap import GLANCE_STATUS_PROPERTY
 from hubsync.domain.finding import WorkflowStatus
 from hubsync.domain.rendering import workflow_lozenge
-from hubsync.service.tenants import GLANCE_STATUS_PROPERTY
 from tests.fixtures.jira import JiraSandbox
 from tests.unit.adapters.jira.conftest import draft
 

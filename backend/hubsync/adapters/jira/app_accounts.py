@@ -11,22 +11,16 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Protocol
+from typing import Any
 
 import requests
 
 from hubsync.adapters.jira.auth import ConnectJwt
 from hubsync.domain.jira_site import parse_jira_site
-from hubsync.domain.tenant import Tenant
-from hubsync.service.tenants import APP_KEY
+from hubsync.domain.tenant import APP_KEY, Tenant
 
 LOOKUP_TIMEOUT_S = 3.0
 log = logging.getLogger(__name__)
-
-
-class AppAccounts(Protocol):
-    def is_own(self, tenant: Tenant, user: dict[str, Any] | None) -> bool:
-        """Whether `user` (a webhook's `user` object) is hubsync's own app user on the tenant's site."""
 
 
 class JiraAppAccounts:

@@ -1,0 +1,267 @@
+"""The composition root: the one place that builds adapters and hands them to the service.
+
+    runtime = bootstrap(Settings.from_environment())     # the store opened and migrated once, the queue
+    ctx = runtime.tenants.sync_context(tenant)           # a tenant's clients, built once and reused
+    app = create_app(runtime)                            # `hubsync serve`; the worker and the CLI take it too
+
+Tests call `bootstrap` with a dict of settings and their own store, queue or fakes. Nothing outside this module
+constructs a store, a queue, a Jira client or an AWS client for production code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from requests.auth import AuthBase
+
+from hubsync.adapters import rate_limits
+from hubsync.adapters.aws_session import assumed_role_session
+from hubsync.adapters.aws_setup import AwsSetup
+from hubsync.adapters.connect_keys import HttpInstallKeys
+from hubsync.adapters.faults import is_transient
+from hubsync.adapters.jira.app_accounts import JiraAppAccounts
+from hubsync.adapters.jira.auth import ApiToken, ConnectJwt, PersonalAccessToken
+from hubsync.adapters.jira.client import LINKED_JQL, JiraClient
+from hubsync.adapters.jira.dialect import Flavour
+from hubsync.adapters.jira.search import jql_list
+from hubsync.adapters.organizations import OwnerDirectory
+from hubsync.adapters.queue import LocalQueue, SqsEventSource, SqsQueue, WorkerTimers
+from hubsync.adapters.securityhub import SecurityHubClient
+from hubsync.adapters.store import SecretBox, Store, create_engine, database_url, upgrade
+from hubsync.config import ConfigError, Settings
+from hubsync.domain.jira_site import InvalidJiraSite
+from hubsync.domain.policy import Policy
+from hubsync.domain.policy_schema import load_policy
+from hubsync.domain.ports import AppAccounts, AwsSetupPort, EventSource, InstallKeys, StorePort, WorkQueue
+from hubsync.domain.tenant import APP_KEY, AuthMode, JiraFlavour, Tenant, TenantNotReady
+from hubsync.service.sync import SyncContext
+from hubsync.service.worker import Worker, WorkerSettings
+
+log = logging.getLogger(__name__)
+
+# The issue property Jira reads the status lozenge of the descriptor's glance (`hubsync-glance`) from.
+GLANCE_STATUS_PROPERTY = f"com.atlassian.jira.issue:{APP_KEY}:hubsync-glance:status"
+# How long a tenant's clients are reused before they are built again (botocore refreshes assumed-role keys
+# itself in between; a settings change rebuilds them at once).
+CLIENTS_TTL = timedelta(minutes=15)
+MAX_CACHED_TENANTS = 1024
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Runtime:
+    """What a process runs on: its settings, the store, the hint queue and the tenants' clients."""
+
+    settings: Settings
+    store: Store
+    queue: WorkQueue
+    tenants: TenantClients
+    install_keys: InstallKeys  # Connect's signed-install key server
+    app_accounts: AppAccounts  # hubsync's own Jira user on each site
+    aws: AwsSetupPort  # the one-off AWS calls of setting a tenant up (Test connection, the custom action)
+    clock: Callable[[], datetime] = utc_now
+    _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
+
+    def events_source(self) -> EventSource | None:
+        """The EventBridge → SQS events queue the worker moves onto the hint queue, if one is configured."""
+        url = self.settings.events_queue_url
+        return SqsEventSource.from_url(url, self.settings.aws_region) if url else None
+
+    def close(self) -> None:
+        """Close pooled connections (on shutdown, and in tests)."""
+        for close in self._closers:
+            close()
+
+
+def bootstrap(
+    settings: Settings | None = None,
+    *,
+    store: Store | None = None,
+    queue: WorkQueue | None = None,
+    sandbox: bool = False,
+    pool_size: int | None = None,
+    install_keys: InstallKeys | None = None,
+    app_accounts: AppAccounts | None = None,
+    aws: AwsSetupPort | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> Runtime:
+    """Build the runtime from `settings` (default: the environment): the store opened and migrated (unless one is
+    given: its owner migrated it), the queue, the tenants' client cache, the per-site rate budgets. `sandbox`
+    (the sandbox and demo only) lets an unset HUBSYNC_SECRET_KEY fall back to the public sandbox key."""
+    settings = Settings.from_environment() if settings is None else settings
+    rate_limits.configure(jira_rate=settings.jira_rate, jira_burst=settings.jira_burst,
+                          aws_share=settings.aws_rate_share)
+    closers: list[Callable[[], None]] = []
+    if store is None:
+        store = open_store(settings, sandbox=sandbox, pool_size=pool_size)
+        upgrade(store.engine)
+        closers.append(store.dispose)
+    if queue is None:
+        queue = open_queue(settings, store)
+    return Runtime(
+        settings, store, queue, TenantClients(store, clock=clock),
+        install_keys=install_keys or HttpInstallKeys(settings.install_keys_url),
+        app_accounts=app_accounts or JiraAppAccounts(),
+        aws=aws or AwsSetup(),
+        clock=clock, _closers=closers,
+    )
+
+
+def build_worker(runtime: Runtime, settings: WorkerSettings) -> Worker:
+    """`hubsync worker`'s engine on the runtime: the queue, the events queue (if configured), the shared timers of
+    the periodic reconcile, and the tenants' sync contexts."""
+    store = runtime.store
+    return Worker(store, runtime.queue, contexts=runtime.tenants, is_transient=is_transient, settings=settings,
+                  events=runtime.events_source(), timers=WorkerTimers(store.engine), clock=runtime.clock)
+
+
+def open_store(settings: Settings, *, sandbox: bool = False, pool_size: int | None = None) -> Store:
+    """The store HUBSYNC_DATABASE_URL names, tenant secrets encrypted under HUBSYNC_SECRET_KEY; `pool_size`:
+    connections the engine keeps (default SQLAlchemy's 5), for a process running many syncs at once."""
+    if settings.secret_keys:
+        box = SecretBox(list(settings.secret_keys))
+    elif sandbox:
+        box = SecretBox.for_sandbox()
+    else:
+        box = SecretBox(list(settings.require_secret_keys()))
+    options = {} if pool_size is None else {"pool_size": pool_size}
+    return Store(create_engine(database_url(settings.database_url), **options), box)
+
+
+def open_queue(settings: Settings, store: Store) -> WorkQueue:
+    """The local queue on the store's database, or the SQS FIFO queue HUBSYNC_QUEUE_URL names."""
+    if not settings.queue_url:
+        return LocalQueue(store.engine)
+    return SqsQueue.from_url(settings.queue_url, settings.aws_region)
+
+
+class TenantClients:
+    """Each tenant's clients, built on first use and reused: a panel view then costs one GetFindings, not an
+    AssumeRole too, and the Jira client remembers its short-lived answers (who is an admin). Rebuilt when the
+    tenant's settings change (`updated_at`, or the Jira secret a reinstall replaces) or after `ttl`; a replaced
+    client is dropped, not closed (a request may still be using it).
+
+    The Jira client alone is shared by all threads; a sync context is each thread's own, because a sync keeps
+    per-call state in its clients (the findings Security Hub returned unparsed, say)."""
+
+    def __init__(
+        self, store: StorePort, *, ttl: timedelta = CLIENTS_TTL, clock: Callable[[], datetime] = utc_now
+    ) -> None:
+        self._store = store
+        self._ttl = ttl
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._cache: dict[tuple[str, str], tuple[str, datetime, Any]] = {}
+
+    def jira(self, tenant: Tenant) -> JiraClient:
+        """The tenant's Jira client: needs only its Jira site and credentials (the configure page's pickers)."""
+        client: JiraClient = self._cached(tenant, "jira", lambda: jira_client(tenant))
+        return client
+
+    def sync_context(self, tenant: Tenant) -> SyncContext:
+        """Everything the tenant's syncs need; raises `TenantNotReady` when a setting is missing."""
+        build = lambda: build_sync_context(tenant, self._store, self._clock)  # noqa: E731
+        context: SyncContext = self._cached(tenant, f"sync:{threading.get_ident()}", build)
+        return context
+
+    def forget(self, tenant_id: str) -> None:
+        """Drop a tenant's clients (uninstalled, deleted)."""
+        with self._lock:
+            for key in [key for key in self._cache if key[0] == tenant_id]:
+                del self._cache[key]
+
+    def _cached(self, tenant: Tenant, kind: str, build: Callable[[], Any]) -> Any:
+        identity = _identity(tenant)
+        now = self._clock()
+        with self._lock:
+            hit = self._cache.get((tenant.id, kind))
+        if hit is not None and hit[0] == identity and now < hit[1]:
+            return hit[2]
+        built = build()
+        with self._lock:
+            if (tenant.id, kind) not in self._cache and len(self._cache) >= MAX_CACHED_TENANTS:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[(tenant.id, kind)] = (identity, now + self._ttl, built)
+        return built
+
+
+def _identity(tenant: Tenant) -> str:
+    """What the clients are built from: a change to any of it rebuilds them (the secret only as a hash)."""
+    secret = hashlib.sha256((tenant.jira_secret or "").encode()).hexdigest()
+    return "|".join(str(part) for part in (
+        tenant.updated_at, tenant.jira_base_url, tenant.jira_flavour, tenant.auth_mode, tenant.jira_user, secret,
+        tenant.aws_role_arn, tenant.organizations_role_arn, tenant.aggregation_region, tenant.external_id,
+    ))
+
+
+def build_sync_context(tenant: Tenant, store: StorePort, clock: Callable[[], datetime] = utc_now) -> SyncContext:
+    """A tenant's sync context from what the store holds: its policy, its assumed roles, its Jira credentials."""
+    if not tenant.aws_role_arn:
+        raise TenantNotReady(f"tenant {tenant.name}: no AWS role ARN configured (the Security Hub admin role)")
+    if not tenant.aggregation_region:
+        raise TenantNotReady(f"tenant {tenant.name}: no Security Hub Region configured")
+    policy = load_policy(tenant.policy)
+    securityhub_session = assumed_role_session(
+        tenant.aws_role_arn, tenant.id, external_id=tenant.external_id, region=tenant.aggregation_region
+    )
+    organizations_session = (
+        assumed_role_session(tenant.organizations_role_arn, tenant.id, external_id=tenant.external_id)
+        if tenant.organizations_role_arn
+        else None
+    )
+    return SyncContext(
+        tenant_id=tenant.id,
+        policy=policy,
+        securityhub=SecurityHubClient.for_session(securityhub_session, tenant.aggregation_region),
+        jira=jira_client(tenant, linked_jql=_linked_jql(tenant, policy)),
+        owners=OwnerDirectory.for_session(organizations_session, tag_key=policy.owner_tag_key),
+        store=store,
+        clock=clock,
+        is_transient=is_transient,
+    )
+
+
+def jira_client(tenant: Tenant, linked_jql: str = LINKED_JQL) -> JiraClient:
+    flavour: Flavour = "cloud" if tenant.jira_flavour is JiraFlavour.CLOUD else "datacenter"
+    glance = GLANCE_STATUS_PROPERTY if tenant.auth_mode is AuthMode.CONNECT else None  # only apps have glances
+    try:
+        return JiraClient(tenant.jira_base_url, flavour, _jira_auth(tenant), linked_jql=linked_jql,
+                          glance_property=glance)
+    except InvalidJiraSite as exc:
+        raise TenantNotReady(f"tenant {tenant.name}: its Jira site URL cannot be used: {exc}") from None
+
+
+def _linked_jql(tenant: Tenant, policy: Policy) -> str:
+    """How to find hubsync's tickets: the indexed `hubsync.finding` property where hubsync's Connect app declares
+    the index; elsewhere (Data Center, API tokens) by the labels every ticket gets."""
+    if tenant.auth_mode is AuthMode.CONNECT or not policy.labels:
+        return LINKED_JQL
+    return f"labels in ({jql_list(policy.labels)})"
+
+
+def _jira_auth(tenant: Tenant) -> AuthBase:
+    if not tenant.jira_secret:
+        raise TenantNotReady(f"tenant {tenant.name}: no Jira credentials stored")
+    if tenant.auth_mode is AuthMode.API_TOKEN:
+        if not tenant.jira_user:
+            raise TenantNotReady(f"tenant {tenant.name}: API-token auth needs the Jira user's email")
+        return ApiToken(tenant.jira_user, tenant.jira_secret)
+    if tenant.auth_mode is AuthMode.PAT:
+        return PersonalAccessToken(tenant.jira_secret)
+    if tenant.auth_mode is AuthMode.BASIC:
+        if not tenant.jira_user:
+            raise TenantNotReady(f"tenant {tenant.name}: basic auth needs a Jira user name")
+        return ApiToken(tenant.jira_user, tenant.jira_secret)  # Basic user:password is the same header
+    return ConnectJwt(APP_KEY, tenant.jira_secret, tenant.jira_base_url)
+
+
+__all__ = ["ConfigError", "Runtime", "Settings", "TenantClients", "bootstrap", "open_queue", "open_store"]
