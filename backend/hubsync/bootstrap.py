@@ -25,7 +25,7 @@ from hubsync.adapters.aws_session import assumed_role_session
 from hubsync.adapters.aws_setup import AwsSetup
 from hubsync.adapters.connect_keys import HttpInstallKeys
 from hubsync.adapters.faults import is_transient
-from hubsync.adapters.jira.app_accounts import JiraAppAccounts
+from hubsync.adapters.jira.app_accounts import ConnectAppUser
 from hubsync.adapters.jira.auth import ApiToken, ConnectJwt, PersonalAccessToken
 from hubsync.adapters.jira.client import LINKED_JQL, JiraClient
 from hubsync.adapters.jira.dialect import Flavour
@@ -66,7 +66,7 @@ class Runtime:
     queue: WorkQueue
     tenants: TenantClients
     install_keys: InstallKeys  # Connect's signed-install key server
-    app_accounts: AppAccounts  # hubsync's own Jira user on each site
+    app_accounts: AppAccounts  # hubsync's own Jira user on each site (the tenants' clients know it)
     aws: AwsSetupPort  # the one-off AWS calls of setting a tenant up (Test connection, the custom action)
     clock: Callable[[], datetime] = utc_now
     _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
@@ -107,10 +107,11 @@ def bootstrap(
         closers.append(store.dispose)
     if queue is None:
         queue = open_queue(settings, store)
+    tenants = TenantClients(store, clock=clock)
     return Runtime(
-        settings, store, queue, TenantClients(store, clock=clock),
+        settings, store, queue, tenants,
         install_keys=install_keys or HttpInstallKeys(settings.install_keys_url),
-        app_accounts=app_accounts or JiraAppAccounts(),
+        app_accounts=app_accounts or tenants,
         aws=aws or AwsSetup(),
         clock=clock, _closers=closers,
     )
@@ -154,9 +155,15 @@ class TenantClients:
     per-call state in its clients (the findings Security Hub returned unparsed, say)."""
 
     def __init__(
-        self, store: StorePort, *, ttl: timedelta = CLIENTS_TTL, clock: Callable[[], datetime] = utc_now
+        self,
+        store: StorePort,
+        *,
+        app_user: Callable[[Tenant], str | None] | None = None,
+        ttl: timedelta = CLIENTS_TTL,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._store = store
+        self._app_user = app_user or ConnectAppUser().account_id
         self._ttl = ttl
         self._clock = clock
         self._lock = threading.Lock()
@@ -172,6 +179,23 @@ class TenantClients:
         build = lambda: build_sync_context(tenant, self._store, self._clock)  # noqa: E731
         context: SyncContext = self._cached(tenant, f"sync:{threading.get_ident()}", build)
         return context
+
+    def is_own(self, tenant: Tenant, user: dict[str, Any] | None) -> bool:
+        """Whether a webhook's `user` is hubsync's own app user on the tenant's site (`AppAccounts`): asked of the
+        site once, and again only when the tenant changes; a site that cannot tell now is asked next time."""
+        if not isinstance(user, dict) or user.get("accountType") != "app" or not user.get("accountId"):
+            return False
+        key = (tenant.id, "app-user")
+        identity = _identity(tenant)
+        with self._lock:
+            hit = self._cache.get(key)
+        own = hit[2] if hit is not None and hit[0] == identity else None
+        if own is None:
+            own = self._app_user(tenant)
+            if own is not None:
+                with self._lock:
+                    self._cache[key] = (identity, datetime.max.replace(tzinfo=UTC), own)
+        return own is not None and own == user["accountId"]
 
     def forget(self, tenant_id: str) -> None:
         """Drop a tenant's clients (uninstalled, deleted)."""

@@ -262,3 +262,31 @@ def test_bootstrap_sets_the_processs_rate_budgets(store: Store, monkeypatch: pyt
 
     assert rate_limits.jira_rate("https://acme.atlassian.net") == Rate(2.5, 5)
     assert rate_limits.aws_rate(("securityhub", "111111111111", "us-east-1", "GetFindings")) == Rate(1.5, 3)
+
+
+# -- hubsync's own Jira user (AppAccounts) --------------------------------------------------------------------------
+
+
+def test_the_apps_own_user_is_asked_of_the_site_once(store: Store, tenant: Tenant) -> None:
+    asked: list[str] = []
+    clients = TenantClients(store, app_user=lambda t: asked.append(t.id) or "app-123")
+    app = {"accountType": "app", "accountId": "app-123"}
+
+    assert clients.is_own(tenant, app) and clients.is_own(tenant, app)
+    assert not clients.is_own(tenant, {"accountType": "app", "accountId": "other-app"})
+    assert not clients.is_own(tenant, {"accountType": "atlassian", "accountId": "app-123"})  # a person
+    assert not clients.is_own(tenant, None)
+    assert asked == [tenant.id]
+
+    moved = dataclasses.replace(tenant, jira_base_url="https://renamed.atlassian.net")
+    assert clients.is_own(moved, app) and asked == [tenant.id, tenant.id]  # another site: asked again
+
+
+def test_a_site_that_cannot_tell_is_asked_again_and_its_webhooks_count_as_someone_elses(store: Store,
+                                                                                       tenant: Tenant) -> None:
+    answers = iter([None, "app-123"])
+    clients = TenantClients(store, app_user=lambda t: next(answers))
+    app = {"accountType": "app", "accountId": "app-123"}
+
+    assert not clients.is_own(tenant, app)  # a needless hint costs reads; a lost one would miss a change
+    assert clients.is_own(tenant, app)

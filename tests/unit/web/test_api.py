@@ -18,7 +18,6 @@ from flask.testing import FlaskClient
 
 from hubsync.adapters.connect_keys import HttpInstallKeys
 from hubsync.adapters.jira import JiraClient
-from hubsync.adapters.jira.app_accounts import JiraAppAccounts
 from hubsync.adapters.organizations import OwnerDirectory
 from hubsync.adapters.securityhub import SecurityHubClient
 from hubsync.adapters.store import SecretBox, Store, create_engine, upgrade
@@ -98,7 +97,7 @@ def tenant(store: Store, jira_cloud: JiraSandbox) -> Tenant:
 @pytest.fixture
 def app(store: Store) -> Flask:
     runtime = bootstrap(Settings.from_environment({"HUBSYNC_BASE_URL": BASE_URL}), store=store, queue=RecordingQueue(),
-                        install_keys=HttpInstallKeys("http://127.0.0.1:9"), app_accounts=JiraAppAccounts())
+                        install_keys=HttpInstallKeys("http://127.0.0.1:9"))
     app = Flask(__name__)
     app.extensions[EXTENSION] = Services(runtime)
     register_error_handlers(app)

@@ -3,15 +3,14 @@
 On Jira Cloud a Connect app acts as a user of account type `app` created for it at install. A webhook whose
 `user` is that account reports hubsync's own write: the sync that made it has already converged the pair. The
 install payload does not name the account, so it is read once per tenant (GET /myself signed as the app) and
-kept in memory; only events by some `app` account ask, so people's changes never wait for it. When Jira cannot
-be asked, the event counts as someone else's: a needless hint costs reads, a lost one a missed change.
+kept in memory (by `bootstrap.TenantClients`); only events by some `app` account ask, so people's changes never
+wait for it. When Jira cannot be asked, the event counts as someone else's: a needless hint costs reads, a lost one
+a missed change.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-from typing import Any
 
 import requests
 
@@ -23,26 +22,17 @@ LOOKUP_TIMEOUT_S = 3.0
 log = logging.getLogger(__name__)
 
 
-class JiraAppAccounts:
-    """Asks each site once who hubsync is there (thread-safe cache keyed by tenant and site)."""
+class ConnectAppUser:
+    """Asks a site who hubsync is there: GET /myself signed as the app. No memory of its own: `TenantClients`
+    keeps the answer per tenant."""
 
     def __init__(self, *, timeout_s: float = LOOKUP_TIMEOUT_S) -> None:
         self._timeout_s = timeout_s
-        self._known: dict[tuple[str, str], str] = {}
-        self._lock = threading.Lock()
 
-    def is_own(self, tenant: Tenant, user: dict[str, Any] | None) -> bool:
-        if not isinstance(user, dict) or user.get("accountType") != "app" or not user.get("accountId"):
-            return False
-        own = self._account_id(tenant)
-        return own is not None and own == user["accountId"]
-
-    def _account_id(self, tenant: Tenant) -> str | None:
-        key = (tenant.id, tenant.jira_base_url)
-        with self._lock:
-            known = self._known.get(key)
-        if known is not None or not tenant.jira_secret:
-            return known
+    def account_id(self, tenant: Tenant) -> str | None:
+        """The accountId of the app's user on the tenant's site; None when the site cannot tell now."""
+        if not tenant.jira_secret:
+            return None
         try:
             response = requests.get(
                 f"{parse_jira_site(tenant.jira_base_url).base_url}/rest/api/3/myself",
@@ -54,8 +44,4 @@ class JiraAppAccounts:
         except (requests.RequestException, ValueError, AttributeError) as exc:
             log.warning("could not read hubsync's own Jira user on tenant %s: %s", tenant.id, type(exc).__name__)
             return None
-        if not isinstance(account_id, str) or not account_id:
-            return None
-        with self._lock:
-            self._known[key] = account_id
-        return account_id
+        return account_id if isinstance(account_id, str) and account_id else None
