@@ -25,8 +25,9 @@ from hubsync.adapters.aws_session import assumed_role_session
 from hubsync.adapters.aws_setup import AwsSetup
 from hubsync.adapters.connect_keys import HttpInstallKeys
 from hubsync.adapters.faults import is_transient
+from hubsync.adapters.forge_keys import JwksForgeKeys
 from hubsync.adapters.jira.app_accounts import ConnectAppUser
-from hubsync.adapters.jira.auth import ApiToken, ConnectJwt, PersonalAccessToken
+from hubsync.adapters.jira.auth import ApiToken, ConnectJwt, ForgeAppToken, PersonalAccessToken
 from hubsync.adapters.jira.client import LINKED_JQL, JiraClient
 from hubsync.adapters.jira.dialect import Flavour
 from hubsync.adapters.jira.search import jql_list
@@ -38,8 +39,24 @@ from hubsync.config import ConfigError, Settings
 from hubsync.domain.jira_site import InvalidJiraSite
 from hubsync.domain.policy import Policy
 from hubsync.domain.policy_schema import load_policy
-from hubsync.domain.ports import AppAccounts, AwsSetupPort, EventSource, InstallKeys, StorePort, WorkQueue
-from hubsync.domain.tenant import APP_KEY, AuthMode, JiraFlavour, Tenant, TenantNotReady
+from hubsync.domain.ports import (
+    AppAccounts,
+    AwsSetupPort,
+    EventSource,
+    ForgeKeys,
+    InstallKeys,
+    StorePort,
+    WorkQueue,
+)
+from hubsync.domain.tenant import (
+    APP_KEY,
+    AuthMode,
+    JiraFlavour,
+    Tenant,
+    TenantNotReady,
+    TenantWaiting,
+    forge_token_valid,
+)
 from hubsync.service.sync import SyncContext
 from hubsync.service.worker import Worker, WorkerSettings
 
@@ -68,6 +85,7 @@ class Runtime:
     install_keys: InstallKeys  # Connect's signed-install key server
     app_accounts: AppAccounts  # hubsync's own Jira user on each site (the tenants' clients know it)
     aws: AwsSetupPort  # the one-off AWS calls of setting a tenant up (Test connection, the custom action)
+    forge_keys: ForgeKeys  # the keys Forge signs its invocation tokens with
     clock: Callable[[], datetime] = utc_now
     _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
@@ -92,6 +110,7 @@ def bootstrap(
     install_keys: InstallKeys | None = None,
     app_accounts: AppAccounts | None = None,
     aws: AwsSetupPort | None = None,
+    forge_keys: ForgeKeys | None = None,
     clock: Callable[[], datetime] = utc_now,
 ) -> Runtime:
     """Build the runtime from `settings` (default: the environment): the store opened and migrated (unless one is
@@ -113,6 +132,7 @@ def bootstrap(
         install_keys=install_keys or HttpInstallKeys(settings.install_keys_url),
         app_accounts=app_accounts or tenants,
         aws=aws or AwsSetup(),
+        forge_keys=forge_keys or JwksForgeKeys(settings.forge_jwks_url),
         clock=clock, _closers=closers,
     )
 
@@ -273,6 +293,11 @@ def _linked_jql(tenant: Tenant, policy: Policy) -> str:
 
 
 def _jira_auth(tenant: Tenant) -> AuthBase:
+    if tenant.auth_mode is AuthMode.FORGE:
+        if not tenant.jira_secret or not forge_token_valid(tenant, utc_now()):
+            raise TenantWaiting(f"tenant {tenant.name}: waiting for Forge to hand hubsync a fresh app token (the "
+                                "hourly scheduled trigger, or any use of the app in Jira, brings one)")
+        return ForgeAppToken(tenant.jira_secret)
     if not tenant.jira_secret:
         raise TenantNotReady(f"tenant {tenant.name}: no Jira credentials stored")
     if tenant.auth_mode is AuthMode.API_TOKEN:

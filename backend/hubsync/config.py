@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
@@ -36,10 +37,16 @@ AWS_RATE_SHARE = "HUBSYNC_AWS_RATE_SHARE"
 LOG_FORMAT = "HUBSYNC_LOG_FORMAT"
 LOG_LEVEL = "HUBSYNC_LOG_LEVEL"
 JIRA_SECRET = "HUBSYNC_JIRA_SECRET"
+FORGE_APP_ID = "HUBSYNC_FORGE_APP_ID"
+FORGE_JWKS_URL = "HUBSYNC_FORGE_JWKS_URL"
 FORWARDED_ALLOW_IPS = "FORWARDED_ALLOW_IPS"  # gunicorn's: which proxies' X-Forwarded-* headers to trust
 METRICS_MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"  # prometheus_client's: several processes share one /metrics
 
 DEFAULT_INSTALL_KEYS_URL = "https://connect-install-keys.atlassian.com"
+# Where Forge publishes the keys its invocation tokens are signed with (production: every site and environment).
+DEFAULT_FORGE_JWKS_URL = "https://forge.cdn.prod.atlassian-dev.net/.well-known/jwks.json"
+FORGE_APP_ARI = re.compile(r"^ari:cloud:ecosystem::app/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 DEFAULT_ALLOWED_JIRA_HOSTS: tuple[str, ...] = ("*.atlassian.net",)
 LOG_FORMATS = ("json", "text")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -72,6 +79,8 @@ class Settings:
     jira_secret: str | None = field(default=None, repr=False)  # `hubsync tenant add`: the Jira token, never argv
     forwarded_allow_ips: str = "127.0.0.1"
     metrics_multiprocess_dir: str | None = None
+    forge_app_id: str = ""  # the Forge app's ari:cloud:ecosystem::app/<uuid> (its tokens' audience); empty: no Forge
+    forge_jwks_url: str = DEFAULT_FORGE_JWKS_URL
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -96,6 +105,16 @@ class Settings:
         log_format = get(LOG_FORMAT).lower() or None
         if log_format is not None and log_format not in LOG_FORMATS:
             raise ConfigError(f"{LOG_FORMAT}={log_format!r}: use json or text")
+        forge_app_id = get(FORGE_APP_ID).lower()
+        if UUID.match(forge_app_id):  # the bare id `forge register` prints is accepted too
+            forge_app_id = f"ari:cloud:ecosystem::app/{forge_app_id}"
+        if forge_app_id and not FORGE_APP_ARI.match(forge_app_id):
+            raise ConfigError(
+                f"{FORGE_APP_ID}={get(FORGE_APP_ID)!r} is not a Forge app id: set it to the app's "
+                "ari:cloud:ecosystem::app/<uuid> (the `app.id` of the manifest `forge register` wrote)"
+            )
+        forge_jwks_url = get(FORGE_JWKS_URL) or DEFAULT_FORGE_JWKS_URL
+        _require_http_url(FORGE_JWKS_URL, forge_jwks_url)
         log_level = get(LOG_LEVEL).upper() or "INFO"
         if log_level not in LOG_LEVELS:
             raise ConfigError(f"{LOG_LEVEL}={log_level!r}: use DEBUG, INFO, WARNING or ERROR")
@@ -118,6 +137,8 @@ class Settings:
             jira_secret=get(JIRA_SECRET) or None,
             forwarded_allow_ips=get(FORWARDED_ALLOW_IPS) or "127.0.0.1",
             metrics_multiprocess_dir=get(METRICS_MULTIPROCESS_DIR) or None,
+            forge_app_id=forge_app_id,
+            forge_jwks_url=forge_jwks_url,
         )
 
     def require_base_url(self) -> str:

@@ -74,6 +74,12 @@ HINT_LATENCY = Histogram(
     ["source"],
     buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600),
 )
+HINTS_WAITING = Counter(
+    "hubsync_hints_waiting_total",
+    "Hints put back because their tenant cannot be synced yet, by reason: forge_token (a Forge app waiting for its "
+    "next app token; the hourly trigger or any use of the app in Jira brings one)",
+    ["reason"],
+)
 HINTS_SETTLED = Counter(
     "hubsync_hints_settled_total",
     "Hints the worker settled, by outcome: acked, retried, dead_lettered, dropped (tenant gone or not configured)",
@@ -108,6 +114,10 @@ def record_intake(status: int, detail_types: Sequence[str] | None) -> None:
         record_events(detail_types, outcome)
     else:
         record_rejected_event(outcome)
+
+
+def record_hints_waiting(reason: str, count: int) -> None:
+    HINTS_WAITING.labels(reason=reason).inc(count)
 
 
 def record_webhook_hint(source: str, outcome: str) -> None:

@@ -468,6 +468,10 @@ class FakeTenants:
         enabled: bool = True,
         tenant_id: str | None = None,
         external_id: str | None = None,
+        forge_installation_id: str | None = None,
+        forge_cloud_id: str | None = None,
+        forge_environment_id: str | None = None,
+        jira_secret_expires_at: datetime | None = None,
     ) -> Tenant:
         self._uow.writing("tenants.create")
         now = self._uow.clock()
@@ -479,10 +483,12 @@ class FakeTenants:
             connect_client_key=connect_client_key, aws_role_arn=aws_role_arn,
             organizations_role_arn=organizations_role_arn, aggregation_region=aggregation_region,
             events_api_key=events_key, policy=dict(policy or {}), enabled=enabled, created_at=now, updated_at=now,
+            forge_installation_id=forge_installation_id, forge_cloud_id=forge_cloud_id,
+            forge_environment_id=forge_environment_id, jira_secret_expires_at=jira_secret_expires_at,
         )
         clash = self._uow.tenant_row(tenant.id) is not None or (
             connect_client_key is not None and self.get_by_client_key(connect_client_key) is not None
-        )
+        ) or (forge_installation_id is not None and self.get_by_forge_installation(forge_installation_id) is not None)
         if clash:
             raise TenantConflict(f"a tenant with this id or client key exists: {name}")
         self._uow.put_tenant(tenant.id, _TenantRow(replace(tenant, events_api_key=None), _hash(events_key)))
@@ -495,6 +501,17 @@ class FakeTenants:
     def get_by_client_key(self, client_key: str, *, for_update: bool = False) -> Tenant | None:
         return next((row.tenant for row in self._uow.tenant_rows() if row.tenant.connect_client_key == client_key),
                     None)
+
+    def get_by_forge_installation(self, installation_id: str, *, for_update: bool = False) -> Tenant | None:
+        return next((row.tenant for row in self._uow.tenant_rows()
+                     if row.tenant.forge_installation_id == installation_id), None)
+
+    def find_forge_site(
+        self, cloud_id: str, environment_id: str | None, *, for_update: bool = False
+    ) -> Tenant | None:
+        found = [row.tenant for row in self._uow.tenant_rows() if row.tenant.auth_mode is AuthMode.FORGE
+                 and row.tenant.forge_cloud_id == cloud_id and row.tenant.forge_environment_id == environment_id]
+        return max(found, key=lambda tenant: tenant.updated_at or self._uow.clock(), default=None)
 
     def list(self, *, enabled_only: bool = False) -> builtins.list[Tenant]:
         tenants = [row.tenant for row in self._uow.tenant_rows() if row.tenant.enabled or not enabled_only]
@@ -518,7 +535,8 @@ class FakeTenants:
         if row is None:
             raise TenantNotFound(tenant_id)
         now = self._uow.clock()
-        tenant = replace(row.tenant, enabled=False, jira_secret=None, uninstalled_at=now, updated_at=now)
+        tenant = replace(row.tenant, enabled=False, jira_secret=None, jira_secret_expires_at=None, uninstalled_at=now,
+                         updated_at=now)
         self._uow.put_tenant(tenant_id, replace(row, tenant=tenant))
         return tenant
 

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+# The "finding key" of entries about the tenant itself (an install, a re-link), not about one pair.
+TENANT_EVENTS = "(tenant)"
+
 
 @dataclass(frozen=True)
 class AuditEntry:

@@ -1,6 +1,7 @@
 """Hints: what an event says happened. Every event source (EventBridge "Findings - Imported" and "Custom Action",
-Jira webhooks, workflow post functions) only names a finding or a ticket; the entry point turns it into a
-`SyncHint` and queues it, and a worker later syncs the pair from its current state (`service/hints.process`).
+Jira webhooks and Forge's product events, workflow post functions) only names a finding or a ticket; the entry
+point turns it into a `SyncHint` and queues it, and a worker later syncs the pair from its current state
+(`service/hints.process`).
 A late, repeated or reordered hint therefore costs reads at most.
 """
 
@@ -16,6 +17,7 @@ class HintSource(StrEnum):
     SECURITYHUB_IMPORTED = "securityhub.imported"
     SECURITYHUB_CUSTOM_ACTION = "securityhub.custom-action"  # escalate by hand, whatever the rules say
     JIRA_WEBHOOK = "jira.webhook"
+    JIRA_FORGE_EVENT = "jira.forge-event"  # a product event Forge delivered to the app's remote
     JIRA_POST_FUNCTION = "jira.post-function"
 
 

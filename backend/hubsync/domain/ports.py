@@ -209,11 +209,21 @@ class TenantRepository(Protocol):
         enabled: bool = True,
         tenant_id: str | None = None,
         external_id: str | None = None,
+        forge_installation_id: str | None = None,
+        forge_cloud_id: str | None = None,
+        forge_environment_id: str | None = None,
+        jira_secret_expires_at: datetime | None = None,
     ) -> Tenant: ...
 
     def get(self, tenant_id: str, *, for_update: bool = False) -> Tenant | None: ...
 
     def get_by_client_key(self, client_key: str, *, for_update: bool = False) -> Tenant | None: ...
+
+    def get_by_forge_installation(self, installation_id: str, *, for_update: bool = False) -> Tenant | None: ...
+
+    def find_forge_site(
+        self, cloud_id: str, environment_id: str | None, *, for_update: bool = False
+    ) -> Tenant | None: ...
 
     def list(self, *, enabled_only: bool = False) -> builtins.list[Tenant]: ...
 
@@ -418,3 +428,19 @@ class AwsSetupPort(Protocol):
     def ensure_action_target(self, tenant: Tenant, region: str) -> tuple[str, bool]:
         """hubsync's "Send to Jira" action target in `region`, found or created: (its ARN, whether created now).
         Raises `CustomActionFailed`."""
+
+
+class ForgeKeyUnavailable(Exception):
+    """No public key for a Forge invocation token's `kid`: unknown to Forge's key set (the token is not Forge's),
+    or, when `reachable` is False, the key set could not be fetched now (retry later)."""
+
+    def __init__(self, message: str, *, reachable: bool = True) -> None:
+        super().__init__(message)
+        self.reachable = reachable
+
+
+class ForgeKeys(Protocol):
+    """The keys Forge signs its invocation tokens with (its JWKS, fetched from the one configured URL)."""
+
+    def signing_key(self, kid: str) -> Any:
+        """The public key for `kid`; raises `ForgeKeyUnavailable`."""

@@ -32,6 +32,7 @@ class AuthMode(StrEnum):
     PAT = "PAT"  # Data Center: Bearer personal access token
     BASIC = "BASIC"  # Data Center: Basic user name + password
     CONNECT = "CONNECT"  # Cloud app: JWT signed with the install's shared secret
+    FORGE = "FORGE"  # Cloud app: Bearer app system token that Forge hands each invocation (expires)
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,12 @@ class Tenant:
     policy: Mapping[str, Any] = field(default_factory=dict)
     enabled: bool = True
     uninstalled_at: datetime | None = None  # set by the repository's `uninstall`; a reinstall sets it back to None
+    # Forge: the installation (unique; a reinstall gets a new one), the site's cloud id (kept across reinstalls) and
+    # the app's environment; `jira_base_url` is Forge's apiBaseUrl, `jira_secret` the app system token.
+    forge_installation_id: str | None = None
+    forge_cloud_id: str | None = None
+    forge_environment_id: str | None = None
+    jira_secret_expires_at: datetime | None = None  # Forge's token: the worker may not use it after this
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
@@ -77,6 +84,21 @@ class TenantConflict(Exception):
 
 class TenantNotReady(Exception):
     """The tenant lacks a setting the sync needs; the message says which, in words an admin can act on."""
+
+
+class TenantWaiting(Exception):
+    """The tenant cannot be synced now but will be without anyone acting (a Forge app waiting for its next app
+    token): its work waits, never dropped."""
+
+
+# A Forge app token is not used in its last minutes: a sync started then could outlive it.
+FORGE_TOKEN_MARGIN = timedelta(minutes=5)
+
+
+def forge_token_valid(tenant: Tenant, now: datetime) -> bool:
+    """Whether a Forge tenant's app system token may still be used for a sync starting `now`."""
+    expires = tenant.jira_secret_expires_at
+    return bool(tenant.jira_secret) and expires is not None and now + FORGE_TOKEN_MARGIN < expires
 
 
 # How long a rotated-out events key keeps working: time to update the EventBridge connection.

@@ -14,13 +14,13 @@ import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hubsync.domain.policy import Policy
 from hubsync.domain.policy_schema import AWS_REGION, InvalidPolicy, dump_policy, load_policy
 from hubsync.domain.ports import AwsRoles, AwsSetupPort, ConnectionReport, ProbeStep, StorePort
-from hubsync.domain.tenant import EVENTS_KEY_GRACE, Tenant, TenantNotFound
+from hubsync.domain.tenant import EVENTS_KEY_GRACE, AuthMode, Tenant, TenantNotFound, forge_token_valid
 from hubsync.domain.validation import field_errors
 
 # An IAM role ARN in any partition: arn:<partition>:iam::<12-digit account>:role/<optional path/><name>.
@@ -74,7 +74,25 @@ def read_settings(tenant: Tenant, base_url: str, api_key_header: str | None = No
         "defaults": dump_policy(Policy(project_key="SEC")) | {"project_key": ""},
         "errors": policy_errors,
         "events": {"url": events_url(base_url, tenant.id), "apiKeyHeader": api_key_header},
-        "jira": {"baseUrl": tenant.jira_base_url},
+        "jira": {"baseUrl": tenant.jira_base_url, "platform": _platform(tenant)},
+        **({"forge": _forge_state(tenant)} if tenant.auth_mode is AuthMode.FORGE else {}),
+    }
+
+
+def _platform(tenant: Tenant) -> str:
+    return {AuthMode.FORGE: "forge", AuthMode.CONNECT: "connect"}.get(tenant.auth_mode, "rest")
+
+
+def _forge_state(tenant: Tenant) -> dict[str, Any]:
+    """Whether the worker can sync between Forge's invocations: it has an app token, until when, and if not what
+    brings one (the configure page shows it; /metrics counts the hints that wait)."""
+    expires = tenant.jira_secret_expires_at
+    waiting = not forge_token_valid(tenant, datetime.now(UTC))
+    return {
+        "appTokenValidUntil": expires.isoformat() if expires is not None and tenant.jira_secret else None,
+        "waitingForToken": waiting,
+        "message": ("Waiting for Forge to hand hubsync a fresh app token: syncs resume with the hourly trigger, or "
+                    "as soon as anyone uses the app in Jira. Nothing is lost meanwhile.") if waiting else None,
     }
 
 

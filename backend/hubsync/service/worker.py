@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from hubsync import metrics
 from hubsync.domain.hint import SyncHint
 from hubsync.domain.ports import Delivery, EventSource, QueueUnavailable, StorePort, TimersPort, WorkQueue
-from hubsync.domain.tenant import TenantNotReady
+from hubsync.domain.tenant import TenantNotReady, TenantWaiting
 from hubsync.service.background import every
 from hubsync.service.events_mover import EventsMover
 from hubsync.service.hints import process
@@ -233,6 +233,11 @@ class Worker:
         except TenantNotReady as exc:  # nothing to do until an admin configures it; the reconcile catches up then
             log.warning("dropping %d hints of tenant %s: %s", len(deliveries), tenant_id, exc)
             ctx = None
+        except TenantWaiting as exc:  # it will be syncable without anyone acting: the hints wait, never dropped
+            log.info("%d hints of tenant %s wait: %s", len(deliveries), tenant_id, exc)
+            metrics.record_hints_waiting("forge_token", len(deliveries))
+            self._unreachable(tenant_id, deliveries, f"waiting: {exc}", report, batch)
+            return
         except Exception as exc:  # assuming the role failed, the database hiccuped: try again later
             log.warning("cannot sync tenant %s now: %s", tenant_id, exc)
             self._unreachable(tenant_id, deliveries, f"cannot sync tenant now: {exc}", report, batch)

@@ -46,7 +46,7 @@ def create_app(runtime: Runtime | None = None) -> Flask:
     runtime = bootstrap() if runtime is None else runtime
     config = runtime.settings
     config.require_base_url()
-    from hubsync.web import api, connect, descriptor, events, health, hooks, pages
+    from hubsync.web import api, connect, descriptor, events, forge, health, hooks, pages
 
     descriptor_bp = descriptor.descriptor_blueprint(config)  # reads and checks the template before anything else
     app = Flask(__name__, static_folder=None)
@@ -59,6 +59,7 @@ def create_app(runtime: Runtime | None = None) -> Flask:
         connect.bp,
         pages.pages_blueprint(config),
         hooks.bp,
+        forge.bp,
         api.bp,
         events.bp,
         health.bp,

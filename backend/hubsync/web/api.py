@@ -1,5 +1,5 @@
 """The iframe API `/api/v1`: JSON for the front end in `ui-templates/static/`, called with the context JWT that
-`AP.context.getToken()` hands the iframe (Connect today; Forge Remote will call the same routes).
+`AP.context.getToken()` hands a Connect iframe, or through Forge's `invokeRemote` with its invocation token.
 
     GET  /api/v1/panel?issueKey=SEC-1              the issue's finding, live, and the pair's sync history
     GET  /api/v1/settings                          the configure page's data
@@ -10,11 +10,11 @@
     POST /api/v1/settings/custom-action            create (or find) the Security Hub "Send to Jira" action; its
                                                    ARN and the EventBridge pattern that routes it
 
-Routes only parse, authenticate (`verified_jira`) and hand over to `service.panel` / `service.settings`. `/panel`
-answers only for the issue its context token was issued on (403 for another issue, or a token of no issue). The
-`/settings` routes hold the AWS role, the policy and the EventBridge key: any user of the site can get a context
-token, so they also ask Jira whether the token's user is a Jira administrator (`jira_admin`); 403 if not, 503 when
-Jira cannot be asked.
+Routes only parse, authenticate (`verified_caller`: Connect's context JWT or Forge's invocation token) and hand
+over to `service.panel` / `service.settings`. `/panel` answers only for the issue its token was issued on (403 for
+another issue, or a token of no issue). The `/settings` routes hold the AWS role, the policy and the EventBridge
+key: any user of the site can get a token, so they also ask Jira whether the token's user is a Jira administrator
+(`jira_admin`); 403 if not, 503 when Jira cannot be asked.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 from flask import Blueprint, Response, g, jsonify, request
 
 from hubsync.domain.ports import JiraUnavailable, StorePort
-from hubsync.domain.tenant import TenantNotFound, TenantNotReady
+from hubsync.domain.tenant import TenantNotFound, TenantNotReady, TenantWaiting
 from hubsync.service.custom_action import CustomActionFailed, setup_custom_action
 from hubsync.service.intake import API_KEY_HEADER
 from hubsync.service.panel import panel_view
@@ -40,8 +40,8 @@ from hubsync.service.settings import (
     rotate_events_api_key,
     save_settings,
 )
+from hubsync.web.callers import verified_caller
 from hubsync.web.errors import ApiError
-from hubsync.web.jira_auth import verified_jira
 from hubsync.web.jira_keys import ISSUE_KEY
 from hubsync.web.services import services
 
@@ -56,17 +56,17 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 def jira_admin(view: View) -> View:
-    """Below `verified_jira`: the view runs only when Jira says the token's user (`sub`) is a Jira administrator.
+    """Below `verified_caller`: the view runs only when Jira says the token's user is a Jira administrator.
     Jira shows the configure page only to admins, but anyone who opens an issue gets a context token."""
 
     @functools.wraps(view)
     def admin_view(*args: Any, **kwargs: Any) -> Any:
-        account_id = g.jira_claims.get("sub")
-        if not isinstance(account_id, str) or not account_id.strip():
+        account_id = g.caller.account_id
+        if account_id is None:
             raise ApiError(403, ADMINS_ONLY)  # no user: never ask Jira about "nobody" (it answers for the app)
         try:
             admin = services().tenants.jira(g.tenant).is_site_admin(account_id)
-        except (JiraUnavailable, TenantNotReady) as exc:
+        except (JiraUnavailable, TenantNotReady, TenantWaiting) as exc:
             log.warning("tenant %s: could not ask Jira for a user's admin permission: %s", g.tenant.id, exc)
             raise ApiError(503, JIRA_UNREACHABLE) from None
         if not admin:
@@ -84,7 +84,7 @@ def _no_store(response: Response) -> Response:
 
 
 @bp.get("/panel")
-@verified_jira(context_token=True)
+@verified_caller()
 def panel() -> tuple[Response, int] | Response:
     issue_key = request.args.get("issueKey", "").strip().upper()
     if not ISSUE_KEY.match(issue_key):
@@ -94,14 +94,14 @@ def panel() -> tuple[Response, int] | Response:
 
 
 @bp.get("/settings")
-@verified_jira(context_token=True)
+@verified_caller()
 @jira_admin
 def get_settings() -> Response:
     return jsonify(read_settings(g.tenant, _base_url(), API_KEY_HEADER))
 
 
 @bp.put("/settings")
-@verified_jira(context_token=True)
+@verified_caller()
 @jira_admin
 def put_settings() -> tuple[Response, int] | Response:
     try:
@@ -116,7 +116,7 @@ def put_settings() -> tuple[Response, int] | Response:
 
 
 @bp.post("/settings/test-connection")
-@verified_jira(context_token=True)
+@verified_caller()
 @jira_admin
 def test_connection() -> tuple[Response, int] | Response:
     body = _optional_json_body()
@@ -130,7 +130,7 @@ def test_connection() -> tuple[Response, int] | Response:
 
 
 @bp.post("/settings/events-api-key")
-@verified_jira(context_token=True)
+@verified_caller()
 @jira_admin
 def rotate_key() -> tuple[Response, int] | Response:
     body = _optional_json_body()
@@ -142,7 +142,7 @@ def rotate_key() -> tuple[Response, int] | Response:
 
 
 @bp.post("/settings/custom-action")
-@verified_jira(context_token=True)
+@verified_caller()
 @jira_admin
 def custom_action() -> tuple[Response, int]:
     try:
@@ -155,27 +155,23 @@ def custom_action() -> tuple[Response, int]:
 
 
 def _token_is_for_issue(issue_key: str) -> None:
-    """The panel's context token must have been issued on `issue_key`'s own page: Jira puts the issue in its
-    `context` claim (`context.jira.issue`, key and id). No issue there (a token of the configure page, say) → 403.
-    The key is compared when the token carries one; a token with only the id costs one read of the issue from
-    Jira (the link does not keep the issue's id), whose id must be the token's."""
-    context = g.jira_claims.get("context")
-    jira = context.get("jira") if isinstance(context, dict) else None
-    issue = jira.get("issue") if isinstance(jira, dict) else None
-    key = issue.get("key") if isinstance(issue, dict) else None
-    issue_id = issue.get("id") if isinstance(issue, dict) else None
-    if isinstance(key, str) and key:
-        if key.upper() != issue_key:
+    """The panel's token must have been issued on `issue_key`'s own page: Jira puts the issue in its context
+    (Connect's `context.jira.issue`, Forge's `context.extension.issue`). No issue there (a token of the configure
+    page, say) → 403. The key is compared when the token carries one; a token with only the id costs one read of
+    the issue from Jira (the link does not keep the issue's id), whose id must be the token's."""
+    key, issue_id = g.caller.issue_key, g.caller.issue_id
+    if key is not None:
+        if key != issue_key:
             raise ApiError(403, f"this token was issued for {key}, not {issue_key}")
         return
-    if not isinstance(issue_id, str | int) or isinstance(issue_id, bool) or not str(issue_id).strip():
+    if issue_id is None:
         raise ApiError(403, NO_ISSUE_CONTEXT)
     try:
         ticket = services().tenants.jira(g.tenant).get_tickets([issue_key]).get(issue_key)
-    except (JiraUnavailable, TenantNotReady) as exc:
+    except (JiraUnavailable, TenantNotReady, TenantWaiting) as exc:
         log.warning("tenant %s: could not read %s from Jira to check a token's issue: %s", g.tenant.id, issue_key, exc)
         raise ApiError(503, f"Jira could not be asked which issue {issue_key} is; try again in a minute") from None
-    if ticket is None or ticket.id != str(issue_id).strip():
+    if ticket is None or ticket.id != issue_id:
         raise ApiError(403, f"this token was issued for issue id {issue_id}, not {issue_key}")
 
 

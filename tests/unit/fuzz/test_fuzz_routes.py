@@ -43,7 +43,7 @@ from tests.unit.web.jira_requests import (
     jwt_header,
     lifecycle_body,
 )
-from tests.unit.web.test_web_auth_sweep import EVENTS_PREFIX, PUBLIC, SIGNED_INSTALL, _routes
+from tests.unit.web.test_web_auth_sweep import EVENTS_PREFIX, FORGE_PREFIX, PUBLIC, SIGNED_INSTALL, _routes
 
 WEBHOOK = {"webhookEvent": "jira:issue_updated", "timestamp": 1767225600000,
            "issue": {"id": "10007", "key": "SEC-7", "properties": [
@@ -160,7 +160,7 @@ def test_a_signed_request_from_jira_gets_no_500_whatever_its_body(
     body: bytes, query: dict[str, str], content_type: str | None, delivery: str,
 ) -> None:
     routes = [route for route in _routes(app) if route[0] not in PUBLIC | SIGNED_INSTALL
-              and not route[0].startswith(EVENTS_PREFIX) and not route[0].startswith("/api/")]
+              and not route[0].startswith((EVENTS_PREFIX, FORGE_PREFIX)) and not route[0].startswith("/api/")]
     _, method, path = data.draw(st.sampled_from(routes))
     target = path + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
     headers = {**jwt_header(hs256(method, target)), "Content-Type": content_type,
@@ -231,7 +231,7 @@ def test_jwt_garbage_gets_a_401_everywhere_jira_signs(
 ) -> None:
     before = _state(store, queue)
     for rule, method, path in _routes(app):
-        if rule in PUBLIC or rule.startswith(EVENTS_PREFIX):
+        if rule in PUBLIC or rule.startswith((EVENTS_PREFIX, FORGE_PREFIX)):  # Forge's: test_web_forge_auth.py
             continue
         if where == "header":
             headers = {"Authorization": header_safe(f"JWT {token}")}

@@ -20,7 +20,7 @@ from hubsync.bootstrap import open_store
 from hubsync.config import Settings
 from hubsync.domain.hint import HintSource, SyncHint
 from hubsync.domain.link import Link, LinkState
-from hubsync.domain.tenant import Tenant, TenantNotReady
+from hubsync.domain.tenant import Tenant, TenantNotReady, TenantWaiting
 from hubsync.service.reconcile import ReconcileReport
 from hubsync.service.sync import Outcome, SyncContext
 from hubsync.service.worker import Worker, WorkerSettings, pool_size_for
@@ -456,7 +456,7 @@ def test_a_reconcile_that_runs_long_keeps_its_turn(store, queue, engine, tenant)
 def test_hint_sources_are_the_event_kinds_hubsync_takes():
     """The wire format's sources: each is something an intake produces (a reconcile syncs directly, no hints)."""
     assert {source.value for source in HintSource} == {
-        "securityhub.imported", "securityhub.custom-action", "jira.webhook", "jira.post-function"}
+        "securityhub.imported", "securityhub.custom-action", "jira.webhook", "jira.forge-event", "jira.post-function"}
 
 
 # -- what the worker needs of its environment ------------------------------------------------------------------
@@ -568,3 +568,21 @@ def test_a_loop_that_meets_a_database_outage_pauses_without_a_traceback(store, q
     [record] = [r for r in caplog.records if "paused" in r.getMessage()]
     assert record.levelname == "WARNING" and record.exc_info is None
 
+
+
+def test_a_tenant_waiting_for_its_forge_token_keeps_its_hints_without_using_their_attempts(
+    store, queue, engine, clock, tenant
+):
+    """A Forge app's token ran out between invocations: its hints wait for the next one, never dropped and never
+    closer to the dead-letter queue; once a token is back they sync."""
+    engine.context_raises = TenantWaiting(f"tenant {tenant.name}: waiting for Forge to hand hubsync a fresh token")
+    queue.put([imported(tenant, 1, "event-1")])
+    run = worker(store, queue, engine, clock, retry_base_seconds=1, retry_max_seconds=1)
+
+    reports = [next_turn(run, clock)[1] for _ in range(2 * queue.max_attempts)]
+
+    assert all((r.retried, r.dropped, r.dead) == (1, 0, 0) for r in reports)
+    assert queue.dead() == [] and engine.calls == []
+    engine.context_raises = None  # the hourly trigger brought a token
+    assert next_turn(run, clock)[1].acked == 1
+    assert [h.event_id for _, hints in engine.calls for h in hints] == ["event-1"]

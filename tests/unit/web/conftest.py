@@ -16,6 +16,16 @@ from hubsync.config import Settings
 from hubsync.domain.tenant import AuthMode, JiraFlavour, Tenant
 from hubsync.web import create_app
 from hubsync_sandbox.jira.install_keys import InstallKeyServer
+from tests.unit.web.forge_requests import (
+    APP_ID,
+    FORGE_KEY,
+    KID,
+    StaticForgeKeys,
+    app_token,
+    call,
+    forge_tenants,
+    installed_event,
+)
 from tests.unit.web.jira_requests import (
     APP_ACCOUNT_ID,
     BASE_URL,
@@ -99,3 +109,29 @@ def tenant(app: Flask, store: Store, app_accounts: KnownAppAccounts) -> Tenant:
 def tenants(store: Store) -> list[Tenant]:
     with store.read() as uow:
         return uow.tenants.list()
+
+
+# -- Forge ---------------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def forge_keys() -> StaticForgeKeys:
+    return StaticForgeKeys({KID: FORGE_KEY.public_key()})
+
+
+@pytest.fixture
+def forge_app(store: Store, queue: RecordingQueue, forge_keys: StaticForgeKeys) -> Flask:
+    settings = Settings.from_environment({"HUBSYNC_BASE_URL": BASE_URL, "HUBSYNC_SECRET_KEY": SECRET_KEY,
+                                          "HUBSYNC_FORGE_APP_ID": APP_ID})
+    return create_app(bootstrap(settings, store=store, queue=queue, forge_keys=forge_keys))
+
+
+@pytest.fixture
+def forge(forge_app: Flask) -> FlaskClient:
+    return forge_app.test_client()
+
+
+@pytest.fixture
+def installed(forge: FlaskClient, store: Store) -> Iterator[Tenant]:
+    assert call(forge, "/forge/lifecycle", installed_event(), system=app_token()).status_code == 204
+    [tenant] = forge_tenants(store)
+    yield tenant

@@ -47,6 +47,7 @@ EVENTS_PREFIX = "/events/securityhub/"  # EventBridge API destination: an API ke
 # Lifecycle HS256 callbacks that must work for a disabled tenant (`enabled` re-enables it).
 DISABLED_ALLOWED = {"/connect/enabled", "/connect/disabled"}
 IFRAME_API_PREFIX = "/api/v1/"  # the only routes that take context tokens
+FORGE_PREFIX = "/forge/"  # Forge invocation tokens (RS256 from Forge's key set): swept in test_web_forge_auth.py
 
 FORGED_SECRET = "forged-shared-secret-" + "q" * 40
 
@@ -77,6 +78,7 @@ def _jira_routes(app: Flask) -> list[tuple[str, str, str]]:
         route
         for route in _routes(app)
         if route[0] not in PUBLIC and route[0] not in SIGNED_INSTALL and not route[0].startswith(EVENTS_PREFIX)
+        and not route[0].startswith(FORGE_PREFIX)
     ]
 
 
@@ -160,6 +162,19 @@ def test_signed_install_routes_refuse_a_good_token_for_the_other_route(client, k
     token = install_token(key_server, "/connect/uninstalled")
     response = client.post("/connect/installed", json=lifecycle_body("installed"), headers=jwt_header(token))
     assert response.status_code == 401
+    assert _state(store, queue) == before
+
+
+def test_without_a_forge_app_id_the_forge_routes_do_not_exist(app: Flask, client, store, queue, tenant) -> None:
+    """HUBSYNC_FORGE_APP_ID unset (these tests' app): every /forge route answers 404 and changes nothing, even to a
+    request that looks like Forge's."""
+    before = _state(store, queue)
+    forge_routes = [(rule, method, path) for rule, method, path in _routes(app) if rule.startswith(FORGE_PREFIX)]
+    assert len(forge_routes) >= 5
+    for _rule, method, path in forge_routes:
+        response = client.open(path, method=method, json=BODY, headers={"Authorization": "Bearer x.y.z"})
+        assert response.status_code == 404, f"{method} {path}"
+        assert response.is_json
     assert _state(store, queue) == before
 
 

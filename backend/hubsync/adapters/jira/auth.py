@@ -44,6 +44,21 @@ class PersonalAccessToken(AuthBase):
         return "PersonalAccessToken('***')"
 
 
+class ForgeAppToken(AuthBase):
+    """A Forge app calling its site's Jira (at Forge's apiBaseUrl): the app system token of the latest invocation,
+    sent as a Bearer token."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def __call__(self, request: PreparedRequest) -> PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        return request
+
+    def __repr__(self) -> str:
+        return "ForgeAppToken('***')"
+
+
 class ConnectJwt(AuthBase):
     """A Connect app calling the tenant's Jira: `iss` is the app key (atlassian-jwt's `encode_token` would put the
     tenant's client key there, so the claims are built here), `qsh` hashes the method, the path relative to the

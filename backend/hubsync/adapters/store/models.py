@@ -60,7 +60,7 @@ class TenantRow(Base):
     name: Mapped[str] = mapped_column(sa.String(255))
     jira_base_url: Mapped[str] = mapped_column(sa.String(2048))
     jira_flavour: Mapped[str] = mapped_column(sa.String(16))  # CLOUD or DATA_CENTER
-    auth_mode: Mapped[str] = mapped_column(sa.String(16))  # API_TOKEN, PAT, BASIC or CONNECT
+    auth_mode: Mapped[str] = mapped_column(sa.String(16))  # API_TOKEN, PAT, BASIC, CONNECT or FORGE
     jira_user: Mapped[str | None] = mapped_column(sa.String(255))  # email or user name; not a secret
     jira_secret_encrypted: Mapped[str | None] = mapped_column(sa.Text)  # API token, PAT, password or shared secret
     connect_client_key: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
@@ -76,6 +76,12 @@ class TenantRow(Base):
     enabled: Mapped[bool] = mapped_column(sa.Boolean)
     # Set when Jira uninstalls the app: its shared secret is erased then, and only a new signed install clears it.
     uninstalled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Forge: the installation the tenant is (unique), its site's cloud and the app's environment; the app system
+    # token (the Jira secret) is good until `jira_secret_expires_at`.
+    forge_installation_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True, index=True)
+    forge_cloud_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    forge_environment_id: Mapped[str | None] = mapped_column(sa.String(64))
+    jira_secret_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 

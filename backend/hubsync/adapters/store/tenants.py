@@ -41,6 +41,10 @@ _PLAIN_FIELDS = (
     "policy",
     "enabled",
     "uninstalled_at",
+    "forge_installation_id",
+    "forge_cloud_id",
+    "forge_environment_id",
+    "jira_secret_expires_at",
 )
 
 
@@ -69,6 +73,10 @@ class TenantStore:
         enabled: bool = True,
         tenant_id: str | None = None,
         external_id: str | None = None,
+        forge_installation_id: str | None = None,
+        forge_cloud_id: str | None = None,
+        forge_environment_id: str | None = None,
+        jira_secret_expires_at: datetime | None = None,
     ) -> Tenant:
         """A new tenant. hubsync generates the id, the ExternalId for the IAM trust policy, and the events API key;
         pass `external_id` only to match roles that already exist (the sandbox's)."""
@@ -90,6 +98,10 @@ class TenantStore:
             events_api_key=events_key,
             policy=dict(policy or {}),
             enabled=enabled,
+            forge_installation_id=forge_installation_id,
+            forge_cloud_id=forge_cloud_id,
+            forge_environment_id=forge_environment_id,
+            jira_secret_expires_at=jira_secret_expires_at,
             created_at=now,
             updated_at=now,
         )
@@ -118,6 +130,22 @@ class TenantStore:
         row = self._connection.execute(statement).mappings().first()
         return None if row is None else self._tenant(row)
 
+    def get_by_forge_installation(self, installation_id: str, *, for_update: bool = False) -> Tenant | None:
+        return self._one(sa.select(TenantRow).where(TenantRow.forge_installation_id == installation_id), for_update)
+
+    def find_forge_site(self, cloud_id: str, environment_id: str | None, *, for_update: bool = False) -> Tenant | None:
+        """The Forge tenant of a site's earlier installation (same cloud, same app environment): the one a reinstall
+        re-links. The most recently changed, should there be several."""
+        statement = (
+            sa.select(TenantRow)
+            .where(TenantRow.auth_mode == AuthMode.FORGE.value, TenantRow.forge_cloud_id == cloud_id,
+                   TenantRow.forge_environment_id.is_(None) if environment_id is None
+                   else TenantRow.forge_environment_id == environment_id)
+            .order_by(TenantRow.updated_at.desc())
+            .limit(1)
+        )
+        return self._one(statement, for_update)
+
     def list(self, *, enabled_only: bool = False) -> builtins.list[Tenant]:
         statement = sa.select(TenantRow).order_by(TenantRow.created_at, TenantRow.id)
         if enabled_only:
@@ -145,7 +173,8 @@ class TenantStore:
         statement = (
             sa.update(TenantRow)
             .where(TenantRow.id == tenant_id)
-            .values(enabled=False, jira_secret_encrypted=None, uninstalled_at=now, updated_at=now)
+            .values(enabled=False, jira_secret_encrypted=None, jira_secret_expires_at=None, uninstalled_at=now,
+                    updated_at=now)
         )
         if self._connection.execute(statement).rowcount != 1:
             raise TenantNotFound(tenant_id)
@@ -246,6 +275,10 @@ class TenantStore:
             policy=row["policy"] or {},
             enabled=row["enabled"],
             uninstalled_at=row["uninstalled_at"],
+            forge_installation_id=row["forge_installation_id"],
+            forge_cloud_id=row["forge_cloud_id"],
+            forge_environment_id=row["forge_environment_id"],
+            jira_secret_expires_at=row["jira_secret_expires_at"],
             created_at=row["created_at"],
             updated_at=row["updated_at"],
             **decrypted,
