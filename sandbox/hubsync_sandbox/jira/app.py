@@ -11,13 +11,20 @@ budget; a request past it gets 429 with `Retry-After` (whole seconds), `X-RateLi
 `yyyy-MM-ddTHH:mmZ`), `X-RateLimit-Limit`, `X-RateLimit-Remaining: 0` and `RateLimit-Reason: jira-burst-based`;
 answers let through carry `X-RateLimit-Limit`, `X-RateLimit-Remaining`, and `X-RateLimit-NearLimit: true` when
 less than a fifth of the budget is left.
+
+A Cloud site's REST API also answers behind Atlassian's API gateway, `/ex/jira/<cloudId>/rest/api/3/...` (the
+`apiBaseUrl` Forge hands an app): the same handlers, reached with the Bearer tokens `world.gateway_tokens` accepts
+(Forge's app tokens). `enter_gateway` strips the prefix before the app routes the request, so whatever wraps the
+app inside that step (the OpenAPI contract check) sees a plain `/rest/...` request.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from flask import Blueprint, Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
@@ -37,11 +44,42 @@ FAULT_MESSAGES = {
 }
 # Endpoints Jira serves without credentials (wrong credentials are still a 401).
 ANONYMOUS_ENDPOINTS = {"jira_rest.server_info"}
+_GATEWAY_PATH = re.compile(r"^(/ex/jira/([^/]+))(/rest/.*)$")
+
+
+class _JiraFlask(Flask):
+    """Flask, plus the API gateway's path prefix taken off before the WSGI app (and its wrappers) see it."""
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        enter_gateway(environ, self.extensions["jira_world"])
+        return self.wsgi_app(environ, start_response)
+
+
+def enter_gateway(environ: dict[str, Any], world: JiraWorld) -> None:
+    """A request to `/ex/jira/<this site's cloudId>/rest/...` becomes one to `/rest/...` (the prefix moves to
+    SCRIPT_NAME) marked as a gateway request. Other requests, and other cloudIds (a 404), are left alone."""
+    match = _GATEWAY_PATH.match(environ.get("PATH_INFO", ""))
+    if match is None or world.flavour != "cloud" or match.group(2) != world.cloud_id:
+        return
+    environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "").rstrip("/") + match.group(1)
+    environ["PATH_INFO"] = match.group(3)
+    environ[auth.GATEWAY_CLOUD_ID] = match.group(2)
+
+
+def through_gateway(wsgi_app: Callable[..., Any], world: JiraWorld) -> Callable[..., Any]:
+    """`wsgi_app` with gateway requests rewritten first: wrap a contract-checking wrapper of the Jira app in it,
+    so gateway requests are checked too (the app's own rewrite then finds nothing left to do)."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        enter_gateway(environ, world)
+        return wsgi_app(environ, start_response)
+
+    return app
 
 
 def create_jira_app(world: JiraWorld, extra_blueprints: Iterable[Blueprint] = ()) -> Flask:
     """The simulator for `world`; `extra_blueprints` (e.g. the Connect platform side) are served alongside."""
-    app = Flask(__name__)
+    app = _JiraFlask(__name__)
     knobs = Knobs(error_body=_fault_body)
     knobs.install(app)  # counter key: "METHOD /rule", e.g. "GET /rest/api/3/issue/<key>"
     app.extensions["jira_world"] = world

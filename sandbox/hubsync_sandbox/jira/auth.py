@@ -1,5 +1,7 @@
 """Who is calling: Basic (Cloud email + API token; Data Center name + password or PAT), Bearer PAT (Data Center),
-and Connect JWT (HS256 signed by an installed app with its shared secret). Anything else is a 401, as in Jira.
+and Connect JWT (HS256 signed by an installed app with its shared secret); behind the API gateway
+(`/ex/jira/<cloudId>`), the Bearer tokens `world.gateway_tokens` accepts (Forge's app system and user tokens).
+Anything else is a 401, as in Jira.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from hubsync_sandbox.jira.connect_jwt import JwtRejected, token_from, verify_hs2
 from hubsync_sandbox.jira.world import JiraError, JiraWorld, User
 
 NOT_AUTHENTICATED = "Client must be authenticated to access this resource."
+# A request that came through the API gateway carries the cloudId it named under this WSGI environ key.
+GATEWAY_CLOUD_ID = "hubsync_sandbox.gateway_cloud_id"
 
 
 def unauthorized(reason: str) -> JiraError:
@@ -23,6 +27,8 @@ def unauthorized(reason: str) -> JiraError:
 def authenticate(world: JiraWorld, request: Request) -> User:
     """The user a REST request acts as; raises a 401 `JiraError` when it names nobody valid."""
     header = request.headers.get("Authorization", "")
+    if request.environ.get(GATEWAY_CLOUD_ID):
+        return _gateway_user(world, header)
     token = token_from(header, request.args.get("jwt"))
     if token is not None:
         return _connect_app_user(world, request, token)
@@ -32,6 +38,19 @@ def authenticate(world: JiraWorld, request: Request) -> User:
     if scheme.lower() == "bearer":
         return _bearer_user(world, credentials.strip())
     raise unauthorized(NOT_AUTHENTICATED)
+
+
+def _gateway_user(world: JiraWorld, header: str) -> User:
+    """The API gateway takes OAuth-style Bearer tokens only; here, the app tokens Forge minted for this site."""
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise unauthorized(NOT_AUTHENTICATED)
+    if world.gateway_tokens is None:
+        raise unauthorized("The access token is not valid: no app on this site holds tokens.")
+    try:
+        return world.gateway_tokens(token.strip())
+    except LookupError as exc:
+        raise unauthorized(str(exc.args[0]) if exc.args else "The access token is not valid.") from None
 
 
 def _basic_user(world: JiraWorld, credentials: str) -> User:

@@ -14,6 +14,7 @@ import json
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable, Collection, Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -74,6 +75,10 @@ class JiraWorld:
         self.lock = threading.RLock()
         self.connect_apps: dict[str, InstalledApp] = {}
         self.listeners: list[Callable[[dict], None]] = []
+        # Bearer tokens accepted at Atlassian's API gateway (`/ex/jira/<cloudId>/rest/...`): the Forge platform
+        # side (hubsync_sandbox.forge) sets a resolver that names the user a token acts as, or raises
+        # LookupError saying why it refuses the token. None: the gateway refuses every token.
+        self.gateway_tokens: Callable[[str], User] | None = None
         self.search_delay_ms = 0  # new issues stay out of search results this long (eventual consistency)
         self._clock = clock or (lambda: datetime.now(UTC))
         self.users: list[User] = seed.users()
@@ -98,6 +103,11 @@ class JiraWorld:
     def rest_base(self) -> str:
         return f"{self.base_url}/rest/api/{self.api_version}"
 
+    @property
+    def cloud_id(self) -> str:
+        """The site's cloudId: stable for the site (the same one Connect's lifecycle payloads carry)."""
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, self.base_url))
+
     def now(self) -> datetime:
         return self._clock()
 
@@ -110,8 +120,9 @@ class JiraWorld:
         return list(seen.values())
 
     # -- users -----------------------------------------------------------------------------------
-    def app_user(self, app_key: str) -> User:
-        """The user a Connect app acts as; Jira creates one per app, of account type `app`."""
+    def app_user(self, app_key: str, display_name: str | None = None) -> User:
+        """The user an app acts as; Jira creates one per app, of account type `app` (a Connect app's name comes
+        from its descriptor; a Forge app passes its own)."""
         name = f"addon_{app_key}"
         with self.lock:
             existing = self.user_by_name(name)
@@ -122,7 +133,7 @@ class JiraWorld:
             user = User(
                 account_id=f"557058:{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}",
                 name=name,
-                display_name=str(app.descriptor.get("name") or app_key) if app else app_key,
+                display_name=display_name or (str(app.descriptor.get("name") or app_key) if app else app_key),
                 email="",
                 account_type="app",
             )
