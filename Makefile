@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install browser postgres-binaries run test test-fast lint bench clean
+.PHONY: install browser postgres-binaries forge-ui run test test-fast lint bench clean
 
 install: $(VENV)/.installed browser postgres-binaries
 
@@ -42,6 +42,18 @@ $(VENV)/.installed: pyproject.toml sandbox/pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]' -e ./sandbox
 	touch $@
 
+# The front end's npm packages, pinned by package-lock.json: esbuild and @forge/bridge for the Forge Custom UI
+# bundle, @forge/manifest (with tslib, which it needs but does not declare) to validate the Forge manifest in tests.
+# No install scripts run: esbuild takes its binary from its platform package.
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+# The Forge app's Custom UI resources, bundled from ui-templates/static/ into connect-descriptor/forge/build/ (git-
+# ignored), which `hubsync forge manifest --out DIR` copies into the app directory. The Connect pages need no build.
+forge-ui: node_modules/.installed
+	node connect-descriptor/forge/build-ui.mjs
+
 run: install
 	$(BIN)/hubsync demo
 
@@ -54,7 +66,7 @@ lint: install
 # Test files run on PYTEST_WORKERS processes (a file stays on one, so its module fixtures are set up once).
 PYTEST_WORKERS ?= 2
 
-test: install lint
+test: install lint forge-ui
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 # The fast tier, in one process, in seconds: the tests that need no database, network, subprocess or browser (the

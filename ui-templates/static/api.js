@@ -1,5 +1,6 @@
-// The hubsync JSON API (/api/v1), called with the host's context token.
-import { getToken } from "./bridge.js";
+// The hubsync JSON API (/api/v1), reached through the host's transport (Connect: fetch with a context JWT; Forge:
+// invokeRemote with a Forge Invocation Token).
+import { request } from "./transport.js";
 
 export class ApiError extends Error {
   constructor(status, body) {
@@ -9,33 +10,10 @@ export class ApiError extends Error {
   }
 }
 
-export function createApi(baseUrl) {
-  const base = baseUrl.replace(/\/$/, "");
-
+export function createApi(send = request) {
   async function call(method, path, body) {
-    const token = await getToken();
-    const headers = { Authorization: `JWT ${token}`, Accept: "application/json" };
-    if (body !== undefined) headers["Content-Type"] = "application/json";
-    let response;
-    try {
-      response = await fetch(base + path, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        credentials: "omit",
-        cache: "no-store",
-      });
-    } catch (error) {
-      throw new ApiError(0, { error: `the hubsync service cannot be reached (${error.message})` });
-    }
-    const text = await response.text();
-    let data = null;
-    try {
-      data = text ? JSON.parse(text) : null;
-    } catch (error) {
-      data = { error: `the hubsync service answered HTTP ${response.status} without JSON` };
-    }
-    if (!response.ok) throw new ApiError(response.status, data);
+    const { status, data } = await send(method, path, body);
+    if (status < 200 || status > 299) throw new ApiError(status, data);
     return data;
   }
 

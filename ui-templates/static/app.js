@@ -1,12 +1,14 @@
-// Entry point: the page shell says which page this is; the page module renders the API's JSON.
+// Entry point: the page (the Connect shell or a Forge resource's index.html) says which page this is, the transport
+// which issue; the page module renders the API's JSON.
 import { createApi } from "./api.js";
 import { h, replaceChildren } from "./dom.js";
+import { pageContext } from "./transport.js";
 
 const root = document.getElementById("hubsync-app");
-const { page, issueKey, apiUrl } = root.dataset;
-const api = createApi(new URL(apiUrl || "../api/v1", document.baseURI).href);
+const api = createApi();
 
 async function boot() {
+  const { page, issueKey } = await pageContext(root);
   if (page === "panel") {
     const { showPanel } = await import("./panel.js");
     await showPanel(root, api, issueKey);

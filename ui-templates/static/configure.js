@@ -1,7 +1,7 @@
 // The configure page for Jira admins: AWS connection, ticket policy, escalation rules, mappings, and the
 // EventBridge endpoint. Saved through the API; its validation messages are shown next to the fields they name.
 import { ApiError } from "./api.js";
-import { keepFitted } from "./bridge.js";
+import { keepFitted } from "./transport.js";
 import { h, replaceChildren, uid } from "./dom.js";
 import { stepLozenge } from "./lozenges.js";
 

@@ -1,5 +1,5 @@
 // The Security Hub panel of one issue: the finding live from Security Hub and the pair's sync history.
-import { fitToContent, keepFitted } from "./bridge.js";
+import { fitToContent, keepFitted } from "./transport.js";
 import { externalLink, h, replaceChildren, time } from "./dom.js";
 import { complianceLozenge, outcomeLozenge, recordLozenge, severityLozenge, workflowLozenge } from "./lozenges.js";
 
