@@ -120,6 +120,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     descriptor.set_defaults(handler=_run_descriptor)
 
+    forge = commands.add_parser("forge", help="the Forge app (Jira Cloud installs since 30 March 2026)")
+    forge_commands = forge.add_subparsers(title="forge commands", metavar="ACTION")
+    forge_manifest = forge_commands.add_parser(
+        "manifest",
+        help="print the Forge manifest for HUBSYNC_FORGE_APP_ID and HUBSYNC_BASE_URL, or write the app directory",
+        description="Render connect-descriptor/forge/manifest.yml with the app id (HUBSYNC_FORGE_APP_ID) and the "
+        "remote's base URL (HUBSYNC_BASE_URL). With --out DIR, write the app `forge deploy` takes: DIR/manifest.yml "
+        "and DIR/resources/ (the Custom UI that `make forge-ui` built).",
+    )
+    forge_manifest.add_argument("--out", type=Path, metavar="DIR", help="write the Forge app directory here")
+    forge_manifest.set_defaults(handler=_run_forge_manifest)
+
     tenant = commands.add_parser(
         "tenant",
         help="configure Jira sites that are not Connect installs (Data Center, or Cloud with an API token)",
@@ -365,6 +377,21 @@ def _run_descriptor(args: argparse.Namespace) -> int:
 
     print(json.dumps(render_descriptor(Settings.from_environment()), indent=2, ensure_ascii=False))
     return 0
+
+
+def _run_forge_manifest(args: argparse.Namespace) -> int:
+    from hubsync.web.forge_manifest import render_manifest, write_app
+
+    settings = Settings.from_environment()
+    if args.out is None:
+        print(render_manifest(settings), end="")
+        return 0
+    app = write_app(settings, args.out)
+    written = ", ".join(str(path.relative_to(app.directory)) for path in [app.manifest, *app.resources])
+    print(f"Forge app written to {app.directory}: {written}.")
+    print(f"Next: cd {shlex.quote(str(app.directory))} && forge deploy && forge install --site <site>.atlassian.net")
+    return 0
+
 
 if __name__ == "__main__":
     sys.exit(main())
