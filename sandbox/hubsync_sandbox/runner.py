@@ -1,5 +1,5 @@
-"""Start the whole sandbox on loopback ports: moto, the install-key server, Jira (Cloud and Data Center) and
-Security Hub, seeded with a small AWS Organization and its findings."""
+"""Start the whole sandbox on loopback ports: moto, the install-key server, Jira (Cloud, with Connect and Forge, and
+Data Center) and Security Hub, seeded with a small AWS Organization and its findings."""
 
 from __future__ import annotations
 
@@ -15,9 +15,10 @@ from typing import Any
 import boto3
 
 from hubsync_sandbox import aws, seed
+from hubsync_sandbox.forge import ForgePlatform, forge_blueprint
 from hubsync_sandbox.httpserver import BackgroundServer
 from hubsync_sandbox.jira import seed as jira_seed
-from hubsync_sandbox.jira.app import create_jira_app
+from hubsync_sandbox.jira.app import create_jira_app, through_gateway
 from hubsync_sandbox.jira.connect import connect_blueprint
 from hubsync_sandbox.jira.install_keys import InstallKeyServer
 from hubsync_sandbox.jira.world import JiraWorld
@@ -45,7 +46,10 @@ class Sandbox:
     """The running sandbox. `start()` brings everything up; `stop()` takes it down in reverse order.
 
     `wrap(name, app)` may wrap each simulator's WSGI app (names: `jira-cloud`, `jira-datacenter`, `securityhub`),
-    e.g. so tests check every exchange against the official contracts."""
+    e.g. so tests check every exchange against the official contracts (Jira Cloud's requests through the API
+    gateway, `/ex/jira/<cloudId>/rest/...`, reach the wrapper as plain `/rest/...` requests).
+
+    `forge` is the Forge side of the Cloud site: `sandbox.forge.install(manifest, remote_base_url=...)`."""
 
     seed_findings: bool = True
     wrap: WsgiWrapper | None = None
@@ -68,12 +72,12 @@ class Sandbox:
 
         self.jira_cloud_server = self._serve(None, "jira-cloud")
         self.jira_cloud = JiraWorld("cloud", self.jira_cloud_server.url)
+        self.forge = ForgePlatform(self.jira_cloud)
+        cloud_blueprints = [connect_blueprint(self.jira_cloud, self.install_keys), forge_blueprint(self.forge)]
         self.jira_cloud_server.mount(
-            self._wrapped(
-                "jira-cloud",
-                create_jira_app(
-                    self.jira_cloud, extra_blueprints=[connect_blueprint(self.jira_cloud, self.install_keys)]
-                ),
+            through_gateway(
+                self._wrapped("jira-cloud", create_jira_app(self.jira_cloud, extra_blueprints=cloud_blueprints)),
+                self.jira_cloud,
             )
         )
         self.jira_dc_server = self._serve(None, "jira-datacenter")
@@ -100,6 +104,7 @@ class Sandbox:
         return self
 
     def stop(self) -> None:
+        self.forge.stop()
         self.securityhub.events.stop()
         for server in reversed(self._servers):
             server.stop()
@@ -143,6 +148,7 @@ class Sandbox:
             "AWS_ENDPOINT_URL_SECRETS_MANAGER": self.moto.url,
             "AWS_ENDPOINT_URL_SQS": self.moto.url,
             "HUBSYNC_INSTALL_KEYS_URL": self.install_keys_server.url,
+            "HUBSYNC_FORGE_JWKS_URL": self.forge.jwks_url,
             "HUBSYNC_JIRA_URL": self.jira_cloud_server.url,
             "HUBSYNC_JIRA_USER": jira_seed.SANDBOX_JIRA_USER,
             "HUBSYNC_JIRA_API_TOKEN": jira_seed.SANDBOX_JIRA_API_TOKEN,
@@ -166,6 +172,8 @@ class Sandbox:
             f"  moto (STS, IAM, Organizations,  {self.moto.url}",
             "        Secrets Manager, SQS)",
             f"  Connect install keys            {self.install_keys_server.url}",
+            f"  Forge JWKS                      {self.forge.jwks_url}",
+            f"  Forge API gateway               {self.forge.api_base_url}/rest/api/3",
             "",
             f"  Organization: management {world.management_account_id}, "
             f"Security Hub administrator {world.security_account.id} ({world.security_account.name})",
