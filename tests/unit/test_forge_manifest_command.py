@@ -88,16 +88,15 @@ def test_missing_or_unusable_values_are_named(resources: Path, environ: dict[str
     [
         "0b0a9c3e",
         "ari:cloud:ecosystem::app/not-a-uuid",
-        f"{APP_ID}\n",
         f"{APP_ID}\n  extra: true",
         "ari:cloud:jira::site/1",
     ],
 )
 def test_an_app_id_that_is_not_an_app_ari_is_refused(resources: Path, app_id: str) -> None:
-    config = dataclasses.replace(settings(resources), forge_app_id=app_id)
-
+    """Refused where the environment is read, before anything is rendered (a value spliced into the YAML could
+    add keys to the manifest)."""
     with pytest.raises(ConfigError, match="HUBSYNC_FORGE_APP_ID"):
-        render_manifest(config)
+        settings(resources, HUBSYNC_FORGE_APP_ID=app_id)
 
 
 def test_the_app_directory_holds_the_manifest_and_the_resources(resources: Path, tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from hubsync.config import RESOURCES_DIR, ConfigError, Settings
+from hubsync.config import FORGE_APP_ID, RESOURCES_DIR, ConfigError, Settings
 
 FORGE_DIR = "connect-descriptor/forge"
 TEMPLATE_NAME = "manifest.yml"
@@ -25,9 +25,7 @@ RESOURCES_OUT = "resources"  # where the manifest's `resources[].path` point, in
 RESOURCE_KEYS = ("panel", "configure", "post-function")
 APP_ID_PLACEHOLDER = "${HUBSYNC_FORGE_APP_ID}"
 BASE_URL_PLACEHOLDER = "${HUBSYNC_BASE_URL}"
-APP_ID_VARIABLE = "HUBSYNC_FORGE_APP_ID"
 BASE_URL_VARIABLE = "HUBSYNC_BASE_URL"
-FORGE_APP_ARI = re.compile(r"^ari:cloud:ecosystem::app/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 # Forge needs a package.json in an app directory; the app has no functions, so it declares no dependencies.
 PACKAGE_JSON = {
     "name": "hubsync-forge",
@@ -60,14 +58,12 @@ def load_template(config: Settings) -> str:
 
 def app_id(config: Settings) -> str:
     """The Forge app's id (`ari:cloud:ecosystem::app/<uuid>`) from HUBSYNC_FORGE_APP_ID."""
-    value: str = getattr(config, "forge_app_id", "") or ""
+    value = config.forge_app_id  # Settings checked its shape (and made a bare uuid the full ari)
     if not value:
         raise ConfigError(
-            f"{APP_ID_VARIABLE} is not set: set it to the app id `forge register` wrote into its manifest, "
+            f"{FORGE_APP_ID} is not set: set it to the app id `forge register` wrote into its manifest, "
             "ari:cloud:ecosystem::app/<uuid>"
         )
-    if not FORGE_APP_ARI.fullmatch(value):
-        raise ConfigError(f"{APP_ID_VARIABLE}={value!r} is not a Forge app id: use ari:cloud:ecosystem::app/<uuid>")
     return value
 
 

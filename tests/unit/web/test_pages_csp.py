@@ -73,7 +73,11 @@ def test_the_post_function_page_saves_its_configuration_from_a_file(client: Flas
     assert script is not None, html
     served = client.get(script[1].removeprefix(BASE_URL))
     assert served.status_code == 200
-    assert b"WorkflowConfiguration.onSave" in served.data
+    # the file hands the configuration to the transport, which registers it with AP.js from a served file too
+    assert b'import("./transport.js")' in served.data and b"onSaveConfiguration(" in served.data
+    transport = client.get(script[1].removeprefix(BASE_URL).replace("post-function.js", "transport.js"))
+    assert transport.status_code == 200
+    assert b"window.AP.jira.WorkflowConfiguration.onSave(configuration)" in transport.data
 
 
 def test_an_answer_without_a_verified_tenant_may_be_framed_by_nobody(client: FlaskClient) -> None:
