@@ -285,9 +285,10 @@ def jira_client(tenant: Tenant, linked_jql: str = LINKED_JQL) -> JiraClient:
 
 
 def _linked_jql(tenant: Tenant, policy: Policy) -> str:
-    """How to find hubsync's tickets: the indexed `hubsync.finding` property where hubsync's Connect app declares
-    the index; elsewhere (Data Center, API tokens) by the labels every ticket gets."""
-    if tenant.auth_mode is AuthMode.CONNECT or not policy.labels:
+    """How to find hubsync's tickets: the indexed `hubsync.finding` property where hubsync's app declares the index
+    (the Connect descriptor's `jiraEntityProperties`, the Forge manifest's `jira:entityProperty`); elsewhere (Data
+    Center, API tokens) by the labels every ticket gets."""
+    if tenant.auth_mode in (AuthMode.CONNECT, AuthMode.FORGE) or not policy.labels:
         return LINKED_JQL
     return f"labels in ({jql_list(policy.labels)})"
 

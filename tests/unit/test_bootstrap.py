@@ -15,11 +15,13 @@ import sqlalchemy as sa
 
 from hubsync import bootstrap as composition
 from hubsync.adapters import rate_limits
+from hubsync.adapters.jira.client import LINKED_JQL
 from hubsync.adapters.queue import LocalQueue
 from hubsync.adapters.rate_limits import Rate
 from hubsync.adapters.store import SecretBox, Store, create_engine, upgrade
 from hubsync.bootstrap import TenantClients, bootstrap, build_sync_context, jira_client
 from hubsync.config import Settings
+from hubsync.domain.policy import Policy
 from hubsync.domain.tenant import AuthMode, JiraFlavour, Tenant, TenantNotReady
 
 SECRET_KEY = "bootstrap-tests-secret-key-0123456789-abcdef"
@@ -202,6 +204,18 @@ def test_a_tenant_missing_a_setting_is_told_which(tenant: Tenant, store: Store) 
         jira_client(dataclasses.replace(tenant, auth_mode=AuthMode.API_TOKEN, jira_user=None))
     with pytest.raises(TenantNotReady, match="Jira site URL cannot be used"):
         jira_client(dataclasses.replace(tenant, jira_base_url="https://evil.example\\@acme.atlassian.net"))
+
+
+@pytest.mark.parametrize(("auth_mode", "by_property"), [
+    (AuthMode.CONNECT, True), (AuthMode.FORGE, True),  # the app declares the property's JQL index
+    (AuthMode.API_TOKEN, False), (AuthMode.PAT, False), (AuthMode.BASIC, False),  # no app: nothing indexes it
+])
+def test_an_apps_tickets_are_found_by_their_indexed_marker_others_by_label(
+    tenant: Tenant, auth_mode: AuthMode, by_property: bool
+) -> None:
+    policy = Policy(project_key="SEC", rules=(), labels=("security-hub",))
+    jql = composition._linked_jql(dataclasses.replace(tenant, auth_mode=auth_mode), policy)
+    assert jql == (LINKED_JQL if by_property else 'labels in ("security-hub")')
 
 
 # -- bootstrap ----------------------------------------------------------------------------------------------------

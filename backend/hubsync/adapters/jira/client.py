@@ -45,7 +45,8 @@ DEFAULT_USER_TTL_S = 600.0
 DEFAULT_ADMIN_TTL_S = 60.0  # short: a Jira admin whose rights are revoked loses hubsync's settings within a minute
 LABELS_PER_SEARCH = 50
 # Tickets `linked_tickets` considers: those with the marker property. Jira indexes an issue property for JQL only
-# when an app declares it (Connect `jiraEntityProperties`); where none does, pass e.g. `labels = security-hub`.
+# when an app declares it (Connect `jiraEntityProperties`, Forge `jira:entityProperty`); where none does, pass e.g.
+# `labels = security-hub`.
 # Either way only tickets that carry the marker (property or label) are returned.
 LINKED_JQL = f"issue.property[{MARKER_PROPERTY}].key IS NOT EMPTY"
 CLOUD_ACCOUNT_ID = re.compile(r"^(?:[0-9a-f]{24}|\d+:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
