@@ -55,13 +55,18 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser(
         "demo",
         help="run the whole mission on the sandbox and check every scenario",
-        description="Start the sandbox, install hubsync into the simulated Jira Cloud as an app (Data Center: a "
-        "tenant with a PAT), onboard the findings the rules escalate, then play the mission's scenarios through "
-        "webhooks and events and print whether each converged. Without --once it keeps running: open the printed "
-        "issue page, move the ticket and watch the finding follow.",
+        description="Start the sandbox, install hubsync into the simulated Jira Cloud as an app (a Forge app by "
+        "default, or a Connect app; Data Center: a tenant with a PAT), onboard the findings the rules escalate, then "
+        "play the mission's scenarios through Jira's and Security Hub's events and print whether each converged. "
+        "Without --once it keeps running: open the printed issue page, move the ticket and watch the finding follow.",
     )
     demo.add_argument("--once", action="store_true", help="exit after the scenario table (0 only if all ok)")
     demo.add_argument("--flavour", choices=["cloud", "datacenter"], default="cloud", help="Jira flavour to use")
+    demo.add_argument(
+        "--platform", choices=["forge", "connect"], default=None,
+        help="Jira Cloud: how hubsync is installed: forge (default; Forge's events and invocations) or connect "
+        "(Connect webhooks); not for --flavour datacenter, which has no apps",
+    )
     demo.add_argument(
         "--interval", type=float, default=5.0,
         help="Data Center: seconds between reconciles while running (default 5); on Cloud webhooks drive hubsync",
@@ -197,6 +202,10 @@ def _run_sandbox(args: argparse.Namespace) -> int:
 
 
 def _run_demo(args: argparse.Namespace) -> int:
+    if args.flavour == "datacenter" and args.platform is not None:
+        print("hubsync demo: --platform is for Jira Cloud only: Data Center has no Forge or Connect apps (the demo "
+              "configures a tenant with a PAT there); leave --platform out with --flavour datacenter", file=sys.stderr)
+        return 2
     if not _sandbox_installed():
         print(f"hubsync demo: {SANDBOX_MISSING}", file=sys.stderr)
         return 2
@@ -205,10 +214,11 @@ def _run_demo(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop_signal, lambda *_: stop.set())
-    connect_app = args.flavour == "cloud"  # Jira Cloud: installed as an app; Data Center: a PAT
-    how = "installing hubsync into Jira as an app" if connect_app else "configuring a tenant with a PAT"
+    platform = (args.platform or "forge") if args.flavour == "cloud" else None  # Cloud: an app; Data Center: a PAT
+    how = f"installing hubsync into Jira as a {platform.capitalize()} app" if platform else (
+        "configuring a tenant with a PAT")
     print(f"Starting the sandbox ({args.flavour}) and {how} ...", flush=True)
-    with running_demo(flavour=args.flavour, say=lambda line: print(line, flush=True), connect_app=connect_app) as demo:
+    with running_demo(flavour=args.flavour, say=lambda line: print(line, flush=True), platform=platform) as demo:
         demo.onboard()
         results = demo.run_scenarios()
         print()

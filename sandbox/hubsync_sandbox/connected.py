@@ -1,10 +1,19 @@
 """hubsync wired to the sandbox the way it runs in production: its web app on a loopback port, installed into the
-simulated Jira Cloud site from its descriptor URL (signed install, verified against the sandbox's install-key
-server), configured as an admin does on the configure page, Security Hub's events delivered to its EventBridge
-endpoint with the tenant's API key, and a worker taking the hints that webhooks and events put on the queue.
+simulated Jira Cloud site, configured as an admin does on the configure page, Security Hub's events delivered to its
+EventBridge endpoint with the tenant's API key, and a worker taking the hints that Jira's and Security Hub's events
+put on the queue.
 
-    with installed_hubsync(sandbox, store) as hubsync:
-        hubsync.tenant            # the tenant the install created (Connect JWT auth, secret encrypted)
+Two ways into Jira Cloud (`platform`):
+- "connect": a Connect app installed from its descriptor URL (signed install, verified against the sandbox's
+  install-key server); Jira tells hubsync of issue changes by Connect webhooks.
+- "forge": a Forge app whose backend is hubsync (Forge Remote), installed from the project's manifest
+  (connect-descriptor/forge/manifest.yml) with the sandbox's app id and hubsync's loopback URL as the remote;
+  hubsync verifies Forge's invocation tokens against the sandbox's JWKS, the installed event creates the tenant
+  (keyed by its installation), Jira's issue changes arrive as Forge product events, and the app system token each
+  call hands over is what hubsync calls Jira with, at the site's API gateway. No Connect install, no webhooks.
+
+    with installed_hubsync(sandbox, store, policy, platform="forge") as hubsync:
+        hubsync.tenant            # the tenant the install created (Forge: auth mode FORGE, its installation id)
         hubsync.settle()          # every event delivered and every hint synced
 """
 
@@ -16,6 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Literal
 from urllib.parse import urlsplit
 
 import requests
@@ -30,10 +40,14 @@ from hubsync.service.intake import API_KEY_HEADER
 from hubsync.service.settings import AwsSettings, Settings, events_url, rotate_events_api_key, save_settings
 from hubsync.service.worker import WorkerSettings
 from hubsync.web import create_app
+from hubsync.web.forge_manifest import load_template
+from hubsync_sandbox.forge import SANDBOX_APP_ID, Installation
 from hubsync_sandbox.httpserver import BackgroundServer
 from hubsync_sandbox.runner import AGGREGATION_REGION, Sandbox
 
 INSTALL_TIMEOUT_S = 30
+Platform = Literal["forge", "connect"]
+PLATFORMS: tuple[Platform, ...] = ("forge", "connect")
 
 
 @dataclass
@@ -43,19 +57,24 @@ class InstalledHubsync:
     store: Store
     queue: LocalQueue
     tenant: Tenant
+    platform: Platform = "connect"
+    forge_installation: Installation | None = None  # the Forge app's installation on the site (platform "forge")
 
     @property
     def app_url(self) -> str:
         return self.server.url
 
     def settle(self, timeout: float = 30.0) -> None:
-        """Until Jira's webhooks and Security Hub's events are delivered and the worker has synced every hint
-        (hubsync's own writes come back as events too, and settle with them)."""
+        """Until Jira's webhooks (Connect) or Forge's deliveries (Forge) and Security Hub's events are delivered and
+        the worker has synced every hint (hubsync's own writes come back as events too, and settle with them)."""
         deadline = time.monotonic() + timeout
         jira = self.sandbox.jira_cloud_server.url
         while time.monotonic() < deadline:
             self.sandbox.securityhub.events.flush(timeout=max(deadline - time.monotonic(), 0.1))
-            requests.get(f"{jira}/_sandbox/connect/deliveries", params={"wait_ms": 2000}, timeout=10)
+            if self.platform == "forge":
+                self.sandbox.forge.wait_idle(min(2.0, max(deadline - time.monotonic(), 0.1)))
+            else:
+                requests.get(f"{jira}/_sandbox/connect/deliveries", params={"wait_ms": 2000}, timeout=10)
             if self.queue.depth() == 0:
                 return
             time.sleep(0.05)
@@ -82,23 +101,37 @@ def installed_hubsync(
     policy: dict,
     *,
     reconcile_interval: timedelta | None = None,
+    platform: Platform = "connect",
 ) -> Iterator[InstalledHubsync]:
     """Serve, install, configure and run hubsync against `sandbox` (Jira Cloud), on `store`; stop it afterwards.
-    `reconcile_interval`: the worker's periodic reconcile (None: only events and webhooks drive it)."""
+    `reconcile_interval`: the worker's periodic reconcile (None: only events and webhooks drive it). `platform`:
+    installed as a Connect app, or as a Forge app (see the module's docstring); the Forge app's hourly trigger
+    runs on its real interval while it is installed."""
+    if platform not in PLATFORMS:
+        raise ValueError(f"platform must be one of {', '.join(PLATFORMS)}, not {platform!r}")
     environment = sandbox.environment()
     queue = LocalQueue(store.engine)
     server = BackgroundServer(name="hubsync").start()
     stop = threading.Event()
     worker_thread: threading.Thread | None = None
+    forge_installation: Installation | None = None
     try:
-        settings = HubsyncSettings.from_environment({
+        variables = {
             "HUBSYNC_BASE_URL": server.url,
             "HUBSYNC_INSTALL_KEYS_URL": environment["HUBSYNC_INSTALL_KEYS_URL"],
             "HUBSYNC_ALLOWED_JIRA_HOSTS": urlsplit(sandbox.jira_cloud_server.url).netloc,
-        })
+        }
+        if platform == "forge":
+            variables.update(HUBSYNC_FORGE_APP_ID=SANDBOX_APP_ID, HUBSYNC_FORGE_JWKS_URL=sandbox.forge.jwks_url)
+        settings = HubsyncSettings.from_environment(variables)
         runtime = bootstrap(settings, store=store, queue=queue)
         server.mount(create_app(runtime))
-        tenant = configure_installed(store, sandbox, _install(sandbox, server.url), policy)
+        if platform == "forge":
+            forge_installation = _install_forge(sandbox, settings, server.url)
+            tenant = configure_forge_installed(store, sandbox, forge_installation.installation_id, policy)
+            sandbox.forge.start_schedules()  # the hourly trigger, every hour: a fresh app token for a long run
+        else:
+            tenant = configure_installed(store, sandbox, _install(sandbox, server.url), policy)
         key = rotate_events_api_key(store, tenant.id, server.url)["apiKey"]
         sandbox.securityhub.events.add_http_target(
             events_url(server.url, tenant.id), header_name=API_KEY_HEADER, header_value=key
@@ -106,8 +139,10 @@ def installed_hubsync(
         worker = build_worker(runtime, WorkerSettings(wait_seconds=0.2, reconcile_interval=reconcile_interval))
         worker_thread = threading.Thread(target=worker.run, args=(stop,), name="hubsync-worker", daemon=True)
         worker_thread.start()
-        yield InstalledHubsync(sandbox, server, store, queue, tenant)
+        yield InstalledHubsync(sandbox, server, store, queue, tenant, platform, forge_installation)
     finally:
+        if forge_installation is not None:
+            sandbox.forge.stop_schedules()
         stop.set()
         queue.close()
         if worker_thread is not None:
@@ -125,6 +160,16 @@ def configure_installed(store: Store, sandbox: Sandbox, client_key: str, policy:
     return save_settings(store, tenant.id, sandbox_settings(sandbox, policy))
 
 
+def configure_forge_installed(store: Store, sandbox: Sandbox, installation_id: str, policy: dict) -> Tenant:
+    """The tenant Forge's installed event created for the installation `installation_id`, saved with the settings
+    an admin enters on the configure page for the sandbox's organization."""
+    with store.read() as uow:
+        tenant = uow.tenants.get_by_forge_installation(installation_id)
+    if tenant is None:
+        raise RuntimeError(f"Forge installed hubsync ({installation_id}) but its installed event created no tenant")
+    return save_settings(store, tenant.id, sandbox_settings(sandbox, policy))
+
+
 def _install(sandbox: Sandbox, app_url: str) -> str:
     """What a Jira admin does in "Manage apps → Upload app": Jira fetches the descriptor and calls `installed`.
     Returns the site's clientKey."""
@@ -136,3 +181,20 @@ def _install(sandbox: Sandbox, app_url: str) -> str:
         raise RuntimeError(f"installing hubsync into the sandbox's Jira failed: {answer.status_code} {answer.text}")
     return answer.json()["clientKey"]
 
+
+
+def _install_forge(sandbox: Sandbox, settings: HubsyncSettings, app_url: str) -> Installation:
+    """What `forge deploy` and `forge install` do: the project's manifest (its template, with the sandbox's app id
+    and hubsync's URL as the remote's base URL) installed on the site; returns once Forge's
+    avi:forge:installed:app has reached hubsync (2xx)."""
+    forge = sandbox.forge
+    installation = forge.install(load_template(settings), remote_base_url=app_url, app_id=SANDBOX_APP_ID)
+    if not forge.wait_idle(INSTALL_TIMEOUT_S):
+        raise RuntimeError(f"Forge's installed event did not reach hubsync within {INSTALL_TIMEOUT_S} s")
+    lifecycle = [d for d in forge.deliveries()
+                 if d.installation_id == installation.installation_id and d.kind == "lifecycle"]
+    failed = [d for d in lifecycle if d.outcome != "delivered"]
+    if not lifecycle or failed:
+        answers = ", ".join(f"{d.url}: {d.status}" for d in failed) or "no lifecycle trigger was called"
+        raise RuntimeError(f"installing hubsync as a Forge app failed: {answers}")
+    return installation

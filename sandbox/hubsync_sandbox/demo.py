@@ -3,14 +3,17 @@ security team lives through, each checked against what both sides show afterward
 
 The demo plays the people: a security engineer approving risk in Jira, a developer resolving a ticket, a
 provider archiving or re-raising a finding, someone pressing the custom action in the Security Hub console.
-On Jira Cloud hubsync runs as in production (see `connected.py`): installed as an app from its descriptor URL,
-told of each change by Jira's webhooks and Security Hub's events, a worker syncing what they name. On Data
-Center (no Connect) it is told the way such an event would tell it, by a hint naming the finding or ticket.
-Either way a final reconcile must find nothing left to do.
+On Jira Cloud hubsync runs as in production (see `connected.py`): installed as a Forge app from its manifest
+(`platform="forge"`: told of each change by Forge's product events) or as a Connect app from its descriptor URL
+(`platform="connect"`: by Jira's webhooks), and by Security Hub's events, a worker syncing what they name. On Data
+Center (no apps) it is told the way such an event would tell it, by a hint naming the finding or ticket. Either
+way a final reconcile must find nothing left to do.
 """
 
 from __future__ import annotations
 
+import json
+import shlex
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -31,7 +34,7 @@ from hubsync.domain.ticket import Disposition, Ticket
 from hubsync.service.custom_action import setup_custom_action
 from hubsync.service.reconcile import ReconcileReport, reconcile
 from hubsync.service.sync import SyncContext, sync_hints, sync_tickets
-from hubsync_sandbox.connected import InstalledHubsync, installed_hubsync
+from hubsync_sandbox.connected import PLATFORMS, InstalledHubsync, Platform, installed_hubsync
 from hubsync_sandbox.jira import seed as jira_seed
 from hubsync_sandbox.jira.world import JiraWorld
 from hubsync_sandbox.runner import AGGREGATION_REGION, Sandbox, WsgiWrapper
@@ -103,7 +106,25 @@ class Demo:
             keys = sorted({link.ticket_key for link in uow.links.iter_links(self.ctx.tenant_id) if link.ticket_key})
         jira = self.world.base_url
         example = keys[0] if keys else f"{PROJECT}-1"
-        if self.hubsync is not None:
+        if self.hubsync is not None and self.hubsync.platform == "forge":
+            panel = {"moduleKey": "hubsync-panel", "path": f"/api/v1/panel?issueKey={example}", "issueKey": example,
+                     "user": SECURITY_ENGINEER}
+            how = [
+                f"hubsync is installed in the simulated Jira as a Forge app (Forge Remote), serving on "
+                f"{self.hubsync.app_url}.",
+                f"{len(keys)} tickets are linked to findings. Look at one in a browser:",
+                f"  {jira}/browse/{example}?as={SECURITY_ENGINEER}",
+                "Move it there (Request risk acceptance, then Approve risk): Forge's issue event tells hubsync, and",
+                "the finding in Security Hub is SUPPRESSED within a second. This sandbox's issue page shows only",
+                "Connect apps' panels: the Forge panel (Custom UI through @forge/bridge) has no host page here yet",
+                "(to see the panel in the browser, run `hubsync demo --platform connect`).",
+                "What the panel would show, as its invokeRemote call gets it through Forge:",
+                f"  curl -s -X POST {jira}/_sandbox/forge/invoke -H 'Content-Type: application/json' \\",
+                f"    -d {shlex.quote(json.dumps(panel))}",
+                "Every call Forge made to hubsync (events, lifecycle, hourly trigger), attempt by attempt:",
+                f"  curl -s {jira}/_sandbox/forge/deliveries",
+            ]
+        elif self.hubsync is not None:
             how = [
                 f"hubsync is installed in the simulated Jira as an app, serving on {self.hubsync.app_url}.",
                 f"{len(keys)} tickets are linked to findings. Open one in a browser and see its Security Hub panel:",
@@ -327,14 +348,17 @@ def running_demo(
     say: Callable[[str], None] = print,
     wrap: WsgiWrapper | None = None,
     seed_findings: bool = True,
-    connect_app: bool = False,
+    platform: Platform | None = None,
 ) -> Iterator[Demo]:
     """Start the sandbox, migrate a store, configure a tenant; stop everything afterwards.
 
-    `connect_app`: install hubsync into the Jira Cloud simulator as an app and run its web app and worker (see
-    `connected.py`); otherwise the tenant is configured directly, with an API token (Cloud) or a PAT (Data
-    Center), and nothing runs by itself. `seed_findings=False` starts Security Hub empty (benchmarks)."""
-    if connect_app and flavour != "cloud":
+    `platform` ("forge" or "connect"): install hubsync into the Jira Cloud simulator as a Forge or a Connect app
+    and run its web app and worker (see `connected.py`); None: the tenant is configured directly, with an API token
+    (Cloud) or a PAT (Data Center), and nothing runs by itself. `seed_findings=False` starts Security Hub empty
+    (benchmarks)."""
+    if platform is not None and platform not in PLATFORMS:
+        raise ValueError(f"platform must be one of {', '.join(PLATFORMS)} or None, not {platform!r}")
+    if platform is not None and flavour != "cloud":
         raise ValueError("the Jira app installs only into Jira Cloud; Data Center runs with a PAT")
     with (
         tempfile.TemporaryDirectory(prefix="hubsync-demo-") as scratch,
@@ -348,8 +372,8 @@ def running_demo(
             world = sandbox.jira_cloud if flavour == "cloud" else sandbox.jira_dc
             default = world.user_by_email(jira_seed.SANDBOX_JIRA_DEFAULT_ASSIGNEE_EMAIL)
             assert default is not None
-            if connect_app:
-                with installed_hubsync(sandbox, store, demo_policy(default.account_id)) as hubsync:
+            if platform is not None:
+                with installed_hubsync(sandbox, store, demo_policy(default.account_id), platform=platform) as hubsync:
                     ctx = build_sync_context(hubsync.tenant, store)
                     yield Demo(sandbox=sandbox, flavour=flavour, ctx=ctx, store=store, say=say, hubsync=hubsync)
                 return

@@ -41,10 +41,11 @@ def test_every_scenario_converges(flavour: str, sandbox_contracts: SandboxContra
 def test_every_scenario_converges_through_the_installed_app(sandbox_contracts: SandboxContracts) -> None:
     """hubsync as in production: installed from its descriptor URL, told by Jira's webhooks and Security Hub's
     events, its worker syncing what they name; the glance shows each finding's status."""
-    with running_demo(flavour="cloud", say=lambda _: None, wrap=sandbox_contracts.wrap, connect_app=True) as demo:
+    with running_demo(flavour="cloud", say=lambda _: None, wrap=sandbox_contracts.wrap, platform="connect") as demo:
         assert demo.hubsync is not None and demo.ctx.tenant_id == demo.hubsync.tenant.id
         play(demo)
         _decisions_are_explained_on_both_sides(demo)
+        assert demo.sandbox.forge.installed() == [] and demo.sandbox.forge.deliveries() == []  # Connect only
 
         jira = demo.sandbox.jira_cloud_server.url
         deliveries = requests.get(f"{jira}/_sandbox/connect/deliveries", timeout=10).json()["deliveries"]

@@ -1,0 +1,64 @@
+"""`hubsync demo`'s choice of platform: Forge by default on Jira Cloud, Connect on request, none on Data Center
+(where `--platform` is refused, saying why). The demo itself is replaced: only what the command asks of it is
+checked here (tests/integration/test_mission*.py run the real one)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from hubsync import cli
+from hubsync_sandbox import demo as sandbox_demo
+
+
+class FakeDemo:
+    def onboard(self) -> None:
+        pass
+
+    def run_scenarios(self) -> list[Any]:
+        return []
+
+
+@pytest.fixture
+def asked(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """The keyword arguments of every `running_demo` the command starts."""
+    calls: list[dict[str, Any]] = []
+
+    @contextmanager
+    def running_demo(**kwargs: Any) -> Iterator[FakeDemo]:
+        calls.append(kwargs)
+        yield FakeDemo()
+
+    monkeypatch.setattr(sandbox_demo, "running_demo", running_demo)
+    monkeypatch.setattr(cli.signal, "signal", lambda *_: None)  # leave the test runner's own handlers alone
+    return calls
+
+
+@pytest.mark.parametrize(("argv", "platform", "says"), [
+    ([], "forge", "as a Forge app"),
+    (["--platform", "forge"], "forge", "as a Forge app"),
+    (["--platform", "connect"], "connect", "as a Connect app"),
+    (["--flavour", "datacenter"], None, "with a PAT"),
+])
+def test_the_platform_the_demo_runs_on(asked: list[dict[str, Any]], capsys: pytest.CaptureFixture[str],
+                                       argv: list[str], platform: str | None, says: str) -> None:
+    assert cli.main(["demo", "--once", *argv]) == 0
+    assert [call["platform"] for call in asked] == [platform]
+    assert says in capsys.readouterr().out
+
+
+def test_a_platform_on_data_center_is_refused(asked: list[dict[str, Any]],
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["demo", "--once", "--flavour", "datacenter", "--platform", "connect"]) == 2
+    assert asked == []
+    assert "--platform is for Jira Cloud only" in capsys.readouterr().err
+
+
+def test_an_unknown_platform_is_an_argument_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["demo", "--platform", "marketplace"])
+    assert exited.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
