@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -33,6 +34,7 @@ import requests
 from hubsync.adapters.queue import LocalQueue
 from hubsync.adapters.store import Store
 from hubsync.bootstrap import bootstrap, build_worker
+from hubsync.config import ConfigError
 from hubsync.config import Settings as HubsyncSettings
 from hubsync.domain.policy_schema import load_policy
 from hubsync.domain.tenant import Tenant
@@ -40,7 +42,7 @@ from hubsync.service.intake import API_KEY_HEADER
 from hubsync.service.settings import AwsSettings, Settings, events_url, rotate_events_api_key, save_settings
 from hubsync.service.worker import WorkerSettings
 from hubsync.web import create_app
-from hubsync.web.forge_manifest import load_template
+from hubsync.web.forge_manifest import built_resources, load_template
 from hubsync_sandbox.forge import SANDBOX_APP_ID, Installation
 from hubsync_sandbox.httpserver import BackgroundServer
 from hubsync_sandbox.runner import AGGREGATION_REGION, Sandbox
@@ -183,12 +185,22 @@ def _install(sandbox: Sandbox, app_url: str) -> str:
 
 
 
+def _built_resources(settings: HubsyncSettings) -> dict[str, Path] | None:
+    """The Custom UI resources `make forge-ui` built (the simulated site's pages embed them), None when they are
+    not built: the pages then say so."""
+    try:
+        return built_resources(settings)
+    except ConfigError:
+        return None
+
+
 def _install_forge(sandbox: Sandbox, settings: HubsyncSettings, app_url: str) -> Installation:
     """What `forge deploy` and `forge install` do: the project's manifest (its template, with the sandbox's app id
     and hubsync's URL as the remote's base URL) installed on the site; returns once Forge's
     avi:forge:installed:app has reached hubsync (2xx)."""
     forge = sandbox.forge
-    installation = forge.install(load_template(settings), remote_base_url=app_url, app_id=SANDBOX_APP_ID)
+    installation = forge.install(load_template(settings), remote_base_url=app_url, app_id=SANDBOX_APP_ID,
+                                 resources=_built_resources(settings))
     if not forge.wait_idle(INSTALL_TIMEOUT_S):
         raise RuntimeError(f"Forge's installed event did not reach hubsync within {INSTALL_TIMEOUT_S} s")
     lifecycle = [d for d in forge.deliveries()

@@ -35,6 +35,7 @@ from hubsync.service.custom_action import setup_custom_action
 from hubsync.service.reconcile import ReconcileReport, reconcile
 from hubsync.service.sync import SyncContext, sync_hints, sync_tickets
 from hubsync_sandbox.connected import PLATFORMS, InstalledHubsync, Platform, installed_hubsync
+from hubsync_sandbox.forge.host import configure_page_path
 from hubsync_sandbox.jira import seed as jira_seed
 from hubsync_sandbox.jira.world import JiraWorld
 from hubsync_sandbox.runner import AGGREGATION_REGION, Sandbox, WsgiWrapper
@@ -109,16 +110,27 @@ class Demo:
         if self.hubsync is not None and self.hubsync.platform == "forge":
             panel = {"moduleKey": "hubsync-panel", "path": f"/api/v1/panel?issueKey={example}", "issueKey": example,
                      "user": SECURITY_ENGINEER}
+            installation = self.hubsync.forge_installation
+            shown = installation is not None and bool(installation.resource_dirs)
             how = [
                 f"hubsync is installed in the simulated Jira as a Forge app (Forge Remote), serving on "
                 f"{self.hubsync.app_url}.",
-                f"{len(keys)} tickets are linked to findings. Look at one in a browser:",
+                f"{len(keys)} tickets are linked to findings. Open one in a browser"
+                + (" and see its Security Hub panel, the Forge Custom UI" if shown else ":"),
+                *(["(the built resource; its @forge/bridge is answered by the simulator's Forge host page):"]
+                  if shown else []),
                 f"  {jira}/browse/{example}?as={SECURITY_ENGINEER}",
                 "Move it there (Request risk acceptance, then Approve risk): Forge's issue event tells hubsync, and",
-                "the finding in Security Hub is SUPPRESSED within a second. This sandbox's issue page shows only",
-                "Connect apps' panels: the Forge panel (Custom UI through @forge/bridge) has no host page here yet",
-                "(to see the panel in the browser, run `hubsync demo --platform connect`).",
-                "What the panel would show, as its invokeRemote call gets it through Forge:",
+                "the finding in Security Hub is SUPPRESSED within a second"
+                + (" (reload: the panel shows it)." if shown else "."),
+            ]
+            if installation is not None and shown:
+                how += ["The app's configure page (as a Jira admin), also through Forge:",
+                        f"  {jira}{configure_page_path(installation)}?as={SECURITY_ENGINEER}"]
+            else:
+                how += ["The Custom UI resources are not built (`make forge-ui`), so the issue page shows no panel."]
+            how += [
+                "What the panel's invokeRemote call gets through Forge:",
                 f"  curl -s -X POST {jira}/_sandbox/forge/invoke -H 'Content-Type: application/json' \\",
                 f"    -d {shlex.quote(json.dumps(panel))}",
                 "Every call Forge made to hubsync (events, lifecycle, hourly trigger), attempt by attempt:",

@@ -10,12 +10,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import boto3
 
 from hubsync_sandbox import aws, seed
 from hubsync_sandbox.forge import ForgePlatform, forge_blueprint
+from hubsync_sandbox.forge.host import issue_modules as forge_issue_modules
 from hubsync_sandbox.httpserver import BackgroundServer
 from hubsync_sandbox.jira import seed as jira_seed
 from hubsync_sandbox.jira.app import create_jira_app, through_gateway
@@ -73,7 +75,9 @@ class Sandbox:
         self.jira_cloud_server = self._serve(None, "jira-cloud")
         self.jira_cloud = JiraWorld("cloud", self.jira_cloud_server.url)
         self.forge = ForgePlatform(self.jira_cloud)
-        cloud_blueprints = [connect_blueprint(self.jira_cloud, self.install_keys), forge_blueprint(self.forge)]
+        forge_modules = partial(forge_issue_modules, self.forge)  # Forge's panels on the issue page
+        cloud_blueprints = [connect_blueprint(self.jira_cloud, self.install_keys, forge_modules),
+                            forge_blueprint(self.forge)]
         self.jira_cloud_server.mount(
             through_gateway(
                 self._wrapped("jira-cloud", create_jira_app(self.jira_cloud, extra_blueprints=cloud_blueprints)),

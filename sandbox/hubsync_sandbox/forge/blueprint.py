@@ -19,6 +19,8 @@ for tests, the demo and (later) the browser host page. JSON bodies; errors are `
                                                      "issueKey"?} -> {"status", "headers", "body"} (invokeRemote)
     GET  /_sandbox/forge/deliveries?wait_ms=500     {"deliveries": [...], "idle": bool}; DELETE forgets them
     GET|POST /_sandbox/forge/settings               the knobs (ForgeSettings), e.g. {"retry_interval_s": 60}
+
+The host page of the app's Custom UI (its resources, bridge.js, the bridge's calls, the configure page): host.py.
 """
 
 from __future__ import annotations
@@ -27,17 +29,20 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from hubsync_sandbox.forge import host
 from hubsync_sandbox.forge.platform import JWKS_PATH, ForgeError, ForgePlatform
 
 PREFIX = "/_sandbox/forge"
 
 
 def forge_blueprint(platform: ForgePlatform) -> Blueprint:
-    bp = Blueprint("forge", __name__)
+    bp = Blueprint("forge", __name__, template_folder="templates")
 
     @bp.errorhandler(ForgeError)
     def forge_error(exc: ForgeError) -> tuple[Response, int]:
         return jsonify(error=str(exc)), exc.status
+
+    host.register(bp, platform)
 
     @bp.get(JWKS_PATH)
     def jwks() -> Response:

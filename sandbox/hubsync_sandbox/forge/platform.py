@@ -20,7 +20,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,7 @@ INTERVAL_S = {"fiveMinute": 300, "hour": 3600, "day": 86400, "week": 604800}
 DEFAULT_VERSION = "1.0.0"
 # An app id for the sandbox's installs of a manifest template whose app.id is a placeholder (the demo and the
 # backend's tests can set HUBSYNC_FORGE_APP_ID to it); any ari:cloud:ecosystem::app/<uuid> works as well.
+ResourcesArg = str | Path | Mapping[str, Path] | None
 SANDBOX_APP_ID = "ari:cloud:ecosystem::app/5a4d0b3e-9c2f-4e61-8d7a-0f1e2d3c4b5a"
 
 
@@ -70,6 +71,8 @@ class Installation:
     app_user: User
     installed_at: float
     system_grant: Grant | None = field(default=None, repr=False)
+    # The Custom UI resources the app was deployed with, by resource key (empty: none were given to the simulator)
+    resource_dirs: dict[str, Path] = field(default_factory=dict)
 
     @property
     def app_id(self) -> str:
@@ -163,11 +166,16 @@ class ForgePlatform:
         app_id: str | None = None,
         version: str = DEFAULT_VERSION,
         installer: User | str | None = None,
+        resources: ResourcesArg = None,
     ) -> Installation:
         """Install the app from its manifest (a `Manifest`, a path or the YAML text) and deliver
         avi:forge:installed:app to the triggers that listen for it. `remote_base_url` replaces the remotes'
-        `baseUrl` (a URL for every remote, or per remote key), e.g. the loopback URL of the app under test."""
+        `baseUrl` (a URL for every remote, or per remote key), e.g. the loopback URL of the app under test.
+        `resources`: the built Custom UI resources, as `forge deploy` uploads them (a directory holding the
+        manifest's resource paths or one directory per resource key, or a mapping of resource key to directory);
+        the site's issue and admin pages embed them (forge/host.py). None: the pages say they are missing."""
         parsed = self._manifest(manifest, app_id)
+        resource_dirs = resolve_resources(parsed, resources)
         account = self._user(installer, default_admin=True)
         with self._lock:
             if parsed.app_id in self.installations:
@@ -184,6 +192,7 @@ class ForgePlatform:
                 installer_account_id=account.account_id,
                 app_user=self.world.app_user(f"forge-{parsed.app_uuid}", parsed.app_name or "Forge app"),
                 installed_at=time.time(),
+                resource_dirs=resource_dirs,
             )
             self.installations[parsed.app_id] = installation
         self._lifecycle(installation, events.INSTALLED, account)
@@ -197,14 +206,18 @@ class ForgePlatform:
         remote_base_url: str | dict[str, str] | None = None,
         version: str | None = None,
         upgrader: User | str | None = None,
+        resources: ResourcesArg = None,
     ) -> Installation:
         """A new version of an installed app (same installation id); delivers avi:forge:upgraded:app. The
-        version defaults to the next major, as a deploy that changes the remotes or scopes is."""
+        version defaults to the next major, as a deploy that changes the remotes or scopes is. `resources` as for
+        install (None: the resources stay as they were)."""
         account = self._user(upgrader, default_admin=True)
         new_manifest = None if manifest is None else self._manifest(manifest, app_id)
         with self._lock:
             current = self.installation(app_id if new_manifest is None else new_manifest.app_id)
             parsed = new_manifest or current.manifest
+            if resources is not None:
+                current.resource_dirs = resolve_resources(parsed, resources)
             major = current.version.split(".", 1)[0]
             current.manifest = parsed
             current.version = version or (f"{int(major) + 1}.0.0" if major.isdigit() else current.version)
@@ -613,6 +626,30 @@ class ForgePlatform:
             "extension": extension,
         }
 
+    def view_context(self, module_key: str, user: User | str | None = None,
+                     issue_key: str | None = None) -> dict[str, Any]:
+        """What `view.getContext()` answers in the Custom UI of `module_key`, seen by `user` on `issue_key`
+        (@forge/bridge's FullContext): the FIT's `context` plus the viewer, the environment and the locale."""
+        installation, module = self._ui_module(module_key)
+        viewer = self._user(user, default_admin=True)
+        return {
+            **self._ui_context(installation, module, issue_key),
+            "accountId": viewer.account_id,
+            "environmentId": installation.environment_id,
+            "environmentType": installation.environment_type,
+            "license": None,
+            "locale": "en-US",
+            "timezone": "UTC",
+            "theme": None,
+            "surfaceColor": None,
+            "userAccess": {"enabled": False, "hasAccess": True},
+            "permissions": {"scopes": list(installation.manifest.scopes)},
+        }
+
+    def ui_module(self, module_key: str) -> tuple[Installation, UiModule]:
+        """The installed app's Custom UI module with this key (ForgeError 404 when none)."""
+        return self._ui_module(module_key)
+
     # -- helpers -------------------------------------------------------------------------------------------
     def _manifest(self, manifest: Manifest | str | Path, app_id: str | None) -> Manifest:
         if isinstance(manifest, Manifest):
@@ -642,6 +679,33 @@ class ForgePlatform:
     def stop(self) -> None:
         self.stop_schedules()
         self.worker.stop()
+
+
+def resolve_resources(manifest: Manifest, resources: ResourcesArg) -> dict[str, Path]:
+    """The directory of each of the manifest's `resources` (each must hold an index.html); ForgeError 400 naming
+    what is missing."""
+    if resources is None:
+        return {}
+    declared: dict[str, str] = {}
+    for entry in manifest.document.get("resources") or []:
+        if isinstance(entry, dict) and isinstance(entry.get("key"), str):
+            declared[entry["key"]] = str(entry.get("path") or entry["key"])
+    found: dict[str, Path] = {}
+    missing = []
+    for key, path in declared.items():
+        if isinstance(resources, str | Path):
+            root = Path(resources)
+            candidates = [root / path, root / key]
+        else:
+            candidates = [Path(resources[key])] if key in resources else []
+        directory = next((c for c in candidates if (c / "index.html").is_file()), None)
+        if directory is None:
+            missing.append(key)
+        else:
+            found[key] = directory.resolve()
+    if missing:
+        raise ForgeError(400, f"the Custom UI resources {', '.join(missing)} have no index.html in {resources}")
+    return found
 
 
 def _remote_urls(manifest: Manifest, override: str | dict[str, str] | None) -> dict[str, str]:

@@ -35,6 +35,7 @@ import secrets
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
@@ -616,8 +617,13 @@ def _status_change(payload: dict[str, Any]) -> tuple[str, str] | None:
 # -- HTTP ----------------------------------------------------------------------------------------------------
 
 
-def connect_blueprint(world: JiraWorld, install_keys: InstallKeyServer) -> Blueprint:
-    """Jira's Connect platform for `world` (a Cloud site), with its sandbox control API and issue page."""
+def connect_blueprint(
+    world: JiraWorld,
+    install_keys: InstallKeyServer,
+    other_issue_modules: Callable[[Issue, User], list[dict[str, Any]]] | None = None,
+) -> Blueprint:
+    """Jira's Connect platform for `world` (a Cloud site), with its sandbox control API and issue page.
+    `other_issue_modules`: what else the issue page embeds (Forge's panels: forge/host.py's issue_modules)."""
     platform = ConnectPlatform(world, install_keys)
     world.listeners.append(platform.on_issue_event)
     bp = Blueprint(
@@ -709,6 +715,7 @@ def connect_blueprint(world: JiraWorld, install_keys: InstallKeyServer) -> Bluep
             description=_description_text(issue.description),
             transitions=world.transitions(issue.key),
             modules=platform.issue_modules(issue, viewer),
+            forge_modules=other_issue_modules(issue, viewer) if other_issue_modules is not None else [],
             context=jira_context(issue),
             error=request.args.get("error"),
         )
