@@ -90,6 +90,9 @@ def test_the_issue_page_shows_the_forge_panel_through_invoke_remote(
     expect(panel.locator('dd[data-field="workflow"]')).to_have_text("NOTIFIED")
     expect(panel.locator('dd[data-field="region"]')).to_have_text(finding.region)
     expect(panel.locator('dd[data-field="account"]')).to_contain_text(finding.account_id)
+    # Sized to its content, as Forge sizes its iframes (bridge.js reports the height, forge-host.js applies it)
+    frame = page.locator('section.forge-panel[data-forge-module="hubsync-panel"] iframe')
+    expect(frame).not_to_have_attribute("style", "height: 240px;")
     page.screenshot(path=str(artifacts / "forge-panel.png"), full_page=True)
     # The bundled @forge/bridge asked its host for the context, then called hubsync with invokeRemote
     panel_calls = [c for c in calls if c["frame"]["moduleKey"] == "hubsync-panel"]
@@ -160,6 +163,8 @@ def test_the_configure_page_loads_through_forge_checks_saves_and_tests_the_conne
     expect(steps).to_have_count(3)
     for index in range(3):
         expect(steps.nth(index)).to_have_attribute("data-status", "ok")
+    configure = page.locator('section.app-page.forge iframe')
+    assert configure.evaluate("frame => frame.getBoundingClientRect().height") > 1400  # the whole form, no scrolling
     page.screenshot(path=str(artifacts / "forge-configure.png"), full_page=True)
     invoked = [(c["payload"]["method"], c["payload"]["path"]) for c in calls if c["name"] == "invoke"]
     assert ("PUT", "/api/v1/settings") in invoked

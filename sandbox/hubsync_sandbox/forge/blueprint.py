@@ -1,5 +1,5 @@
 """Forge's side over HTTP, served by the Jira Cloud simulator next to its REST API: the JWKS, and a control API
-for tests, the demo and (later) the browser host page. JSON bodies; errors are `{"error": "..."}`.
+for tests and the demo. JSON bodies; errors are `{"error": "..."}`.
 
     GET  /_sandbox/forge/.well-known/jwks.json      the keys FITs are signed with (HUBSYNC_FORGE_JWKS_URL)
     POST /_sandbox/forge/keys/rotate                {"retirePrevious": false} -> {"kid": ..., "kids": [...]}

@@ -12,6 +12,7 @@ page's user and issue and calls the remote through `ForgePlatform.invoke`) are a
     GET  /_sandbox/forge/resources/<installation uuid>/<resource key>/<file>   a resource's files (index.html with
          ?moduleKey=&issueKey=&as=<login>: the frame's module, issue and viewer, which bridge.js sends along)
     GET  /_sandbox/forge/static/bridge.js                                      the bridge the iframe gets
+    GET  /_sandbox/forge/static/forge-host.js      the host page's side: sizes the iframes to their content
     POST /_sandbox/forge/bridge   {"frame": {"moduleKey", "issueKey"?, "as"?}, "name", "payload"} -> the answer
     GET  /jira/settings/apps/configure/<app uuid>/<environment id>?as=<login>  the configure page (admins only)
     GET  /jira/settings/apps/<app uuid>/<environment id>?as=<login>            the plain admin page, if any
@@ -93,9 +94,9 @@ def register(bp: Blueprint, platform: ForgePlatform) -> None:
         response.headers["Cache-Control"] = "no-store"
         return response
 
-    @bp.get(BRIDGE_SCRIPT)
-    def bridge_script() -> Response:
-        response = send_from_directory(STATIC, "bridge.js", mimetype="text/javascript", max_age=0)
+    @bp.get("/_sandbox/forge/static/<any('bridge.js', 'forge-host.js'):name>")
+    def host_script(name: str) -> Response:
+        response = send_from_directory(STATIC, name, mimetype="text/javascript", max_age=0)
         response.headers["Cache-Control"] = "no-store"
         return response
 

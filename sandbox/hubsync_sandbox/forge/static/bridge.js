@@ -37,6 +37,20 @@
     setWorkflowRuleConfigurationCallback: function () { return true; },
   };
 
+  // Forge sizes its Custom UI iframes to their content: tell the host page (forge-host.js) the page's height.
+  function reportHeight() {
+    var body = document.body;
+    if (!body) return;
+    var height = Math.ceil(body.getBoundingClientRect().bottom + window.scrollY + (parseFloat(getComputedStyle(body).marginBottom) || 0));
+    if (window.parent !== window) window.parent.postMessage({ forgeSandboxResize: height }, window.location.origin);
+  }
+  if (typeof ResizeObserver === "function") {
+    document.addEventListener("DOMContentLoaded", function () {
+      new ResizeObserver(reportHeight).observe(document.body);
+    });
+  }
+  window.addEventListener("load", reportHeight);
+
   globalThis.__bridge = {
     callBridge: function (name, payload) {
       if (ANSWERED_BY_SIMULATOR[name]) return askSimulator(name, payload);

@@ -72,6 +72,8 @@ def test_the_resources_are_served_with_the_bridge_loaded_first_under_forges_csp(
     assert script.headers["Content-Type"].startswith("text/javascript")
     assert script.text == "export const page = 'panel';\n"
     assert "globalThis.__bridge" in get(forge_site, BRIDGE_SCRIPT).text
+    assert "forgeSandboxResize" in get(forge_site, "/_sandbox/forge/static/forge-host.js").text
+    assert get(forge_site, "/_sandbox/forge/static/host.py").status_code == 404
     assert get(forge_site, panel["src"].replace("index.html?", "../admin/app.js?")).status_code == 404
     assert get(forge_site, panel["src"].replace("index.html?", "secret.txt?")).status_code == 404
 
