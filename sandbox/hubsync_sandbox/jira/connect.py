@@ -20,7 +20,8 @@ Sandbox control API (JSON bodies):
                                              failed delivery (Jira retries for minutes; the default is short)
     GET  /_sandbox/connect/context-token?appKey=&issueKey=&as=<login>
 
-Pages: `GET /browse/<key>?as=<login>` (the issue as Jira renders it, with app panels and glances),
+Pages: `GET /browse/<key>?as=<login>` (the issue as Jira renders it, with app panels and glances, and Forge apps'
+issue panels and contexts when the site's Forge side gives them: forge/host.py),
 `GET /plugins/servlet/ac/<appKey>/<moduleKey>?as=<login>` (an app's configure, admin or general page, embedded as
 Jira embeds it; its context token comes from `GET /_sandbox/connect/page-context-token?appKey=&as=`) and
 `GET /atlassian-connect/all.js` (the AP shim the app's iframe loads from the Jira host).
