@@ -178,3 +178,26 @@ def test_the_command_exits_2_naming_the_variable(
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.startswith("hubsync: ") and message in captured.err
+
+
+def test_the_readmes_forge_section_tells_what_the_shipped_manifest_declares() -> None:
+    """The README's install steps and tables are what a Jira admin reads before approving the app: every module,
+    route and scope of the manifest the project ships is named there, and nothing it does not ship."""
+    import re
+
+    import yaml
+
+    manifest = yaml.safe_load((CHECKOUT_ROOT / FORGE_DIR / "manifest.yml").read_text())
+    readme = (CHECKOUT_ROOT / "README.md").read_text()
+    section = readme[readme.index("## Installing hubsync on Jira Cloud as a Forge app"):]
+    section = section[: section.index("\n## ", 1)]
+
+    for module in manifest["modules"]:
+        if module != "endpoint":
+            assert f"`{module}`" in section, f"the README's Forge section does not name {module}"
+    routes = {endpoint["route"]["path"] for endpoint in manifest["modules"]["endpoint"] if "route" in endpoint}
+    assert routes == set(re.findall(r"`POST (/forge/[a-z-]+)`", section))
+    for scope in manifest["permissions"]["scopes"]:
+        assert f"`{scope}`" in section, f"the README's Forge section does not explain the scope {scope}"
+    named_scopes = set(re.findall(r"`((?:read|write|manage|storage)[:a-z-]+)`", section))
+    assert named_scopes <= set(manifest["permissions"]["scopes"]), "the README names a scope the app does not ask"
