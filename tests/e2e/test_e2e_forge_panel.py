@@ -93,6 +93,11 @@ def test_the_issue_page_shows_the_forge_panel_through_invoke_remote(
     # Sized to its content, as Forge sizes its iframes (bridge.js reports the height, forge-host.js applies it)
     frame = page.locator('section.forge-panel[data-forge-module="hubsync-panel"] iframe')
     expect(frame).not_to_have_attribute("style", "height: 240px;")
+    # The issue context beside the fields: the status at a glance, without the details and the history
+    context = page.frame_locator('details.forge-context[data-forge-module="hubsync-context"] iframe')
+    expect(context.get_by_role("heading", name=finding.title)).to_be_visible()
+    expect(context.locator(".hs-glance")).to_contain_text("NOTIFIED")
+    expect(context.locator(".hs-history, dd[data-field='region']")).to_have_count(0)
     page.screenshot(path=str(artifacts / "forge-panel.png"), full_page=True)
     # The bundled @forge/bridge asked its host for the context, then called hubsync with invokeRemote
     panel_calls = [c for c in calls if c["frame"]["moduleKey"] == "hubsync-panel"]

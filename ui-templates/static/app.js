@@ -8,10 +8,10 @@ const root = document.getElementById("hubsync-app");
 const api = createApi();
 
 async function boot() {
-  const { page, issueKey } = await pageContext(root);
+  const { page, surface, issueKey } = await pageContext(root);
   if (page === "panel") {
     const { showPanel } = await import("./panel.js");
-    await showPanel(root, api, issueKey);
+    await showPanel(root, api, issueKey, surface);
   } else if (page === "configure") {
     const { showConfigure } = await import("./configure.js");
     await showConfigure(root, api);

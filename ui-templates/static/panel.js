@@ -7,7 +7,9 @@ import { complianceLozenge, outcomeLozenge, recordLozenge, severityLozenge, work
 // state (no finding, finding gone, AWS unreachable, not configured, an error) is not polled: Refresh asks again.
 const REFRESH_MS = 30000;
 
-export async function showPanel(root, api, issueKey) {
+/** `surface` "context" (Forge's issue context, beside the issue's fields): the status at a glance, the finding's
+ *  severity, title and states without its details and history; anything else: the whole panel. */
+export async function showPanel(root, api, issueKey, surface = "panel") {
   let timer = null;
 
   async function load() {
@@ -19,7 +21,7 @@ export async function showPanel(root, api, issueKey) {
       poll(false);
       return;
     }
-    replaceChildren(root, render(view, refreshButton()));
+    replaceChildren(root, render(view, refreshButton(), surface === "context"));
     poll(view.state === "linked");
     fitToContent();
   }
@@ -43,11 +45,11 @@ export async function showPanel(root, api, issueKey) {
   await load();
 }
 
-function render(view, refresh) {
+function render(view, refresh, atAGlance) {
   const parts = [];
-  if (view.state === "linked") parts.push(finding(view.finding));
+  if (view.state === "linked") parts.push(atAGlance ? glance(view.finding) : finding(view.finding));
   else parts.push(message(view.state === "no_finding" ? "info" : "warning", view.message));
-  if (view.link) parts.push(history(view.timeline));
+  if (view.link && !atAGlance) parts.push(history(view.timeline));
   parts.push(
     h("footer", { className: "hs-footer" },
       h("span", { className: "hs-subtle" }, view.state === "linked" ? "Read live from Security Hub " : "Checked ",
@@ -60,6 +62,17 @@ function render(view, refresh) {
 function message(kind, text) {
   const role = kind === "error" || kind === "warning" ? "alert" : "status";
   return h("div", { className: `hs-message hs-message-${kind}`, role, dataset: { testid: "panel-message" } }, text);
+}
+
+function glance(f) {
+  return h("section", { className: "hs-finding hs-glance", "aria-labelledby": "hs-finding-title" },
+    h("div", { className: "hs-finding-head" },
+      severityLozenge(f.severity),
+      h("h2", { id: "hs-finding-title", className: "hs-title" }, f.title)),
+    h("p", { className: "hs-lozenges" },
+      workflowLozenge(f.workflowStatus), " ",
+      f.complianceStatus ? complianceLozenge(f.complianceStatus) : null, " ",
+      recordLozenge(f.recordState)));
 }
 
 function finding(f) {
