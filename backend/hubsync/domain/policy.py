@@ -7,18 +7,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from hubsync.domain.finding import Finding, Severity
+from hubsync.domain.risk_workflow import DEFAULT_STATUS_DISPOSITIONS, RISK_REQUEST_STATUS
 from hubsync.domain.ticket import Disposition, StatusCategory, Ticket
-
-# The SecDevOps risk workflow of the reference solution; any status not named here falls back by category.
-DEFAULT_STATUS_DISPOSITIONS: Mapping[str, Disposition] = MappingProxyType(
-    {
-        "resolved": Disposition.FIXED,
-        "risk approved": Disposition.ACCEPTED,
-        "accepted false positive": Disposition.FALSE_POSITIVE,
-        "risk approval expired": Disposition.EXPIRED,
-        "risk not approved": Disposition.OPEN,
-    }
-)
 
 # A stock Jira priority scheme.
 DEFAULT_PRIORITIES: Mapping[Severity, str] = MappingProxyType(
@@ -57,7 +47,7 @@ class Policy:
     default_assignee: str | None = None  # Cloud accountId or Data Center user name
     owner_tag_key: str = "SecurityContactID"
     # Where a console suppression becomes a request for a security engineer's approval (rule 8).
-    risk_request_status: str = "Request risk acceptance"
+    risk_request_status: str = RISK_REQUEST_STATUS
     risk_acceptance_days: int | None = 365  # None: acceptances never expire (rule 13)
 
     def disposition_of(self, ticket: Ticket | None) -> Disposition:

@@ -14,7 +14,8 @@ from marshmallow import RAISE, Schema, ValidationError, fields, post_load, valid
 from marshmallow.types import ErrorMessages
 
 from hubsync.domain.finding import Severity
-from hubsync.domain.policy import DEFAULT_PRIORITIES, DEFAULT_STATUS_DISPOSITIONS, EscalationRule, Policy
+from hubsync.domain.policy import DEFAULT_PRIORITIES, EscalationRule, Policy
+from hubsync.domain.risk_workflow import DEFAULT_STATUS_DISPOSITIONS, RISK_REQUEST_STATUS
 from hubsync.domain.ticket import Disposition
 from hubsync.domain.validation import ACCOUNT_ID, error_lines, validation_messages
 
@@ -176,7 +177,7 @@ class PolicySchema(Schema):
         load_default="SecurityContactID", error_messages=REQUIRED,
         validate=validate.Length(1, 128, error="an AWS tag key is 1 to 128 characters"),
     )
-    risk_request_status = _text(load_default="Request risk acceptance")
+    risk_request_status = _text(load_default=RISK_REQUEST_STATUS)
     risk_acceptance_days = fields.Integer(
         load_default=365, allow_none=True, strict=True,
         validate=validate.Range(min=1, error="must be at least 1 day, or null for acceptances that never expire"),

@@ -4,6 +4,8 @@ priorities, resolutions and a handful of users, with the credentials the sandbox
 
 from __future__ import annotations
 
+from hubsync.domain import risk_workflow as risk
+from hubsync.domain.ticket import StatusCategory as StatusCategoryKey
 from hubsync_sandbox.jira.model import (
     DONE,
     IN_PROGRESS,
@@ -119,48 +121,38 @@ EDIT_SCREEN = frozenset({"issuetype", "summary", "description", "labels", "prior
 RESOLUTION_SCREEN = frozenset({"resolution"})
 
 
+# The seeded SEC project's Jira ids for the risk workflow's statuses and transitions (the reference solution's).
+_RISK_STATUS_IDS = {
+    "open": "1", "request": "10002", "expired": "10003", "not_approved": "10004", "approved": "10005",
+    "allocated": "10006", "test": "10007", "resolved": "5", "marked_fp": "10008", "accepted_fp": "10009",
+}
+_RISK_TRANSITION_IDS = {
+    ("open", "marked_fp"): "11", ("open", "allocated"): "81", ("open", "request"): "101", ("request", "open"): "111",
+    ("request", "approved"): "121", ("request", "not_approved"): "141", ("expired", "request"): "171",
+    ("expired", "open"): "181", ("not_approved", "allocated"): "151", ("approved", "request"): "131",
+    ("approved", "expired"): "161", ("allocated", "test"): "51", ("allocated", "open"): "91",
+    ("test", "resolved"): "61", ("test", "allocated"): "71", ("resolved", "allocated"): "41",
+    ("marked_fp", "open"): "21", ("marked_fp", "accepted_fp"): "191", ("accepted_fp", "open"): "31",
+}
+_CATEGORIES = {StatusCategoryKey.TO_DO: TO_DO, StatusCategoryKey.IN_PROGRESS: IN_PROGRESS, StatusCategoryKey.DONE: DONE}
+
+
 def risk_workflow() -> Workflow:
-    """The SecDevOps risk workflow of the reference solution (its status ids and transition ids)."""
-    s = {
-        "open": Status("1", "Open", TO_DO),
-        "request": Status("10002", "Request risk acceptance", IN_PROGRESS),
-        "expired": Status("10003", "Risk approval expired", IN_PROGRESS),
-        "not_approved": Status("10004", "Risk not approved", DONE),
-        "approved": Status("10005", "Risk approved", DONE),
-        "allocated": Status("10006", "Allocated for fix", IN_PROGRESS),
-        "test": Status("10007", "Test fix", IN_PROGRESS),
-        "resolved": Status("5", "Resolved", DONE),
-        "marked_fp": Status("10008", "Marked as false positive", IN_PROGRESS),
-        "accepted_fp": Status("10009", "Accepted false positive", DONE),
+    """hubsync's risk workflow (`hubsync.domain.risk_workflow`), as the seeded SEC project has it: the reference
+    solution's status and transition ids; transitions into a done status show the resolution screen."""
+    statuses = {
+        each.key: Status(_RISK_STATUS_IDS[each.key], each.name, _CATEGORIES[each.category])
+        for each in risk.STATUSES
     }
-
-    def move(tid: str, name: str, source: str, target: str) -> Transition:
-        to = s[target]
-        screen = RESOLUTION_SCREEN if to.category is DONE else frozenset()
-        return Transition(tid, name, to, frozenset({s[source].id}), screen)
-
-    transitions = (
-        move("11", "Mark as false positive", "open", "marked_fp"),
-        move("81", "Allocate for fix", "open", "allocated"),
-        move("101", "Request risk acceptance", "open", "request"),
-        move("111", "Reopen", "request", "open"),
-        move("121", "Approve risk", "request", "approved"),
-        move("141", "Deny risk approval", "request", "not_approved"),
-        move("171", "Request risk acceptance", "expired", "request"),
-        move("181", "Reopen", "expired", "open"),
-        move("151", "Move to be fix", "not_approved", "allocated"),
-        move("131", "Reopen", "approved", "request"),
-        move("161", "Expire risk approval", "approved", "expired"),
-        move("51", "Mark for testing", "allocated", "test"),
-        move("91", "Reopen", "allocated", "open"),
-        move("61", "Mark as resolved", "test", "resolved"),
-        move("71", "To In-progress", "test", "allocated"),
-        move("41", "Reopen", "resolved", "allocated"),
-        move("21", "Reopen", "marked_fp", "open"),
-        move("191", "Accept false positive", "marked_fp", "accepted_fp"),
-        move("31", "Reopen", "accepted_fp", "open"),
+    transitions = tuple(
+        Transition(
+            _RISK_TRANSITION_IDS[(move.source, move.target)], move.name, statuses[move.target],
+            frozenset({statuses[move.source].id}),
+            RESOLUTION_SCREEN if statuses[move.target].category is DONE else frozenset(),
+        )
+        for move in risk.TRANSITIONS
     )
-    return Workflow("SecDevOps Risk Workflow", s["open"], tuple(s.values()), transitions)
+    return Workflow("SecDevOps Risk Workflow", statuses[risk.INITIAL], tuple(statuses.values()), transitions)
 
 
 def simplified_workflow() -> Workflow:
