@@ -30,8 +30,8 @@ class ApiToken(HTTPBasicAuth):
         return f"ApiToken({self.username!r}, '***')"
 
 
-class PersonalAccessToken(AuthBase):
-    """Jira Data Center personal access token, sent as a Bearer token."""
+class BearerToken(AuthBase):
+    """A token sent as `Authorization: Bearer <token>`; never shown in a repr."""
 
     def __init__(self, token: str) -> None:
         self._token = token
@@ -41,22 +41,16 @@ class PersonalAccessToken(AuthBase):
         return request
 
     def __repr__(self) -> str:
-        return "PersonalAccessToken('***')"
+        return f"{type(self).__name__}('***')"
 
 
-class ForgeAppToken(AuthBase):
-    """A Forge app calling its site's Jira (at Forge's apiBaseUrl): the app system token of the latest invocation,
-    sent as a Bearer token."""
+class PersonalAccessToken(BearerToken):
+    """Jira Data Center personal access token."""
 
-    def __init__(self, token: str) -> None:
-        self._token = token
 
-    def __call__(self, request: PreparedRequest) -> PreparedRequest:
-        request.headers["Authorization"] = f"Bearer {self._token}"
-        return request
-
-    def __repr__(self) -> str:
-        return "ForgeAppToken('***')"
+class ForgeAppToken(BearerToken):
+    """A Forge app calling its site's Jira (at Forge's apiBaseUrl): the app system token of the latest
+    invocation."""
 
 
 class ConnectJwt(AuthBase):
