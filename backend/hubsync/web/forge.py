@@ -14,7 +14,7 @@ import logging
 from typing import Any
 
 from flask import Blueprint, request
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import fields, validate
 
 from hubsync import metrics
 from hubsync.domain.hint import HintSource
@@ -23,7 +23,7 @@ from hubsync.service import installation
 from hubsync.service.jira_changes import accept_issue_change
 from hubsync.web.errors import ApiError
 from hubsync.web.forge_auth import ForgeCall, verify_forge_call
-from hubsync.web.hooks import IssueRef
+from hubsync.web.hooks import IssueRef, Lenient
 from hubsync.web.services import services
 
 log = logging.getLogger(__name__)
@@ -34,23 +34,18 @@ LIFECYCLE_EVENTS = ("avi:forge:installed:app", "avi:forge:upgraded:app")
 ISSUE_EVENTS = ("avi:jira:created:issue", "avi:jira:updated:issue", "avi:jira:deleted:issue")
 
 
-class _Lenient(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-
-class ProductEvent(_Lenient):
+class ProductEvent(Lenient):
     eventType = fields.String(required=True, validate=validate.OneOf(ISSUE_EVENTS))
     issue = fields.Nested(IssueRef, required=True)
     selfGenerated = fields.Boolean(load_default=False)
     timestamp = fields.Raw(load_default=None)  # epoch ms, as a string or a number
 
 
-class Transition(_Lenient):
+class Transition(Lenient):
     executionId = fields.String(load_default=None, validate=validate.Length(max=200))
 
 
-class PostFunctionEvent(_Lenient):
+class PostFunctionEvent(Lenient):
     issue = fields.Nested(IssueRef, required=True)
     transition = fields.Nested(Transition, load_default=None)
 

@@ -36,31 +36,33 @@ WEBHOOK_EVENTS = {"issue_updated": "jira:issue_updated", "issue_deleted": "jira:
 bp = Blueprint("hooks", __name__, url_prefix="/connect")
 
 
-class _Lenient(Schema):
+class Lenient(Schema):
+    """A Jira payload: the fields hubsync reads are checked, the rest ignored (Jira adds fields freely)."""
+
     class Meta:
         unknown = EXCLUDE
 
 
-class IssueRef(_Lenient):
+class IssueRef(Lenient):
     id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     key = fields.String(required=True, validate=validate.Regexp(ISSUE_KEY_PATTERN, error="not a Jira issue key"))
     # Jira embeds the webhook's `propertyKeys` here: a list of {key, value} (an object keyed by property is read too)
     properties = fields.Raw(load_default=None)
 
 
-class WebhookUser(_Lenient):
+class WebhookUser(Lenient):
     accountId = fields.String(load_default=None)
     accountType = fields.String(load_default=None)
 
 
-class WebhookBody(_Lenient):
+class WebhookBody(Lenient):
     webhookEvent = fields.String(required=True)
     timestamp = fields.Integer(load_default=None)
     issue = fields.Nested(IssueRef, required=True)
     user = fields.Nested(WebhookUser, load_default=None)
 
 
-class PostFunctionBody(_Lenient):
+class PostFunctionBody(Lenient):
     issue = fields.Nested(IssueRef, required=True)
     transition = fields.Dict(load_default=None)
 

@@ -5,6 +5,8 @@ audit or the queue."""
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import time
 from collections.abc import Callable
@@ -49,9 +51,6 @@ def _hs256_with_the_public_key(body: dict[str, Any]) -> str:
     """The classic confusion: the RSA public key (public, after all) used as an HMAC secret."""
     header = base64.urlsafe_b64encode(json.dumps({"alg": "HS256", "kid": KID}).encode()).rstrip(b"=")
     payload = base64.urlsafe_b64encode(json.dumps(body).encode()).rstrip(b"=")
-    import hashlib
-    import hmac
-
     signature = hmac.new(public_pem(FORGE_KEY), header + b"." + payload, hashlib.sha256).digest()
     return f"{header.decode()}.{payload.decode()}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
 
