@@ -137,6 +137,10 @@ def _parser() -> argparse.ArgumentParser:
     forge_manifest.add_argument("--out", type=Path, metavar="DIR", help="write the Forge app directory here")
     forge_manifest.set_defaults(handler=_run_forge_manifest)
 
+    jira = commands.add_parser("jira", help="set up and check the Jira side of a tenant (workflow, project)")
+    jira_commands = jira.add_subparsers(title="jira commands", metavar="ACTION")
+    # Each `jira` action adds its parser here, one block per action.
+
     tenant = commands.add_parser(
         "tenant",
         help="configure Jira sites that are not Connect installs (Data Center, or Cloud with an API token)",

@@ -111,6 +111,99 @@ class JiraPort(Protocol):
         """Every ticket carrying hubsync's marker in a project, paged with nextPageToken."""
 
 
+# -- What the configure page and `hubsync jira check` read of a Jira site ------------------------------------
+
+
+@dataclass(frozen=True)
+class ProjectChoice:
+    id: str
+    key: str
+    name: str
+
+
+@dataclass(frozen=True)
+class IssueTypeChoice:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class StatusChoice:
+    id: str
+    name: str
+    category: StatusCategory
+
+
+@dataclass(frozen=True)
+class PriorityChoice:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class UserChoice:
+    id: str  # what the policy stores: Cloud accountId, Data Center user name
+    display_name: str
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class CreateField:
+    """One field of a project's create screen for an issue type, as Jira's create metadata describes it."""
+
+    id: str
+    name: str
+    required: bool
+    has_default: bool
+
+
+@dataclass(frozen=True)
+class WorkflowEdge:
+    name: str
+    sources: frozenset[str] | None  # status ids it starts from; None: a global transition (from any status)
+    target: str  # status id
+
+
+@dataclass(frozen=True)
+class WorkflowShape:
+    """The workflow an issue type of a project uses, where Jira lets this tenant read it."""
+
+    name: str
+    initial: str  # status id
+    statuses: tuple[StatusChoice, ...]
+    edges: tuple[WorkflowEdge, ...]
+
+
+class ProjectNotFound(Exception):
+    """Jira has no such project, or does not show it to hubsync's account."""
+
+
+class JiraProjectsPort(Protocol):
+    """Reads of a site's projects, their issue types, fields, statuses and workflows, its priorities and users:
+    the configure page's pickers and the project check. Raises `ProjectNotFound`, `JiraUnavailable`."""
+
+    def projects(self, query: str = "") -> list[ProjectChoice]:
+        """Projects hubsync's account can see, matching `query` (key or name), at most 50."""
+
+    def issue_types(self, project_key: str) -> list[IssueTypeChoice]:
+        """The issue types hubsync's account can create in the project (create metadata)."""
+
+    def create_fields(self, project_key: str, issue_type_id: str) -> list[CreateField]:
+        """The create screen's fields for that project and issue type."""
+
+    def statuses(self, project_key: str, issue_type_id: str | None = None) -> list[StatusChoice]:
+        """The project's statuses (of one issue type, or of all of them, each once)."""
+
+    def workflow(self, project_key: str, issue_type_id: str) -> WorkflowShape | None:
+        """The issue type's workflow with its transitions; None when Jira does not let this tenant read workflows
+        (Data Center has no such API; Cloud asks for administration rights)."""
+
+    def priorities(self) -> list[PriorityChoice]: ...
+
+    def users(self, query: str, project_key: str | None = None) -> list[UserChoice]:
+        """Active users matching `query` (name or email), assignable in the project when one is given; at most 20."""
+
+
 class JiraUnavailable(Exception):
     """Jira refused a request or could not be reached; the message says which, in words fit for a log line."""
 
