@@ -30,7 +30,10 @@ from hubsync.adapters.jira.app_accounts import ConnectAppUser
 from hubsync.adapters.jira.auth import ApiToken, ConnectJwt, ForgeAppToken, PersonalAccessToken
 from hubsync.adapters.jira.client import LINKED_JQL, JiraClient
 from hubsync.adapters.jira.dialect import Flavour
+from hubsync.adapters.jira.projects import JiraProjects
 from hubsync.adapters.jira.search import jql_list
+from hubsync.adapters.jira.transport import JiraTransport
+from hubsync.adapters.jira.workflow_xml import render_workflow_xml, site_statuses
 from hubsync.adapters.organizations import OwnerDirectory
 from hubsync.adapters.queue import LocalQueue, SqsEventSource, SqsQueue, WorkerTimers
 from hubsync.adapters.securityhub import SecurityHubClient
@@ -45,6 +48,8 @@ from hubsync.domain.ports import (
     EventSource,
     ForgeKeys,
     InstallKeys,
+    JiraProjectsPort,
+    StatusChoice,
     StorePort,
     WorkQueue,
 )
@@ -194,6 +199,12 @@ class TenantClients:
         client: JiraClient = self._cached(tenant, "jira", lambda: jira_client(tenant))
         return client
 
+    def projects(self, tenant: Tenant) -> JiraProjectsPort:
+        """What the tenant's Jira site has to pick from (projects, issue types, statuses, priorities, people): the
+        configure page's pickers and the project check."""
+        projects: JiraProjectsPort = self._cached(tenant, "projects", lambda: jira_projects(tenant))
+        return projects
+
     def sync_context(self, tenant: Tenant) -> SyncContext:
         """Everything the tenant's syncs need; raises `TenantNotReady` when a setting is missing."""
         build = lambda: build_sync_context(tenant, self._store, self._clock)  # noqa: E731
@@ -275,13 +286,24 @@ def build_sync_context(tenant: Tenant, store: StorePort, clock: Callable[[], dat
 
 
 def jira_client(tenant: Tenant, linked_jql: str = LINKED_JQL) -> JiraClient:
-    flavour: Flavour = "cloud" if tenant.jira_flavour is JiraFlavour.CLOUD else "datacenter"
+    flavour = _flavour(tenant)
     glance = GLANCE_STATUS_PROPERTY if tenant.auth_mode is AuthMode.CONNECT else None  # only apps have glances
     try:
         return JiraClient(tenant.jira_base_url, flavour, _jira_auth(tenant), linked_jql=linked_jql,
                           glance_property=glance)
     except InvalidJiraSite as exc:
         raise TenantNotReady(f"tenant {tenant.name}: its Jira site URL cannot be used: {exc}") from None
+
+
+def jira_projects(tenant: Tenant) -> JiraProjects:
+    try:
+        return JiraProjects(tenant.jira_base_url, _flavour(tenant), _jira_auth(tenant))
+    except InvalidJiraSite as exc:
+        raise TenantNotReady(f"tenant {tenant.name}: its Jira site URL cannot be used: {exc}") from None
+
+
+def _flavour(tenant: Tenant) -> Flavour:
+    return "cloud" if tenant.jira_flavour is JiraFlavour.CLOUD else "datacenter"
 
 
 def _linked_jql(tenant: Tenant, policy: Policy) -> str:
@@ -291,6 +313,19 @@ def _linked_jql(tenant: Tenant, policy: Policy) -> str:
     if tenant.auth_mode in (AuthMode.CONNECT, AuthMode.FORGE) or not policy.labels:
         return LINKED_JQL
     return f"labels in ({jql_list(policy.labels)})"
+
+
+def jira_site_statuses(tenant: Tenant) -> list[StatusChoice]:
+    """Every status of the tenant's Jira site, in one request: what `hubsync jira workflow-xml` fills ids from."""
+    flavour: Flavour = "cloud" if tenant.jira_flavour is JiraFlavour.CLOUD else "datacenter"
+    try:
+        transport = JiraTransport(tenant.jira_base_url, "3" if flavour == "cloud" else "2", _jira_auth(tenant))
+    except InvalidJiraSite as exc:
+        raise TenantNotReady(f"tenant {tenant.name}: its Jira site URL cannot be used: {exc}") from None
+    try:
+        return site_statuses(transport)
+    finally:
+        transport.close()
 
 
 def _jira_auth(tenant: Tenant) -> AuthBase:
@@ -314,4 +349,5 @@ def _jira_auth(tenant: Tenant) -> AuthBase:
     return ConnectJwt(APP_KEY, tenant.jira_secret, tenant.jira_base_url)
 
 
-__all__ = ["ConfigError", "Runtime", "Settings", "TenantClients", "bootstrap", "open_queue", "open_store"]
+__all__ = ["ConfigError", "Runtime", "Settings", "TenantClients", "bootstrap", "open_queue", "open_store",
+           "render_workflow_xml"]

@@ -70,6 +70,7 @@ _DC_LISTS_DOCUMENTED_AS_ONE_ITEM = (
     "/api/2/user/assignable/search",
     "/api/2/user/search",
     "/api/2/project/{projectIdOrKey}/statuses",
+    "/api/2/project",
 )
 
 CORRECTIONS: dict[Flavour, tuple[Correction, ...]] = {

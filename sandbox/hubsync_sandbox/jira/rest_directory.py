@@ -79,6 +79,37 @@ def register(bp: Blueprint, world: JiraWorld) -> None:
             return reply(_bulk_permissions(world, json_object()))
 
     # -- projects and create metadata --------------------------------------------------------
+    if cloud:
+
+        @bp.get("/project/search")
+        def search_projects() -> Response:
+            """Projects whose key or name contains `query` (case-insensitive), by key or name, a page of them."""
+            wanted = request.args.get("query", "").casefold()
+            order = request.args.get("orderBy", "key")
+            if order.lstrip("+-") not in ("key", "name"):
+                raise JiraError(400, [f"The sandbox Jira orders projects by key or name, not {order!r}."])
+            start_at, max_results = int_arg("startAt", 0), min(int_arg("maxResults", 50, minimum=1), 100)
+            with world.lock:
+                found = [p for p in world.projects.values()
+                         if wanted in p.key.casefold() or wanted in p.name.casefold()]
+                found.sort(key=lambda p: p.key if order.lstrip("+-") == "key" else p.name,
+                           reverse=order.startswith("-"))
+                shown = [render.project_ref(world, p) for p in found[start_at : start_at + max_results]]
+            last = start_at + max_results >= len(found)
+            page = {"self": request.url, "maxResults": max_results, "startAt": start_at, "total": len(found),
+                    "isLast": last, "values": shown}
+            if not last:
+                page["nextPage"] = (f"{world.rest_base}/project/search?startAt={start_at + max_results}"
+                                    f"&maxResults={max_results}")
+            return reply(page)
+
+    else:  # Cloud's GET /project is deprecated for /project/search; Data Center has only this one
+
+        @bp.get("/project")
+        def all_projects() -> Response:
+            with world.lock:
+                return reply([render.project_ref(world, p) for p in world.projects.values()])
+
     @bp.get("/project/<key>")
     def get_project(key: str) -> Response:
         with world.lock:
