@@ -33,6 +33,7 @@ from hubsync.adapters.jira.dialect import Flavour
 from hubsync.adapters.jira.projects import JiraProjects
 from hubsync.adapters.jira.search import jql_list
 from hubsync.adapters.jira.transport import JiraTransport
+from hubsync.adapters.jira.workflow_admin import JiraWorkflowAdmin
 from hubsync.adapters.jira.workflow_xml import render_workflow_xml, site_statuses
 from hubsync.adapters.organizations import OwnerDirectory
 from hubsync.adapters.queue import LocalQueue, SqsEventSource, SqsQueue, WorkerTimers
@@ -51,6 +52,7 @@ from hubsync.domain.ports import (
     JiraProjectsPort,
     StatusChoice,
     StorePort,
+    WorkflowAdminPort,
     WorkQueue,
 )
 from hubsync.domain.tenant import (
@@ -205,6 +207,11 @@ class TenantClients:
         projects: JiraProjectsPort = self._cached(tenant, "projects", lambda: jira_projects(tenant))
         return projects
 
+    def workflow_admin(self, tenant: Tenant) -> WorkflowAdminPort:
+        """The tenant's Jira Cloud workflow administration: setting up the risk workflow."""
+        admin: WorkflowAdminPort = self._cached(tenant, "workflow-admin", lambda: jira_workflow_admin(tenant))
+        return admin
+
     def sync_context(self, tenant: Tenant) -> SyncContext:
         """Everything the tenant's syncs need; raises `TenantNotReady` when a setting is missing."""
         build = lambda: build_sync_context(tenant, self._store, self._clock)  # noqa: E731
@@ -298,6 +305,13 @@ def jira_client(tenant: Tenant, linked_jql: str = LINKED_JQL) -> JiraClient:
 def jira_projects(tenant: Tenant) -> JiraProjects:
     try:
         return JiraProjects(tenant.jira_base_url, _flavour(tenant), _jira_auth(tenant))
+    except InvalidJiraSite as exc:
+        raise TenantNotReady(f"tenant {tenant.name}: its Jira site URL cannot be used: {exc}") from None
+
+
+def jira_workflow_admin(tenant: Tenant) -> JiraWorkflowAdmin:
+    try:
+        return JiraWorkflowAdmin(tenant.jira_base_url, _jira_auth(tenant))
     except InvalidJiraSite as exc:
         raise TenantNotReady(f"tenant {tenant.name}: its Jira site URL cannot be used: {exc}") from None
 

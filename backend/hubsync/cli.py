@@ -140,6 +140,18 @@ def _parser() -> argparse.ArgumentParser:
     jira = commands.add_parser("jira", help="set up and check the Jira side of a tenant (workflow, project)")
     jira_commands = jira.add_subparsers(title="jira commands", metavar="ACTION")
     # Each `jira` action adds its parser here, one block per action.
+    setup_workflow = jira_commands.add_parser(
+        "setup-workflow",
+        help="set up hubsync's risk workflow on a Jira Cloud project (API-token administrator or Forge tenant)",
+        description="Create the risk workflow's missing statuses, validate and create the workflow, give the project "
+        "a workflow scheme of its own and switch the project onto it, moving its issues' statuses. Reuses what "
+        "exists; a second run says \"already set up\" and changes nothing. A Connect tenant gets the manual steps; "
+        "Data Center: `hubsync jira workflow-xml`.",
+    )
+    setup_workflow.add_argument("--tenant", help="tenant id or name (default: the only enabled tenant)")
+    setup_workflow.add_argument("--project", help="project key (default: the project of the tenant's policy)")
+    setup_workflow.add_argument("--dry-run", action="store_true", help="print each step it would take; change nothing")
+    setup_workflow.set_defaults(handler=_run_jira_setup_workflow)
 
     tenant = commands.add_parser(
         "tenant",
@@ -357,6 +369,15 @@ def _run_setup_action(args: argparse.Namespace) -> int:
     with _runtime() as runtime:
         return setup_action_command(runtime.store, runtime.aws, tenant=args.tenant,
                                     base_url=runtime.settings.base_url, out=print)
+
+
+def _run_jira_setup_workflow(args: argparse.Namespace) -> int:
+    from hubsync.service.workflow_setup import setup_workflow_command
+
+    with _runtime() as runtime:
+        return setup_workflow_command(runtime.store, runtime.tenants.workflow_admin, tenant=args.tenant,
+                                      project=args.project, dry_run=args.dry_run, out=print,
+                                      err=lambda line: print(line, file=sys.stderr))
 
 
 def _configure_logging(settings: Settings) -> None:

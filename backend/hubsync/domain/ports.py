@@ -204,6 +204,66 @@ class JiraProjectsPort(Protocol):
         """Active users matching `query` (name or email), assignable in the project when one is given; at most 20."""
 
 
+# -- What `hubsync jira setup-workflow` asks of a Jira Cloud site's administration ---------------------------
+
+
+@dataclass(frozen=True)
+class NewStatus:
+    name: str
+    category: StatusCategory
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class WorkflowSchemeInfo:
+    """A workflow scheme, as the association of a project with it reports it."""
+
+    id: str
+    name: str
+    default_workflow: str | None
+    issue_type_workflows: Mapping[str, str]  # issue type id -> workflow name, where it differs from the default
+    project_ids: frozenset[str]  # every project that uses it
+
+
+class WorkflowAdminRefused(Exception):
+    """Jira refused an administration call for want of rights (401 or 403); the message is Jira's."""
+
+
+class WorkflowAdminPort(Protocol):
+    """Jira Cloud's workflow administration: its statuses, workflows, workflow schemes, and a project's switch from
+    one scheme to another. Raises `ProjectNotFound`, `WorkflowAdminRefused`, `JiraUnavailable`."""
+
+    def project(self, key: str) -> ProjectChoice: ...
+
+    def statuses_named(self, names: Sequence[str]) -> list[StatusChoice]:
+        """The site's global statuses whose name is one of `names`, compared case-insensitively."""
+
+    def create_statuses(self, statuses: Sequence[NewStatus]) -> list[StatusChoice]:
+        """Create global statuses; returns them with their new ids."""
+
+    def workflow(self, name: str) -> WorkflowShape | None:
+        """The workflow of exactly this name, with its statuses and transitions; None when there is none."""
+
+    def validate_workflow(self, design: WorkflowShape, description: str) -> list[str]:
+        """What Jira finds wrong with creating this workflow of existing statuses, one sentence per error naming
+        its item; empty when nothing."""
+
+    def create_workflow(self, design: WorkflowShape, description: str) -> None: ...
+
+    def project_scheme(self, project_id: str) -> WorkflowSchemeInfo:
+        """The workflow scheme the project uses now."""
+
+    def create_scheme(self, name: str, description: str, workflow: str) -> WorkflowSchemeInfo:
+        """A new workflow scheme with `workflow` for every issue type."""
+
+    def project_statuses(self, project_key: str) -> Mapping[str, list[StatusChoice]]:
+        """The statuses the project's issues may be in now, by issue type id."""
+
+    def switch_scheme(self, project_id: str, scheme_id: str, mappings: Mapping[str, Mapping[str, str]]) -> None:
+        """Move the project onto the scheme, its issues' statuses mapped (issue type id -> old status id -> new
+        status id); returns once Jira's task has finished."""
+
+
 class JiraUnavailable(Exception):
     """Jira refused a request or could not be reached; the message says which, in words fit for a log line."""
 

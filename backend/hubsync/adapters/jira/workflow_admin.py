@@ -1,0 +1,284 @@
+"""`WorkflowAdminPort` over Jira Cloud's REST v3: statuses (`/statuses`), workflows (`/workflows/...`), workflow
+schemes (`/workflowscheme`) and a project's scheme switch, which Jira runs as a task this polls until it ends.
+
+These endpoints need the Administer Jira global permission (an API token of an administrator's account) or a Forge
+app's `manage:jira-configuration` scope; Jira's 401 and 403 become `WorkflowAdminRefused`.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+from requests import Session
+from requests.auth import AuthBase
+
+from hubsync.adapters.jira.transport import JiraError, JiraTransport
+from hubsync.domain.ports import (
+    JiraUnavailable,
+    NewStatus,
+    ProjectChoice,
+    ProjectNotFound,
+    StatusChoice,
+    WorkflowAdminRefused,
+    WorkflowEdge,
+    WorkflowSchemeInfo,
+    WorkflowShape,
+)
+from hubsync.domain.ticket import StatusCategory
+
+# Jira's status categories as its workflow and status APIs spell them, and as its other APIs key them.
+_CATEGORY_NAMES = {StatusCategory.TO_DO: "TODO", StatusCategory.IN_PROGRESS: "IN_PROGRESS", StatusCategory.DONE: "DONE"}
+_CATEGORY_OF_NAME = {name: category for category, name in _CATEGORY_NAMES.items()}
+_CATEGORY_OF_KEY = {category.value: category for category in StatusCategory}
+STATUS_PAGE = 200
+TASK_POLL_S = 1.0
+TASK_MAX_WAIT_S = 600.0
+_TASK_RUNNING = frozenset({"ENQUEUED", "RUNNING", "CANCEL_REQUESTED"})
+_REFERENCES = uuid.UUID("5b0d3c52-4f8e-4d8a-9a53-6f1f0c2b9e71")  # names this module's status references
+
+
+class JiraWorkflowAdmin:
+    """One Jira Cloud site's workflow administration; `auth` an `ApiToken` or a `ForgeAppToken`."""
+
+    def __init__(
+        self,
+        base_url: str,
+        auth: AuthBase,
+        *,
+        session: Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+        task_max_wait_s: float = TASK_MAX_WAIT_S,
+    ) -> None:
+        self._http = JiraTransport(base_url, "3", auth, session=session, sleep=sleep)
+        self._sleep = sleep
+        self._monotonic = monotonic
+        self._task_max_wait_s = task_max_wait_s
+
+    def close(self) -> None:
+        self._http.close()
+
+    def project(self, key: str) -> ProjectChoice:
+        try:
+            body = self._call("GET", f"/project/{key}")
+        except JiraError as error:
+            if error.status == 404:
+                raise ProjectNotFound(key) from error
+            raise
+        return ProjectChoice(str(body["id"]), str(body["key"]), str(body.get("name") or body["key"]))
+
+    def statuses_named(self, names: Sequence[str]) -> list[StatusChoice]:
+        """Global statuses, every page (the search matches parts of names; the exact, case-insensitive match is
+        made here)."""
+        wanted = {name.casefold() for name in names}
+        return [status for status in self._global_statuses() if status.name.casefold() in wanted]
+
+    def create_statuses(self, statuses: Sequence[NewStatus]) -> list[StatusChoice]:
+        body = {
+            "scope": {"type": "GLOBAL"},
+            "statuses": [
+                {"name": each.name, "statusCategory": _CATEGORY_NAMES[each.category], "description": each.description}
+                for each in statuses
+            ],
+        }
+        created = self._call("POST", "/statuses", json=body) or []
+        return [_status(each) for each in created]
+
+    def workflow(self, name: str) -> WorkflowShape | None:
+        start = 0
+        while True:
+            page = self._call("GET", "/workflows/search", params={
+                "queryString": name, "expand": "values.transitions", "startAt": start, "maxResults": 50,
+            }) or {}
+            statuses = {each.get("statusReference"): each for each in page.get("statuses") or []}
+            for workflow in page.get("values") or []:
+                if workflow.get("name") == name:
+                    return _shape(workflow, statuses)
+            values = page.get("values") or []
+            if page.get("isLast", True) or not values:
+                return None
+            start += len(values)
+
+    def validate_workflow(self, design: WorkflowShape, description: str) -> list[str]:
+        body = {"payload": _create_body(design, description), "validationOptions": {"levels": ["ERROR"]}}
+        answer = self._call("POST", "/workflows/create/validation", json=body) or {}
+        names = {_reference(s.id): s.name for s in design.statuses}
+        transitions = {str(i): edge.name for i, edge in _numbered(design)}
+        return [_validation_error(error, names, transitions) for error in answer.get("errors") or []
+                if error.get("level", "ERROR") == "ERROR"]
+
+    def create_workflow(self, design: WorkflowShape, description: str) -> None:
+        self._call("POST", "/workflows/create", json=_create_body(design, description))
+
+    def project_scheme(self, project_id: str) -> WorkflowSchemeInfo:
+        answer = self._call("GET", "/workflowscheme/project", params={"projectId": project_id}) or {}
+        for association in answer.get("values") or []:
+            if project_id in {str(each) for each in association.get("projectIds") or []}:
+                return _scheme(association.get("workflowScheme") or {}, association.get("projectIds") or [])
+        return WorkflowSchemeInfo("", "Default Workflow Scheme", None, {}, frozenset({project_id}))
+
+    def create_scheme(self, name: str, description: str, workflow: str) -> WorkflowSchemeInfo:
+        body = {"name": name, "description": description, "defaultWorkflow": workflow}
+        return _scheme(self._call("POST", "/workflowscheme", json=body) or {}, [])
+
+    def project_statuses(self, project_key: str) -> Mapping[str, list[StatusChoice]]:
+        try:
+            answer = self._call("GET", f"/project/{project_key}/statuses") or []
+        except JiraError as error:
+            if error.status == 404:
+                raise ProjectNotFound(project_key) from error
+            raise
+        return {
+            str(issue_type["id"]): [
+                StatusChoice(str(s["id"]), str(s.get("name") or ""),
+                             _CATEGORY_OF_KEY.get(str((s.get("statusCategory") or {}).get("key")), StatusCategory.TO_DO))
+                for s in issue_type.get("statuses") or []
+            ]
+            for issue_type in answer
+        }
+
+    def switch_scheme(self, project_id: str, scheme_id: str, mappings: Mapping[str, Mapping[str, str]]) -> None:
+        body = {
+            "projectId": project_id,
+            "targetSchemeId": scheme_id,
+            "mappingsByIssueTypeOverride": [
+                {"issueTypeId": issue_type,
+                 "statusMappings": [{"oldStatusId": old, "newStatusId": new} for old, new in moves.items()]}
+                for issue_type, moves in mappings.items() if moves
+            ],
+        }
+        task = self._call("POST", "/workflowscheme/project/switch", json=body) or {}
+        self._wait(task, f"the switch of project {project_id} to workflow scheme {scheme_id}")
+
+    # -- helpers ------------------------------------------------------------------------------------------------
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            return self._http.call("workflow_admin", method, path, **kwargs)
+        except JiraError as error:
+            if error.status in (401, 403):
+                raise WorkflowAdminRefused("; ".join(error.messages) or f"{error.status}") from error
+            raise
+
+    def _global_statuses(self) -> Iterator[StatusChoice]:
+        start = 0
+        while True:
+            page = self._call("GET", "/statuses/search", params={"startAt": start, "maxResults": STATUS_PAGE}) or {}
+            values = page.get("values") or []
+            for each in values:
+                if (each.get("scope") or {}).get("type", "GLOBAL") == "GLOBAL":
+                    yield _status(each)
+            if page.get("isLast", True) or not values:
+                return
+            start += len(values)
+
+    def _wait(self, task: Mapping[str, Any], what: str) -> None:
+        """Poll Jira's task until it ends; anything but COMPLETE is an error naming what it was for."""
+        deadline = self._monotonic() + self._task_max_wait_s
+        while task.get("status") in _TASK_RUNNING:
+            if self._monotonic() > deadline:
+                raise JiraUnavailable(f"Jira's task {task.get('id')} ({what}) has not finished after "
+                                      f"{self._task_max_wait_s:.0f} s; look at it in Jira before running again")
+            self._sleep(TASK_POLL_S)
+            task = self._call("GET", f"/task/{task['id']}") or {}
+        if task.get("status") not in (None, "COMPLETE"):
+            detail = f": {task['message']}" if task.get("message") else ""
+            raise JiraUnavailable(f"Jira's task for {what} ended {task.get('status')}{detail}")
+
+
+def _reference(status_id: str) -> str:
+    """The `statusReference` a workflow request names a status by: stable for a status id."""
+    return str(uuid.uuid5(_REFERENCES, status_id))
+
+
+def _numbered(design: WorkflowShape) -> Iterator[tuple[int, WorkflowEdge]]:
+    """Transition ids as Jira numbers them: 1 is the initial transition, then 11, 21, ..."""
+    for index, edge in enumerate(design.edges):
+        yield 11 + 10 * index, edge
+
+
+def _create_body(design: WorkflowShape, description: str) -> dict[str, Any]:
+    categories = {s.id: s.category for s in design.statuses}
+    transitions: list[dict[str, Any]] = [{
+        "id": "1", "name": "Create", "type": "INITIAL", "toStatusReference": _reference(design.initial),
+        "links": [], "actions": [], "validators": [], "triggers": [], "properties": {},
+    }]
+    for number, edge in _numbered(design):
+        transitions.append({
+            "id": str(number), "name": edge.name, "type": "GLOBAL" if edge.sources is None else "DIRECTED",
+            "toStatusReference": _reference(edge.target),
+            "links": [] if edge.sources is None else [
+                {"fromStatusReference": _reference(source)} for source in sorted(edge.sources)
+            ],
+            "actions": [], "validators": [], "triggers": [], "properties": {},
+        })
+    return {
+        "scope": {"type": "GLOBAL"},
+        "statuses": [
+            {"id": s.id, "name": s.name, "statusCategory": _CATEGORY_NAMES[categories[s.id]],
+             "statusReference": _reference(s.id)}
+            for s in design.statuses
+        ],
+        "workflows": [{
+            "name": design.name,
+            "description": description,
+            "statuses": [{"statusReference": _reference(s.id), "properties": {}} for s in design.statuses],
+            "transitions": transitions,
+        }],
+    }
+
+
+def _status(body: Mapping[str, Any]) -> StatusChoice:
+    return StatusChoice(str(body["id"]), str(body.get("name") or ""),
+                        _CATEGORY_OF_NAME.get(str(body.get("statusCategory")), StatusCategory.TO_DO))
+
+
+def _shape(workflow: Mapping[str, Any], statuses: Mapping[Any, Mapping[str, Any]]) -> WorkflowShape:
+    """A searched workflow over status ids: its status references resolved through the page's statuses."""
+    def status_id(reference: Any) -> str:
+        found = statuses.get(reference)
+        return str(found["id"]) if found and found.get("id") else str(reference)
+
+    initial = ""
+    edges: list[WorkflowEdge] = []
+    for transition in workflow.get("transitions") or []:
+        target = status_id(transition.get("toStatusReference"))
+        kind = transition.get("type")
+        if kind == "INITIAL":
+            initial = target
+        elif kind == "GLOBAL":
+            edges.append(WorkflowEdge(str(transition.get("name") or ""), None, target))
+        else:
+            sources = frozenset(status_id(link.get("fromStatusReference")) for link in transition.get("links") or [])
+            edges.append(WorkflowEdge(str(transition.get("name") or ""), sources, target))
+    used = []
+    for each in workflow.get("statuses") or []:
+        status = statuses.get(each.get("statusReference")) or {}
+        used.append(StatusChoice(status_id(each.get("statusReference")), str(status.get("name") or ""),
+                                 _CATEGORY_OF_NAME.get(str(status.get("statusCategory")), StatusCategory.TO_DO)))
+    return WorkflowShape(str(workflow.get("name")), initial, tuple(used), tuple(edges))
+
+
+def _scheme(body: Mapping[str, Any], project_ids: Sequence[Any]) -> WorkflowSchemeInfo:
+    mappings = body.get("issueTypeMappings") or {}
+    return WorkflowSchemeInfo(
+        id=str(body.get("id", "")),
+        name=str(body.get("name") or ""),
+        default_workflow=body.get("defaultWorkflow"),
+        issue_type_workflows={str(k): str(v) for k, v in mappings.items()},
+        project_ids=frozenset(str(each) for each in project_ids),
+    )
+
+
+def _validation_error(error: Mapping[str, Any], statuses: Mapping[str, str], transitions: Mapping[str, str]) -> str:
+    """One validation error, naming the status or transition it is about where Jira says."""
+    where = error.get("elementReference") or {}
+    item = str(error.get("type") or "WORKFLOW").lower().replace("_", " ")
+    if where.get("statusReference"):
+        item = f"status {statuses.get(where['statusReference'], where['statusReference'])}"
+    elif where.get("transitionId"):
+        item = f"transition {transitions.get(str(where['transitionId']), where['transitionId'])}"
+    return f"{item}: {error.get('message') or error.get('code') or 'invalid'}"

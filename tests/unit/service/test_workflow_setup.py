@@ -1,0 +1,271 @@
+"""Setting up the risk workflow on a project, against an in-memory Jira site's administration (a fake port)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+
+import pytest
+
+from hubsync.domain import risk_workflow as risk
+from hubsync.domain.ports import (
+    JiraUnavailable,
+    NewStatus,
+    ProjectChoice,
+    ProjectNotFound,
+    StatusChoice,
+    WorkflowAdminRefused,
+    WorkflowSchemeInfo,
+    WorkflowShape,
+)
+from hubsync.domain.tenant import AuthMode, JiraFlavour, Tenant
+from hubsync.domain.ticket import StatusCategory
+from hubsync.service.workflow_setup import (
+    SetupError,
+    SetupOutcome,
+    SetupPlan,
+    SetupRefused,
+    StepKind,
+    apply_setup,
+    design,
+    landing_status,
+    manual_steps,
+    plan_setup,
+    setup_risk_workflow,
+)
+
+TODO, DOING, DONE = StatusCategory.TO_DO, StatusCategory.IN_PROGRESS, StatusCategory.DONE
+
+
+class FakeAdmin:
+    """A Cloud site with one project OPS on Jira's default scheme (To Do / In Progress / Done)."""
+
+    def __init__(self) -> None:
+        self.statuses = [StatusChoice("10000", "To Do", TODO), StatusChoice("3", "In Progress", DOING),
+                         StatusChoice("10001", "Done", DONE)]
+        self.workflows: dict[str, WorkflowShape] = {}
+        self.schemes: dict[str, WorkflowSchemeInfo] = {
+            "1": WorkflowSchemeInfo("1", "Default Workflow Scheme", "jira", {}, frozenset({"10001"})),
+        }
+        self.project_scheme_id = {"10001": "1"}
+        self.issue_types = ("10001", "10002")
+        self.writes: list[str] = []
+        self.switched: dict[str, Mapping[str, str]] = {}
+        self.validation_errors: list[str] = []
+        self.refuse = False
+
+    def _check(self) -> None:
+        if self.refuse:
+            raise WorkflowAdminRefused("You are not authorized to perform this action.")
+
+    def project(self, key: str) -> ProjectChoice:
+        self._check()
+        if key != "OPS":
+            raise ProjectNotFound(key)
+        return ProjectChoice("10001", "OPS", "Operations")
+
+    def statuses_named(self, names: Sequence[str]) -> list[StatusChoice]:
+        wanted = {name.casefold() for name in names}
+        return [s for s in self.statuses if s.name.casefold() in wanted]
+
+    def create_statuses(self, statuses: Sequence[NewStatus]) -> list[StatusChoice]:
+        self.writes.append("create_statuses")
+        made = [StatusChoice(str(20000 + len(self.statuses) + i), s.name, s.category) for i, s in enumerate(statuses)]
+        self.statuses += made
+        return made
+
+    def workflow(self, name: str) -> WorkflowShape | None:
+        return self.workflows.get(name)
+
+    def validate_workflow(self, shape: WorkflowShape, description: str) -> list[str]:
+        assert {s.id for s in shape.statuses} <= {s.id for s in self.statuses}
+        return list(self.validation_errors)
+
+    def create_workflow(self, shape: WorkflowShape, description: str) -> None:
+        self.writes.append("create_workflow")
+        self.workflows[shape.name] = shape
+
+    def project_scheme(self, project_id: str) -> WorkflowSchemeInfo:
+        return self.schemes[self.project_scheme_id[project_id]]
+
+    def create_scheme(self, name: str, description: str, workflow: str) -> WorkflowSchemeInfo:
+        self.writes.append("create_scheme")
+        scheme = WorkflowSchemeInfo(str(len(self.schemes) + 1), name, workflow, {}, frozenset())
+        self.schemes[scheme.id] = scheme
+        return scheme
+
+    def project_statuses(self, project_key: str) -> Mapping[str, list[StatusChoice]]:
+        scheme = self.project_scheme("10001")
+        workflow = self.workflows.get(scheme.default_workflow or "")
+        now = list(workflow.statuses) if workflow else self.statuses[:3]
+        return {issue_type: now for issue_type in self.issue_types}
+
+    def switch_scheme(self, project_id: str, scheme_id: str, mappings: Mapping[str, Mapping[str, str]]) -> None:
+        self.writes.append("switch_scheme")
+        self.switched = {issue_type: dict(moves) for issue_type, moves in mappings.items()}
+        self.project_scheme_id[project_id] = scheme_id
+        self.schemes[scheme_id] = replace(self.schemes[scheme_id], project_ids=frozenset({project_id}))
+
+
+def tenant(auth: AuthMode = AuthMode.API_TOKEN, flavour: JiraFlavour = JiraFlavour.CLOUD) -> Tenant:
+    return Tenant("t1", "acme", "https://acme.atlassian.net", flavour, auth, "ext", jira_user="sofia@example.com",
+                  jira_secret="token", policy={"project_key": "OPS"})
+
+
+def run(admin: FakeAdmin, *, dry_run: bool = False, who: Tenant | None = None) -> SetupPlan | SetupOutcome:
+    return setup_risk_workflow(who or tenant(), lambda _: admin, None, dry_run=dry_run)
+
+
+def test_a_fresh_project_gets_statuses_workflow_scheme_and_switch_in_that_order() -> None:
+    admin = FakeAdmin()
+    result = run(admin)
+    assert isinstance(result, SetupOutcome) and result.ok
+    assert admin.writes == ["create_statuses", "create_workflow", "create_scheme", "switch_scheme"]
+    created = {s.name for s in admin.statuses[3:]}
+    assert created == {s.name for s in risk.STATUSES}
+    workflow = admin.workflows[risk.NAME]
+    by_id = {s.id: s.name for s in admin.statuses}
+    assert by_id[workflow.initial] == risk.status(risk.INITIAL).name
+    moves = {(edge.name, by_id[source], by_id[edge.target]) for edge in workflow.edges for source in edge.sources or ()}
+    assert moves == {(t.name, risk.status(t.source).name, risk.status(t.target).name) for t in risk.TRANSITIONS}
+    scheme = admin.project_scheme("10001")
+    assert scheme.name == f"OPS: {risk.NAME}" and scheme.default_workflow == risk.NAME
+
+
+def test_issues_already_there_move_by_their_status_category() -> None:
+    admin = FakeAdmin()
+    run(admin)
+    by_id = {s.id: s.name for s in admin.statuses}
+    for issue_type in admin.issue_types:
+        moved = {by_id[old]: by_id[new] for old, new in admin.switched[issue_type].items()}
+        assert moved == {"To Do": landing_status(TODO).name, "In Progress": landing_status(DOING).name,
+                         "Done": landing_status(DONE).name}
+    assert (landing_status(TODO), landing_status(DOING), landing_status(DONE)) == (
+        risk.status("open"), risk.status("allocated"), risk.status("resolved"))
+
+
+def test_a_second_run_is_already_set_up_and_writes_nothing() -> None:
+    admin = FakeAdmin()
+    run(admin)
+    admin.writes.clear()
+    again = run(admin)
+    assert isinstance(again, SetupPlan) and again.already_set_up and not again.problems
+    assert admin.writes == []
+    assert {step.kind for step in again.steps} == {StepKind.REUSE_STATUS, StepKind.REUSE_WORKFLOW}
+
+
+def test_a_dry_run_plans_every_step_and_writes_nothing() -> None:
+    admin = FakeAdmin()
+    plan = run(admin, dry_run=True)
+    assert isinstance(plan, SetupPlan) and not plan.already_set_up
+    assert admin.writes == []
+    kinds = [step.kind for step in plan.steps]
+    assert kinds.count(StepKind.CREATE_STATUS) == len(risk.STATUSES)
+    assert kinds[-4:] == [StepKind.VALIDATE_WORKFLOW, StepKind.CREATE_WORKFLOW, StepKind.CREATE_SCHEME,
+                          StepKind.SWITCH_PROJECT]
+    assert "To Do → Open" in plan.steps[-1].text
+    assert plan.to_json()["steps"][0] == {"kind": "create-status", "text": plan.steps[0].text}
+
+
+def test_existing_statuses_are_reused_whatever_their_case() -> None:
+    admin = FakeAdmin()
+    admin.statuses.append(StatusChoice("500", "OPEN", TODO))
+    plan = plan_setup(admin, "OPS")
+    assert plan.found["open"].id == "500"
+    run(admin)
+    assert admin.workflows[risk.NAME].initial == "500"
+    assert sum(1 for s in admin.statuses if s.name.casefold() == "open") == 1
+    assert "500" not in admin.switched["10001"]  # issues already there would stay, not move
+
+
+def test_a_same_named_status_in_another_category_stops_the_setup_before_any_write() -> None:
+    admin = FakeAdmin()
+    admin.statuses.append(StatusChoice("600", "Resolved", TODO))
+    plan = run(admin)
+    assert isinstance(plan, SetupPlan)
+    assert plan.problems and "Resolved" in plan.problems[0] and "To Do" in plan.problems[0]
+    assert admin.writes == []
+    with pytest.raises(SetupError):
+        apply_setup(admin, plan)
+
+
+def test_a_workflow_of_the_same_name_that_differs_stops_the_setup() -> None:
+    admin = FakeAdmin()
+    run(admin)
+    shape = admin.workflows[risk.NAME]
+    admin.workflows[risk.NAME] = replace(shape, edges=shape.edges[1:])
+    admin.project_scheme_id["10001"] = "1"
+    admin.writes.clear()
+    plan = run(admin)
+    assert isinstance(plan, SetupPlan)
+    assert plan.problems and "differs" in plan.problems[0] and shape.edges[0].name in plan.problems[0]
+    assert admin.writes == []
+
+
+def test_an_identical_workflow_is_reused_and_only_the_project_is_moved() -> None:
+    admin = FakeAdmin()
+    run(admin)
+    admin.project_scheme_id["10001"] = "1"
+    admin.writes.clear()
+    outcome = run(admin)
+    assert isinstance(outcome, SetupOutcome) and outcome.ok
+    assert admin.writes == ["create_scheme", "switch_scheme"]
+
+
+def test_validation_errors_are_reported_per_item_and_nothing_more_is_written() -> None:
+    admin = FakeAdmin()
+    admin.validation_errors = ["transition Approve risk: bad", "status Open: worse"]
+    lines: list[str] = []
+    outcome = setup_risk_workflow(tenant(), lambda _: admin, None, dry_run=False,
+                                  on_step=lambda each: lines.append(each.text))
+    assert isinstance(outcome, SetupOutcome) and not outcome.ok
+    assert outcome.outcomes[-1].details == ("transition Approve risk: bad", "status Open: worse")
+    assert admin.writes == ["create_statuses"]
+
+
+def test_a_design_groups_transitions_of_one_name_into_one_status() -> None:
+    ids = {s.key: StatusChoice(str(i), s.name, s.category) for i, s in enumerate(risk.STATUSES)}
+    shape = design(ids)
+    reopen_to_open = [e for e in shape.edges if e.name == "Reopen" and e.target == ids["open"].id]
+    assert len(reopen_to_open) == 1 and len(reopen_to_open[0].sources or ()) > 1
+
+
+def test_connect_is_refused_up_front_with_the_manual_steps() -> None:
+    admin = FakeAdmin()
+    admin.refuse = True  # any call would fail: none is made
+    with pytest.raises(SetupRefused) as refused:
+        run(admin, who=tenant(AuthMode.CONNECT))
+    assert "Connect" in str(refused.value)
+    assert refused.value.manual_steps == manual_steps()
+    assert any(risk.NAME in step for step in manual_steps())
+    assert all(s.name in manual_steps()[0] for s in risk.STATUSES)
+
+
+def test_data_center_points_to_the_workflow_xml() -> None:
+    with pytest.raises(SetupRefused, match="workflow-xml"):
+        run(FakeAdmin(), who=tenant(AuthMode.PAT, JiraFlavour.DATA_CENTER))
+
+
+def test_a_refusal_says_the_account_must_be_an_administrator() -> None:
+    admin = FakeAdmin()
+    admin.refuse = True
+    with pytest.raises(SetupError, match="sofia@example.com.*Jira administrator"):
+        run(admin)
+    with pytest.raises(SetupError, match="manage:jira-configuration"):
+        run(admin, who=tenant(AuthMode.FORGE))
+
+
+def test_an_unknown_project_or_an_unreachable_jira_is_one_setup_error() -> None:
+    with pytest.raises(SetupError, match="no project NOPE"):
+        setup_risk_workflow(tenant(), lambda _: FakeAdmin(), "nope", dry_run=True)
+
+    def unreachable(_: Tenant) -> FakeAdmin:
+        raise JiraUnavailable("Jira did not answer GET /project/OPS: ConnectionError")
+
+    with pytest.raises(SetupError, match="did not answer"):
+        setup_risk_workflow(tenant(), unreachable, None, dry_run=True)
+
+
+def test_without_a_project_in_the_policy_one_must_be_named() -> None:
+    with pytest.raises(SetupError, match="--project"):
+        setup_risk_workflow(replace(tenant(), policy={}), lambda _: FakeAdmin(), None, dry_run=True)
