@@ -3,7 +3,9 @@ issue panel and configure page shells), the iframe API, the EventBridge intake a
 
     app = create_app(bootstrap(settings))   # gunicorn runs it with `hubsync serve`
 
-Blueprints by concern: descriptor, connect (lifecycle), pages, hooks, api (/api/v1), events, health. Who may call:
+Blueprints by concern: descriptor, connect (lifecycle), pages, hooks, api (/api/v1), jira_api (/api/v1/jira: what
+the tenant's Jira has, for the configure page's pickers), workflow_api (/api/v1/settings/risk-workflow: set up
+the risk workflow), events, health. Who may call:
 - Jira's calls to the app (webhooks, the post function, the iframe pages) and the iframe API (with a context token)
   are behind `jira_auth.verified_jira` (HS256 with the tenant's shared secret, and the qsh); the lifecycle
   callbacks check tokens themselves: `installed`/`uninstalled` Atlassian's RS256 signed-install token (key from
@@ -46,7 +48,7 @@ def create_app(runtime: Runtime | None = None) -> Flask:
     runtime = bootstrap() if runtime is None else runtime
     config = runtime.settings
     config.require_base_url()
-    from hubsync.web import api, connect, descriptor, events, forge, health, hooks, pages
+    from hubsync.web import api, connect, descriptor, events, forge, health, hooks, jira_api, pages, workflow_api
 
     descriptor_bp = descriptor.descriptor_blueprint(config)  # reads and checks the template before anything else
     app = Flask(__name__, static_folder=None)
@@ -61,6 +63,8 @@ def create_app(runtime: Runtime | None = None) -> Flask:
         hooks.bp,
         forge.bp,
         api.bp,
+        jira_api.bp,
+        workflow_api.bp,
         events.bp,
         health.bp,
     ):

@@ -18,6 +18,7 @@ from urllib.parse import quote
 from requests import Session
 from requests.auth import AuthBase
 
+from hubsync.adapters.jira.client import CLOUD_ACCOUNT_ID
 from hubsync.adapters.jira.dialect import Dialect, Flavour
 from hubsync.adapters.jira.tickets import category_of
 from hubsync.adapters.jira.transport import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_S, JiraError, JiraTransport
@@ -147,12 +148,15 @@ class JiraProjects:
                 for p in self._http.call("priorities", "GET", "/priority") or []]
 
     def users(self, query: str, project_key: str | None = None) -> list[UserChoice]:
-        """Active people (not apps) Jira's user search finds for `query`, assignable in the project when given; at
-        most 20. Without a project, a blank query finds nobody (Jira's user search needs one)."""
+        """Active people (not apps) Jira's user search finds for `query` (on Cloud an accountId finds its person, so
+        a stored assignee can be shown by name), assignable in the project when given; at most 20. Without a
+        project, a blank query finds nobody (Jira's user search needs one)."""
         query = query.strip()
         params: dict[str, Any] = {"maxResults": MAX_USERS}
-        if query:
-            params["query" if self.dialect.cloud else "username"] = query
+        if query and not self.dialect.cloud:
+            params["username"] = query
+        elif query:
+            params["accountId" if CLOUD_ACCOUNT_ID.match(query) else "query"] = query
         if project_key:
             params["project"] = project_key
             found = self._project_call("users", project_key, "/user/assignable/search", params=params)

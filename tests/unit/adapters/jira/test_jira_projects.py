@@ -103,6 +103,7 @@ def test_users_are_found_by_part_of_a_name_with_their_email(jira_any: JiraSandbo
     alice = next(u for u in found if u.email == "alice@example.com")
     assert alice.id == user_id(jira_any, "alice@example.com")
     assert jira.users("   ") == []
+    assert [u.display_name for u in jira.users(alice.id)] == ["Alice Developer"]  # a stored assignee, by name
 
 
 def test_users_of_a_project_are_those_who_may_be_assigned(jira_any: JiraSandbox, sleeps: list[float]) -> None:
