@@ -65,6 +65,14 @@ class SetupRefused(SetupError):
         self.manual_steps = list(manual_steps)
 
 
+class NoSuchProject(SetupError):
+    """No project was named and the policy has none, or Jira has no such project (or hides it from hubsync)."""
+
+
+class SetupUnavailable(SetupError):
+    """Jira could not be asked now (unreachable, failing, a Forge token not handed yet): try again later."""
+
+
 class StepKind(StrEnum):
     REUSE_STATUS = "reuse-status"
     CREATE_STATUS = "create-status"
@@ -171,7 +179,7 @@ def project_of(tenant: Tenant, project: str | None) -> str:
     """The project asked for, else the one the tenant's policy files tickets in."""
     key = (project or str(tenant.policy.get("project_key") or "")).strip()
     if not key:
-        raise SetupError(f"tenant {tenant.name} has no project in its policy yet: name one with --project")
+        raise NoSuchProject(f"tenant {tenant.name} has no project in its policy yet: name one with --project")
     return key.upper()
 
 
@@ -397,10 +405,12 @@ def setup_risk_workflow(
             return plan
         return apply_setup(admin, plan, on_step)
     except ProjectNotFound:
-        raise SetupError(f"Jira has no project {key}, or does not show it to hubsync's account") from None
+        raise NoSuchProject(f"Jira has no project {key}, or does not show it to hubsync's account") from None
     except WorkflowAdminRefused as exc:
         raise SetupError(refused_words(tenant, str(exc))) from None
-    except (JiraUnavailable, TenantNotReady, TenantWaiting) as exc:
+    except (JiraUnavailable, TenantWaiting) as exc:
+        raise SetupUnavailable(str(exc)) from None
+    except TenantNotReady as exc:
         raise SetupError(str(exc)) from None
 
 
