@@ -4,6 +4,7 @@ import { ApiError } from "./api.js";
 import { keepFitted } from "./transport.js";
 import { h, replaceChildren, uid } from "./dom.js";
 import { stepLozenge } from "./lozenges.js";
+import { riskWorkflowSection } from "./risk-workflow.js";
 
 const SEVERITIES = ["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL"];
 const DISPOSITIONS = [
@@ -51,6 +52,7 @@ class ConfigurePage {
       this.summary,
       this.awsSection(s.aws),
       this.ticketSection(policy),
+      riskWorkflowSection(s),
       this.section("Escalation rules",
         "Findings that match any rule get a ticket on their own. Every criterion given must match; leave one empty to match all.",
         this.rulesBox,

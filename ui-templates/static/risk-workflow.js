@@ -1,0 +1,86 @@
+// "Set up the risk workflow" on the configure page: a preview of each step (a dry run: nothing changes in Jira),
+// then the setup itself, with the outcome of each step. Offered where hubsync can do it through Jira's REST API
+// (a Forge app on Jira Cloud); a Connect app cannot create workflows, and the service says what to do by hand.
+import { ApiError } from "./api.js";
+import { request } from "./transport.js";
+import { h, replaceChildren } from "./dom.js";
+import { stepLozenge } from "./lozenges.js";
+
+const PATH = "/settings/risk-workflow";
+
+/** The section, or null where this tenant's Jira cannot be set up from here. */
+export function riskWorkflowSection(settings, send = request) {
+  if (!settings.jira || settings.jira.platform !== "forge") return null;
+  const project = settings.policy && settings.policy.project_key;
+  const result = h("div", { className: "hs-connection", role: "status", "aria-live": "polite",
+    dataset: { testid: "risk-workflow-result" } });
+  const preview = h("button", { type: "button", className: "hs-button", disabled: !project }, "Preview the setup");
+  const apply = h("button", { type: "button", className: "hs-button hs-button-primary", hidden: true },
+    "Set up the risk workflow");
+
+  async function call(dryRun) {
+    const { status, data } = await send("POST", PATH, { project, dryRun });
+    if (status < 200 || status > 299) throw new ApiError(status, data);
+    return data;
+  }
+
+  async function run(dryRun) {
+    preview.disabled = true;
+    apply.disabled = true;
+    apply.hidden = dryRun;
+    result.replaceChildren(h("p", { className: "hs-subtle" }, dryRun
+      ? `Reading what project ${project} and the site have…`
+      : `Setting up the risk workflow on ${project}: statuses, workflow, scheme, then the project's issues…`));
+    try {
+      const answer = await call(dryRun);
+      showAnswer(answer);
+      apply.hidden = !dryRun || answer.alreadySetUp;
+    } catch (error) {
+      showError(error);
+    } finally {
+      preview.disabled = false;
+      apply.disabled = false;
+    }
+  }
+
+  function showAnswer(answer) {
+    if (answer.alreadySetUp) {
+      replaceChildren(result, h("p", { className: "hs-message hs-message-success" },
+        `Project ${answer.project.key} already uses the risk workflow: nothing to do.`));
+    } else if (answer.outcomes) {
+      replaceChildren(result, h("p", { className: "hs-message hs-message-success", role: "alert" },
+        `Project ${answer.project.key} now uses the risk workflow.`), outcomeList(answer.outcomes));
+    } else {
+      replaceChildren(result,
+        h("p", { className: "hs-subtle" }, `The steps it takes on project ${answer.project.key} (nothing has changed yet):`),
+        h("ol", { dataset: { testid: "risk-workflow-plan" } }, answer.steps.map((step) => h("li", {}, step.text))));
+    }
+  }
+
+  function showError(error) {
+    const body = error instanceof ApiError ? error.body : {};
+    replaceChildren(result,
+      h("p", { className: "hs-message hs-message-error", role: "alert" }, error.message),
+      body.outcomes ? outcomeList(body.outcomes) : null,
+      body.problems && body.problems.length ? h("ul", {}, body.problems.map((problem) => h("li", {}, problem))) : null,
+      body.manualSteps ? h("ol", {}, body.manualSteps.map((step) => h("li", {}, step))) : null);
+  }
+
+  preview.addEventListener("click", () => run(true));
+  apply.addEventListener("click", () => run(false));
+  return h("section", { className: "hs-section", "aria-labelledby": "hs-risk-workflow-title" },
+    h("h2", { id: "hs-risk-workflow-title", className: "hs-section-title" }, "Set up the risk workflow"),
+    h("p", { className: "hs-subtle" }, project
+      ? `Creates hubsync's risk workflow (its statuses, the workflow and a workflow scheme) and moves project ` +
+        `${project} onto it, its issues' statuses mapped by category. Preview first: nothing changes until you ` +
+        "press the setup button. Running it again changes nothing."
+      : "Save the settings with a project first."),
+    h("div", { className: "hs-actions" }, preview, apply),
+    result);
+}
+
+function outcomeList(outcomes) {
+  return h("ul", { className: "hs-steps", dataset: { testid: "risk-workflow-outcomes" } }, outcomes.map((outcome) =>
+    h("li", {}, stepLozenge(outcome.ok ? "ok" : "failed"), " ", outcome.text,
+      outcome.details.length ? h("ul", {}, outcome.details.map((detail) => h("li", {}, detail))) : null)));
+}
