@@ -212,6 +212,13 @@ class TenantClients:
         admin: WorkflowAdminPort = self._cached(tenant, "workflow-admin", lambda: jira_workflow_admin(tenant))
         return admin
 
+    def securityhub(self, tenant: Tenant) -> SecurityHubClient:
+        """The tenant's Security Hub alone (the configure page's rule preview); raises `TenantNotReady` without its
+        AWS role or Region. Each thread's own, as in a sync context."""
+        build = lambda: securityhub_client(tenant)  # noqa: E731
+        client: SecurityHubClient = self._cached(tenant, f"securityhub:{threading.get_ident()}", build)
+        return client
+
     def sync_context(self, tenant: Tenant) -> SyncContext:
         """Everything the tenant's syncs need; raises `TenantNotReady` when a setting is missing."""
         build = lambda: build_sync_context(tenant, self._store, self._clock)  # noqa: E731
@@ -267,14 +274,8 @@ def _identity(tenant: Tenant) -> str:
 
 def build_sync_context(tenant: Tenant, store: StorePort, clock: Callable[[], datetime] = utc_now) -> SyncContext:
     """A tenant's sync context from what the store holds: its policy, its assumed roles, its Jira credentials."""
-    if not tenant.aws_role_arn:
-        raise TenantNotReady(f"tenant {tenant.name}: no AWS role ARN configured (the Security Hub admin role)")
-    if not tenant.aggregation_region:
-        raise TenantNotReady(f"tenant {tenant.name}: no Security Hub Region configured")
+    securityhub = securityhub_client(tenant)
     policy = load_policy(tenant.policy)
-    securityhub_session = assumed_role_session(
-        tenant.aws_role_arn, tenant.id, external_id=tenant.external_id, region=tenant.aggregation_region
-    )
     organizations_session = (
         assumed_role_session(tenant.organizations_role_arn, tenant.id, external_id=tenant.external_id)
         if tenant.organizations_role_arn
@@ -283,13 +284,25 @@ def build_sync_context(tenant: Tenant, store: StorePort, clock: Callable[[], dat
     return SyncContext(
         tenant_id=tenant.id,
         policy=policy,
-        securityhub=SecurityHubClient.for_session(securityhub_session, tenant.aggregation_region),
+        securityhub=securityhub,
         jira=jira_client(tenant, linked_jql=_linked_jql(tenant, policy)),
         owners=OwnerDirectory.for_session(organizations_session, tag_key=policy.owner_tag_key),
         store=store,
         clock=clock,
         is_transient=is_transient,
     )
+
+
+def securityhub_client(tenant: Tenant) -> SecurityHubClient:
+    """Security Hub in the tenant's aggregation Region, through the role it granted hubsync."""
+    if not tenant.aws_role_arn:
+        raise TenantNotReady(f"tenant {tenant.name}: no AWS role ARN configured (the Security Hub admin role)")
+    if not tenant.aggregation_region:
+        raise TenantNotReady(f"tenant {tenant.name}: no Security Hub Region configured")
+    session = assumed_role_session(
+        tenant.aws_role_arn, tenant.id, external_id=tenant.external_id, region=tenant.aggregation_region
+    )
+    return SecurityHubClient.for_session(session, tenant.aggregation_region)
 
 
 def jira_client(tenant: Tenant, linked_jql: str = LINKED_JQL) -> JiraClient:

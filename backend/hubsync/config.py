@@ -34,6 +34,7 @@ EVENTS_QUEUE_URL = "HUBSYNC_EVENTS_QUEUE_URL"
 JIRA_RATE = "HUBSYNC_JIRA_RATE"
 JIRA_BURST = "HUBSYNC_JIRA_BURST"
 AWS_RATE_SHARE = "HUBSYNC_AWS_RATE_SHARE"
+ONBOARDING_CONFIRM_ABOVE = "HUBSYNC_ONBOARDING_CONFIRM_ABOVE"
 LOG_FORMAT = "HUBSYNC_LOG_FORMAT"
 LOG_LEVEL = "HUBSYNC_LOG_LEVEL"
 JIRA_SECRET = "HUBSYNC_JIRA_SECRET"
@@ -50,6 +51,7 @@ UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 DEFAULT_ALLOWED_JIRA_HOSTS: tuple[str, ...] = ("*.atlassian.net",)
 LOG_FORMATS = ("json", "text")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+DEFAULT_ONBOARDING_CONFIRM_ABOVE = 200
 MIN_SECRET_LENGTH = 32
 # A source checkout (editable install): backend/hubsync/config.py → the repository root.
 CHECKOUT_ROOT = Path(__file__).resolve().parents[2]
@@ -74,6 +76,8 @@ class Settings:
     jira_rate: float | None = None  # requests a second per Jira site; None: no fixed budget (429s still pause)
     jira_burst: int | None = None
     aws_rate_share: float | None = None  # this process's share of Security Hub's documented budgets
+    # A settings save whose rules would create more tickets than this asks the admin to confirm first.
+    onboarding_confirm_above: int = DEFAULT_ONBOARDING_CONFIRM_ABOVE
     log_format: str | None = None  # json or text; None: the command's default
     log_level: str = "INFO"
     jira_secret: str | None = field(default=None, repr=False)  # `hubsync tenant add`: the Jira token, never argv
@@ -132,6 +136,8 @@ class Settings:
             jira_rate=jira_rate,
             jira_burst=None if jira_burst is None else max(1, math.ceil(jira_burst)),
             aws_rate_share=_positive(AWS_RATE_SHARE, get(AWS_RATE_SHARE)),
+            onboarding_confirm_above=_count(ONBOARDING_CONFIRM_ABOVE, get(ONBOARDING_CONFIRM_ABOVE),
+                                            DEFAULT_ONBOARDING_CONFIRM_ABOVE),
             log_format=log_format,
             log_level=log_level,
             jira_secret=get(JIRA_SECRET) or None,
@@ -207,6 +213,14 @@ def _secret_keys(value: str) -> tuple[str, ...]:
             'python -c "import secrets; print(secrets.token_urlsafe(32))"'
         )
     return keys
+
+
+def _count(variable: str, value: str, default: int) -> int:
+    if not value:
+        return default
+    if not (value.isascii() and value.isdigit()):
+        raise ConfigError(f"{variable} must be a whole number of 0 or more, not {value!r}")
+    return int(value)
 
 
 def _positive(variable: str, value: str) -> float | None:

@@ -25,6 +25,7 @@ NOTE_LIMIT = 512
 _FILTER_FIELDS: dict[str, Callable[[Finding], str | None]] = {
     "Id": lambda f: f.id,
     "ProductArn": lambda f: f.product_arn,
+    "ProductName": lambda f: f.product_name,
     "AwsAccountId": lambda f: f.account_id,
     "Region": lambda f: f.region,
     "GeneratorId": lambda f: f.generator_id,

@@ -46,6 +46,7 @@ def test_an_empty_environment_is_a_fresh_clones_defaults() -> None:
     assert settings.jira_secret is None
     assert settings.forwarded_allow_ips == "127.0.0.1"
     assert settings.metrics_multiprocess_dir is None
+    assert settings.onboarding_confirm_above == 200  # a save that would create more tickets asks first
 
 
 def test_defaults_point_at_atlassian() -> None:
@@ -78,6 +79,7 @@ def test_values_are_read_as_operators_write_them() -> None:
         "HUBSYNC_AWS_RATE_SHARE": "0.5",
         "HUBSYNC_LOG_FORMAT": " TEXT ",
         "HUBSYNC_LOG_LEVEL": "debug",
+        "HUBSYNC_ONBOARDING_CONFIRM_ABOVE": " 50 ",
     })
     assert settings.database_url == "postgresql://hubsync@db.internal/hubsync"
     assert settings.secret_keys == (KEY, OLD_KEY)  # the first encrypts, all decrypt
@@ -87,6 +89,7 @@ def test_values_are_read_as_operators_write_them() -> None:
     assert settings.aws_region == "eu-west-1"
     assert (settings.jira_rate, settings.jira_burst, settings.aws_rate_share) == (2.5, 5, 0.5)  # a whole burst
     assert (settings.log_format, settings.log_level_number) == ("text", logging.DEBUG)
+    assert settings.onboarding_confirm_above == 50
     assert Settings.from_environment({"AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "eu-west-1"}).aws_region == (
         "us-east-1"
     )
@@ -113,6 +116,9 @@ def test_values_are_read_as_operators_write_them() -> None:
         ("HUBSYNC_LOG_FORMAT", "xml", "use json or text"),
         ("HUBSYNC_LOG_LEVEL", "loud", "use DEBUG, INFO, WARNING or ERROR"),
         ("HUBSYNC_SECRET_KEY", ",", "at least 32 characters"),
+        ("HUBSYNC_ONBOARDING_CONFIRM_ABOVE", "many", "a whole number of 0 or more"),
+        ("HUBSYNC_ONBOARDING_CONFIRM_ABOVE", "-1", "a whole number of 0 or more"),
+        ("HUBSYNC_ONBOARDING_CONFIRM_ABOVE", "2.5", "a whole number of 0 or more"),
     ],
 )
 def test_a_wrong_value_is_refused_naming_the_variable_and_what_to_set(variable: str, value: str,

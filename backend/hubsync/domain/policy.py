@@ -34,6 +34,10 @@ class EscalationRule:
     account_ids: tuple[str, ...] = ()
     regions: tuple[str, ...] = ()
 
+    def matches(self, finding: Finding) -> bool:
+        """Whether the finding meets every criterion of this rule (its state aside: `decide` looks at that)."""
+        return _matches(self, finding)
+
 
 @dataclass(frozen=True)
 class Policy:
@@ -63,7 +67,7 @@ class Policy:
 
     def escalation_rule_for(self, finding: Finding) -> EscalationRule | None:
         """The first rule the finding matches, or None."""
-        return next((rule for rule in self.rules if _matches(rule, finding)), None)
+        return next((rule for rule in self.rules if rule.matches(finding)), None)
 
 
 def _matches(rule: EscalationRule, finding: Finding) -> bool:

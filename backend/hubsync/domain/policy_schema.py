@@ -50,6 +50,17 @@ def load_policy(data: Mapping[str, Any]) -> Policy:
     return policy
 
 
+def load_rule(data: Mapping[str, Any]) -> EscalationRule:
+    """One escalation rule from its JSON form (the configure page previews a rule before it is saved)."""
+    if not isinstance(data, Mapping):
+        raise InvalidPolicy({"_schema": ["a rule must be a JSON object"]})
+    try:
+        rule: EscalationRule = EscalationRuleSchema().load(data)  # made by `EscalationRuleSchema._rule`
+    except ValidationError as error:
+        raise InvalidPolicy(validation_messages(error)) from error
+    return rule
+
+
 def dump_policy(policy: Policy) -> dict[str, Any]:
     """The JSON form of a policy, with every setting spelled out (defaults included), so it reads back the same."""
     dumped: dict[str, Any] = PolicySchema().dump(policy)

@@ -117,30 +117,35 @@ def _rebuild_links(ctx: SyncContext, tickets: list[Ticket], dry_run: bool) -> li
 
 
 def escalation_filters(policy: Policy) -> Iterator[dict[str, Any]]:
-    """GetFindings filters that fetch, per escalation rule, the live NEW findings it may escalate.
+    """GetFindings filters that fetch, per escalation rule, the live NEW findings it may escalate."""
+    for rule in policy.rules:
+        yield from rule_filters(rule)
+
+
+def rule_filters(rule: EscalationRule) -> Iterator[dict[str, Any]]:
+    """GetFindings filters that fetch the live NEW findings one rule may escalate (the configure page's rule
+    preview reads with them too, so it counts what reconcile fetches).
 
     They narrow the fetch only: `decide()` applies the rules exactly. Filters AND across fields and OR within
     one, so a rule naming products both by name and by ARN prefix becomes two fetches.
     """
-    base = {
+    filters: dict[str, Any] = {
         "RecordState": [_eq("ACTIVE")],
         "WorkflowStatus": [_eq("NEW")],
         "ComplianceStatus": [{"Value": "PASSED", "Comparison": "NOT_EQUALS"}],
+        **_criteria(rule),
     }
-    for rule in policy.rules:
-        filters = dict(base)
-        filters.update(_rule_filters(rule))
-        names = [p for p in rule.products if not p.startswith("arn:")]
-        arns = [p for p in rule.products if p.startswith("arn:")]
-        if names:
-            yield {**filters, "ProductName": [_eq(name) for name in names]}
-        if arns:
-            yield {**filters, "ProductArn": [{"Value": arn, "Comparison": "PREFIX"} for arn in arns]}
-        if not rule.products:
-            yield filters
+    names = [p for p in rule.products if not p.startswith("arn:")]
+    arns = [p for p in rule.products if p.startswith("arn:")]
+    if names:
+        yield {**filters, "ProductName": [_eq(name) for name in names]}
+    if arns:
+        yield {**filters, "ProductArn": [{"Value": arn, "Comparison": "PREFIX"} for arn in arns]}
+    if not rule.products:
+        yield filters
 
 
-def _rule_filters(rule: EscalationRule) -> dict[str, list[dict[str, str]]]:
+def _criteria(rule: EscalationRule) -> dict[str, list[dict[str, str]]]:
     filters: dict[str, list[dict[str, str]]] = {}
     if rule.security_control_ids:
         filters["ComplianceSecurityControlId"] = [_eq(v) for v in rule.security_control_ids]

@@ -3,7 +3,12 @@
 
     GET  /api/v1/panel?issueKey=SEC-1              the issue's finding, live, and the pair's sync history
     GET  /api/v1/settings                          the configure page's data
-    PUT  /api/v1/settings                          save; 400 {"error", "fields": {path: [messages]}} when invalid
+    PUT  /api/v1/settings                          save; 400 {"error", "fields": {path: [messages]}} when invalid;
+                                                   409 {"error", "onboarding": {"tickets", "threshold"}} when the
+                                                   rules would create more tickets than the threshold, until
+                                                   sent again with "confirmLargeOnboarding": true
+    POST /api/v1/settings/rule-preview             {"policy": {"rules": [...]}} or {"rule": {...}}, unsaved: per
+                                                   rule, how many live findings it matches now and the first few
     POST /api/v1/settings/test-connection          {"aws": {...}} optional: test unsaved values
     POST /api/v1/settings/events-api-key           {"revokePrevious": bool}: rotate the EventBridge API key; the
                                                    new key is shown once
@@ -26,13 +31,22 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from hubsync.domain.ports import JiraUnavailable, StorePort
+from hubsync.domain.ports import JiraUnavailable, SecurityHubUnavailable, StorePort
 from hubsync.domain.tenant import TenantNotFound, TenantNotReady, TenantWaiting
 from hubsync.service.custom_action import CustomActionFailed, setup_custom_action
 from hubsync.service.intake import API_KEY_HEADER
 from hubsync.service.panel import panel_view
+from hubsync.service.rule_preview import (
+    READ_CAP,
+    Onboarding,
+    confirmation_of,
+    onboarding_of_save,
+    parse_preview_request,
+    preview_rules,
+)
 from hubsync.service.settings import (
     InvalidSettings,
+    Settings,
     check_connection,
     parse_aws_settings,
     parse_settings,
@@ -105,14 +119,36 @@ def get_settings() -> Response:
 @jira_admin
 def put_settings() -> tuple[Response, int] | Response:
     try:
-        settings = parse_settings(request.get_json(silent=True))
+        body, confirmed = confirmation_of(request.get_json(silent=True))
+        settings = parse_settings(body)
     except InvalidSettings as invalid:
         return _invalid(invalid)
+    onboarding = None if confirmed else _onboarding(settings)
+    if onboarding is not None and onboarding.needs_confirmation:
+        return jsonify(error=onboarding.message, onboarding=onboarding.to_json()), 409
     try:
         tenant = save_settings(_store(), g.tenant.id, settings)
     except TenantNotFound:
         return _error(404, "this Jira site is no longer installed")
-    return jsonify(read_settings(tenant, _base_url(), API_KEY_HEADER))
+    saved = read_settings(tenant, _base_url(), API_KEY_HEADER)
+    return jsonify(saved | {"onboarding": onboarding.to_json()} if onboarding is not None else saved)
+
+
+@bp.post("/settings/rule-preview")
+@verified_caller()
+@jira_admin
+def rule_preview() -> tuple[Response, int] | Response:
+    try:
+        rules = parse_preview_request(request.get_json(silent=True))
+    except InvalidSettings as invalid:
+        return _invalid(invalid)
+    try:
+        previews = preview_rules(services().tenants.securityhub(g.tenant), rules)
+    except TenantNotReady as exc:
+        return _error(409, f"save the AWS settings first, the preview reads Security Hub through them ({exc})")
+    except SecurityHubUnavailable as exc:
+        return _error(502, f"Security Hub could not be read: {exc}")
+    return jsonify(rules=[preview.to_json() for preview in previews], readCap=READ_CAP)
 
 
 @bp.post("/settings/test-connection")
@@ -152,6 +188,17 @@ def custom_action() -> tuple[Response, int]:
     except CustomActionFailed as exc:
         return _error(502, str(exc))
     return jsonify(setup.to_json()), 201 if setup.created else 200
+
+
+def _onboarding(settings: Settings) -> Onboarding | None:
+    """The tickets the save would create; None when its rules are those saved, or Security Hub cannot be read now
+    (the save goes ahead: whatever the worker then creates, it creates at the rate budgets' pace)."""
+    try:
+        return onboarding_of_save(g.tenant, settings, services().tenants.securityhub, _store(),
+                                  services().config.onboarding_confirm_above)
+    except (TenantNotReady, SecurityHubUnavailable) as exc:
+        log.warning("tenant %s: could not count the tickets a settings save would create: %s", g.tenant.id, exc)
+        return None
 
 
 def _token_is_for_issue(issue_key: str) -> None:
