@@ -104,13 +104,15 @@ class JiraTransport:
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         guard: Callable[[], None] | None = None,
+        follow_redirects: bool = True,
     ) -> Any:
-        """One REST call (`path` relative to the REST root); raises `JiraError` on any answer but 2xx. `guard` is
-        called right before each attempt is sent (after any wait): it raises to stop a call whose caller may no
-        longer make it."""
+        """One REST call (`path` relative to the REST root); raises `JiraError` on any answer but 2xx (and 3xx
+        when redirects are not followed: their body is returned). `guard` is called right before each attempt is
+        sent (after any wait): it raises to stop a call whose caller may no longer make it. A redirect's `Location`
+        names the site itself, which a client behind Atlassian's API gateway (Forge) cannot call."""
         attempt = 0
         while True:
-            response = self._send(operation, method, path, params, json, guard)
+            response = self._send(operation, method, path, params, json, guard, follow_redirects)
             hold = self._hold(response)
             wait = self._retry_wait(response, hold, attempt)
             if wait is None:
@@ -132,7 +134,7 @@ class JiraTransport:
 
     def _send(
         self, operation: str, method: str, path: str, params: Mapping[str, Any] | None, json: Any,
-        guard: Callable[[], None] | None = None,
+        guard: Callable[[], None] | None = None, follow_redirects: bool = True,
     ) -> requests.Response:
         """One HTTP request, once the site's budget has a token for it; counted and reported."""
         wait = self.budget.reserve()
@@ -146,7 +148,8 @@ class JiraTransport:
         started = time.perf_counter()
         try:
             response = self._session.request(
-                method, f"{self.rest_root}{path}", params=params, json=json, timeout=self._timeout_s
+                method, f"{self.rest_root}{path}", params=params, json=json, timeout=self._timeout_s,
+                allow_redirects=follow_redirects,
             )
         except requests.RequestException as exc:
             api_calls.record(SERVICE, operation, None, time.perf_counter() - started)

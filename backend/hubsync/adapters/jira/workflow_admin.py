@@ -133,8 +133,7 @@ class JiraWorkflowAdmin:
             raise
         return {
             str(issue_type["id"]): [
-                StatusChoice(str(s["id"]), str(s.get("name") or ""),
-                             _CATEGORY_OF_KEY.get(str((s.get("statusCategory") or {}).get("key")), StatusCategory.TO_DO))
+                StatusChoice(str(s["id"]), str(s.get("name") or ""), _category_of_key(s.get("statusCategory")))
                 for s in issue_type.get("statuses") or []
             ]
             for issue_type in answer
@@ -150,7 +149,8 @@ class JiraWorkflowAdmin:
                 for issue_type, moves in mappings.items() if moves
             ],
         }
-        task = self._call("POST", "/workflowscheme/project/switch", json=body) or {}
+        # Jira answers 303 with the task, its Location on the site itself: the task is polled under the REST root
+        task = self._call("POST", "/workflowscheme/project/switch", json=body, follow_redirects=False) or {}
         self._wait(task, f"the switch of project {project_id} to workflow scheme {scheme_id}")
 
     # -- helpers ------------------------------------------------------------------------------------------------
@@ -229,6 +229,12 @@ def _create_body(design: WorkflowShape, description: str) -> dict[str, Any]:
             "transitions": transitions,
         }],
     }
+
+
+def _category_of_key(category: Any) -> StatusCategory:
+    """A status category as Jira's other APIs give it (`{"key": "indeterminate", ...}`); unknown ones are to do."""
+    key = category.get("key") if isinstance(category, Mapping) else None
+    return _CATEGORY_OF_KEY.get(str(key), StatusCategory.TO_DO)
 
 
 def _status(body: Mapping[str, Any]) -> StatusChoice:
