@@ -152,6 +152,17 @@ def _parser() -> argparse.ArgumentParser:
     setup_workflow.add_argument("--project", help="project key (default: the project of the tenant's policy)")
     setup_workflow.add_argument("--dry-run", action="store_true", help="print each step it would take; change nothing")
     setup_workflow.set_defaults(handler=_run_jira_setup_workflow)
+    workflow_xml = jira_commands.add_parser(
+        "workflow-xml",
+        help="print the risk workflow as the XML Jira Data Center imports (its statuses must exist on the site)",
+        description="Read the Data Center tenant's statuses and print the risk workflow as OSWorkflow XML for "
+        "Administration > Issues > Workflows > Import from XML, with the site's status ids. A status the site "
+        "lacks is listed (name and category) instead, for an admin to create first: Data Center's REST API creates "
+        "neither statuses nor workflows. Messages go to stderr, so `hubsync jira workflow-xml > risk.xml` works.",
+    )
+    workflow_xml.add_argument("--tenant", help="tenant id or name (default: the only enabled Data Center tenant)")
+    workflow_xml.add_argument("--out", type=Path, metavar="FILE", help="write the XML here instead of stdout")
+    workflow_xml.set_defaults(handler=_run_workflow_xml)
 
     tenant = commands.add_parser(
         "tenant",
@@ -378,6 +389,23 @@ def _run_jira_setup_workflow(args: argparse.Namespace) -> int:
         return setup_workflow_command(runtime.store, runtime.tenants.workflow_admin, tenant=args.tenant,
                                       project=args.project, dry_run=args.dry_run, out=print,
                                       err=lambda line: print(line, file=sys.stderr))
+
+
+def _run_workflow_xml(args: argparse.Namespace) -> int:
+    from hubsync.bootstrap import jira_site_statuses, render_workflow_xml
+    from hubsync.service.workflow_xml import workflow_xml_command
+
+    written: list[str] = []
+    with _runtime() as runtime:
+        status = workflow_xml_command(runtime.store, jira_site_statuses, render_workflow_xml, tenant=args.tenant,
+                                      out=written.append, say=lambda line: print(line, file=sys.stderr))
+    for xml in written:
+        if args.out is None:
+            sys.stdout.write(xml)
+        else:
+            args.out.write_text(xml, encoding="utf-8")
+            print(f"written to {args.out}", file=sys.stderr)
+    return status
 
 
 def _configure_logging(settings: Settings) -> None:
