@@ -191,10 +191,10 @@ def manual_steps() -> list[str]:
     landing = ", ".join(f"{words} → {landing_status(category).name}" for category, words in CATEGORY_WORDS.items())
     return [
         f"Jira settings > Issues > Statuses: add the statuses that are missing: {statuses}.",
-        f"Jira settings > Issues > Workflows > Create workflow, named \"{risk.NAME}\": add those statuses, start "
+        f"Jira settings > Issues > Workflows > Create workflow, named {risk.NAME!r}: add those statuses, start "
         f"it at {risk.status(risk.INITIAL).name}, and add the transitions: {moves}. Publish it.",
         f"Jira settings > Issues > Workflow schemes > Add workflow scheme, named after the project: assign "
-        f"\"{risk.NAME}\" to all issue types.",
+        f"{risk.NAME!r} to all issue types.",
         f"Project settings > Workflows > Switch scheme: choose that scheme and map the statuses of the issues "
         f"already there ({landing}).",
     ]
@@ -227,33 +227,33 @@ def plan_setup(admin: WorkflowAdminPort, project_key: str) -> SetupPlan:
         existing = site.get(wanted.name.casefold())
         category = CATEGORY_WORDS[wanted.category]
         if existing is None:
-            steps.append(Step(StepKind.CREATE_STATUS, f"create status {wanted.name} ({category})"))
+            steps.append(Step(StepKind.CREATE_STATUS, f"create status {wanted.name!r} ({category})"))
         elif existing.category is not wanted.category:
-            problems.append(f"status {existing.name} exists in category {CATEGORY_WORDS[existing.category]}, the "
+            problems.append(f"status {existing.name!r} exists in category {CATEGORY_WORDS[existing.category]}, the "
                             f"workflow needs it in {category}: change its category or rename it in Jira settings > "
                             "Issues > Statuses")
         else:
             found[wanted.key] = existing
-            steps.append(Step(StepKind.REUSE_STATUS, f"reuse status {existing.name} ({category}, id {existing.id})"))
+            steps.append(Step(StepKind.REUSE_STATUS, f"reuse status {existing.name!r} ({category}, id {existing.id})"))
 
     existing_workflow = admin.workflow(risk.NAME)
     if existing_workflow is None:
-        steps.append(Step(StepKind.VALIDATE_WORKFLOW, f"validate workflow {risk.NAME} with Jira"))
-        steps.append(Step(StepKind.CREATE_WORKFLOW, f"create workflow {risk.NAME} ({len(risk.STATUSES)} statuses, "
-                                                    f"{len(risk.TRANSITIONS)} transitions)"))
+        steps.append(Step(StepKind.VALIDATE_WORKFLOW, f"validate workflow {risk.NAME!r} with Jira"))
+        steps.append(Step(StepKind.CREATE_WORKFLOW, f"create workflow {risk.NAME!r} ({len(risk.STATUSES)} "
+                                                    f"statuses, {len(risk.TRANSITIONS)} transitions)"))
     elif len(found) == len(risk.STATUSES) and (difference := _difference(existing_workflow, design(found))) is None:
-        steps.append(Step(StepKind.REUSE_WORKFLOW, f"reuse workflow {risk.NAME}: same statuses and transitions"))
+        steps.append(Step(StepKind.REUSE_WORKFLOW, f"reuse workflow {risk.NAME!r}: same statuses and transitions"))
     else:
         why = difference if len(found) == len(risk.STATUSES) else "it lacks statuses of the risk workflow"
-        problems.append(f"a workflow named {risk.NAME} exists but differs ({why}): rename or delete it in Jira "
+        problems.append(f"a workflow named {risk.NAME!r} exists but differs ({why}): rename or delete it in Jira "
                         "settings > Issues > Workflows, then run again")
 
     scheme = admin.project_scheme(project.id)
     moves: dict[str, dict[str, str]] = {}
     if not _uses_workflow(scheme):
         name = scheme_name(project)
-        steps.append(Step(StepKind.CREATE_SCHEME, f"create workflow scheme {name} with {risk.NAME} for every "
-                                                  "issue type"))
+        steps.append(Step(StepKind.CREATE_SCHEME,
+                          f"create workflow scheme {name!r} with workflow {risk.NAME!r} for every issue type"))
         now = admin.project_statuses(project.key)
         moves = _status_moves(now, found)
         names = {status.id: status.name for each in now.values() for status in each}
@@ -261,7 +261,7 @@ def plan_setup(admin: WorkflowAdminPort, project_key: str) -> SetupPlan:
                         for old, key in each.items()})
         mapping = f", issues moved {', '.join(moved)}" if moved else ""
         steps.append(Step(StepKind.SWITCH_PROJECT, f"switch project {project.key} from workflow scheme "
-                                                   f"{scheme.name} onto it{mapping}"))
+                                                   f"{scheme.name!r} onto it{mapping}"))
     return SetupPlan(project, tuple(steps), tuple(problems), scheme, found, scheme_name(project), moves)
 
 
@@ -355,31 +355,31 @@ def apply_setup(
         for wanted, step in zip(missing, creates, strict=True):
             status = made.get(wanted.name.casefold())
             if status is None:
-                record(StepOutcome(step, False, f"Jira did not return status {wanted.name} it was asked to create"))
+                record(StepOutcome(step, False, f"Jira did not return status {wanted.name!r} it was asked to create"))
                 return SetupOutcome(plan, tuple(outcomes))
             found[wanted.key] = status
-            record(StepOutcome(step, True, f"created status {status.name} (id {status.id})"))
+            record(StepOutcome(step, True, f"created status {status.name!r} (id {status.id})"))
     for step in plan.steps:
         if step.kind in (StepKind.REUSE_STATUS, StepKind.REUSE_WORKFLOW):
             record(StepOutcome(step, True, step.text.replace("reuse ", "reused ", 1)))
         elif step.kind is StepKind.VALIDATE_WORKFLOW:
             errors = admin.validate_workflow(design(found), WORKFLOW_DESCRIPTION)
-            text = (f"Jira found {len(errors)} error(s) in workflow {risk.NAME}" if errors
-                    else f"Jira validated workflow {risk.NAME}")
+            text = (f"Jira found {len(errors)} error(s) in workflow {risk.NAME!r}" if errors
+                    else f"Jira validated workflow {risk.NAME!r}")
             if not record(StepOutcome(step, not errors, text, tuple(errors))):
                 break
         elif step.kind is StepKind.CREATE_WORKFLOW:
             admin.create_workflow(design(found), WORKFLOW_DESCRIPTION)
-            record(StepOutcome(step, True, f"created workflow {risk.NAME}"))
+            record(StepOutcome(step, True, f"created workflow {risk.NAME!r}"))
         elif step.kind is StepKind.CREATE_SCHEME:
             scheme = admin.create_scheme(plan.scheme_name, f"hubsync's risk workflow for {plan.project.key}",
                                          risk.NAME)
-            record(StepOutcome(step, True, f"created workflow scheme {scheme.name} (id {scheme.id})"))
+            record(StepOutcome(step, True, f"created workflow scheme {scheme.name!r} (id {scheme.id})"))
         elif step.kind is StepKind.SWITCH_PROJECT and scheme is not None:
             mappings = {issue_type: {old: found[key].id for old, key in moves.items()}
                         for issue_type, moves in plan.status_moves.items()}
             admin.switch_scheme(plan.project.id, scheme.id, mappings)
-            record(StepOutcome(step, True, f"switched project {plan.project.key} onto workflow scheme {scheme.name}"))
+            record(StepOutcome(step, True, f"switched project {plan.project.key} onto workflow scheme {scheme.name!r}"))
     return SetupOutcome(plan, tuple(outcomes))
 
 
@@ -464,7 +464,7 @@ def setup_workflow_command(
             "was changed")
         return 1
     if plan.already_set_up:
-        out(f"{key}: already set up (workflow {risk.NAME} on workflow scheme {plan.scheme.name})")
+        out(f"{key}: already set up (workflow {risk.NAME!r} on workflow scheme {plan.scheme.name!r})")
         return 0
     out(f"{key}: dry run, nothing changed; the steps it would take:")
     for planned in plan.steps:
