@@ -162,6 +162,11 @@ UNLISTED_STATUSES: dict[int, str] = {
     503: "Any endpoint can be unavailable (Atlassian's rate-limiting guide: 503 may carry Retry-After).",
     504: "Any endpoint can time out behind Atlassian's edge; injected by the fault knobs.",
 }
+# Jira Cloud answers 403 with an error collection to a caller its scopes or global permissions do not allow, on
+# operations whose document lists only 401 too (e.g. a Connect app calling an operation INACCESSIBLE to Connect, a
+# Forge app without the scope, a person without ADMINISTER): accepted on the admin operations, those the document
+# secures with the `manage:jira-configuration` scope.
+ADMIN_SCOPE = "manage:jira-configuration"
 REMOVED_CLOUD_PATHS = {
     "/rest/api/2/search",
     "/rest/api/3/search",
@@ -242,7 +247,8 @@ class JiraContract:
         problems: list[str] = []
         result = self._responses.unmarshal_response(request, response)
         for error in result.errors:
-            if isinstance(error, ResponseNotFound) and status in UNLISTED_STATUSES:
+            if isinstance(error, ResponseNotFound) and (status in UNLISTED_STATUSES or (
+                    status == 403 and self._admin_operation(method, path))):
                 problems += self._error_shape(label, response_body)
             elif isinstance(error, MissingData) and self._unconstrained(method, path, status):
                 continue
@@ -256,6 +262,16 @@ class JiraContract:
             body_result = self._request_bodies.unmarshal_request(request)
             problems += [f"{label} request body: {_describe(error)}" for error in body_result.errors]
         return problems
+
+    def _admin_operation(self, method: str, path: str) -> bool:
+        """Whether the operation is one the document secures with `ADMIN_SCOPE`."""
+        relative = path if self.flavour == "cloud" else path.removeprefix("/rest")
+        for pattern, template in self._templates:
+            if pattern.match(relative):
+                operation = self._document["paths"][template].get(method.lower(), {})
+                return any(ADMIN_SCOPE in scopes for requirement in operation.get("security", [])
+                           for scopes in requirement.values())
+        return False
 
     def _unconstrained(self, method: str, path: str, status: int) -> bool:
         """Whether the document gives this response no schema beyond `{}` (so no body is fine)."""

@@ -291,13 +291,14 @@ class ForgePlatform:
         """Every app token issued so far expires now; new ones are minted for the next calls."""
         return self.tokens.expire_all()
 
-    def user_for_token(self, token: str) -> User:
-        """The API gateway's check (world.gateway_tokens): who a Bearer token acts as; LookupError if refused."""
+    def user_for_token(self, token: str) -> tuple[User, frozenset[str]]:
+        """The API gateway's check (world.gateway_tokens): who a Bearer token acts as, with the scopes its app
+        holds; LookupError if refused."""
         grant = self.tokens.resolve(token)
         user = self.world.user_by_account_id(grant.account_id)
         if user is None or not user.active:
             raise LookupError("The access token is not valid: its user is no longer active.")
-        return user
+        return user, grant.scopes
 
     def _mint(self, installation: Installation, kind: TokenKind, account_id: str, lifetime_s: float) -> Grant:
         try:

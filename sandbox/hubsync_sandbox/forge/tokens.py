@@ -29,6 +29,7 @@ class Grant:
     installation_id: str
     account_id: str  # who the token acts as: the app's user (system) or the signed-in user (user)
     expires_at: float
+    scopes: frozenset[str] = frozenset()  # what the app's manifest asks (and the installation holds)
     revoked: bool = False
 
 
@@ -58,7 +59,7 @@ class TokenRegistry:
             "scope": " ".join(scopes),
         }
         grant = Grant(jwt.encode(claims, self._secret, algorithm="HS256"), kind, installation_id, account_id,
-                      now + lifetime_s)
+                      now + lifetime_s, frozenset(scopes))
         with self._lock:
             self._grants[grant.token] = grant
         return grant

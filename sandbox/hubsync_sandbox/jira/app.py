@@ -29,7 +29,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from hubsync_sandbox.jira import auth, rest_directory, rest_issues, rest_search
+from hubsync_sandbox.jira import auth, rest_directory, rest_issues, rest_search, rest_workflows
 from hubsync_sandbox.jira.jql import JqlError
 from hubsync_sandbox.jira.rest_support import error_reply, reply
 from hubsync_sandbox.jira.world import JiraError, JiraWorld
@@ -124,6 +124,7 @@ def _api_blueprint(world: JiraWorld) -> Blueprint:
     rest_directory.register(bp, world)
     if world.flavour == "cloud":
         rest_search.register_cloud(bp, world)
+        rest_workflows.register(bp, world)  # Data Center's REST API has no workflow administration
     else:
         rest_search.register_data_center(bp, world)
     return bp

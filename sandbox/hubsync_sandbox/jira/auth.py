@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+from dataclasses import dataclass
+from typing import Literal
 from urllib.parse import urlsplit
 
 from flask import Request
@@ -18,6 +20,23 @@ from hubsync_sandbox.jira.world import JiraError, JiraWorld, User
 NOT_AUTHENTICATED = "Client must be authenticated to access this resource."
 # A request that came through the API gateway carries the cloudId it named under this WSGI environ key.
 GATEWAY_CLOUD_ID = "hubsync_sandbox.gateway_cloud_id"
+# An app's request (a Connect JWT, a Forge app token) carries its `AppGrant` under this key; a person's own
+# credentials (Basic, a PAT) carry none, and are limited by that person's permissions only.
+APP_GRANT = "hubsync_sandbox.app_grant"
+
+
+@dataclass(frozen=True)
+class AppGrant:
+    """How an app called: Connect (scopes from its descriptor: READ, WRITE, ADMIN, ...) or Forge (the OAuth
+    scopes of its manifest, e.g. manage:jira-configuration)."""
+
+    kind: Literal["connect", "forge"]
+    scopes: frozenset[str]
+
+
+def app_grant(request: Request) -> AppGrant | None:
+    grant = request.environ.get(APP_GRANT)
+    return grant if isinstance(grant, AppGrant) else None
 
 
 def unauthorized(reason: str) -> JiraError:
@@ -28,7 +47,9 @@ def authenticate(world: JiraWorld, request: Request) -> User:
     """The user a REST request acts as; raises a 401 `JiraError` when it names nobody valid."""
     header = request.headers.get("Authorization", "")
     if request.environ.get(GATEWAY_CLOUD_ID):
-        return _gateway_user(world, header)
+        user, scopes = _gateway_user(world, header)
+        request.environ[APP_GRANT] = AppGrant("forge", scopes)
+        return user
     token = token_from(header, request.args.get("jwt"))
     if token is not None:
         return _connect_app_user(world, request, token)
@@ -40,8 +61,9 @@ def authenticate(world: JiraWorld, request: Request) -> User:
     raise unauthorized(NOT_AUTHENTICATED)
 
 
-def _gateway_user(world: JiraWorld, header: str) -> User:
-    """The API gateway takes OAuth-style Bearer tokens only; here, the app tokens Forge minted for this site."""
+def _gateway_user(world: JiraWorld, header: str) -> tuple[User, frozenset[str]]:
+    """The API gateway takes OAuth-style Bearer tokens only; here, the app tokens Forge minted for this site:
+    the user a token acts as, and the app's scopes."""
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise unauthorized(NOT_AUTHENTICATED)
@@ -96,6 +118,9 @@ def _connect_app_user(world: JiraWorld, request: Request, token: str) -> User:
     if not app.enabled:
         # 401, not 403: Jira deactivates a disabled app's user, so the token no longer authenticates anyone.
         raise unauthorized(f"The app '{app.key}' is disabled on this site.")
+    scopes = app.descriptor.get("scopes")
+    request.environ[APP_GRANT] = AppGrant("connect", frozenset(
+        str(scope).upper() for scope in scopes if isinstance(scope, str)) if isinstance(scopes, list) else frozenset())
     return world.app_user(app.key)
 
 

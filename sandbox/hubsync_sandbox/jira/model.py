@@ -5,6 +5,7 @@ Only `world.py` mutates them, under its lock; everything else reads them there o
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -32,6 +33,7 @@ class Status:
     name: str
     category: StatusCategory
     description: str = ""
+    project_id: str | None = None  # the project a PROJECT-scoped status belongs to; None: a GLOBAL status
 
 
 @dataclass(frozen=True)
@@ -60,10 +62,49 @@ class Transition:
 
 @dataclass(frozen=True)
 class Workflow:
+    """A workflow: issues are created in `initial` (by its INITIAL transition, `create_transition`: id, name)."""
+
     name: str
     initial: Status
     statuses: tuple[Status, ...]
     transitions: tuple[Transition, ...]
+    description: str = ""
+    create_transition: tuple[str, str] = ("1", "Create")
+    project_id: str | None = None  # the project of a PROJECT-scoped workflow; None: GLOBAL
+
+    @property
+    def id(self) -> str:
+        """Jira Cloud gives a workflow a UUID; names are unique on a site, so one derived from the name is stable."""
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"jira-workflow:{self.name}"))
+
+    def status(self, status_id: str) -> Status | None:
+        return next((status for status in self.statuses if status.id == status_id), None)
+
+
+@dataclass
+class WorkflowScheme:
+    """Which workflow each issue type of a project uses: `issue_type_mappings` (issue type id -> workflow name),
+    `default_workflow` for the rest."""
+
+    id: int
+    name: str
+    default_workflow: str
+    issue_type_mappings: dict[str, str] = field(default_factory=dict)
+    description: str = ""
+
+    def workflow_for(self, issue_type_id: str) -> str:
+        return self.issue_type_mappings.get(issue_type_id, self.default_workflow)
+
+
+@dataclass(frozen=True)
+class Task:
+    """A long-running task Jira ran (here, always to completion before answering): GET /task/{id} reports it."""
+
+    id: str
+    description: str
+    submitted_by: User
+    submitted: datetime
+    finished: datetime
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from hubsync_sandbox.jira.model import (
     Transition,
     User,
     Workflow,
+    WorkflowScheme,
 )
 
 # The account hubsync itself uses. Cloud: Basic email + API token. Data Center: Basic name + password, or PAT.
@@ -173,3 +174,12 @@ def projects(users_by_name: dict[str, User]) -> list[Project]:
         Project("10000", "SEC", "Security Findings", risk_workflow(), ISSUE_TYPES, users_by_name["ssecurity"]),
         Project("10001", "OPS", "Operations", simplified_workflow(), ISSUE_TYPES, users_by_name["striage"]),
     ]
+
+
+def workflow_schemes(projects: list[Project]) -> dict[str, WorkflowScheme]:
+    """Each project on a scheme of its own (by project id) whose default workflow is the project's workflow."""
+    return {
+        project.id: WorkflowScheme(10000 + index, f"{project.key}: {project.workflow.name} Scheme",
+                                   project.workflow.name, description=f"The workflow scheme of {project.name}.")
+        for index, project in enumerate(projects)
+    }

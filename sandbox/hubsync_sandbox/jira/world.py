@@ -19,7 +19,7 @@ from collections.abc import Callable, Collection, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from hubsync_sandbox.jira import adf, jql, render, seed
+from hubsync_sandbox.jira import adf, jql, render, seed, workflow_drafts
 from hubsync_sandbox.jira.model import (
     DONE,
     STATUS_CATEGORIES,
@@ -34,9 +34,14 @@ from hubsync_sandbox.jira.model import (
     RemoteLink,
     Resolution,
     Status,
+    StatusCategory,
+    Task,
     Transition,
     User,
+    Workflow,
+    WorkflowScheme,
 )
+from hubsync_sandbox.jira.workflow_drafts import Draft, Malformed
 
 __all__ = ["Flavour", "InstalledApp", "JiraError", "JiraWorld", "Transition", "User"]
 
@@ -76,14 +81,25 @@ class JiraWorld:
         self.connect_apps: dict[str, InstalledApp] = {}
         self.listeners: list[Callable[[dict], None]] = []
         # Bearer tokens accepted at Atlassian's API gateway (`/ex/jira/<cloudId>/rest/...`): the Forge platform
-        # side (hubsync_sandbox.forge) sets a resolver that names the user a token acts as, or raises
-        # LookupError saying why it refuses the token. None: the gateway refuses every token.
-        self.gateway_tokens: Callable[[str], User] | None = None
+        # side (hubsync_sandbox.forge) sets a resolver that names the user a token acts as and the scopes the
+        # app holds, or raises LookupError saying why it refuses the token. None: the gateway refuses every token.
+        self.gateway_tokens: Callable[[str], tuple[User, frozenset[str]]] | None = None
         self.search_delay_ms = 0  # new issues stay out of search results this long (eventual consistency)
         self._clock = clock or (lambda: datetime.now(UTC))
         self.users: list[User] = seed.users()
         by_name = {user.name: user for user in self.users}
         self.projects: dict[str, Project] = {project.key: project for project in seed.projects(by_name)}
+        # Workflow administration (Cloud's REST API): every workflow, status and scheme the site has, by name,
+        # id and id; which scheme each project (by id) uses; the tasks scheme switches ran.
+        self.workflows: dict[str, Workflow] = {p.workflow.name: p.workflow for p in self.projects.values()}
+        self._statuses: dict[str, Status] = {s.id: s for w in self.workflows.values() for s in w.statuses}
+        self.project_schemes: dict[str, int] = {}
+        self.workflow_schemes: dict[int, WorkflowScheme] = {}
+        for project_id, scheme in seed.workflow_schemes(list(self.projects.values())).items():
+            self.project_schemes[project_id] = scheme.id
+            self.workflow_schemes[scheme.id] = scheme
+        self.tasks: dict[str, Task] = {}
+        self._next_status_id = max(int(status_id) for status_id in self._statuses) + 1
         self.priorities: tuple[Priority, ...] = seed.PRIORITIES
         self.resolutions: tuple[Resolution, ...] = seed.RESOLUTIONS
         self.issues: dict[str, Issue] = {}  # by key
@@ -112,12 +128,9 @@ class JiraWorld:
         return self._clock()
 
     def statuses(self) -> list[Status]:
-        """Every status of every workflow, once each."""
-        seen: dict[str, Status] = {}
-        for project in self.projects.values():
-            for status in project.workflow.statuses:
-                seen.setdefault(status.id, status)
-        return list(seen.values())
+        """Every status of the site: its workflows' and those created since, used or not, once each."""
+        with self.lock:
+            return list(self._statuses.values())
 
     # -- users -----------------------------------------------------------------------------------
     def app_user(self, app_key: str, display_name: str | None = None) -> User:
@@ -459,6 +472,184 @@ class JiraWorld:
                 raise JiraError(404, ["No remote link with this global id exists on this issue."
                                       if global_id is not None else f"No remote link with id '{link_id}'."])
             issue.remote_links = [rl for rl in issue.remote_links if rl not in doomed]
+
+    # -- workflow administration (Jira Cloud) ----------------------------------------------------
+    def project_by_id(self, project_id: str) -> Project | None:
+        return next((project for project in self.projects.values() if project.id == project_id), None)
+
+    def create_statuses(self, project_id: str | None, specs: list[tuple[str, StatusCategory, str]]) -> list[Status]:
+        """Statuses in a scope (a project's, or GLOBAL when `project_id` is None). A name already taken in that
+        scope, or given twice, refuses the whole request, as Jira does."""
+        with self.lock:
+            if project_id is not None and self.project_by_id(project_id) is None:
+                raise JiraError(400, [f"The project with ID '{project_id}' does not exist."])
+            taken = {status.name.lower() for status in self._statuses.values() if status.project_id == project_id}
+            for name, _category, _description in specs:
+                if not name.strip():
+                    raise JiraError(400, ["The name of a status must not be empty."])
+                if len(name) > workflow_drafts.MAX_NAME:
+                    raise JiraError(400, [f"The name is too long, maxSize={workflow_drafts.MAX_NAME}"])
+                if name.strip().lower() in taken:
+                    raise JiraError(400, [f"A status with the name '{name.strip()}' already exists in this scope."])
+                taken.add(name.strip().lower())
+            created = [Status(self._new_status_id(), name.strip(), category, description, project_id)
+                       for name, category, description in specs]
+            self._statuses.update((status.id, status) for status in created)
+            return created
+
+    def search_statuses(self, project_id: str | None, text: str = "", category: str | None = None) -> list[Status]:
+        """The statuses of a scope (a project's, or the GLOBAL ones) whose name holds `text`, in id order."""
+        with self.lock:
+            found = [s for s in self._statuses.values()
+                     if s.project_id == project_id and text.lower() in s.name.lower()
+                     and (category is None or workflow_drafts.category_key(s) == category)]
+        return sorted(found, key=lambda status: int(status.id))
+
+    def workflow_draft(self, payload: Any) -> Draft:
+        """What `POST /workflows/create` would make of `payload`, and what is wrong with it (nothing created)."""
+        with self.lock:
+            return self._draft(payload, build=False)
+
+    def create_workflows(self, payload: Any) -> Draft:
+        """Create the statuses and workflows of a `WorkflowCreateRequest`; anything its validation reports
+        refuses the whole request (400, one message per problem)."""
+        with self.lock:
+            created = self._draft(payload, build=True)
+            if created.problems:
+                raise JiraError(400, [problem.message for problem in created.problems])
+            self._statuses.update((created.statuses[ref].id, created.statuses[ref]) for ref in created.new)
+            self.workflows.update((workflow.name, workflow) for workflow in created.workflows)
+            return created
+
+    def _draft(self, payload: Any, *, build: bool) -> Draft:
+        site = workflow_drafts.Site(list(self._statuses.values()), list(self.workflows),
+                                    [project.id for project in self.projects.values()])
+        try:
+            return workflow_drafts.draft(payload, site, self._new_status_id if build else None)
+        except Malformed as exc:
+            raise JiraError(400, [str(exc)]) from None
+
+    def _new_status_id(self) -> str:
+        status_id = str(self._next_status_id)
+        self._next_status_id += 1
+        return status_id
+
+    def search_workflows(self, text: str = "", *, active: bool | None = None, scope: str | None = None
+                         ) -> list[Workflow]:
+        """Workflows whose name holds `text` (case-insensitive), by name; `active`: used by a project's scheme
+        or not; `scope`: GLOBAL or PROJECT."""
+        with self.lock:
+            used = self.active_workflow_names()
+            return sorted(
+                (w for w in self.workflows.values()
+                 if text.lower() in w.name.lower()
+                 and (active is None or (w.name in used) == active)
+                 and (scope is None or (w.project_id is None) == (scope == "GLOBAL"))),
+                key=lambda workflow: workflow.name.lower(),
+            )
+
+    def active_workflow_names(self) -> set[str]:
+        with self.lock:
+            return {self.workflow_schemes[scheme_id].workflow_for(issue_type.id)
+                    for project_id, scheme_id in self.project_schemes.items()
+                    for issue_type in self._project_by_id_or_400(project_id).issue_types}
+
+    def create_workflow_scheme(self, name: Any, description: Any, default_workflow: Any, mappings: Any
+                               ) -> WorkflowScheme:
+        """A new (inactive) scheme; its name must be new, its workflows and issue types must exist."""
+        with self.lock:
+            if not isinstance(name, str) or not name.strip():
+                raise JiraError(400, errors={"name": "The name of the workflow scheme must be given."})
+            if len(name) > workflow_drafts.MAX_NAME:
+                raise JiraError(400, errors={"name": "The name of the workflow scheme is too long."})
+            if any(s.name.lower() == name.strip().lower() for s in self.workflow_schemes.values()):
+                raise JiraError(400, errors={"name": f"A workflow scheme with the name '{name.strip()}' already "
+                                                     "exists."})
+            if not isinstance(mappings, dict) or not all(isinstance(v, str) for v in mappings.values()):
+                raise JiraError(400, ["issueTypeMappings must map issue type IDs to workflow names."])
+            if not isinstance(default_workflow, str):
+                raise JiraError(400, ["defaultWorkflow must be the name of a workflow."])
+            issue_type_ids = {issue_type.id for issue_type in seed.ISSUE_TYPES}
+            for issue_type_id, workflow_name in {"": default_workflow, **mappings}.items():
+                if issue_type_id and issue_type_id not in issue_type_ids:
+                    raise JiraError(400, [f"The issue type with ID '{issue_type_id}' does not exist."])
+                if workflow_name not in self.workflows:
+                    raise JiraError(400, [f"The workflow '{workflow_name}' does not exist."])
+            scheme = WorkflowScheme(max(self.workflow_schemes) + 1, name.strip(), default_workflow, dict(mappings),
+                                    description if isinstance(description, str) else "")
+            self.workflow_schemes[scheme.id] = scheme
+            return scheme
+
+    def workflow_scheme(self, scheme_id: str) -> WorkflowScheme:
+        with self.lock:
+            scheme = self.workflow_schemes.get(int(scheme_id)) if scheme_id.isdigit() else None
+            if scheme is None:
+                raise JiraError(404, [f"The workflow scheme with ID '{scheme_id}' was not found."])
+            return scheme
+
+    def switch_workflow_scheme(self, project_id: Any, scheme_id: Any, overrides: dict[str, dict[str, str]],
+                               actor: User) -> Task:
+        """Put a project on a scheme, moving each issue whose status the new workflow lacks to the status
+        `overrides` names for its issue type and status (issue type id -> old status id -> new status id).
+        An issue left without one refuses the switch, naming it. Runs to completion; the task records it."""
+        with self.lock:
+            project = self._project_by_id_or_400(str(project_id))
+            scheme = self.workflow_schemes.get(int(scheme_id)) if str(scheme_id).isdigit() else None
+            if scheme is None:
+                raise JiraError(400, [f"The workflow scheme with ID '{scheme_id}' does not exist."])
+            names = {scheme.workflow_for(issue_type.id) for issue_type in project.issue_types}
+            if len(names) != 1:
+                raise JiraError(400, [f"The sandbox site runs one workflow per project: the scheme must give every "
+                                      f"issue type of {project.key} the same workflow."])
+            workflow = self.workflows[names.pop()]
+            moves, unmapped = self._status_moves(project, workflow, overrides)
+            if unmapped:
+                raise JiraError(400, [
+                    f"Issues of type '{type_name}' in status '{status_name}' ({', '.join(keys)}) need a status "
+                    f"mapping: the workflow '{workflow.name}' has no such status."
+                    for (type_name, status_name), keys in unmapped.items()
+                ])
+            now = self.now()
+            for issue, status in moves:
+                if issue.status.category is not status.category:
+                    issue.status_category_changed = now
+                issue.status = status
+            project.workflow = workflow
+            self.project_schemes[project.id] = scheme.id
+            task = Task(str(10000 + len(self.tasks)), f"Switching project {project.key} to workflow scheme "
+                        f"'{scheme.name}'", actor, now, now)
+            self.tasks[task.id] = task
+            return task
+
+    def _status_moves(self, project: Project, workflow: Workflow, overrides: dict[str, dict[str, str]]
+                      ) -> tuple[list[tuple[Issue, Status]], dict[tuple[str, str], list[str]]]:
+        moves: list[tuple[Issue, Status]] = []
+        unmapped: dict[tuple[str, str], list[str]] = {}
+        for issue in sorted((i for i in self.issues.values() if i.project is project), key=lambda i: int(i.id)):
+            if workflow.status(issue.status.id) is not None:
+                continue
+            new_id = overrides.get(issue.issue_type.id, {}).get(issue.status.id)
+            if new_id is None:
+                unmapped.setdefault((issue.issue_type.name, issue.status.name), []).append(issue.key)
+                continue
+            target = workflow.status(new_id)
+            if target is None:
+                raise JiraError(400, [f"The status with ID '{new_id}' is not in the workflow '{workflow.name}'."])
+            moves.append((issue, target))
+        return moves, unmapped
+
+    def _project_by_id_or_400(self, project_id: str) -> Project:
+        project = self.project_by_id(project_id)
+        if project is None:
+            raise JiraError(400, [f"The project with ID '{project_id}' does not exist."])
+        return project
+
+    def task(self, task_id: str) -> Task:
+        with self.lock:
+            task = self.tasks.get(task_id)
+        if task is None:
+            raise JiraError(404, [f"The task with ID '{task_id}' does not exist."])
+        return task
 
     # -- search ----------------------------------------------------------------------------------
     def search(
