@@ -29,7 +29,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from hubsync_sandbox.jira import auth, rest_directory, rest_issues, rest_search, rest_workflows
+from hubsync_sandbox.jira import auth, rest_directory, rest_issues, rest_search, rest_workflows, workflow_import
 from hubsync_sandbox.jira.jql import JqlError
 from hubsync_sandbox.jira.rest_support import error_reply, reply
 from hubsync_sandbox.jira.world import JiraError, JiraWorld
@@ -91,6 +91,8 @@ def create_jira_app(world: JiraWorld, extra_blueprints: Iterable[Blueprint] = ()
     if world.flavour == "cloud":
         app.register_blueprint(rest_search.removed_search_blueprint())
     app.register_blueprint(_consistency_blueprint(world))
+    if world.flavour == "datacenter":  # what its admin pages do: add a status, import a workflow's XML
+        app.register_blueprint(workflow_import.admin_blueprint(world))
     for blueprint in extra_blueprints:
         app.register_blueprint(blueprint)
 

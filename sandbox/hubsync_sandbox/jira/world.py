@@ -473,6 +473,17 @@ class JiraWorld:
                                       if global_id is not None else f"No remote link with id '{link_id}'."])
             issue.remote_links = [rl for rl in issue.remote_links if rl not in doomed]
 
+    # -- workflow administration (Data Center: a workflow imported from XML) --------------------------
+    def import_workflow(self, workflow: Workflow) -> None:
+        """Add a workflow made outside the REST API, on statuses the site has; its name must be new."""
+        with self.lock:
+            if any(name.lower() == workflow.name.lower() for name in self.workflows):
+                raise JiraError(400, [f"A workflow with the name '{workflow.name}' already exists."])
+            unknown = [status.name for status in workflow.statuses if status.id not in self._statuses]
+            if unknown:
+                raise JiraError(400, [f"The site has no status {', '.join(unknown)}."])
+            self.workflows[workflow.name] = workflow
+
     # -- workflow administration (Jira Cloud) ----------------------------------------------------
     def project_by_id(self, project_id: str) -> Project | None:
         return next((project for project in self.projects.values() if project.id == project_id), None)
