@@ -12,7 +12,9 @@ from hubsync.domain.policy_schema import InvalidPolicy, load_policy
 from hubsync.domain.ports import JiraProjectsPort, JiraUnavailable, ProjectNotFound, StorePort
 from hubsync.domain.project_check import CheckState, ProjectCheck, ProjectFacts, check_project, issue_type_of
 from hubsync.domain.tenant import Tenant, TenantNotReady, TenantWaiting
+from hubsync.domain.validation import field_errors
 from hubsync.service.commands import chosen_tenants
+from hubsync.service.settings import InvalidSettings
 
 MARKS = {CheckState.OK: "✓", CheckState.FAILED: "✗", CheckState.UNKNOWN: "?"}
 
@@ -56,6 +58,23 @@ def _read_facts(projects: JiraProjectsPort, users: UserLookup, policy: Policy) -
         workflow=projects.workflow(key, chosen.id),
         assignee_found=assignee_found,
     )
+
+
+def policy_to_check(data: Any, saved: Mapping[str, Any] | None) -> Policy:
+    """The policy "Check project" checks: the form's, unsaved (`{"policy": {...}}`), or without one the `saved`
+    policy. Raises `InvalidSettings` with messages by field path (`policy.project_key`), as a save does."""
+    if data is not None and not isinstance(data, Mapping):
+        raise InvalidSettings({"": ["the body must be a JSON object: {\"policy\": {...}}, or none"]})
+    unknown = sorted(set(data or {}) - {"policy"})
+    if unknown:
+        raise InvalidSettings({"": [f"{', '.join(map(str, unknown))}: not something the check takes"]})
+    form = (data or {}).get("policy")
+    if form is None and not saved:
+        raise InvalidSettings({"policy.project_key": ["no policy saved yet: choose a project to check"]})
+    try:
+        return load_policy(form if form is not None else saved or {})
+    except InvalidPolicy as problem:
+        raise InvalidSettings(field_errors(problem.messages, "policy")) from None
 
 
 def project_changes(stored: Mapping[str, Any] | None, policy: Policy) -> bool:

@@ -14,6 +14,12 @@
                                                    new key is shown once
     POST /api/v1/settings/custom-action            create (or find) the Security Hub "Send to Jira" action; its
                                                    ARN and the EventBridge pattern that routes it
+    POST /api/v1/settings/check-project            {"policy": {...}} (the form's, unsaved) or none (the saved one):
+                                                   the project check, item by item; 503 when Jira cannot be asked
+
+A save that changes the project or issue type (or is the first) runs the project check first: a failed item
+refuses it with 400 {"error", "check"}; Jira that cannot be asked refuses it with 503 (nothing is saved unchecked;
+the admin tries again). Items Jira cannot tell (unknown) do not block.
 
 Routes only parse, authenticate (`verified_caller`: Connect's context JWT or Forge's invocation token) and hand
 over to `service.panel` / `service.settings`. `/panel` answers only for the issue its token was issued on (403 for
@@ -31,11 +37,14 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, Response, g, jsonify, request
 
+from hubsync.domain.policy import Policy
 from hubsync.domain.ports import JiraUnavailable, SecurityHubUnavailable, StorePort
+from hubsync.domain.project_check import ProjectCheck
 from hubsync.domain.tenant import TenantNotFound, TenantNotReady, TenantWaiting
 from hubsync.service.custom_action import CustomActionFailed, setup_custom_action
 from hubsync.service.intake import API_KEY_HEADER
 from hubsync.service.panel import panel_view
+from hubsync.service.project_check import CannotCheckProject, policy_to_check, project_changes, run_project_check
 from hubsync.service.rule_preview import (
     READ_CAP,
     Onboarding,
@@ -123,6 +132,12 @@ def put_settings() -> tuple[Response, int] | Response:
         settings = parse_settings(body)
     except InvalidSettings as invalid:
         return _invalid(invalid)
+    if project_changes(g.tenant.policy, settings.policy):
+        check = _project_check(settings.policy, "the settings are not saved")
+        if not check.ok:
+            failed = ", ".join(item.name.lower() for item in check.failed)
+            return jsonify(error=f"the settings are not saved: the project check failed ({failed}); see each item",
+                           check=check.to_json()), 400
     onboarding = None if confirmed else _onboarding(settings)
     if onboarding is not None and onboarding.needs_confirmation:
         return jsonify(error=onboarding.message, onboarding=onboarding.to_json()), 409
@@ -188,6 +203,26 @@ def custom_action() -> tuple[Response, int]:
     except CustomActionFailed as exc:
         return _error(502, str(exc))
     return jsonify(setup.to_json()), 201 if setup.created else 200
+
+
+@bp.post("/settings/check-project")
+@verified_caller()
+@jira_admin
+def check_project() -> tuple[Response, int] | Response:
+    try:
+        policy = policy_to_check(_optional_json_body(), g.tenant.policy)
+    except InvalidSettings as invalid:
+        return _invalid(invalid)
+    return jsonify(_project_check(policy, "the project is not checked").to_json())
+
+
+def _project_check(policy: Policy, what_not: str) -> ProjectCheck:
+    """The project check on the tenant's Jira; 503 (saying `what_not` happened) when Jira cannot be asked."""
+    try:
+        return run_project_check(services().tenants.projects(g.tenant), services().tenants.jira(g.tenant), policy)
+    except (CannotCheckProject, TenantNotReady, TenantWaiting) as exc:
+        log.warning("tenant %s: could not check project %s: %s", g.tenant.id, policy.project_key, exc)
+        raise ApiError(503, f"{what_not}: {exc}; try again in a minute") from None
 
 
 def _onboarding(settings: Settings) -> Onboarding | None:

@@ -3,6 +3,11 @@ search-consistency knob and the site's rate limit.
 
     POST /_sandbox/search-consistency {"delay_ms": 2000}   new issues stay out of search results for 2 s
     GET  /_sandbox/search-consistency                      the current delay
+    POST /_sandbox/required-fields {"project": "OPS", "id": "customfield_10050", "name": "Cost centre"}
+                                                           OPS's create screen requires that custom field, with no
+                                                           default: its create metadata lists it, a create without
+                                                           it is a 400 {"errors": {id: "Cost centre is required."}}
+    GET|DELETE /_sandbox/required-fields                   {project: {id: name}}; no required custom fields
     POST /_sandbox/rate-limit {"rate": 10, "burst": 20}    REST requests past 10 a second (bursts of 20) get 429
     GET|DELETE /_sandbox/rate-limit                        the current limit; no limit (the default)
 
@@ -91,6 +96,7 @@ def create_jira_app(world: JiraWorld, extra_blueprints: Iterable[Blueprint] = ()
     if world.flavour == "cloud":
         app.register_blueprint(rest_search.removed_search_blueprint())
     app.register_blueprint(_consistency_blueprint(world))
+    app.register_blueprint(_required_fields_blueprint(world))
     if world.flavour == "datacenter":  # what its admin pages do: add a status, import a workflow's XML
         app.register_blueprint(workflow_import.admin_blueprint(world))
     for blueprint in extra_blueprints:
@@ -147,6 +153,39 @@ def _consistency_blueprint(world: JiraWorld) -> Blueprint:
     @bp.get("/search-consistency")
     def get_delay() -> Response:
         return jsonify(delay_ms=world.search_delay_ms)
+
+    return bp
+
+
+def _required_fields_blueprint(world: JiraWorld) -> Blueprint:
+    bp = Blueprint("jira_required_fields", __name__, url_prefix=CONTROL_PREFIX.rstrip("/"))
+
+    @bp.post("/required-fields")
+    def require_field() -> tuple[Response, int]:
+        body = request.get_json(silent=True)
+        usage = 'body must be {"project": <key>, "id": "customfield_<number>", "name": <field name>}'
+        if not isinstance(body, dict) or set(body) != {"project", "id", "name"}:
+            return jsonify(error=usage), 400
+        project, field_id, name = body["project"], body["id"], body["name"]
+        if not all(isinstance(value, str) for value in (project, field_id, name)) or not name.strip() or \
+                not re.fullmatch(r"customfield_\d+", field_id):
+            return jsonify(error=usage), 400
+        try:
+            world.require_field(project, field_id, name.strip())
+        except JiraError as exc:
+            return jsonify(error="; ".join(exc.error_messages)), exc.status
+        return jsonify(world.required_fields), 201
+
+    @bp.get("/required-fields")
+    def list_required_fields() -> Response:
+        with world.lock:
+            return jsonify(world.required_fields)
+
+    @bp.delete("/required-fields")
+    def clear_required_fields() -> tuple[str, int]:
+        with world.lock:
+            world.required_fields.clear()
+        return "", 204
 
     return bp
 

@@ -14,6 +14,7 @@ from hubsync_sandbox.jira.world import JiraError, JiraWorld, User
 
 CLOUD_VERSION = ("1001.0.0-SNAPSHOT", [1001, 0, 0], 100297)
 DATA_CENTER_VERSION = ("10.3.6", [10, 3, 6], 10030006)
+TEXT_FIELD = "com.atlassian.jira.plugin.system.customfieldtypes:textfield"  # a custom field's type, in its schema
 # Jira Cloud's global permission keys (GET /permissions lists them); the simulated site grants only ADMINISTER.
 GLOBAL_PERMISSIONS = frozenset({
     "ADMINISTER", "SYSTEM_ADMIN", "USER_PICKER", "CREATE_SHARED_OBJECTS", "MANAGE_GROUP_FILTER_SUBSCRIPTIONS",
@@ -262,4 +263,7 @@ def _create_fields(world: JiraWorld, project: Project, issue_type: IssueType) ->
         field("assignee", "Assignee", {"type": "user", "system": "assignee"}, autocomplete=user_search),
         field("reporter", "Reporter", {"type": "user", "system": "reporter"}, required=True,
               autocomplete=user_search),
+        *(field(field_id, name, {"type": "string", "custom": TEXT_FIELD, "customId": int(field_id.rsplit("_", 1)[1])},
+                required=True)
+          for field_id, name in world.required_fields.get(project.key, {}).items()),
     ]

@@ -85,6 +85,8 @@ class JiraWorld:
         # app holds, or raises LookupError saying why it refuses the token. None: the gateway refuses every token.
         self.gateway_tokens: Callable[[str], tuple[User, frozenset[str]]] | None = None
         self.search_delay_ms = 0  # new issues stay out of search results this long (eventual consistency)
+        # Custom fields a project's create screen requires, without a default (a knob): project key → {id: name}.
+        self.required_fields: dict[str, dict[str, str]] = {}
         self._clock = clock or (lambda: datetime.now(UTC))
         self.users: list[User] = seed.users()
         by_name = {user.name: user for user in self.users}
@@ -259,9 +261,10 @@ class JiraWorld:
         with self.lock:
             self._require_write(actor, 400, "You do not have permission to create issues in this project.")
             merged = self._merge_update(fields, update, current_labels=[])
+            custom = {name: merged.pop(name) for name in list(merged) if name.startswith("customfield_")}
             values = self._field_values(merged, seed.CREATE_SCREEN, issue=None)
             checked_properties = self._checked_properties(properties or [])
-            errors = {}
+            errors = self._custom_field_errors(values.get("project"), custom)
             if "project" not in values:
                 errors["project"] = "Specify a valid project ID or key"
             if "issuetype" not in values:
@@ -301,6 +304,23 @@ class JiraWorld:
             payload = self._payload("jira:issue_created", "issue_created", issue, actor)
         self._notify(payload)
         return issue
+
+    def _custom_field_errors(self, project: Project | None, values: dict[str, Any]) -> dict[str, str]:
+        """A create's custom fields: each must be on the project's screen (only required ones are: the knob), and
+        each required one must have a value. The simulated site keeps no custom field values."""
+        required = self.required_fields.get(project.key, {}) if project is not None else {}
+        errors = {name: not_on_screen(name) for name in values if name not in required}
+        for field_id, name in required.items():
+            value = values.get(field_id)
+            if value is None or (isinstance(value, str) and not value.strip()):
+                errors[field_id] = f"{name} is required."
+        return errors
+
+    def require_field(self, project_key: str, field_id: str, name: str) -> None:
+        """The knob: `project_key`'s create screen requires the custom field `field_id` and gives it no default."""
+        with self.lock:
+            key = self.project(project_key).key  # a 404 for a project the site does not have
+            self.required_fields.setdefault(key, {})[field_id] = name
 
     def edit_issue(
         self,

@@ -36,6 +36,7 @@ from tests.unit.web.jira_requests import (
     BASE_URL,
     CLIENT_KEY,
     USER_ACCOUNT_ID,
+    NoProjects,
     RecordingQueue,
     context_token,
     hs256,
@@ -111,6 +112,9 @@ def _admin_jira(app: Flask) -> None:
 
         def sync_context(self, tenant: Tenant) -> SyncContext:
             return self._tenants.sync_context(tenant)
+
+        def projects(self, tenant: Tenant) -> NoProjects:  # the pickers and the project check: nothing there
+            return NoProjects()
 
     runtime = app.extensions[EXTENSION].runtime
     runtime.tenants = AdminsJira(runtime.tenants)  # type: ignore[assignment]

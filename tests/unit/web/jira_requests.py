@@ -10,6 +10,16 @@ from typing import Any
 
 from hubsync.adapters.connect_keys import InstallKeyUnavailable
 from hubsync.domain.hint import SyncHint
+from hubsync.domain.ports import (
+    CreateField,
+    IssueTypeChoice,
+    PriorityChoice,
+    ProjectChoice,
+    ProjectNotFound,
+    StatusChoice,
+    UserChoice,
+    WorkflowShape,
+)
 from hubsync.domain.tenant import Tenant
 from hubsync_sandbox.jira.connect_jwt import CONTEXT_QSH, query_hash, sign_hs256
 from hubsync_sandbox.jira.install_keys import InstallKeyServer
@@ -21,6 +31,34 @@ SHARED_SECRET = "jira-shared-secret-acme-" + "x" * 40
 SECRET_KEY = "web-tests-secret-key-0123456789-abcdefghij"
 USER_ACCOUNT_ID = "5b10ac8d82e05b22cc7d4ef5"
 APP_ACCOUNT_ID = "557058:f0000000-0000-4000-8000-00000000a0a0"
+
+
+class NoProjects:
+    """A Jira site with no project and no priority or person (`JiraProjectsPort`): the pickers list nothing, and the
+    project check answers without asking a real Jira."""
+
+    def projects(self, query: str = "") -> list[ProjectChoice]:
+        return []
+
+    def issue_types(self, project_key: str) -> list[IssueTypeChoice]:
+        raise ProjectNotFound(project_key)
+
+    def create_fields(self, project_key: str, issue_type_id: str) -> list[CreateField]:
+        raise ProjectNotFound(project_key)
+
+    def statuses(self, project_key: str, issue_type_id: str | None = None) -> list[StatusChoice]:
+        raise ProjectNotFound(project_key)
+
+    def workflow(self, project_key: str, issue_type_id: str) -> WorkflowShape | None:
+        raise ProjectNotFound(project_key)
+
+    def priorities(self) -> list[PriorityChoice]:
+        return []
+
+    def users(self, query: str, project_key: str | None = None) -> list[UserChoice]:
+        if project_key is not None:
+            raise ProjectNotFound(project_key)
+        return []
 
 
 class RecordingQueue:

@@ -393,7 +393,8 @@ def test_valid_settings_are_saved_and_read_back(client: FlaskClient, store: Stor
                 "organizationsRoleArn": " arn:aws:iam::444455556666:role/org-read "},
         "policy": {"project_key": "OPS", "issue_type": "Bug", "default_assignee": "5b10ac8d82e05b22cc7d4ef5",
                    "rules": [{"name": "public buckets", "security_control_ids": ["S3.8"], "regions": ["eu-west-1"]}],
-                   "risk_acceptance_days": None},
+                   "risk_acceptance_days": None,  # OPS's stock workflow: its own statuses (the project check)
+                   "status_dispositions": {"Done": "FIXED"}, "risk_request_status": "In Progress"},
     }
     response = client.put("/api/v1/settings", json=settings, headers=admin())
 

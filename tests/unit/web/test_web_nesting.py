@@ -21,6 +21,7 @@ from hubsync.web.services import EXTENSION
 from tests.unit.web.jira_requests import (
     BASE_URL,
     USER_ACCOUNT_ID,
+    NoProjects,
     RecordingQueue,
     context_token,
     hs256,
@@ -79,6 +80,9 @@ class AdminsJira:
 
     def sync_context(self, tenant: Tenant) -> SyncContext:
         return self._tenants.sync_context(tenant)
+
+    def projects(self, tenant: Tenant) -> NoProjects:  # the pickers and the project check: nothing there
+        return NoProjects()
 
 
 def _post(client: FlaskClient, method: str, path: str, body: bytes, headers: dict[str, str]) -> Any:
