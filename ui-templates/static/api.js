@@ -24,5 +24,6 @@ export function createApi(send = request) {
     testConnection: (aws) => call("POST", "/settings/test-connection", aws ? { aws } : {}),
     rotateEventsKey: (options = {}) => call("POST", "/settings/events-api-key", options),
     setupCustomAction: () => call("POST", "/settings/custom-action", {}),
+    previewRules: (body) => call("POST", "/settings/rule-preview", body), // {policy: {rules}} or {rule}
   };
 }

@@ -5,6 +5,7 @@ import { keepFitted } from "./transport.js";
 import { h, replaceChildren, uid } from "./dom.js";
 import { stepLozenge } from "./lozenges.js";
 import { riskWorkflowSection } from "./risk-workflow.js";
+import { attachRulePreview, saveConfirmingOnboarding } from "./rule-preview.js";
 
 const SEVERITIES = ["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL"];
 const DISPOSITIONS = [
@@ -70,6 +71,7 @@ class ConfigurePage {
     this.renderRules();
     this.renderMappings();
     replaceChildren(this.root, this.form);
+    this.rulePreview = attachRulePreview(this); // each rule's live matches in Security Hub
     if (s.errors && Object.keys(s.errors).length) {
       this.showErrors(s.errors, "The saved policy is no longer valid: fix the fields marked below.");
     }
@@ -242,6 +244,7 @@ class ConfigurePage {
     replaceChildren(this.rulesBox,
       boxes.length ? boxes : h("p", { className: "hs-subtle" }, "No rules: only findings escalated by hand get tickets."),
       h("p", { className: "hs-field-error", hidden: true }));
+    if (this.rulePreview) this.rulePreview.rulesRendered();
   }
 
   addRule() {
@@ -384,7 +387,9 @@ class ConfigurePage {
     const submit = this.form.querySelector("button[type=submit]");
     submit.disabled = true;
     try {
-      this.settings = await this.api.saveSettings(this.collect());
+      const saved = await saveConfirmingOnboarding(this.api, this.collect(), this.form);
+      if (!saved) return; // the admin chose not to create that many tickets: nothing saved
+      this.settings = saved;
       this.render(h("div", { className: "hs-message hs-message-success", role: "status" }, "Settings saved."));
     } catch (error) {
       if (error instanceof ApiError && error.status === 400 && error.body.fields) {
