@@ -18,7 +18,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,14 +26,16 @@ from typing import Any
 from hubsync.adapters.aws_setup import AwsSetup
 from hubsync.adapters.securityhub.asff import parse_finding
 from hubsync.adapters.store import Store, upgrade
-from hubsync.bootstrap import build_sync_context, open_store
+from hubsync.bootstrap import build_sync_context, jira_workflow_admin, open_store
 from hubsync.config import Settings
+from hubsync.domain import risk_workflow as risk
 from hubsync.domain.finding import Finding, WorkflowStatus
 from hubsync.domain.tenant import APP_KEY, AuthMode, JiraFlavour
 from hubsync.domain.ticket import Disposition, Ticket
 from hubsync.service.custom_action import setup_custom_action
 from hubsync.service.reconcile import ReconcileReport, reconcile
 from hubsync.service.sync import SyncContext, sync_hints, sync_tickets
+from hubsync.service.workflow_setup import SetupOutcome, SetupPlan, setup_risk_workflow
 from hubsync_sandbox.connected import PLATFORMS, InstalledHubsync, Platform, installed_hubsync
 from hubsync_sandbox.forge.host import configure_page_path
 from hubsync_sandbox.jira import seed as jira_seed
@@ -41,6 +43,7 @@ from hubsync_sandbox.jira.world import JiraWorld
 from hubsync_sandbox.runner import AGGREGATION_REGION, Sandbox, WsgiWrapper
 
 PROJECT = "SEC"
+OPS_PROJECT = "OPS"  # the seeded stock To Do / In Progress / Done project
 SECURITY_ENGINEER = "sofia.security@example.com"
 DEVELOPER = "alice@example.com"
 
@@ -90,6 +93,8 @@ class Demo:
             self._resolved_ticket_resolves_the_finding(),
             self._custom_action_escalates_by_hand(),
         ]
+        if self.flavour == "cloud":  # Data Center's REST API cannot create workflows (`hubsync jira workflow-xml`)
+            results.append(self._risk_workflow_set_up_on_a_stock_project())
         self._tell(lambda: None)
         final = reconcile(self.ctx)
         results.append(
@@ -255,6 +260,40 @@ class Demo:
         ticket = self._ticket(key) if key else None
         ok = ticket is not None and finding.workflow_status is WorkflowStatus.NOTIFIED
         return self._row("custom action on an unmatched finding → ticket", finding, ticket, "ticket created", ok)
+
+    def _risk_workflow_set_up_on_a_stock_project(self) -> ScenarioResult:
+        """The stock To Do / In Progress / Done project OPS gets the risk workflow from `hubsync jira setup-workflow`'s
+        service (as a Forge app, its own token; otherwise as the site's Jira administrator, her API token); then a
+        finding escalated there goes request → risk approved, and is suppressed."""
+        with self.store.read() as uow:
+            tenant = uow.tenants.get(self.ctx.tenant_id)
+        assert tenant is not None
+        if tenant.auth_mode is not AuthMode.FORGE:  # a Connect app cannot; hubsync's bot is no administrator
+            tenant = replace(tenant, auth_mode=AuthMode.API_TOKEN, jira_base_url=self.world.base_url,
+                             jira_user=jira_seed.SANDBOX_JIRA_ADMIN_EMAIL,
+                             jira_secret=jira_seed.SANDBOX_JIRA_ADMIN_API_TOKEN)
+        outcome = setup_risk_workflow(tenant, jira_workflow_admin, OPS_PROJECT, dry_run=False)
+        again = setup_risk_workflow(tenant, jira_workflow_admin, OPS_PROJECT, dry_run=True)
+        set_up = isinstance(outcome, SetupOutcome) and outcome.ok and isinstance(again, SetupPlan) and (
+            again.already_set_up)
+        self.say(f"{OPS_PROJECT} set up with the risk workflow: {len(outcome.outcomes) if set_up else 0} steps, "
+                 f"then a second run: {'already set up' if set_up else 'NOT set up'}.")
+
+        ops = replace(self.ctx, policy=replace(self.ctx.policy, project_key=OPS_PROJECT))
+        finding = self._unmatched_live_finding(self._account("payments-prod").id)
+        sync_hints(ops, [finding.identifier], by_hand=frozenset({finding.key}))  # escalated into OPS by hand
+        self._tell(lambda: None)
+        key = self._current(finding).user_defined_fields.get("jiraIssue", "")
+        request = next(t for t in risk.TRANSITIONS
+                       if t.source == risk.INITIAL and risk.status(t.target).name == risk.RISK_REQUEST_STATUS)
+        approve = next(t for t in risk.TRANSITIONS
+                       if t.source == request.target and risk.status(t.target).disposition is Disposition.ACCEPTED)
+        self._click(key, SECURITY_ENGINEER, request.name, approve.name)
+        self._tell(lambda: sync_tickets(ops, [key]))
+        finding, ticket = self._current(finding), self._ticket(key)
+        ok = set_up and key.startswith(f"{OPS_PROJECT}-") and finding.workflow_status is WorkflowStatus.SUPPRESSED
+        return self._row(f"{OPS_PROJECT} set up with the risk workflow → risk approved → SUPPRESSED", finding, ticket,
+                         "set up once, SUPPRESSED", ok)
 
     # -- helpers -----------------------------------------------------------------------------------
     def _tell(self, sync: Callable[[], object]) -> None:

@@ -31,6 +31,8 @@ SANDBOX_JIRA_PAT = "sandbox-pat-NjQ3MTc4OTk1NzA3OnubSyncBot"
 SANDBOX_JIRA_DEFAULT_ASSIGNEE_EMAIL = "sam.triage@example.com"
 # The security engineer, also the site's Jira administrator (the one who configures apps); developers are not.
 SANDBOX_JIRA_ADMIN_EMAIL = "sofia.security@example.com"
+# Her own API token: what `hubsync jira setup-workflow` needs on Cloud, the Jira administrator's rights.
+SANDBOX_JIRA_ADMIN_API_TOKEN = "sandbox-api-token-sofia"
 # A user who may browse but not change issues: requests as this user get 403 on writes.
 SANDBOX_JIRA_VIEWER_EMAIL = "victor.viewer@example.com"
 SANDBOX_JIRA_VIEWER_API_TOKEN = "sandbox-api-token-viewer"
@@ -77,6 +79,7 @@ def users() -> list[User]:
             name="ssecurity",
             display_name="Sofia Security",
             email=SANDBOX_JIRA_ADMIN_EMAIL,
+            api_token=SANDBOX_JIRA_ADMIN_API_TOKEN,
             site_admin=True,
         ),
         User(
