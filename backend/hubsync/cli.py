@@ -163,6 +163,16 @@ def _parser() -> argparse.ArgumentParser:
     workflow_xml.add_argument("--tenant", help="tenant id or name (default: the only enabled Data Center tenant)")
     workflow_xml.add_argument("--out", type=Path, metavar="FILE", help="write the XML here instead of stdout")
     workflow_xml.set_defaults(handler=_run_workflow_xml)
+    check = jira_commands.add_parser(
+        "check",
+        help="check that each tenant's policy can work in its Jira project (fields, statuses, workflow, priorities)",
+        description="Read what Jira says of the policy's project (create metadata, statuses, the workflow where Jira "
+        "shows it, priorities, the default assignee) and print each item: ✓ ok, ✗ failed with how to fix it, ? "
+        "not shown to hubsync (check by hand). Exit status 0 when nothing failed, 1 when an item failed, 2 when a "
+        "tenant could not be checked (no policy, Jira not answering).",
+    )
+    check.add_argument("--tenant", help="tenant id or name (default: every enabled tenant)")
+    check.set_defaults(handler=_run_jira_check)
 
     tenant = commands.add_parser(
         "tenant",
@@ -406,6 +416,14 @@ def _run_workflow_xml(args: argparse.Namespace) -> int:
             args.out.write_text(xml, encoding="utf-8")
             print(f"written to {args.out}", file=sys.stderr)
     return status
+
+
+def _run_jira_check(args: argparse.Namespace) -> int:
+    from hubsync.service.project_check import check_tenants_command
+
+    with _runtime() as runtime:
+        return check_tenants_command(runtime.store, runtime.tenants.projects, runtime.tenants.jira,
+                                     tenant=args.tenant, out=print, err=lambda line: print(line, file=sys.stderr))
 
 
 def _configure_logging(settings: Settings) -> None:
