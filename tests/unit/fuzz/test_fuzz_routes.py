@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hubsync.adapters.securityhub import SecurityHubClient
 from hubsync.adapters.store import Store
 from hubsync.bootstrap import TenantClients
 from hubsync.domain.tenant import Tenant
@@ -112,6 +113,9 @@ def _admin_jira(app: Flask) -> None:
 
         def sync_context(self, tenant: Tenant) -> SyncContext:
             return self._tenants.sync_context(tenant)
+
+        def securityhub(self, tenant: Tenant) -> SecurityHubClient:  # the rule preview: the real one
+            return self._tenants.securityhub(tenant)
 
         def projects(self, tenant: Tenant) -> NoProjects:  # the pickers and the project check: nothing there
             return NoProjects()
