@@ -15,8 +15,10 @@ export function riskWorkflowSection(settings, send = request) {
   const result = h("div", { className: "hs-connection", role: "status", "aria-live": "polite",
     dataset: { testid: "risk-workflow-result" } });
   const preview = h("button", { type: "button", className: "hs-button", disabled: !project }, "Preview the setup");
-  const apply = h("button", { type: "button", className: "hs-button hs-button-primary", hidden: true },
-    "Set up the risk workflow");
+  const apply = h("button", { type: "button", className: "hs-button hs-button-primary" }, "Set up the risk workflow");
+  const actions = h("div", { className: "hs-actions" }, preview);
+  // Offered only after a preview that found work to do (`hidden` would lose to .hs-button's display).
+  const offerApply = (offered) => replaceChildren(actions, preview, offered ? apply : null);
 
   async function call(dryRun) {
     const { status, data } = await send("POST", PATH, { project, dryRun });
@@ -27,14 +29,14 @@ export function riskWorkflowSection(settings, send = request) {
   async function run(dryRun) {
     preview.disabled = true;
     apply.disabled = true;
-    apply.hidden = dryRun;
+    if (dryRun) offerApply(false);
     result.replaceChildren(h("p", { className: "hs-subtle" }, dryRun
       ? `Reading what project ${project} and the site have…`
       : `Setting up the risk workflow on ${project}: statuses, workflow, scheme, then the project's issues…`));
     try {
       const answer = await call(dryRun);
       showAnswer(answer);
-      apply.hidden = !dryRun || answer.alreadySetUp;
+      offerApply(dryRun && !answer.alreadySetUp);
     } catch (error) {
       showError(error);
     } finally {
@@ -75,12 +77,13 @@ export function riskWorkflowSection(settings, send = request) {
         `${project} onto it, its issues' statuses mapped by category. Preview first: nothing changes until you ` +
         "press the setup button. Running it again changes nothing."
       : "Save the settings with a project first."),
-    h("div", { className: "hs-actions" }, preview, apply),
+    actions,
     result);
 }
 
 function outcomeList(outcomes) {
   return h("ul", { className: "hs-steps", dataset: { testid: "risk-workflow-outcomes" } }, outcomes.map((outcome) =>
-    h("li", {}, stepLozenge(outcome.ok ? "ok" : "failed"), " ", outcome.text,
+    h("li", { dataset: { status: outcome.ok ? "ok" : "failed" } }, stepLozenge(outcome.ok ? "ok" : "failed"), " ",
+      outcome.text,
       outcome.details.length ? h("ul", {}, outcome.details.map((detail) => h("li", {}, detail))) : null)));
 }
