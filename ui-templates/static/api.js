@@ -25,5 +25,13 @@ export function createApi(send = request) {
     rotateEventsKey: (options = {}) => call("POST", "/settings/events-api-key", options),
     setupCustomAction: () => call("POST", "/settings/custom-action", {}),
     previewRules: (body) => call("POST", "/settings/rule-preview", body), // {policy: {rules}} or {rule}
+    // What the site's Jira has, for the configure page's pickers.
+    jiraProjects: (query = "") => call("GET", `/jira/projects?query=${encodeURIComponent(query)}`),
+    jiraIssueTypes: (key) => call("GET", `/jira/projects/${encodeURIComponent(key)}/issue-types`),
+    jiraStatuses: (key, issueTypeId) => call("GET", `/jira/projects/${encodeURIComponent(key)}/statuses` +
+      (issueTypeId ? `?issueType=${encodeURIComponent(issueTypeId)}` : "")),
+    jiraPriorities: () => call("GET", "/jira/priorities"),
+    jiraUsers: (query, project) => call("GET", `/jira/users?query=${encodeURIComponent(query)}` +
+      (project ? `&project=${encodeURIComponent(project)}` : "")),
   };
 }

@@ -4,6 +4,7 @@ import { ApiError } from "./api.js";
 import { keepFitted } from "./transport.js";
 import { h, replaceChildren, uid } from "./dom.js";
 import { stepLozenge } from "./lozenges.js";
+import { attachPickers } from "./pickers.js";
 import { riskWorkflowSection } from "./risk-workflow.js";
 import { attachRulePreview, saveConfirmingOnboarding } from "./rule-preview.js";
 
@@ -71,6 +72,7 @@ class ConfigurePage {
     this.renderRules();
     this.renderMappings();
     replaceChildren(this.root, this.form);
+    this.pickers = attachPickers(this); // project, issue type, assignee, statuses and priorities from Jira
     this.rulePreview = attachRulePreview(this); // each rule's live matches in Security Hub
     if (s.errors && Object.keys(s.errors).length) {
       this.showErrors(s.errors, "The saved policy is no longer valid: fix the fields marked below.");
@@ -270,6 +272,7 @@ class ConfigurePage {
         h("p", { className: "hs-field-error", hidden: true }));
     });
     replaceChildren(this.mappingsBox, rows, h("p", { className: "hs-field-error", hidden: true }));
+    if (this.pickers) this.pickers.mappingsRendered();
   }
 
   addMapping() {
