@@ -26,6 +26,7 @@ from hubsync.web.services import EXTENSION, Services
 from hubsync_sandbox.httpserver import free_port
 from tests.fixtures.securityhub import MEMBER, SecurityHubSandbox, control_finding
 from tests.unit.web.test_api import BASE_URL, ROLE_ARN, RecordingQueue, admin, auth
+
 # The store and the installed tenant are those of the settings routes' tests.
 from tests.unit.web.test_api import store as store
 from tests.unit.web.test_api import tenant as tenant
