@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from hubsync.domain.ports import (
+    JiraUnavailable,
     NewStatus,
     ProjectChoice,
     ProjectNotFound,
@@ -36,6 +37,7 @@ class FakeAdmin:
         self.switched: dict[str, Mapping[str, str]] = {}
         self.validation_errors: list[str] = []
         self.refuse = False
+        self.switch_fails = False
 
     def _check(self) -> None:
         if self.refuse:
@@ -71,6 +73,10 @@ class FakeAdmin:
     def project_scheme(self, project_id: str) -> WorkflowSchemeInfo:
         return self.schemes[self.project_scheme_id[project_id]]
 
+    def scheme_named(self, name: str) -> WorkflowSchemeInfo | None:
+        return next((replace(s, project_ids=frozenset()) for s in self.schemes.values()
+                     if s.name.casefold() == name.casefold()), None)
+
     def create_scheme(self, name: str, description: str, workflow: str) -> WorkflowSchemeInfo:
         self.writes.append("create_scheme")
         scheme = WorkflowSchemeInfo(str(len(self.schemes) + 1), name, workflow, {}, frozenset())
@@ -84,6 +90,8 @@ class FakeAdmin:
         return {issue_type: now for issue_type in self.issue_types}
 
     def switch_scheme(self, project_id: str, scheme_id: str, mappings: Mapping[str, Mapping[str, str]]) -> None:
+        if self.switch_fails:
+            raise JiraUnavailable("Jira answered 500 to POST /workflowscheme/project/switch")
         self.writes.append("switch_scheme")
         self.switched = {issue_type: dict(moves) for issue_type, moves in mappings.items()}
         self.project_scheme_id[project_id] = scheme_id

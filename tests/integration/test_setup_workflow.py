@@ -16,7 +16,7 @@ import pytest
 from hubsync.adapters.jira.auth import ApiToken, ForgeAppToken
 from hubsync.adapters.jira.workflow_admin import JiraWorkflowAdmin
 from hubsync.domain import risk_workflow as risk
-from hubsync.domain.ports import WorkflowAdminPort
+from hubsync.domain.ports import JiraUnavailable, WorkflowAdminPort
 from hubsync.domain.tenant import AuthMode, JiraFlavour, Tenant
 from hubsync.domain.ticket import StatusCategory
 from hubsync.service.workflow_setup import (
@@ -126,6 +126,24 @@ def test_an_administrators_api_token_sets_up_ops_once(stock_site: JiraSandbox, r
     again = setup_risk_workflow(sofia, admin_of, None, dry_run=False)
     assert isinstance(again, SetupPlan) and again.already_set_up
     assert len(recorded.writes()) == before
+
+
+def test_a_run_stopped_before_its_switch_is_finished_by_the_next(stock_site: JiraSandbox, sofia: Tenant) -> None:
+    class SwitchFails(JiraWorkflowAdmin):
+        def switch_scheme(self, *args: Any) -> None:
+            raise JiraUnavailable("the connection dropped")
+
+    def stopping(tenant: Tenant) -> WorkflowAdminPort:
+        return SwitchFails(tenant.jira_base_url, ApiToken(tenant.jira_user or "", tenant.jira_secret or ""))
+
+    with pytest.raises(SetupError, match="connection dropped"):
+        setup_risk_workflow(sofia, stopping, None, dry_run=False)
+    assert stock_site.world.project("OPS").workflow.name != risk.NAME
+
+    outcome = setup_risk_workflow(sofia, admin_of, None, dry_run=False)
+    assert isinstance(outcome, SetupOutcome) and outcome.ok, outcome.outcomes
+    assert [o.step.kind for o in outcome.outcomes][-3:] == ["reuse-workflow", "reuse-scheme", "switch-project"]
+    assert stock_site.world.project("OPS").workflow.name == risk.NAME
 
 
 def test_a_developers_api_token_is_told_an_administrator_is_needed(stock_site: JiraSandbox,

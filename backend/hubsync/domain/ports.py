@@ -253,6 +253,10 @@ class WorkflowAdminPort(Protocol):
     def project_scheme(self, project_id: str) -> WorkflowSchemeInfo:
         """The workflow scheme the project uses now."""
 
+    def scheme_named(self, name: str) -> WorkflowSchemeInfo | None:
+        """The site's workflow scheme of this name (compared case-insensitively; Jira keeps names unique), or None.
+        Its `project_ids` are not known here (empty)."""
+
     def create_scheme(self, name: str, description: str, workflow: str) -> WorkflowSchemeInfo:
         """A new workflow scheme with `workflow` for every issue type."""
 

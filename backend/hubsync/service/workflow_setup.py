@@ -9,8 +9,8 @@ Statuses are reused by name (case-insensitively) when they exist in the category
 created otherwise; a same-named status in another category stops the setup rather than being used as it is. The
 workflow is validated by Jira, then created; an existing workflow of the same name is reused when it has the same
 statuses and transitions, and stops the setup when it differs. The project then gets a workflow scheme of its own
-(no scheme another project uses is ever changed) and is switched onto it, the statuses of its issues mapped by
-name, else by category (`landing_status`).
+(no scheme another project uses is ever changed; one an earlier run made and did not switch to is reused) and is
+switched onto it, the statuses of its issues mapped by name, else by category (`landing_status`).
 
 API-token (a Jira administrator's account) and Forge tenants (scope `manage:jira-configuration`) can; a Connect
 app cannot (its scope makes Jira's status and workflow APIs inaccessible): `manual_steps` says how by hand. Data
@@ -79,6 +79,7 @@ class StepKind(StrEnum):
     REUSE_WORKFLOW = "reuse-workflow"
     VALIDATE_WORKFLOW = "validate-workflow"
     CREATE_WORKFLOW = "create-workflow"
+    REUSE_SCHEME = "reuse-scheme"
     CREATE_SCHEME = "create-scheme"
     SWITCH_PROJECT = "switch-project"
 
@@ -108,6 +109,7 @@ class SetupPlan:
     scheme: WorkflowSchemeInfo  # the project's scheme now
     found: Mapping[str, StatusChoice]  # risk status key -> the site's status reused for it
     scheme_name: str
+    ready_scheme: WorkflowSchemeInfo | None = None  # a scheme of that name an earlier run left, to switch onto
     status_moves: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # issue type -> old id -> risk key
 
     @property
@@ -250,10 +252,20 @@ def plan_setup(admin: WorkflowAdminPort, project_key: str) -> SetupPlan:
 
     scheme = admin.project_scheme(project.id)
     moves: dict[str, dict[str, str]] = {}
+    ready: WorkflowSchemeInfo | None = None
     if not _uses_workflow(scheme):
         name = scheme_name(project)
-        steps.append(Step(StepKind.CREATE_SCHEME,
-                          f"create workflow scheme {name!r} with workflow {risk.NAME!r} for every issue type"))
+        left = admin.scheme_named(name)  # an earlier run that stopped before its switch
+        if left is None:
+            steps.append(Step(StepKind.CREATE_SCHEME,
+                              f"create workflow scheme {name!r} with workflow {risk.NAME!r} for every issue type"))
+        elif _uses_workflow(left):
+            ready = left
+            steps.append(Step(StepKind.REUSE_SCHEME, f"reuse workflow scheme {name!r} (id {left.id}): it gives "
+                                                     f"every issue type workflow {risk.NAME!r}"))
+        else:
+            problems.append(f"a workflow scheme named {name!r} exists with other workflows: rename or delete it in "
+                            "Jira settings > Issues > Workflow schemes, then run again")
         now = admin.project_statuses(project.key)
         moves = _status_moves(now, found)
         names = {status.id: status.name for each in now.values() for status in each}
@@ -262,7 +274,7 @@ def plan_setup(admin: WorkflowAdminPort, project_key: str) -> SetupPlan:
         mapping = f", issues moved {', '.join(moved)}" if moved else ""
         steps.append(Step(StepKind.SWITCH_PROJECT, f"switch project {project.key} from workflow scheme "
                                                    f"{scheme.name!r} onto it{mapping}"))
-    return SetupPlan(project, tuple(steps), tuple(problems), scheme, found, scheme_name(project), moves)
+    return SetupPlan(project, tuple(steps), tuple(problems), scheme, found, scheme_name(project), ready, moves)
 
 
 def design(ids_of: Mapping[str, StatusChoice]) -> WorkflowShape:
@@ -339,7 +351,7 @@ def apply_setup(
         raise SetupError(plan.problems[0])
     found = dict(plan.found)
     outcomes: list[StepOutcome] = []
-    scheme: WorkflowSchemeInfo | None = None
+    scheme = plan.ready_scheme
 
     def record(outcome: StepOutcome) -> bool:
         outcomes.append(outcome)
@@ -360,7 +372,7 @@ def apply_setup(
             found[wanted.key] = status
             record(StepOutcome(step, True, f"created status {status.name!r} (id {status.id})"))
     for step in plan.steps:
-        if step.kind in (StepKind.REUSE_STATUS, StepKind.REUSE_WORKFLOW):
+        if step.kind in (StepKind.REUSE_STATUS, StepKind.REUSE_WORKFLOW, StepKind.REUSE_SCHEME):
             record(StepOutcome(step, True, step.text.replace("reuse ", "reused ", 1)))
         elif step.kind is StepKind.VALIDATE_WORKFLOW:
             errors = admin.validate_workflow(design(found), WORKFLOW_DESCRIPTION)

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from hubsync.domain import risk_workflow as risk
-from hubsync.domain.ports import JiraUnavailable, StatusChoice
+from hubsync.domain.ports import JiraUnavailable, StatusChoice, WorkflowSchemeInfo
 from hubsync.domain.tenant import AuthMode, JiraFlavour, Tenant
 from hubsync.service.workflow_setup import (
     SetupError,
@@ -123,11 +123,12 @@ def test_a_workflow_of_the_same_name_that_differs_stops_the_setup() -> None:
 def test_an_identical_workflow_is_reused_and_only_the_project_is_moved() -> None:
     admin = FakeAdmin()
     run(admin)
-    admin.project_scheme_id["10001"] = "1"
+    admin.project_scheme_id["10001"] = "1"  # someone moved the project back to the default scheme
     admin.writes.clear()
     outcome = run(admin)
     assert isinstance(outcome, SetupOutcome) and outcome.ok
-    assert admin.writes == ["create_scheme", "switch_scheme"]
+    assert StepKind.REUSE_WORKFLOW in [o.step.kind for o in outcome.outcomes]
+    assert admin.writes == ["switch_scheme"]
 
 
 def test_validation_errors_are_reported_per_item_and_nothing_more_is_written() -> None:
@@ -187,3 +188,27 @@ def test_an_unknown_project_or_an_unreachable_jira_is_one_setup_error() -> None:
 def test_without_a_project_in_the_policy_one_must_be_named() -> None:
     with pytest.raises(SetupError, match="--project"):
         setup_risk_workflow(replace(tenant(), policy={}), lambda _: FakeAdmin(), None, dry_run=True)
+
+
+def test_a_scheme_an_earlier_run_left_unswitched_is_reused() -> None:
+    admin = FakeAdmin()
+    plan = plan_setup(admin, "OPS")
+    admin.switch_fails = True
+    with pytest.raises(JiraUnavailable):
+        apply_setup(admin, plan)
+    assert admin.writes == ["create_statuses", "create_workflow", "create_scheme"]
+    admin.switch_fails = False
+
+    outcome = run(admin)
+    assert isinstance(outcome, SetupOutcome) and outcome.ok
+    assert [o.step.kind for o in outcome.outcomes][-2:] == [StepKind.REUSE_SCHEME, StepKind.SWITCH_PROJECT]
+    assert admin.writes[3:] == ["switch_scheme"]
+    assert admin.project_scheme("10001").name == f"OPS: {risk.NAME}"
+
+
+def test_a_scheme_of_that_name_with_other_workflows_stops_the_setup() -> None:
+    admin = FakeAdmin()
+    admin.schemes["9"] = WorkflowSchemeInfo("9", f"ops: {risk.NAME}", "jira", {}, frozenset())
+    plan = run(admin)
+    assert isinstance(plan, SetupPlan) and "workflow scheme" in plan.problems[0]
+    assert admin.writes == []

@@ -120,6 +120,18 @@ class JiraWorkflowAdmin:
                 return _scheme(association.get("workflowScheme") or {}, association.get("projectIds") or [])
         return WorkflowSchemeInfo("", "Default Workflow Scheme", None, {}, frozenset({project_id}))
 
+    def scheme_named(self, name: str) -> WorkflowSchemeInfo | None:
+        start = 0
+        while True:
+            page = self._call("GET", "/workflowscheme", params={"startAt": start, "maxResults": 50}) or {}
+            values = page.get("values") or []
+            for scheme in values:
+                if str(scheme.get("name") or "").casefold() == name.casefold():
+                    return _scheme(scheme, [])
+            if page.get("isLast", True) or not values:
+                return None
+            start += len(values)
+
     def create_scheme(self, name: str, description: str, workflow: str) -> WorkflowSchemeInfo:
         body = {"name": name, "description": description, "defaultWorkflow": workflow}
         return _scheme(self._call("POST", "/workflowscheme", json=body) or {}, [])
