@@ -153,6 +153,7 @@ export async function saveConfirmingOnboarding(api, settings, host) {
 
 function confirmOnboarding(host, onboarding) {
   const count = `${onboarding.capped ? "at least " : ""}${number.format(onboarding.tickets)}`;
+  const beyond = onboarding.tickets > onboarding.threshold ? `, more than ${number.format(onboarding.threshold)}` : "";
   const titleId = uid("hs-dialog-title");
   const textId = uid("hs-dialog-text");
   const cancel = h("button", { type: "button", className: "hs-button", value: "cancel" }, "Cancel");
@@ -160,9 +161,8 @@ function confirmOnboarding(host, onboarding) {
     `Save and create ${count} tickets`);
   const dialog = h("dialog", { className: "hs-dialog", "aria-labelledby": titleId, "aria-describedby": textId },
     h("h2", { id: titleId, className: "hs-section-title" }, `Create ${count} tickets?`),
-    h("p", { id: textId }, `These rules match ${count} live findings that have no ticket yet, more than ` +
-      `${number.format(onboarding.threshold)}. Once saved, hubsync creates a ticket for each, as fast as the Jira ` +
-      "and Security Hub rate limits allow."),
+    h("p", { id: textId }, `These rules match ${count} live findings that have no ticket yet${beyond}. Once ` +
+      "saved, hubsync creates a ticket for each, as fast as the Jira and Security Hub rate limits allow."),
     h("div", { className: "hs-actions" }, confirm, cancel));
   host.append(dialog);
   return new Promise((resolve) => {

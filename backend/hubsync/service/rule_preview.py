@@ -5,7 +5,7 @@ Security Hub has no count: the findings are read with each rule's own GetFinding
 with, `rule_filters`), 100 a page and the most severe first, and a rule's count stops after `READ_CAP` findings
 ("1,000+"): about 10 requests, some 3.5 s at GetFindings' budget of 3 a second, which the tenant's session spends
 as the syncs do. The filters only narrow the read; the rule itself (`EscalationRule.matches`, as `decide` applies
-it) says what counts, so a product named in another case matches here as it does in a sync.
+it) says what counts: what a reconcile would fetch and escalate.
 """
 
 from __future__ import annotations
@@ -62,13 +62,17 @@ class Onboarding:
 
     @property
     def needs_confirmation(self) -> bool:
-        return self.tickets > self.threshold
+        """Above the threshold, or more than could be counted (the count is then only a floor)."""
+        return self.capped or self.tickets > self.threshold
 
     @property
     def message(self) -> str:
-        count = f"at least {self.tickets:,}" if self.capped else f"{self.tickets:,}"
-        return (f"saving these rules would create {count} tickets (more than {self.threshold:,}): confirm to save, "
-                "and hubsync creates them at the pace Jira's and Security Hub's rate budgets allow")
+        if self.capped:
+            count = f"at least {self.tickets:,} tickets (more than hubsync counts before a save)"
+        else:
+            count = f"{self.tickets:,} tickets (more than {self.threshold:,})"
+        return (f"saving these rules would create {count}: confirm to save, and hubsync creates them at the pace "
+                "Jira's and Security Hub's rate budgets allow")
 
     def to_json(self) -> dict[str, Any]:
         return {"tickets": self.tickets, "capped": self.capped, "threshold": self.threshold}

@@ -133,6 +133,9 @@ def test_an_onboarding_past_the_cap_says_at_least() -> None:
                                   threshold=3, cap=10)
     assert (onboarding.tickets, onboarding.capped) == (10, True)
     assert "would create at least 10 tickets" in onboarding.message
+    uncounted = count_onboarding(securityhub, stored(), TENANT, Policy("SEC", rules=(EscalationRule("all"),)),
+                                 threshold=50, cap=10)
+    assert uncounted.needs_confirmation  # more than could be counted: perhaps above the threshold
 
 
 def saved_tenant(policy: dict[str, Any] | None) -> Tenant:
