@@ -25,6 +25,7 @@ export function createApi(send = request) {
     rotateEventsKey: (options = {}) => call("POST", "/settings/events-api-key", options),
     setupCustomAction: () => call("POST", "/settings/custom-action", {}),
     previewRules: (body) => call("POST", "/settings/rule-preview", body), // {policy: {rules}} or {rule}
+    checkProject: (body) => call("POST", "/settings/check-project", body), // {policy} (unsaved) or {} (saved)
     // What the site's Jira has, for the configure page's pickers.
     jiraProjects: (query = "") => call("GET", `/jira/projects?query=${encodeURIComponent(query)}`),
     jiraIssueTypes: (key) => call("GET", `/jira/projects/${encodeURIComponent(key)}/issue-types`),

@@ -5,6 +5,7 @@ import { keepFitted } from "./transport.js";
 import { h, replaceChildren, uid } from "./dom.js";
 import { stepLozenge } from "./lozenges.js";
 import { attachPickers } from "./pickers.js";
+import { attachProjectCheck } from "./project-check.js";
 import { riskWorkflowSection } from "./risk-workflow.js";
 import { attachRulePreview, saveConfirmingOnboarding } from "./rule-preview.js";
 
@@ -73,6 +74,7 @@ class ConfigurePage {
     this.renderMappings();
     replaceChildren(this.root, this.form);
     this.pickers = attachPickers(this); // project, issue type, assignee, statuses and priorities from Jira
+    this.projectCheck = attachProjectCheck(this); // "Check project", under the issue type
     this.rulePreview = attachRulePreview(this); // each rule's live matches in Security Hub
     if (s.errors && Object.keys(s.errors).length) {
       this.showErrors(s.errors, "The saved policy is no longer valid: fix the fields marked below.");
@@ -399,6 +401,7 @@ class ConfigurePage {
         this.showErrors(error.body.fields, "The settings were not saved: fix the fields marked below.");
       } else {
         this.showErrors({ "": [error.message] }, "The settings were not saved.");
+        this.projectCheck.saveRefused(error); // a change of project whose check failed: its items
       }
     } finally {
       submit.disabled = false;
