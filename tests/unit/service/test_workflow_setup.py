@@ -21,7 +21,10 @@ from hubsync.service.workflow_setup import (
     manual_steps,
     plan_setup,
     setup_risk_workflow,
+    setup_workflow_command,
 )
+from tests.fakes.clock import FakeClock
+from tests.fakes.store import FakeStore
 from tests.fakes.workflow_admin import DOING, DONE, TODO, FakeAdmin
 
 
@@ -212,3 +215,52 @@ def test_a_scheme_of_that_name_with_other_workflows_stops_the_setup() -> None:
     plan = run(admin)
     assert isinstance(plan, SetupPlan) and "workflow scheme" in plan.problems[0]
     assert admin.writes == []
+
+
+# -- `hubsync jira setup-workflow` ---------------------------------------------------------------------------------
+
+
+def command(admin: FakeAdmin, auth: AuthMode = AuthMode.API_TOKEN, *, dry_run: bool = False,
+            tenants: int = 1) -> tuple[int, list[str], list[str]]:
+    store = FakeStore(FakeClock())
+    with store.transaction() as uow:
+        for number in range(tenants):
+            uow.tenants.create(name=f"acme-{number}", jira_base_url="https://acme.atlassian.net",
+                               jira_flavour=JiraFlavour.CLOUD, auth_mode=auth, jira_user="sofia@example.com",
+                               jira_secret="token", policy={"project_key": "OPS"})
+    out: list[str] = []
+    err: list[str] = []
+    status = setup_workflow_command(store, lambda _: admin, tenant=None, project=None, dry_run=dry_run,
+                                    out=out.append, err=err.append)
+    return status, out, err
+
+
+def test_the_command_prints_a_line_per_step_then_already_set_up() -> None:
+    admin = FakeAdmin()
+    status, out, err = command(admin, dry_run=True)
+    assert (status, err) == (0, []) and out[0] == "OPS: dry run, nothing changed; the steps it would take:"
+    assert len(out) == 1 + len(plan_setup(admin, "OPS").steps) and admin.writes == []
+
+    status, out, err = command(admin)
+    assert (status, err) == (0, []) and out[-1] == "OPS: the risk workflow is set up"
+    assert all(line.startswith("ok: ") for line in out[:-1])
+
+    status, out, err = command(admin)
+    assert (status, err, len(out)) == (0, [], 1) and out[0].startswith("OPS: already set up")
+
+
+def test_the_command_refuses_connect_with_the_manual_steps_and_exit_2() -> None:
+    status, out, err = command(FakeAdmin(), AuthMode.CONNECT)
+    assert status == 2 and len(err) == 1 and "Connect" in err[0]
+    assert out == [f"{number}. {step}" for number, step in enumerate(manual_steps(), 1)]
+
+
+def test_the_command_says_what_stops_it_in_one_error_line() -> None:
+    admin = FakeAdmin()
+    admin.statuses.append(StatusChoice("600", "Resolved", TODO))
+    status, out, err = command(admin)
+    assert status == 1 and len(err) == 1 and "nothing was changed" in err[0]
+    assert out[0].startswith("problem: status 'Resolved'") and admin.writes == []
+
+    status, out, err = command(FakeAdmin(), tenants=2)
+    assert (status, out) == (1, []) and err == ["hubsync: several tenants, pass --tenant with one of: acme-0, acme-1"]
