@@ -143,6 +143,9 @@ def test_the_configure_page_loads_through_forge_checks_saves_and_tests_the_conne
     expect(frame.get_by_label("Endpoint URL")).to_have_value(
         f"{forge_hubsync.app_url}/events/securityhub/{before.id}")
 
+    expect(frame.locator('select[name="policy.priorities.CRITICAL"] option')).to_have_text(
+        [priority.name for priority in jira_seed.PRIORITIES])  # the site's priorities, asked through invokeRemote
+
     frame.get_by_label("Security Hub role ARN").fill("arn:aws:iam::123:user/bob")
     frame.get_by_label("Project key").fill("sec")
     frame.get_by_role("button", name="Save settings").click()
@@ -155,7 +158,7 @@ def test_the_configure_page_loads_through_forge_checks_saves_and_tests_the_conne
 
     frame.get_by_label("Security Hub role ARN").fill(before.aws_role_arn or "")
     frame.get_by_label("Project key").fill("SEC")
-    frame.get_by_label("Issue type").fill("Bug")
+    frame.locator('select[name="policy.issue_type"]').select_option("Bug")  # a picker fed by Jira, through Forge
     frame.get_by_role("button", name="Save settings").click()
     expect(frame.get_by_text("Settings saved.")).to_be_visible()
     saved = forge_hubsync.current_tenant()

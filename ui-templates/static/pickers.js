@@ -67,8 +67,7 @@ class Pickers {
       setNote(this.projectNote, "");
       return;
     }
-    setNote(this.projectNote, "Reading the project from Jira…");
-    let types;
+    let types; // no "reading…" note meanwhile: a line appearing on blur would move the button being clicked
     try {
       types = (await this.api.jiraIssueTypes(key)).issueTypes;
     } catch (error) {
