@@ -10,7 +10,7 @@ import pytest
 from hubsync.adapters.jira import ApiToken, PersonalAccessToken
 from hubsync.adapters.jira.projects import JiraProjects
 from hubsync.domain.ports import JiraUnavailable, ProjectNotFound, StatusChoice
-from hubsync.domain.risk_workflow import STATUSES
+from hubsync.domain.risk_workflow import STATUSES, TRANSITIONS
 from hubsync.domain.ticket import StatusCategory
 from hubsync_sandbox.jira import seed
 from tests.fixtures.jira import JiraSandbox
@@ -122,6 +122,47 @@ def test_apps_and_deactivated_people_are_not_offered(jira_cloud: JiraSandbox, sl
 
     assert "Some App" not in {u.display_name for u in projects_of(jira_cloud, sleeps).users("Some")}
     assert "alice@example.com" not in {u.email for u in projects_of(jira_cloud, sleeps).users("Alice")}
+
+
+def admin_projects(sandbox: JiraSandbox, sleeps: list[float]) -> JiraProjects:
+    """Read as the site's Jira administrator (API token): the workflow API answers administrators only."""
+    auth = ApiToken(seed.SANDBOX_JIRA_ADMIN_EMAIL, seed.SANDBOX_JIRA_ADMIN_API_TOKEN)
+    return JiraProjects(sandbox.url, "cloud", auth, sleep=sleeps.append)
+
+
+def test_an_administrator_reads_the_workflow_with_its_transitions(jira_cloud: JiraSandbox, sleeps: list[float]) -> None:
+    jira = admin_projects(jira_cloud, sleeps)
+    task = jira.issue_types("SEC")[0].id
+
+    shape = jira.workflow("SEC", task)
+
+    assert shape is not None
+    assert shape.name == jira_cloud.world.project("SEC").workflow.name
+    by_name = {status.name: status for status in shape.statuses}
+    assert list(by_name) == [status.name for status in STATUSES]
+    assert {s.category for s in shape.statuses} == {s.category for s in STATUSES}
+    assert by_name[STATUSES[0].name].id == shape.initial
+    keys = {status.key: by_name[status.name].id for status in STATUSES}
+    edges = {(edge.name, source, edge.target) for edge in shape.edges for source in edge.sources or ()}
+    assert edges == {(t.name, keys[t.source], keys[t.target]) for t in TRANSITIONS}
+
+
+def test_a_global_transition_starts_anywhere(jira_cloud: JiraSandbox, sleeps: list[float]) -> None:
+    jira = admin_projects(jira_cloud, sleeps)
+
+    shape = jira.workflow("OPS", jira.issue_types("OPS")[0].id)
+
+    assert shape is not None
+    assert [s.name for s in shape.statuses] == [s.name for s in jira_cloud.world.project("OPS").workflow.statuses]
+    assert shape.edges and all(edge.sources is None for edge in shape.edges)  # the stock simplified workflow
+
+
+def test_a_workflow_hubsync_may_not_read_is_none(jira_cloud: JiraSandbox, sleeps: list[float]) -> None:
+    jira = projects_of(jira_cloud, sleeps)  # the bot: not a Jira administrator
+
+    assert jira.workflow("SEC", jira.issue_types("SEC")[0].id) is None
+    with pytest.raises(ProjectNotFound):
+        jira.workflow("NOPE", "10001")
 
 
 def test_data_center_shows_no_workflow(jira_dc: JiraSandbox, sleeps: list[float]) -> None:
