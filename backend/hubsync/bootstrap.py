@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from requests.auth import AuthBase
 
@@ -34,7 +34,7 @@ from hubsync.adapters.jira.projects import JiraProjects
 from hubsync.adapters.jira.search import jql_list
 from hubsync.adapters.jira.transport import JiraTransport
 from hubsync.adapters.jira.workflow_admin import JiraWorkflowAdmin
-from hubsync.adapters.jira.workflow_xml import render_workflow_xml, site_statuses
+from hubsync.adapters.jira.workflow_xml import render_workflow_xml, site_resolutions, site_statuses
 from hubsync.adapters.organizations import OwnerDirectory
 from hubsync.adapters.queue import LocalQueue, SqsEventSource, SqsQueue, WorkerTimers
 from hubsync.adapters.securityhub import SecurityHubClient
@@ -50,6 +50,7 @@ from hubsync.domain.ports import (
     ForgeKeys,
     InstallKeys,
     JiraProjectsPort,
+    ResolutionChoice,
     StatusChoice,
     StorePort,
     WorkflowAdminPort,
@@ -342,15 +343,27 @@ def _linked_jql(tenant: Tenant, policy: Policy) -> str:
     return f"labels in ({jql_list(policy.labels)})"
 
 
+_Read = TypeVar("_Read")
+
+
 def jira_site_statuses(tenant: Tenant) -> list[StatusChoice]:
     """Every status of the tenant's Jira site, in one request: what `hubsync jira workflow-xml` fills ids from."""
+    return _read_site(tenant, site_statuses)
+
+
+def jira_site_resolutions(tenant: Tenant) -> list[ResolutionChoice]:
+    """Every resolution of the tenant's Jira site, in one request: what `hubsync jira workflow-xml` picks from."""
+    return _read_site(tenant, site_resolutions)
+
+
+def _read_site(tenant: Tenant, read: Callable[[JiraTransport], _Read]) -> _Read:
     flavour: Flavour = "cloud" if tenant.jira_flavour is JiraFlavour.CLOUD else "datacenter"
     try:
         transport = JiraTransport(tenant.jira_base_url, "3" if flavour == "cloud" else "2", _jira_auth(tenant))
     except InvalidJiraSite as exc:
         raise TenantNotReady(f"tenant {tenant.name}: its Jira site URL cannot be used: {exc}") from None
     try:
-        return site_statuses(transport)
+        return read(transport)
     finally:
         transport.close()
 

@@ -154,11 +154,13 @@ def _parser() -> argparse.ArgumentParser:
     setup_workflow.set_defaults(handler=_run_jira_setup_workflow)
     workflow_xml = jira_commands.add_parser(
         "workflow-xml",
-        help="print the risk workflow as the XML Jira Data Center imports (its statuses must exist on the site)",
+        help="print the risk workflow as the XML Jira Data Center imports (its statuses and resolutions must exist)",
         description="Read the Data Center tenant's statuses and print the risk workflow as OSWorkflow XML for "
-        "Administration > Issues > Workflows > Import from XML, with the site's status ids. A status the site "
-        "lacks is listed (name and category) instead, for an admin to create first: Data Center's REST API creates "
-        "neither statuses nor workflows. Messages go to stderr, so `hubsync jira workflow-xml > risk.xml` works.",
+        "Administration > Issues > Workflows > Import from XML, with the site's status ids; transitions into a done "
+        "status set a resolution of the site (Fixed or Done for a fixed finding, else Won't Fix, Won't Do or Done), "
+        "transitions out of one clear it. A status or resolution the site lacks is listed instead, for an admin to "
+        "create first: Data Center's REST API creates neither statuses nor workflows. Messages go to stderr, so "
+        "`hubsync jira workflow-xml > risk.xml` works.",
     )
     workflow_xml.add_argument("--tenant", help="tenant id or name (default: the only enabled Data Center tenant)")
     workflow_xml.add_argument("--out", type=Path, metavar="FILE", help="write the XML here instead of stdout")
@@ -402,13 +404,14 @@ def _run_jira_setup_workflow(args: argparse.Namespace) -> int:
 
 
 def _run_workflow_xml(args: argparse.Namespace) -> int:
-    from hubsync.bootstrap import jira_site_statuses, render_workflow_xml
+    from hubsync.bootstrap import jira_site_resolutions, jira_site_statuses, render_workflow_xml
     from hubsync.service.workflow_xml import workflow_xml_command
 
     written: list[str] = []
     with _runtime() as runtime:
-        status = workflow_xml_command(runtime.store, jira_site_statuses, render_workflow_xml, tenant=args.tenant,
-                                      out=written.append, say=lambda line: print(line, file=sys.stderr))
+        status = workflow_xml_command(runtime.store, jira_site_statuses, jira_site_resolutions, render_workflow_xml,
+                                      tenant=args.tenant, out=written.append,
+                                      say=lambda line: print(line, file=sys.stderr))
     for xml in written:
         if args.out is None:
             sys.stdout.write(xml)

@@ -1,7 +1,8 @@
 """The README's Data Center steps, on the simulator: `hubsync jira workflow-xml` names the statuses a fresh site
 lacks, the admin creates them, the command then writes the XML, the XML is imported into OPS (whose issues are
 mapped by category), and a ticket there walks Open -> Request risk acceptance -> Risk approved by the transitions
-the simulated Jira lists, each named as `hubsync.domain.risk_workflow` names it."""
+the simulated Jira lists, each named as `hubsync.domain.risk_workflow` names it, taking the resolution the command
+chose from the site's ("Won't Fix") and losing it when reopened; one fixed takes "Fixed"."""
 
 from __future__ import annotations
 
@@ -59,11 +60,27 @@ def transitions(site: JiraSandbox, key: str) -> dict[str, dict]:
     return {t["name"]: t for t in response.json()["transitions"]}
 
 
-def status_of(site: JiraSandbox, key: str) -> dict:
-    response = site.session().get(f"{site.rest}/issue/{key}", params={"fields": "status"})
+def fields_of(site: JiraSandbox, key: str) -> dict:
+    response = site.session().get(f"{site.rest}/issue/{key}", params={"fields": "status,resolution"})
     assert response.status_code == 200, response.text
-    status: dict = response.json()["fields"]["status"]
+    fields: dict = response.json()["fields"]
+    return fields
+
+
+def status_of(site: JiraSandbox, key: str) -> dict:
+    status: dict = fields_of(site, key)["status"]
     return status
+
+
+def walk(site: JiraSandbox, key: str, steps: list[tuple[str, str]]) -> None:
+    """Take each (source status key, transition name) by the transitions Jira lists, checking they are the
+    domain's."""
+    for source, name in steps:
+        offered = transitions(site, key)
+        assert {n: t["to"]["name"] for n, t in offered.items()} == leaving(source)
+        moved = site.session().post(f"{site.rest}/issue/{key}/transitions",
+                                    json={"transition": {"id": offered[name]["id"]}})
+        assert moved.status_code == 204, moved.text
 
 
 def leaving(key: str) -> dict[str, str]:
@@ -101,9 +118,13 @@ def test_the_shipped_xml_imports_and_a_ticket_walks_to_risk_approved(
     assert main(["jira", "workflow-xml", "--tenant", "onprem", "--out", str(xml_file)]) == 0
     assert xml_file.read_text() == printed.out
     assert "Import from XML" in printed.err
+    assert "Resolved -> Fixed; Risk approved -> Won't Fix" in printed.err
     ids = {status.name: status.id for status in site.world.statuses()}
     for each in risk.STATUSES:
         assert f'<meta name="jira.status.id">{ids[each.name]}</meta>' in printed.out
+    resolutions = {resolution.name: resolution.id for resolution in site.world.resolutions}
+    for name in ("Fixed", "Won't Fix"):
+        assert f'<arg name="field.value">{resolutions[name]}</arg>' in printed.out
 
     # 4. Imported into OPS: the issue in To Do goes to the workflow's To Do status.
     imported = site.control("POST", f"workflows/import?project=OPS&name={quote(risk.NAME)}",
@@ -118,15 +139,27 @@ def test_the_shipped_xml_imports_and_a_ticket_walks_to_risk_approved(
     assert created.status_code == 201, created.text
     key = created.json()["key"]
     assert status_of(site, key)["name"] == risk.status(risk.INITIAL).name
-    walk = [("open", "Request risk acceptance"), ("request", "Approve risk")]
-    for source, name in walk:
-        offered = transitions(site, key)
-        assert {n: t["to"]["name"] for n, t in offered.items()} == leaving(source)
-        moved = session.post(f"{site.rest}/issue/{key}/transitions", json={"transition": {"id": offered[name]["id"]}})
-        assert moved.status_code == 204, moved.text
-    final = status_of(site, key)
-    assert final["name"] == risk.status("approved").name
-    assert final["statusCategory"]["key"] == risk.status("approved").category.value
+    assert fields_of(site, key)["resolution"] is None
+    walk(site, key, [("open", "Request risk acceptance"), ("request", "Approve risk")])
+    final = fields_of(site, key)
+    assert final["status"]["name"] == risk.status("approved").name
+    assert final["status"]["statusCategory"]["key"] == risk.status("approved").category.value
+    assert (final["resolution"]["id"], final["resolution"]["name"]) == (resolutions["Won't Fix"], "Won't Fix")
+    unresolved = session.get(f"{site.rest}/search", params={"jql": "project = OPS AND resolution is EMPTY"})
+    assert unresolved.status_code == 200, unresolved.text
+    assert before.json()["key"] in [issue["key"] for issue in unresolved.json()["issues"]]
+    assert key not in [issue["key"] for issue in unresolved.json()["issues"]]
+
+    # 6. Reopened, it is unresolved again; a ticket fixed and tested is resolved "Fixed".
+    walk(site, key, [("approved", "Reopen")])
+    reopened = fields_of(site, key)
+    assert reopened["status"]["name"] == risk.status("request").name and reopened["resolution"] is None
+    fixed = session.post(f"{site.rest}/issue", json={"fields": {
+        "project": {"key": "OPS"}, "issuetype": {"name": "Task"}, "summary": "EBS volume unencrypted"}})
+    assert fixed.status_code == 201, fixed.text
+    walk(site, fixed.json()["key"], [("open", "Allocate for fix"), ("allocated", "Mark for testing"),
+                                     ("test", "Mark as resolved")])
+    assert fields_of(site, fixed.json()["key"])["resolution"]["name"] == "Fixed"
 
 
 @pytest.mark.usefixtures("operator_shell")

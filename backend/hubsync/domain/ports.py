@@ -141,6 +141,12 @@ class PriorityChoice:
 
 
 @dataclass(frozen=True)
+class ResolutionChoice:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
 class UserChoice:
     id: str  # what the policy stores: Cloud accountId, Data Center user name
     display_name: str

@@ -37,14 +37,24 @@ class Status:
 
 
 @dataclass(frozen=True)
+class ResolutionUpdate:
+    """A transition's Update Issue Field post function on the resolution: set it to `resolution_id`, or clear it
+    (None)."""
+
+    resolution_id: str | None
+
+
+@dataclass(frozen=True)
 class Transition:
-    """A workflow transition; `sources` None means global (available from every other status)."""
+    """A workflow transition; `sources` None means global (available from every other status). `resolution_update`
+    counts only in a workflow whose resolution is set by post functions (`Workflow.resolution_by_post_functions`)."""
 
     id: str
     name: str
     to: Status
     sources: frozenset[str] | None = None
     screen_fields: frozenset[str] = frozenset()
+    resolution_update: ResolutionUpdate | None = None
 
     @property
     def is_global(self) -> bool:
@@ -62,7 +72,12 @@ class Transition:
 
 @dataclass(frozen=True)
 class Workflow:
-    """A workflow: issues are created in `initial` (by its INITIAL transition, `create_transition`: id, name)."""
+    """A workflow: issues are created in `initial` (by its INITIAL transition, `create_transition`: id, name).
+
+    An issue's resolution follows the status category on the workflows the simulator seeds or creates over REST (a
+    transition into a done status sets the one its screen was given, or "Done"; any other transition clears it),
+    standing in for their resolution screens. On a workflow imported from XML (`resolution_by_post_functions`) only
+    the transitions' post functions change it, as in Jira: a transition without one leaves it as it was."""
 
     name: str
     initial: Status
@@ -71,6 +86,7 @@ class Workflow:
     description: str = ""
     create_transition: tuple[str, str] = ("1", "Create")
     project_id: str | None = None  # the project of a PROJECT-scoped workflow; None: GLOBAL
+    resolution_by_post_functions: bool = False
 
     @property
     def id(self) -> str:

@@ -11,17 +11,20 @@ Data Center simulator (its REST API, like Jira's, cannot):
 The import reads the XML as Jira keeps a workflow: an initial action (its result's step is where issues are
 created), steps each on one site status (`<meta name="jira.status.id">`), actions under a step (transitions from
 its status), common actions (shared by the steps that name them) and global actions (from any status), each
-action going to its unconditional result's step. Conditions, validators and post functions are not run. It is
-stricter than Jira, which imports a step on a status the site lacks and breaks later: here that is a 400 naming
-the step. The switch maps each status the project's issues may be in that the workflow lacks to the workflow's
-first status of the same category (Jira's switch asks the admin for that mapping); `moved` names the issues moved,
-by key. Errors are `{"error": ...}` with 400 (bad XML, unknown status, a workflow or scheme name taken) or 404 (no
-such project)."""
+action going to its unconditional result's step. Of the post functions only Jira's Update Issue Field on the
+resolution is run (`field.value` a resolution id, or empty to clear it): on an imported workflow an issue's
+resolution changes only by them, as in Jira (`Workflow.resolution_by_post_functions`); conditions, validators and
+the other post functions are not run. It is stricter than Jira, which imports a step on a status, or a post function
+on a resolution, the site lacks and breaks later: here that is a 400 naming the step or the action. The switch maps
+each status the project's issues may be in that the workflow lacks to the workflow's first status of the same
+category (Jira's switch asks the admin for that mapping); `moved` names the issues moved, by key. Errors are
+`{"error": ...}` with 400 (bad XML, unknown status or resolution, a workflow or scheme name taken) or 404 (no such
+project)."""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import NoReturn
 from xml.parsers import expat
@@ -29,20 +32,24 @@ from xml.parsers import expat
 from flask import Blueprint, Response, jsonify, request
 
 from hubsync_sandbox.jira import render
-from hubsync_sandbox.jira.model import STATUS_CATEGORIES, Project, Status, Transition, Workflow
+from hubsync_sandbox.jira.model import STATUS_CATEGORIES, Project, ResolutionUpdate, Status, Transition, Workflow
 from hubsync_sandbox.jira.world import JiraError, JiraWorld
 from hubsync_sandbox.knobs import CONTROL_PREFIX
 
 OSWORKFLOW_PUBLIC_ID = "-//OpenSymphony Group//DTD OSWorkflow 2.8//EN"
 MAX_XML_BYTES = 1_000_000
+UPDATE_FIELD_FUNCTION = "com.atlassian.jira.workflow.function.issue.UpdateIssueFieldFunction"
 
 
 class WorkflowXmlError(ValueError):
     """The XML is not a workflow this site can import; the message says what and where."""
 
 
-def parse_workflow_xml(text: bytes, name: str, site_statuses: Mapping[str, Status]) -> Workflow:
-    """The workflow `text` describes, on the site's statuses (by id); raises `WorkflowXmlError`."""
+def parse_workflow_xml(
+    text: bytes, name: str, site_statuses: Mapping[str, Status], site_resolutions: Collection[str]
+) -> Workflow:
+    """The workflow `text` describes, on the site's statuses (by id) and resolutions (their ids); raises
+    `WorkflowXmlError`."""
     root = _parse(text)
     if root.tag != "workflow":
         _fail(f"the root element is <{root.tag}>, not <workflow>")
@@ -51,7 +58,7 @@ def parse_workflow_xml(text: bytes, name: str, site_statuses: Mapping[str, Statu
     if len(initial_actions) != 1:
         _fail(f"a workflow has one initial action (<initial-actions>), not {len(initial_actions)}")
     initial = _result_step(initial_actions[0], steps)
-    builder = _Transitions(steps)
+    builder = _Transitions(steps, site_resolutions)
     commons = {_action_id(action): action for action in root.findall("common-actions/action")}
     for action in root.findall("global-actions/action"):
         builder.add(action, sources=None)
@@ -65,7 +72,7 @@ def parse_workflow_xml(text: bytes, name: str, site_statuses: Mapping[str, Statu
                     _fail(f"step {step_id} names common action {child.get('id')}, which <common-actions> lacks")
                 builder.add(common, sources={status.id})
     statuses = tuple(status for _, status in steps.values())
-    return Workflow(name, initial, statuses, builder.transitions())
+    return Workflow(name, initial, statuses, builder.transitions(), resolution_by_post_functions=True)
 
 
 def admin_blueprint(world: JiraWorld) -> Blueprint:
@@ -113,7 +120,8 @@ def _import_and_switch(world: JiraWorld, project: Project, text: bytes, name: st
     issue whose status it lacks mapped to its first status of the same category (the initial one for To Do).
     Returns the workflow and the moved issues' new status names, by key."""
     with world.lock:
-        workflow = parse_workflow_xml(text, name, {status.id: status for status in world.statuses()})
+        workflow = parse_workflow_xml(text, name, {status.id: status for status in world.statuses()},
+                                      {resolution.id for resolution in world.resolutions})
         by_category = {workflow.initial.category: workflow.initial}
         for status in workflow.statuses:
             by_category.setdefault(status.category, status)
@@ -136,7 +144,8 @@ class _Transitions:
     """The workflow's transitions as they are read: one per action id, a common action gathering its steps."""
 
     steps: Mapping[int, tuple[ET.Element, Status]]
-    _found: dict[int, tuple[str, Status, set[str] | None]] = field(default_factory=dict)
+    resolutions: Collection[str]
+    _found: dict[int, tuple[str, Status, set[str] | None, ResolutionUpdate | None]] = field(default_factory=dict)
     _elements: dict[int, ET.Element] = field(default_factory=dict)
 
     def add(self, action: ET.Element, sources: set[str] | None) -> None:
@@ -151,13 +160,15 @@ class _Transitions:
         name = (action.get("name") or "").strip()
         if not name:
             _fail(f"action {action_id} has no name")
-        self._found[action_id] = (name, _result_step(action, self.steps), None if sources is None else set(sources))
+        self._found[action_id] = (name, _result_step(action, self.steps), None if sources is None else set(sources),
+                                  _resolution_update(action, self.resolutions))
         self._elements[action_id] = action
 
     def transitions(self) -> tuple[Transition, ...]:
         return tuple(
-            Transition(str(action_id), name, target, None if sources is None else frozenset(sources))
-            for action_id, (name, target, sources) in self._found.items()
+            Transition(str(action_id), name, target, None if sources is None else frozenset(sources),
+                       resolution_update=update)
+            for action_id, (name, target, sources, update) in self._found.items()
         )
 
 
@@ -215,6 +226,21 @@ def _result_step(action: ET.Element, steps: Mapping[int, tuple[ET.Element, Statu
     if step_id not in steps:
         _fail(f"{label} leads to step {step_id}, which <steps> lacks")
     return steps[step_id][1]
+
+
+def _resolution_update(action: ET.Element, resolutions: Collection[str]) -> ResolutionUpdate | None:
+    """What the action's post functions do to the resolution (the last that names it wins: they run in order)."""
+    found = None
+    for function in action.findall("results/unconditional-result/post-functions/function"):
+        args = {arg.get("name"): (arg.text or "").strip() for arg in function.findall("arg")}
+        if args.get("class.name") != UPDATE_FIELD_FUNCTION or args.get("field.name") != "resolution":
+            continue
+        value = args.get("field.value", "")
+        if value and value not in resolutions:
+            _fail(f"action {action.get('id')} ({action.get('name', '')}) sets resolution id {value!r}, which does "
+                  "not exist on this site")
+        found = ResolutionUpdate(value or None)
+    return found
 
 
 def _action_id(action: ET.Element) -> int:

@@ -368,10 +368,7 @@ class JiraWorld:
             unknown = {name: not_on_screen(name) for name in fields if name not in transition.screen_fields}
             if unknown:
                 raise JiraError(400, errors=unknown)
-            resolution = None
-            if transition.to.category is DONE:
-                ref = fields.get("resolution") or {"id": seed.DEFAULT_RESOLUTION_ID}
-                resolution = self._named("resolution", ref, self.resolutions)
+            resolution = self._resolution_after(issue, transition, fields)
             if comment is not None:
                 self._check_rich_text("comment", comment)
             now = self.now()
@@ -388,6 +385,20 @@ class JiraWorld:
                 issue.comments.append(self._new_comment(actor, comment, now))
             payload = self._payload("jira:issue_updated", "issue_generic", issue, actor, items)
         self._notify(payload)
+
+    def _resolution_after(self, issue: Issue, transition: Transition, fields: dict[str, Any]) -> Resolution | None:
+        """The issue's resolution once `transition` is done (see `Workflow` for the two ways it is set)."""
+        if issue.project.workflow.resolution_by_post_functions:
+            update = transition.resolution_update
+            if update is None:
+                return issue.resolution
+            if update.resolution_id is None:
+                return None
+            return self._named("resolution", {"id": update.resolution_id}, self.resolutions)
+        if transition.to.category is not DONE:
+            return None
+        return self._named("resolution", fields.get("resolution") or {"id": seed.DEFAULT_RESOLUTION_ID},
+                           self.resolutions)
 
     def add_comment(self, key: str, body: Any, actor: User) -> Comment:
         with self.lock:

@@ -1,4 +1,5 @@
-"""`hubsync jira workflow-xml`'s choices: which tenant, which site statuses fill the XML, what it says instead."""
+"""`hubsync jira workflow-xml`'s choices: which tenant, which site statuses and resolutions fill the XML, what it
+says instead."""
 
 from __future__ import annotations
 
@@ -7,13 +8,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
+
 from hubsync.domain import risk_workflow as risk
-from hubsync.domain.ports import JiraUnavailable, StatusChoice
+from hubsync.domain.ports import JiraUnavailable, ResolutionChoice, StatusChoice
 from hubsync.domain.tenant import AuthMode, JiraFlavour, Tenant
 from hubsync.domain.ticket import StatusCategory
-from hubsync.service.workflow_xml import status_ids, workflow_xml_command
+from hubsync.service.workflow_xml import resolution_ids, status_ids, workflow_xml_command
 
 SITE = [StatusChoice(str(500 + index), each.name.upper(), each.category) for index, each in enumerate(risk.STATUSES)]
+# A Data Center site's stock resolutions, then those its project templates add.
+STOCK = [ResolutionChoice("1", "Fixed"), ResolutionChoice("2", "Won't Fix"), ResolutionChoice("3", "Duplicate"),
+         ResolutionChoice("4", "Incomplete"), ResolutionChoice("5", "Cannot Reproduce")]
+TEMPLATES = [ResolutionChoice("10000", "Done"), ResolutionChoice("10001", "Won't Do")]
+FIXED_KEYS = ["resolved"]
+UNFIXED_KEYS = ["approved", "not_approved", "accepted_fp"]
 
 
 def tenant(name: str, flavour: JiraFlavour = JiraFlavour.DATA_CENTER) -> Tenant:
@@ -37,8 +46,8 @@ class Store:
         yield self
 
 
-def run(store: Store, site: Sequence[StatusChoice] | Exception = SITE, name: str | None = None
-        ) -> tuple[int, list[str], list[str]]:
+def run(store: Store, site: Sequence[StatusChoice] | Exception = SITE, name: str | None = None,
+        resolutions: Sequence[ResolutionChoice] = STOCK + TEMPLATES) -> tuple[int, list[str], list[str]]:
     out: list[str] = []
     said: list[str] = []
 
@@ -47,10 +56,10 @@ def run(store: Store, site: Sequence[StatusChoice] | Exception = SITE, name: str
             raise site
         return site
 
-    def render(ids: Mapping[str, str]) -> str:
-        return repr(sorted(ids.items()))
+    def render(ids: Mapping[str, str], resolved: Mapping[str, str]) -> str:
+        return repr((sorted(ids.items()), sorted(resolved.items())))
 
-    status = workflow_xml_command(store, statuses, render, tenant=name, out=out.append,
+    status = workflow_xml_command(store, statuses, lambda _: resolutions, render, tenant=name, out=out.append,
                                   say=said.append)
     return status, out, said
 
@@ -67,8 +76,47 @@ def test_statuses_are_matched_by_name_whatever_the_case_and_the_first_of_a_name_
 def test_the_only_data_center_tenant_is_used_and_its_ids_rendered() -> None:
     status, out, said = run(Store(tenant("onprem"), tenant("cloudy", JiraFlavour.CLOUD)))
     assert status == 0
-    assert out == [repr(sorted(status_ids(SITE)[0].items()))]
+    resolved = {**dict.fromkeys(FIXED_KEYS, "1"), **dict.fromkeys(UNFIXED_KEYS, "2")}
+    assert out == [repr((sorted(status_ids(SITE)[0].items()), sorted(resolved.items())))]
+    assert said[0] == ("Resolutions set on entering a done status (cleared on leaving it): Resolved -> Fixed; "
+                       "Risk approved -> Won't Fix; Risk not approved -> Won't Fix; "
+                       "Accepted false positive -> Won't Fix")
     assert "Import from XML" in said[-1] and risk.NAME in said[-1]
+
+
+@pytest.mark.parametrize(("site", "fixed", "unfixed"), [
+    (STOCK + TEMPLATES, "1", "2"),  # a stock site with a Software project: Fixed, Won't Fix
+    (TEMPLATES, "10000", "10001"),  # the stock ones deleted: Done, Won't Do
+    ([ResolutionChoice("7", "DONE")], "7", "7"),  # only Done: both take it (names compared ignoring case)
+    ([ResolutionChoice("8", "won't fix"), ResolutionChoice("9", "Won't Fix"), ResolutionChoice("10000", "Done")],
+     "10000", "8"),  # the first of a name wins
+])
+def test_each_done_status_takes_a_resolution_by_its_disposition(
+    site: list[ResolutionChoice], fixed: str, unfixed: str
+) -> None:
+    ids, lacking = resolution_ids(site)
+    assert ids == {**dict.fromkeys(FIXED_KEYS, fixed), **dict.fromkeys(UNFIXED_KEYS, unfixed)}
+    assert lacking == {}
+
+
+def test_resolutions_the_site_lacks_are_named_with_the_statuses_that_need_them_and_nothing_is_written() -> None:
+    status, out, said = run(Store(tenant("onprem")), resolutions=[ResolutionChoice("3", "Duplicate")])
+    assert status == 1 and out == []
+    assert "has no resolution for 4 of the risk workflow's done statuses" in said[0] and "Add resolution" in said[0]
+    assert said[1:] == ["  Fixed  (for: Resolved)",
+                        "  Won't Fix  (for: Risk approved, Risk not approved, Accepted false positive)"]
+    status, out, said = run(Store(tenant("onprem")), resolutions=[ResolutionChoice("2", "Won't Fix")])
+    assert status == 1 and out == [] and said[1:] == ["  Fixed  (for: Resolved)"]
+
+
+def test_missing_statuses_and_resolutions_are_said_in_one_run() -> None:
+    status, out, said = run(Store(tenant("onprem")), site=SITE[1:], resolutions=[ResolutionChoice("1", "Fixed")])
+    assert status == 1 and out == []
+    assert said == [
+        said[0], "  Open  (category: To Do)",
+        said[2], "  Won't Fix  (for: Risk approved, Risk not approved, Accepted false positive)",
+    ]
+    assert "lacks 1 of the risk workflow's statuses" in said[0] and "has no resolution for 3" in said[2]
 
 
 def test_missing_statuses_are_listed_with_their_category_and_nothing_is_written() -> None:
@@ -102,4 +150,4 @@ def test_no_or_several_data_center_tenants_ask_for_one() -> None:
 def test_jira_unavailable_is_said_in_one_line() -> None:
     status, out, said = run(Store(tenant("onprem")), site=JiraUnavailable("Jira answered 503"))
     assert status == 1 and out == []
-    assert said == ["cannot read the statuses of https://onprem.example.com: Jira answered 503"]
+    assert said == ["cannot read the statuses and resolutions of https://onprem.example.com: Jira answered 503"]

@@ -1,8 +1,11 @@
 """The risk workflow (`hubsync.domain.risk_workflow`) as the OSWorkflow XML that Jira Data Center imports
-(Administration > Issues > Workflows > Import from XML), and the read of a site's statuses that fills it in.
+(Administration > Issues > Workflows > Import from XML), and the reads of a site's statuses and resolutions that
+fill it in.
 
-    render_workflow_xml({"open": "1", "request": "10002", ...})   # every status key -> the site's status id
+    render_workflow_xml({"open": "1", "request": "10002", ...},    # every status key -> the site's status id
+                        {"resolved": "1", "approved": "2", ...})   # every done status key -> a resolution id
     site_statuses(transport)                                        # GET /status: every status of the site
+    site_resolutions(transport)                                     # GET /resolution: every resolution of the site
 
 A step names its status only by id (`<meta name="jira.status.id">`), and Data Center has no REST endpoint that
 creates a status, so the statuses must exist on the site before the XML is written: the ids are the site's.
@@ -11,8 +14,9 @@ Step ids follow the order of `STATUSES` (1, 2, ...), transition (action) ids tha
 
 Each transition carries the post functions Jira gives every transition it creates (status update, comment, change
 history, reindex, then the generic event), and the create action those of issue creation (create, reindex, the
-"Issue Created" event) behind the Create Issue permission check. Transitions set no resolution: resolution ids
-differ per site, and hubsync reads a ticket's disposition from its status.
+"Issue Created" event) behind the Create Issue permission check. A transition into a done status first sets the
+issue's resolution, one transition from a done status into a status of open work clears it (Jira's Update Issue
+Field post function, as its own workflows do), so Jira counts a ticket resolved exactly while its status is done.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ from typing import Any
 from hubsync.adapters.jira.tickets import category_of
 from hubsync.adapters.jira.transport import JiraTransport
 from hubsync.domain import risk_workflow as risk
-from hubsync.domain.ports import StatusChoice
+from hubsync.domain.ports import ResolutionChoice, StatusChoice
+from hubsync.domain.ticket import StatusCategory
 
 DOCTYPE = ('<!DOCTYPE workflow PUBLIC "-//OpenSymphony Group//DTD OSWorkflow 2.8//EN" '
            '"http://www.opensymphony.com/osworkflow/workflow_2_8.dtd">')
@@ -47,6 +52,7 @@ _TRANSITION_FUNCTIONS: tuple[tuple[str, dict[str, str]], ...] = (
     (f"{_FUNCTIONS}.issue.IssueReindexFunction", {}),
     (f"{_FUNCTIONS}.event.FireIssueEventFunction", {"eventTypeId": GENERIC_EVENT}),
 )
+UPDATE_FIELD_FUNCTION = f"{_FUNCTIONS}.issue.UpdateIssueFieldFunction"  # args field.name, field.value ("" clears)
 
 
 def step_ids() -> dict[str, int]:
@@ -59,11 +65,16 @@ def action_id(index: int) -> int:
     return 10 * (index + 1) + 1
 
 
-def render_workflow_xml(status_ids: Mapping[str, str]) -> str:
-    """The workflow's XML, each step on the site status `status_ids` gives for its key (all of them needed)."""
+def render_workflow_xml(status_ids: Mapping[str, str], resolution_ids: Mapping[str, str]) -> str:
+    """The workflow's XML, each step on the site status `status_ids` gives for its key, each transition into a done
+    status setting the resolution `resolution_ids` gives for that status's key (all of them needed)."""
     missing = [each.key for each in risk.STATUSES if not status_ids.get(each.key)]
     if missing:
         raise ValueError(f"no status id for {', '.join(missing)}")
+    unresolved = [each.key for each in risk.STATUSES
+                  if each.category is StatusCategory.DONE and not resolution_ids.get(each.key)]
+    if unresolved:
+        raise ValueError(f"no resolution id for {', '.join(unresolved)}")
     steps = step_ids()
     root = ET.Element("workflow")
     _text(root, "meta", DESCRIPTION, name="jira.description")
@@ -82,9 +93,10 @@ def render_workflow_xml(status_ids: Mapping[str, str]) -> str:
         actions = ET.SubElement(step, "actions")
         for index, move in leaving:
             action = ET.SubElement(actions, "action", id=str(action_id(index)), name=move.name)
-            _result(action, steps[move.target], _TRANSITION_FUNCTIONS, old_status="Not Done", status="Done")
+            functions = (*_resolution_update(move, resolution_ids), *_TRANSITION_FUNCTIONS)
+            _result(action, steps[move.target], functions, old_status="Not Done", status="Done")
     ET.indent(root)
-    body = ET.tostring(root, encoding="unicode")
+    body = ET.tostring(root, encoding="unicode", short_empty_elements=False)  # `<arg ...></arg>`, as Jira exports
     return f'<?xml version="1.0" encoding="UTF-8"?>\n{DOCTYPE}\n{body}\n'
 
 
@@ -97,6 +109,31 @@ def site_statuses(transport: JiraTransport) -> list[StatusChoice]:
         if choice is not None:
             found.append(choice)
     return found
+
+
+def site_resolutions(transport: JiraTransport) -> list[ResolutionChoice]:
+    """Every resolution of the site (`GET /resolution`), in Jira's order; entries Jira sends malformed are skipped."""
+    body = transport.call("site_resolutions", "GET", "/resolution")
+    return [
+        ResolutionChoice(entry["id"], entry["name"])
+        for entry in (body if isinstance(body, list) else [])
+        if isinstance(entry, dict) and isinstance(entry.get("id"), str) and isinstance(entry.get("name"), str)
+    ]
+
+
+def _resolution_update(
+    move: risk.WorkflowTransition, resolution_ids: Mapping[str, str]
+) -> tuple[tuple[str, dict[str, str]], ...]:
+    """The post function a transition needs before the status update: into a done status, set that status's
+    resolution; from a done status into open work, clear it; otherwise none."""
+    source, target = risk.status(move.source), risk.status(move.target)
+    if target.category is StatusCategory.DONE:
+        value = resolution_ids[target.key]
+    elif source.category is StatusCategory.DONE:
+        value = ""
+    else:
+        return ()
+    return ((UPDATE_FIELD_FUNCTION, {"field.name": "resolution", "field.value": value}),)
 
 
 def _status_choice(entry: Any) -> StatusChoice | None:
