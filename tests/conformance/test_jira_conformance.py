@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from hubsync_sandbox.jira import adf
+from hubsync_sandbox.jira import adf, seed
 from tests.conformance.jira_openapi import CORRECTIONS, JiraContract
 from tests.fixtures.jira import JiraSandbox
 
@@ -80,6 +80,10 @@ def tour(sandbox: JiraSandbox) -> None:
     call("GET", "/project/SEC")
     call("GET", "/project/NOPE")
     call("GET", "/project/SEC/statuses")
+    if cloud:
+        call("GET", "/project/search", params={"query": "sec", "maxResults": 1})
+    else:
+        call("GET", "/project")
     call("GET", "/issue/createmeta/SEC/issuetypes")
     call("GET", "/issue/createmeta/SEC/issuetypes/10002")
     for listing in ("/status", "/statuscategory", "/priority", "/resolution", "/issuetype", "/serverInfo"):
@@ -96,6 +100,7 @@ def tour(sandbox: JiraSandbox) -> None:
             bot.post(f"{sandbox.url}/rest/api/{version}/search", json={"jql": "project = SEC"})
             bot.post(f"{sandbox.url}/rest/api/{version}/search/id", json={"jql": "project = SEC"})
             bot.post(f"{sandbox.url}/rest/api/{version}/expression/eval", json={"expression": "1"})
+        _workflow_administration(sandbox)
     else:
         call("GET", "/search", params={"jql": "project = SEC"})
         call("POST", "/search", json={"jql": "project = SEC", "startAt": 0, "maxResults": 1, "fields": ["summary"]})
@@ -106,6 +111,56 @@ def tour(sandbox: JiraSandbox) -> None:
     call("GET", "/myself")
     sandbox.control("POST", "faults", json={"status": 503, "count": 1})
     call("GET", "/priority")
+
+
+def _workflow_administration(sandbox: JiraSandbox) -> None:
+    """Cloud's workflow administration (what `hubsync jira setup-workflow` calls), as a Jira administrator and as
+    the bot, which is none: statuses, a workflow validated then created, a scheme, OPS switched onto it."""
+    admin = sandbox.anonymous()
+    admin.auth = (seed.SANDBOX_JIRA_ADMIN_EMAIL, seed.SANDBOX_JIRA_ADMIN_API_TOKEN)
+    bot, rest = sandbox.session(), sandbox.rest
+    bot.get(f"{rest}/statuses/search", params={"searchString": "open"})  # 403: not an administrator
+    admin.get(f"{rest}/statuses/search", params={"searchString": "open", "maxResults": 2})
+    admin.get(f"{rest}/statuses/byNames", params={"name": ["Open", "Nope"]})
+    created = admin.post(f"{rest}/statuses", json={"scope": {"type": "GLOBAL"},
+                                                   "statuses": [{"name": "Parked", "statusCategory": "TODO"}]})
+    admin.post(f"{rest}/statuses", json={"scope": {"type": "GLOBAL"},
+                                         "statuses": [{"name": "Parked", "statusCategory": "TODO"}]})  # 400: taken
+    parked = created.json()[0]["id"]
+    done = next(s["id"] for s in admin.get(f"{rest}/status").json() if s["name"] == "Done")
+    payload = {
+        "scope": {"type": "GLOBAL"},
+        "statuses": [{"statusReference": parked, "id": parked, "name": "Parked", "statusCategory": "TODO"},
+                     {"statusReference": done, "id": done, "name": "Done", "statusCategory": "DONE"}],
+        "workflows": [{
+            "name": "Tour workflow",
+            "statuses": [{"statusReference": parked, "properties": {}}, {"statusReference": done, "properties": {}}],
+            "transitions": [
+                {"id": "1", "name": "Create", "type": "INITIAL", "toStatusReference": parked, "links": []},
+                {"id": "11", "name": "Finish", "type": "DIRECTED", "toStatusReference": done,
+                 "links": [{"fromStatusReference": parked}]},
+                {"id": "21", "name": "Park", "type": "GLOBAL", "toStatusReference": parked, "links": []},
+            ],
+        }],
+    }
+    admin.post(f"{rest}/workflows/create/validation", json={"payload": payload})
+    admin.post(f"{rest}/workflows/create/validation", json={"payload": {**payload, "workflows": [
+        {**payload["workflows"][0], "transitions": payload["workflows"][0]["transitions"][1:]}]}})  # no INITIAL
+    admin.post(f"{rest}/workflows/create", json=payload)
+    admin.post(f"{rest}/workflows/create", json=payload)  # 400: the name is taken
+    admin.get(f"{rest}/workflows/search", params={"queryString": "Tour", "expand": "values.transitions"})
+    scheme = admin.post(f"{rest}/workflowscheme", json={"name": "Tour scheme", "defaultWorkflow": "Tour workflow"})
+    admin.post(f"{rest}/workflowscheme", json={"name": "Tour scheme", "defaultWorkflow": "Tour workflow"})  # 400
+    admin.get(f"{rest}/workflowscheme", params={"maxResults": 1})
+    admin.get(f"{rest}/workflowscheme/{scheme.json()['id']}")
+    admin.get(f"{rest}/workflowscheme/99999")
+    admin.get(f"{rest}/workflowscheme/project", params={"projectId": "10001"})
+    admin.get(f"{rest}/workflowscheme/project")  # 400: no project
+    switch = {"projectId": "10001", "targetSchemeId": str(scheme.json()["id"])}
+    admin.post(f"{rest}/workflowscheme/project/switch", json=switch, allow_redirects=False)  # OPS has no issues
+    task = admin.post(f"{rest}/workflowscheme/project/switch", json=switch, allow_redirects=False)
+    admin.get(f"{rest}/task/{task.json()['id']}")
+    bot.get(f"{rest}/task/{task.json()['id']}")  # 403: neither the submitter nor an administrator
 
 
 def test_every_served_route_conforms(checked_jira: JiraSandbox) -> None:

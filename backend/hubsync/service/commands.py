@@ -26,6 +26,32 @@ def chosen_tenants(store: StorePort, tenant: str | None, out: Callable[[str], No
     return chosen
 
 
+class NoSingleTenant(Exception):
+    """A command for one tenant was given none that exists, or none and there is not exactly one to take."""
+
+
+def one_tenant(store: StorePort, name: str | None, *, flavour: JiraFlavour | None = None) -> Tenant:
+    """The tenant named (by id or name, enabled or not), or else the only enabled one (of `flavour`, when given);
+    raises `NoSingleTenant` naming the candidates when there are several."""
+    with store.read() as uow:
+        tenants = uow.tenants.list(enabled_only=name is None)
+    if name is not None:
+        named = [t for t in tenants if name in (t.id, t.name)]
+        if not named:
+            raise NoSingleTenant(f"no tenant {name!r} (`hubsync tenant list` shows them)")
+        return named[0]
+    kind = {None: "", JiraFlavour.CLOUD: "Jira Cloud ", JiraFlavour.DATA_CENTER: "Data Center "}[flavour]
+    candidates = [t for t in tenants if flavour in (None, t.jira_flavour)]
+    if not candidates:
+        how = ("add one with `hubsync tenant add --flavour datacenter`" if flavour is JiraFlavour.DATA_CENTER
+               else "install hubsync in Jira or add one with `hubsync tenant add`")
+        raise NoSingleTenant(f"no enabled {kind}tenant: {how}")
+    if len(candidates) > 1:
+        raise NoSingleTenant(f"several {kind}tenants, pass --tenant with one of: "
+                             + ", ".join(sorted(t.name for t in candidates)))
+    return candidates[0]
+
+
 def reconcile_tenants(
     store: StorePort, context_of: Callable[[Tenant], SyncContext], tenant: str | None, dry_run: bool,
     out: Callable[[str], None],

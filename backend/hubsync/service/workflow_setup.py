@@ -40,6 +40,7 @@ from hubsync.domain.ports import (
 )
 from hubsync.domain.tenant import AuthMode, JiraFlavour, Tenant, TenantNotReady, TenantWaiting
 from hubsync.domain.ticket import Disposition, StatusCategory
+from hubsync.service.commands import NoSingleTenant, one_tenant
 
 WORKFLOW_DESCRIPTION = ("hubsync's risk workflow: how a security finding's ticket is fixed, has its risk accepted "
                         "or is marked a false positive")
@@ -145,22 +146,6 @@ class SetupOutcome:
 
 
 # -- the tenant and its project ---------------------------------------------------------------------------------
-
-
-def only_tenant(store: StorePort, name: str | None) -> Tenant:
-    """The tenant named (id or name), or the only enabled one; several without a name is an error naming them."""
-    with store.read() as uow:
-        tenants = uow.tenants.list(enabled_only=name is None)
-    if name is not None:
-        chosen = [t for t in tenants if name in (t.id, t.name)]
-        if not chosen:
-            raise SetupError(f"no tenant {name!r} (`hubsync tenant list` shows them)")
-        return chosen[0]
-    if not tenants:
-        raise SetupError("no enabled tenant: install hubsync in Jira or add one with `hubsync tenant add`")
-    if len(tenants) > 1:
-        raise SetupError("several tenants, pass --tenant with one of: " + ", ".join(t.name for t in tenants))
-    return tenants[0]
 
 
 def check_platform(tenant: Tenant) -> None:
@@ -450,7 +435,7 @@ def setup_workflow_command(
     """One line per step as it happens; 0 when set up (or already), 1 when something stopped it, 2 when this
     tenant cannot (the manual steps follow)."""
     try:
-        chosen = only_tenant(store, tenant)
+        chosen = one_tenant(store, tenant)
         result = setup_risk_workflow(chosen, admin_of, project, dry_run=dry_run,
                                      on_step=lambda outcome: _print_outcome(outcome, out))
     except SetupRefused as exc:
@@ -458,7 +443,7 @@ def setup_workflow_command(
         for number, step in enumerate(exc.manual_steps, 1):
             out(f"{number}. {step}")
         return 2
-    except SetupError as exc:
+    except (SetupError, NoSingleTenant) as exc:
         err(f"hubsync: {exc}")
         return 1
     plan = result.plan if isinstance(result, SetupOutcome) else result

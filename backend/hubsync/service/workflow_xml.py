@@ -20,6 +20,7 @@ from hubsync.domain import risk_workflow as risk
 from hubsync.domain.ports import JiraUnavailable, ResolutionChoice, StatusChoice, StorePort
 from hubsync.domain.tenant import JiraFlavour, Tenant, TenantNotReady
 from hubsync.domain.ticket import Disposition, StatusCategory
+from hubsync.service.commands import NoSingleTenant, one_tenant
 
 CATEGORY_NAMES = {StatusCategory.TO_DO: "To Do", StatusCategory.IN_PROGRESS: "In Progress",
                   StatusCategory.DONE: "Done"}  # as Jira's status editor names them
@@ -65,8 +66,14 @@ def workflow_xml_command(
 ) -> int:
     """Write the XML through `out` for one Data Center tenant (named, or the only enabled one); everything else is
     said through `say`. 0: written; 1: statuses or resolutions missing, or Jira unavailable; 2: no such tenant."""
-    chosen = _data_center_tenant(store, tenant, say)
-    if chosen is None:
+    try:
+        chosen = one_tenant(store, tenant, flavour=None if tenant else JiraFlavour.DATA_CENTER)
+    except NoSingleTenant as exc:
+        say(str(exc))
+        return 2
+    if chosen.jira_flavour is not JiraFlavour.DATA_CENTER:
+        say(f"tenant {chosen.name} is on Jira Cloud, which cannot import workflow XML: run "
+            "`hubsync jira setup-workflow` there instead")
         return 2
     try:
         site = site_statuses(chosen)
@@ -102,24 +109,3 @@ def workflow_xml_command(
         "XML; then add it to a workflow scheme and switch the project to that scheme (README: Jira Data Center, the "
         "risk workflow).")
     return 0
-
-
-def _data_center_tenant(store: StorePort, name: str | None, say: Callable[[str], None]) -> Tenant | None:
-    with store.read() as uow:
-        tenants = uow.tenants.list(enabled_only=name is None)
-    if name is not None:
-        named = [t for t in tenants if name in (t.id, t.name)]
-        if not named:
-            say(f"no tenant {name!r}")
-            return None
-        if named[0].jira_flavour is not JiraFlavour.DATA_CENTER:
-            say(f"tenant {named[0].name} is on Jira Cloud, which cannot import workflow XML: run "
-                "`hubsync jira setup-workflow` there instead")
-            return None
-        return named[0]
-    data_center = [t for t in tenants if t.jira_flavour is JiraFlavour.DATA_CENTER]
-    if len(data_center) != 1:
-        say("no enabled Data Center tenant: add one with `hubsync tenant add --flavour datacenter`" if not data_center
-            else "several Data Center tenants: name one with --tenant (" + ", ".join(t.name for t in data_center) + ")")
-        return None
-    return data_center[0]

@@ -140,10 +140,10 @@ def test_a_cloud_tenant_is_sent_to_setup_workflow() -> None:
 
 
 def test_no_or_several_data_center_tenants_ask_for_one() -> None:
-    assert run(Store(), name="ghost")[2] == ["no tenant 'ghost'"]
+    assert run(Store(), name="ghost")[2] == ["no tenant 'ghost' (`hubsync tenant list` shows them)"]
     assert "tenant add --flavour datacenter" in run(Store())[2][0]
     status, _, said = run(Store(tenant("a"), tenant("b")))
-    assert status == 2 and "--tenant (a, b)" in said[0]
+    assert status == 2 and said == ["several Data Center tenants, pass --tenant with one of: a, b"]
     assert run(Store(tenant("a"), tenant("b")), name="b")[0] == 0
 
 
