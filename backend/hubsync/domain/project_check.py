@@ -87,6 +87,7 @@ class ProjectFacts:
     statuses: tuple[StatusChoice, ...] = ()
     workflow: WorkflowShape | None = None
     assignee_found: bool | None = None
+    workflow_hidden: str = "Jira would not show it"  # why, when `workflow` is None: it depends on the tenant
 
 
 def issue_type_of(policy: Policy, issue_types: Iterable[IssueTypeChoice]) -> IssueTypeChoice | None:
@@ -108,7 +109,7 @@ def check_project(policy: Policy, facts: ProjectFacts) -> ProjectCheck:
         items += [
             _create_screen_item(policy, facts.create_fields),
             _status_mapping_item(policy, facts.statuses),
-            *_workflow_items(policy, facts.workflow),
+            *_workflow_items(policy, facts.workflow, facts.workflow_hidden),
         ]
     items.append(_priorities_item(policy, facts.priorities))
     if policy.default_assignee:
@@ -178,10 +179,9 @@ def _status_mapping_item(policy: Policy, statuses: Sequence[StatusChoice]) -> Ch
                      f"every status of the mapping is one of {policy.project_key}'s")
 
 
-def _workflow_items(policy: Policy, workflow: WorkflowShape | None) -> list[CheckItem]:
+def _workflow_items(policy: Policy, workflow: WorkflowShape | None, hidden: str) -> list[CheckItem]:
     if workflow is None:
-        why = (f"Jira does not let hubsync read {policy.project_key}'s workflow (Jira Data Center has no REST API for "
-               "workflows; Jira Cloud asks for the Administer Jira permission)")
+        why = f"hubsync cannot read {policy.project_key}'s workflow ({hidden})"
         return [
             CheckItem(name, CheckState.UNKNOWN, f"{why}: a Jira admin checks by hand that {what}, or sets the risk "
                                                 "workflow up (`hubsync jira setup-workflow` on Cloud, the file of "

@@ -4,6 +4,7 @@ the project or issue type changes, and `hubsync jira check` runs it on each tena
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
@@ -11,7 +12,7 @@ from hubsync.domain.policy import Policy
 from hubsync.domain.policy_schema import InvalidPolicy, load_policy
 from hubsync.domain.ports import JiraProjectsPort, JiraUnavailable, ProjectNotFound, StorePort
 from hubsync.domain.project_check import CheckState, ProjectCheck, ProjectFacts, check_project, issue_type_of
-from hubsync.domain.tenant import Tenant, TenantNotReady, TenantWaiting
+from hubsync.domain.tenant import AuthMode, JiraFlavour, Tenant, TenantNotReady, TenantWaiting
 from hubsync.domain.validation import field_errors
 from hubsync.service.commands import chosen_tenants
 from hubsync.service.settings import InvalidSettings
@@ -28,14 +29,24 @@ class CannotCheckProject(Exception):
     """Jira could not be asked (unreachable, or it refused a read); the message says so, fit for an admin."""
 
 
-def run_project_check(projects: JiraProjectsPort, users: UserLookup, policy: Policy) -> ProjectCheck:
+def run_project_check(tenant: Tenant, projects: JiraProjectsPort, users: UserLookup, policy: Policy) -> ProjectCheck:
     """Read the project's issue types, create screen, statuses, workflow, the site's priorities and the default
     assignee, and check them. Raises `CannotCheckProject` when Jira does not answer."""
     try:
         facts = _read_facts(projects, users, policy)
     except JiraUnavailable as exc:
         raise CannotCheckProject(f"Jira could not be asked about project {policy.project_key}: {exc}") from exc
-    return check_project(policy, facts)
+    return check_project(policy, dataclasses.replace(facts, workflow_hidden=_why_workflow_hidden(tenant)))
+
+
+def _why_workflow_hidden(tenant: Tenant) -> str:
+    """Why Jira shows this tenant no workflow, in the terms of its kind of tenant."""
+    if tenant.jira_flavour is JiraFlavour.DATA_CENTER:
+        return "Jira Data Center has no REST API for a workflow's transitions"
+    return {
+        AuthMode.CONNECT: "Jira does not let Connect apps read workflows",
+        AuthMode.FORGE: "Jira refused the Forge app's request; its manifest asks manage:jira-configuration for it",
+    }.get(tenant.auth_mode, "reading workflows takes a Jira administrator's account, which hubsync's is not")
 
 
 def _read_facts(projects: JiraProjectsPort, users: UserLookup, policy: Policy) -> ProjectFacts:
@@ -116,7 +127,7 @@ def check_tenants_command(
             status = 2
             continue
         try:
-            report = run_project_check(projects_of(each), users_of(each), policy)
+            report = run_project_check(each, projects_of(each), users_of(each), policy)
         except (CannotCheckProject, TenantNotReady, TenantWaiting) as exc:
             err(f"tenant {each.name}: {exc}")
             status = 2

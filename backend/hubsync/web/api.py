@@ -219,7 +219,8 @@ def check_project() -> tuple[Response, int] | Response:
 def _project_check(policy: Policy, what_not: str) -> ProjectCheck:
     """The project check on the tenant's Jira; 503 (saying `what_not` happened) when Jira cannot be asked."""
     try:
-        return run_project_check(services().tenants.projects(g.tenant), services().tenants.jira(g.tenant), policy)
+        tenants = services().tenants
+        return run_project_check(g.tenant, tenants.projects(g.tenant), tenants.jira(g.tenant), policy)
     except (CannotCheckProject, TenantNotReady, TenantWaiting) as exc:
         log.warning("tenant %s: could not check project %s: %s", g.tenant.id, policy.project_key, exc)
         raise ApiError(503, f"{what_not}: {exc}; try again in a minute") from None

@@ -19,8 +19,16 @@ from hubsync.domain.ports import (
     WorkflowShape,
 )
 from hubsync.domain.project_check import CheckState
+from hubsync.domain.tenant import AuthMode, JiraFlavour, Tenant
 from hubsync.domain.ticket import Disposition, StatusCategory
 from hubsync.service.project_check import CannotCheckProject, project_changes, run_project_check
+
+
+def tenant(auth: AuthMode, flavour: JiraFlavour = JiraFlavour.CLOUD) -> Tenant:
+    return Tenant("t1", "acme", "https://acme.example.com", flavour, auth, "ext")
+
+
+TENANT = tenant(AuthMode.API_TOKEN)
 
 TODO = StatusChoice("1", "To Do", StatusCategory.TO_DO)
 DONE = StatusChoice("2", "Done", StatusCategory.DONE)
@@ -85,17 +93,18 @@ class FakeUsers:
 
 def test_the_issue_type_of_the_policy_is_read_and_its_required_field_named() -> None:
     projects = FakeProjects()
-    report = run_project_check(projects, FakeUsers(), POLICY)
+    report = run_project_check(TENANT, projects, FakeUsers(), POLICY)
 
     assert ("create_fields", "OPS", "10002") in projects.reads and ("workflow", "OPS", "10002") in projects.reads
     assert [item.name for item in report.failed] == [check.CREATE_SCREEN]
     assert "Cost centre (customfield_10050)" in report.failed[0].message
-    assert run_project_check(FakeProjects(), FakeUsers(), Policy(**{**POLICY.__dict__, "issue_type": "Task"})).ok
+    task = Policy(**{**POLICY.__dict__, "issue_type": "Task"})
+    assert run_project_check(TENANT, FakeProjects(), FakeUsers(), task).ok
 
 
 def test_an_unknown_project_is_a_failed_item_and_nothing_else_is_read_of_it() -> None:
     projects, users = FakeProjects(), FakeUsers()
-    report = run_project_check(projects, users, Policy("NOPE", default_assignee="ann"))
+    report = run_project_check(TENANT, projects, users, Policy("NOPE", default_assignee="ann"))
 
     assert report.items[0].state is CheckState.FAILED and "no project NOPE" in report.items[0].message
     assert {read[0] for read in projects.reads} == {"priorities", "issue_types"}
@@ -104,24 +113,32 @@ def test_an_unknown_project_is_a_failed_item_and_nothing_else_is_read_of_it() ->
 
 def test_the_default_assignee_is_asked_in_the_project() -> None:
     users = FakeUsers()
-    assert run_project_check(FakeProjects(), users, Policy(**{**POLICY.__dict__, "default_assignee": "ann"})).items
+    ann = Policy(**{**POLICY.__dict__, "default_assignee": "ann"})
+    assert run_project_check(TENANT, FakeProjects(), users, ann).items
     assert users.asked == [("ann", "OPS")]
-    report = run_project_check(FakeProjects(), users, Policy(**{**POLICY.__dict__, "default_assignee": "bob"}))
+    report = run_project_check(TENANT, FakeProjects(), users, Policy(**{**POLICY.__dict__, "default_assignee": "bob"}))
     assert [item.state for item in report.items if item.name == check.ASSIGNEE] == [CheckState.FAILED]
 
 
-def test_a_workflow_jira_does_not_show_leaves_its_items_unknown() -> None:
-    report = run_project_check(FakeProjects(workflow=False), FakeUsers(), Policy(**{**POLICY.__dict__,
-                                                                                   "issue_type": "Task"}))
+@pytest.mark.parametrize(("who", "why"), [
+    (tenant(AuthMode.PAT, JiraFlavour.DATA_CENTER), "Jira Data Center has no REST API for a workflow's transitions"),
+    (tenant(AuthMode.CONNECT), "Jira does not let Connect apps read workflows"),
+    (tenant(AuthMode.FORGE), "manage:jira-configuration"),
+    (TENANT, "takes a Jira administrator's account"),
+])
+def test_a_workflow_jira_does_not_show_leaves_its_items_unknown_saying_why(who: Tenant, why: str) -> None:
+    report = run_project_check(who, FakeProjects(workflow=False), FakeUsers(),
+                               Policy(**{**POLICY.__dict__, "issue_type": "Task"}))
     assert report.ok
-    assert [item.name for item in report.items if item.state is CheckState.UNKNOWN] == [
-        check.PATH_TO_FIXED, check.PATH_TO_REQUEST, check.REOPEN]
+    unknown = [item for item in report.items if item.state is CheckState.UNKNOWN]
+    assert [item.name for item in unknown] == [check.PATH_TO_FIXED, check.PATH_TO_REQUEST, check.REOPEN]
+    assert all(why in item.message for item in unknown)
 
 
 @pytest.mark.parametrize("failing", ["issue_types", "create_fields", "statuses", "workflow", "priorities"])
 def test_jira_that_does_not_answer_is_said_plainly(failing: str) -> None:
     with pytest.raises(CannotCheckProject, match=r"Jira could not be asked about project OPS: .*503"):
-        run_project_check(FakeProjects(fail=failing), FakeUsers(), POLICY)
+        run_project_check(TENANT, FakeProjects(fail=failing), FakeUsers(), POLICY)
 
 
 @pytest.mark.parametrize(("stored", "changes"), [
