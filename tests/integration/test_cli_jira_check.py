@@ -126,7 +126,7 @@ def test_data_center_leaves_the_workflow_to_a_person(
 
     assert status == 0
     assert {name for name, text in items.items() if text.startswith("?")} == set(WORKFLOW_ITEMS)
-    assert "Data Center has no REST API for workflows" in items["Path to a fixed status"]
+    assert "Data Center has no REST API for a workflow's transitions" in items["Path to a fixed status"]
     assert items["Default assignee"] == "✓ ssecurity can be assigned issues in SEC"
 
 
