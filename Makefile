@@ -78,6 +78,10 @@ FAST_TESTS := $(wildcard \
 	tests/unit/service/test_intake.py \
 	tests/unit/service/test_panel_links.py \
 	tests/unit/service/test_retry_policy.py \
+	tests/unit/service/test_workflow_setup.py \
+	tests/unit/service/test_workflow_xml.py \
+	tests/unit/service/test_project_check_reads.py \
+	tests/unit/service/test_rule_preview_counts.py \
 	tests/unit/adapters/test_faults.py \
 	tests/unit/adapters/jira/test_jira_client_mapping.py \
 	tests/unit/adapters/jira/test_jira_workflow_graph.py \
