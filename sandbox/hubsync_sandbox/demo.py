@@ -35,7 +35,7 @@ from hubsync.domain.ticket import Disposition, Ticket
 from hubsync.service.custom_action import setup_custom_action
 from hubsync.service.reconcile import ReconcileReport, reconcile
 from hubsync.service.sync import SyncContext, sync_hints, sync_tickets
-from hubsync.service.workflow_setup import SetupOutcome, SetupPlan, setup_risk_workflow
+from hubsync.service.workflow_setup import CLI_WAIT_S, SetupOutcome, SetupPlan, setup_risk_workflow
 from hubsync_sandbox.connected import PLATFORMS, InstalledHubsync, Platform, installed_hubsync
 from hubsync_sandbox.forge.host import configure_page_path
 from hubsync_sandbox.jira import seed as jira_seed
@@ -272,8 +272,8 @@ class Demo:
             tenant = replace(tenant, auth_mode=AuthMode.API_TOKEN, jira_base_url=self.world.base_url,
                              jira_user=jira_seed.SANDBOX_JIRA_ADMIN_EMAIL,
                              jira_secret=jira_seed.SANDBOX_JIRA_ADMIN_API_TOKEN)
-        outcome = setup_risk_workflow(tenant, jira_workflow_admin, OPS_PROJECT, dry_run=False)
-        again = setup_risk_workflow(tenant, jira_workflow_admin, OPS_PROJECT, dry_run=True)
+        outcome = setup_risk_workflow(tenant, jira_workflow_admin, OPS_PROJECT, dry_run=False, wait_s=CLI_WAIT_S)
+        again = setup_risk_workflow(tenant, jira_workflow_admin, OPS_PROJECT, dry_run=True, wait_s=CLI_WAIT_S)
         set_up = isinstance(outcome, SetupOutcome) and outcome.ok and isinstance(again, SetupPlan) and (
             again.already_set_up)
         self.say(f"{OPS_PROJECT} set up with the risk workflow: {len(outcome.outcomes) if set_up else 0} steps, "

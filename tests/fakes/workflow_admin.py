@@ -1,5 +1,6 @@
 """An in-memory Jira Cloud site's workflow administration (`WorkflowAdminPort`): one project OPS on Jira's default
-scheme, with To Do / In Progress / Done; it records every write."""
+scheme, with To Do / In Progress / Done; it records every write. A switch's task answers RUNNING to `switch_reads`
+reads of it, then completes (the switch made then); while it runs, another switch is refused."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from hubsync.domain.ports import (
+    JiraTask,
     JiraUnavailable,
     NewStatus,
     ProjectChoice,
     ProjectNotFound,
     StatusChoice,
+    SwitchUnderWay,
+    TaskNotFound,
     WorkflowAdminRefused,
     WorkflowSchemeInfo,
     WorkflowShape,
@@ -38,6 +42,10 @@ class FakeAdmin:
         self.validation_errors: list[str] = []
         self.refuse = False
         self.switch_fails = False
+        self.switch_reads = 0  # reads of a switch's task it stays RUNNING for
+        self.switch_failure = ""  # Jira's words when the switch's task fails
+        self.tasks: dict[str, JiraTask] = {}
+        self._running: dict[str, tuple[int, str, str]] = {}  # task id -> reads left, project id, scheme id
 
     def _check(self) -> None:
         if self.refuse:
@@ -89,10 +97,34 @@ class FakeAdmin:
         now = list(workflow.statuses) if workflow else self.statuses[:3]
         return {issue_type: now for issue_type in self.issue_types}
 
-    def switch_scheme(self, project_id: str, scheme_id: str, mappings: Mapping[str, Mapping[str, str]]) -> None:
+    def switch_scheme(self, project_id: str, scheme_id: str, mappings: Mapping[str, Mapping[str, str]]) -> JiraTask:
         if self.switch_fails:
             raise JiraUnavailable("Jira answered 500 to POST /workflowscheme/project/switch")
+        if self._running:
+            raise SwitchUnderWay("A workflow scheme switch task is already running.")
         self.writes.append("switch_scheme")
         self.switched = {issue_type: dict(moves) for issue_type, moves in mappings.items()}
-        self.project_scheme_id[project_id] = scheme_id
-        self.schemes[scheme_id] = replace(self.schemes[scheme_id], project_ids=frozenset({project_id}))
+        task_id = str(10100 + len(self.tasks))
+        self.tasks[task_id] = JiraTask(task_id, "ENQUEUED", 0)
+        self._running[task_id] = (self.switch_reads, project_id, scheme_id)
+        return self._advance(task_id) if not self.switch_reads else self.tasks[task_id]
+
+    def task(self, task_id: str) -> JiraTask:
+        if task_id not in self.tasks:
+            raise TaskNotFound(task_id)
+        return self._advance(task_id) if task_id in self._running else self.tasks[task_id]
+
+    def _advance(self, task_id: str) -> JiraTask:
+        """One read nearer the task's end; at its end the switch is made, or the task fails."""
+        reads_left, project_id, scheme_id = self._running.pop(task_id)
+        if reads_left:
+            self._running[task_id] = (reads_left - 1, project_id, scheme_id)
+            done = 100 * (self.switch_reads - reads_left + 1) // (self.switch_reads + 1)
+            self.tasks[task_id] = JiraTask(task_id, "RUNNING", done)
+        elif self.switch_failure:
+            self.tasks[task_id] = JiraTask(task_id, "FAILED", 0, self.switch_failure)
+        else:
+            self.project_scheme_id[project_id] = scheme_id
+            self.schemes[scheme_id] = replace(self.schemes[scheme_id], project_ids=frozenset({project_id}))
+            self.tasks[task_id] = JiraTask(task_id, "COMPLETE", 100)
+        return self.tasks[task_id]

@@ -12,11 +12,12 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+import requests
 
 from hubsync.adapters.jira.auth import ApiToken, ForgeAppToken
 from hubsync.adapters.jira.workflow_admin import JiraWorkflowAdmin
 from hubsync.domain import risk_workflow as risk
-from hubsync.domain.ports import JiraUnavailable, WorkflowAdminPort
+from hubsync.domain.ports import JiraTask, JiraUnavailable, WorkflowAdminPort
 from hubsync.domain.tenant import AuthMode, JiraFlavour, Tenant
 from hubsync.domain.ticket import StatusCategory
 from hubsync.service.workflow_setup import (
@@ -25,6 +26,7 @@ from hubsync.service.workflow_setup import (
     SetupPlan,
     landing_status,
     setup_risk_workflow,
+    switch_task,
 )
 from hubsync_sandbox.forge import ForgePlatform, ForgeSettings
 from hubsync_sandbox.jira import seed
@@ -102,7 +104,7 @@ def test_an_administrators_api_token_sets_up_ops_once(stock_site: JiraSandbox, r
     todo, doing, done = ops_issue(world, "to do"), ops_issue(world, "doing", "In Progress"), ops_issue(
         world, "done", "Done")
 
-    plan = setup_risk_workflow(sofia, admin_of, None, dry_run=True)
+    plan = setup_risk_workflow(sofia, admin_of, None, dry_run=True, wait_s=15)
     assert isinstance(plan, SetupPlan) and not plan.problems and not plan.already_set_up
     assert recorded.writes() == []
     landing = {name: landing_status(category).name for name, category in
@@ -111,7 +113,7 @@ def test_an_administrators_api_token_sets_up_ops_once(stock_site: JiraSandbox, r
     moves = ", ".join(f"{old} → {new}" for old, new in sorted(landing.items()))
     assert next(s.text for s in plan.steps if s.kind == "switch-project").endswith(f"issues moved {moves}")
 
-    outcome = setup_risk_workflow(sofia, admin_of, None, dry_run=False)
+    outcome = setup_risk_workflow(sofia, admin_of, None, dry_run=False, wait_s=15)
     assert isinstance(outcome, SetupOutcome) and outcome.ok, outcome.outcomes
     project = world.project("OPS")
     assert project.workflow.name == risk.NAME
@@ -123,34 +125,87 @@ def test_an_administrators_api_token_sets_up_ops_once(stock_site: JiraSandbox, r
                        "/workflowscheme/project/switch"]
 
     before = len(recorded.writes())
-    again = setup_risk_workflow(sofia, admin_of, None, dry_run=False)
+    again = setup_risk_workflow(sofia, admin_of, None, dry_run=False, wait_s=15)
     assert isinstance(again, SetupPlan) and again.already_set_up
     assert len(recorded.writes()) == before
 
 
 def test_a_run_stopped_before_its_switch_is_finished_by_the_next(stock_site: JiraSandbox, sofia: Tenant) -> None:
     class SwitchFails(JiraWorkflowAdmin):
-        def switch_scheme(self, *args: Any) -> None:
+        def switch_scheme(self, *args: Any) -> JiraTask:
             raise JiraUnavailable("the connection dropped")
 
     def stopping(tenant: Tenant) -> WorkflowAdminPort:
         return SwitchFails(tenant.jira_base_url, ApiToken(tenant.jira_user or "", tenant.jira_secret or ""))
 
     with pytest.raises(SetupError, match="connection dropped"):
-        setup_risk_workflow(sofia, stopping, None, dry_run=False)
+        setup_risk_workflow(sofia, stopping, None, dry_run=False, wait_s=15)
     assert stock_site.world.project("OPS").workflow.name != risk.NAME
 
-    outcome = setup_risk_workflow(sofia, admin_of, None, dry_run=False)
+    outcome = setup_risk_workflow(sofia, admin_of, None, dry_run=False, wait_s=15)
     assert isinstance(outcome, SetupOutcome) and outcome.ok, outcome.outcomes
     assert [o.step.kind for o in outcome.outcomes][-3:] == ["reuse-workflow", "reuse-scheme", "switch-project"]
     assert stock_site.world.project("OPS").workflow.name == risk.NAME
+
+
+class Seconds:
+    """A monotonic clock that moves only when the run sleeps: the wait budget without the wait."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_a_switch_jira_runs_past_the_budget_is_left_running_and_followed_to_its_end(
+    stock_site: JiraSandbox, recorded: Recorder, sofia: Tenant
+) -> None:
+    world = stock_site.world
+    doing = ops_issue(world, "doing", "In Progress")
+    knob = requests.post(f"{stock_site.url}/_sandbox/switch-tasks", json={"running_reads": 3}, timeout=5)
+    assert knob.status_code == 200 and knob.json() == {"running_reads": 3, "failure": None}
+    clock = Seconds()
+
+    outcome = setup_risk_workflow(sofia, admin_of, None, dry_run=False, wait_s=4, clock=clock, sleep=clock.sleep)
+    assert isinstance(outcome, SetupOutcome) and outcome.ok and outcome.pending, outcome.outcomes
+    assert outcome.switching is not None and (outcome.switching.status, outcome.switching.progress) == ("RUNNING", 50)
+    assert world.project("OPS").workflow.name != risk.NAME  # Jira switches when its task ends
+
+    again = setup_risk_workflow(sofia, admin_of, None, dry_run=False, wait_s=4, clock=clock, sleep=clock.sleep)
+    assert isinstance(again, SetupOutcome) and again.under_way and again.switching is None
+    switches = [path for _, path in recorded.writes() if path.endswith("/workflowscheme/project/switch")]
+    assert len(switches) == 2 and len(world.tasks) == 1  # Jira refused the second (409): one task, one switch
+
+    task = switch_task(sofia, admin_of, outcome.switching.id)
+    assert (task.status, task.progress) == ("RUNNING", 75)
+    assert switch_task(sofia, admin_of, task.id).complete
+    assert world.project("OPS").workflow.name == risk.NAME
+    assert world.get_issue(doing).status.name == landing_status(StatusCategory.IN_PROGRESS).name
+    done = setup_risk_workflow(sofia, admin_of, None, dry_run=True, wait_s=4)
+    assert isinstance(done, SetupPlan) and done.already_set_up
+
+
+def test_a_switch_task_that_fails_changes_nothing_and_says_why(stock_site: JiraSandbox, sofia: Tenant) -> None:
+    stock_site.world.switch_task_reads, stock_site.world.switch_task_failure = 1, "Issue OPS-1 could not be moved"
+    outcome = setup_risk_workflow(sofia, admin_of, None, dry_run=False, wait_s=0)
+    assert isinstance(outcome, SetupOutcome) and outcome.switching is not None
+    assert switch_task(sofia, admin_of, outcome.switching.id).running
+    failed = switch_task(sofia, admin_of, outcome.switching.id)
+    assert (failed.status, failed.message) == ("FAILED", "Issue OPS-1 could not be moved")
+    assert stock_site.world.project("OPS").workflow.name != risk.NAME
+    with pytest.raises(SetupError, match="no task 12345"):
+        switch_task(sofia, admin_of, "12345")
 
 
 def test_a_developers_api_token_is_told_an_administrator_is_needed(stock_site: JiraSandbox,
                                                                   recorded: Recorder) -> None:
     bot = api_token_tenant(stock_site, seed.SANDBOX_JIRA_USER, seed.SANDBOX_JIRA_API_TOKEN)
     with pytest.raises(SetupError, match="needs a Jira administrator"):
-        setup_risk_workflow(bot, admin_of, "OPS", dry_run=False)
+        setup_risk_workflow(bot, admin_of, "OPS", dry_run=False, wait_s=15)
     assert recorded.writes() == []
 
 
@@ -190,10 +245,10 @@ def test_a_forge_app_token_sets_up_ops_then_finds_it_set_up(
     tenant = forge_tenant(platform, remote, manifest())
     ops_issue(jira.world, "doing", "In Progress")
 
-    outcome = setup_risk_workflow(tenant, admin_of, None, dry_run=False)
+    outcome = setup_risk_workflow(tenant, admin_of, None, dry_run=False, wait_s=15)
     assert isinstance(outcome, SetupOutcome) and outcome.ok, outcome.outcomes
     assert jira.world.project("OPS").workflow.name == risk.NAME
-    again = setup_risk_workflow(tenant, admin_of, None, dry_run=True)
+    again = setup_risk_workflow(tenant, admin_of, None, dry_run=True, wait_s=15)
     assert isinstance(again, SetupPlan) and again.already_set_up
 
 
@@ -203,4 +258,4 @@ def test_a_forge_app_without_the_scope_is_told_which_scope(
     _, platform, remote = forge
     tenant = forge_tenant(platform, remote, manifest().replace(" manage:jira-configuration,", ""))
     with pytest.raises(SetupError, match="manage:jira-configuration"):
-        setup_risk_workflow(tenant, admin_of, None, dry_run=True)
+        setup_risk_workflow(tenant, admin_of, None, dry_run=True, wait_s=15)

@@ -231,8 +231,34 @@ class WorkflowSchemeInfo:
     project_ids: frozenset[str]  # every project that uses it
 
 
+@dataclass(frozen=True)
+class JiraTask:
+    """One of Jira's long-running tasks (a project's switch of workflow scheme) as last read."""
+
+    id: str
+    status: str  # Jira's: ENQUEUED, RUNNING, CANCEL_REQUESTED while it runs; then COMPLETE, FAILED, CANCELLED, DEAD
+    progress: int  # percent done
+    message: str = ""  # Jira's words on its progress, or why it failed
+
+    @property
+    def running(self) -> bool:
+        return self.status in ("ENQUEUED", "RUNNING", "CANCEL_REQUESTED")
+
+    @property
+    def complete(self) -> bool:
+        return self.status == "COMPLETE"
+
+
 class WorkflowAdminRefused(Exception):
     """Jira refused an administration call for want of rights (401 or 403); the message is Jira's."""
+
+
+class SwitchUnderWay(Exception):
+    """Jira refused to start a switch of workflow scheme because another is running (its 409)."""
+
+
+class TaskNotFound(Exception):
+    """Jira has no task of this id (it keeps a finished one for 14 days)."""
 
 
 class WorkflowAdminPort(Protocol):
@@ -269,9 +295,13 @@ class WorkflowAdminPort(Protocol):
     def project_statuses(self, project_key: str) -> Mapping[str, list[StatusChoice]]:
         """The statuses the project's issues may be in now, by issue type id."""
 
-    def switch_scheme(self, project_id: str, scheme_id: str, mappings: Mapping[str, Mapping[str, str]]) -> None:
-        """Move the project onto the scheme, its issues' statuses mapped (issue type id -> old status id -> new
-        status id); returns once Jira's task has finished."""
+    def switch_scheme(self, project_id: str, scheme_id: str, mappings: Mapping[str, Mapping[str, str]]) -> JiraTask:
+        """Start moving the project onto the scheme, its issues' statuses mapped (issue type id -> old status id ->
+        new status id): Jira's task as it first answers, maybe still running (follow it with `task`). Raises
+        `SwitchUnderWay` while another switch runs."""
+
+    def task(self, task_id: str) -> JiraTask:
+        """Jira's task of this id now; raises `TaskNotFound`."""
 
 
 class JiraUnavailable(Exception):

@@ -3,7 +3,8 @@
     plan = plan_setup(admin, "OPS")        # reads only: what exists, what is missing, what stands in the way
     plan.steps / plan.problems             # each step it would take / why it cannot (nothing is then written)
     plan.already_set_up                    # nothing to write: a second run stops here
-    outcome = apply_setup(admin, plan)     # carries the steps out in order, stopping at the first failure
+    outcome = apply_setup(admin, plan, Deadline.after(15))  # the steps in order, stopping at the first failure
+    outcome.pending                        # Jira's switch still ran at the deadline (`outcome.switching`)
 
 Statuses are reused by name (case-insensitively) when they exist in the category the workflow gives them, and
 created otherwise; a same-named status in another category stops the setup rather than being used as it is. The
@@ -12,6 +13,12 @@ statuses and transitions, and stops the setup when it differs. The project then 
 (no scheme another project uses is ever changed; one an earlier run made and did not switch to is reused) and is
 switched onto it, the statuses of its issues mapped by name, else by category (`landing_status`).
 
+Jira switches a project as a task that may outlast a web request (a Forge remote call ends after 25 s): a run
+follows it until its deadline, then leaves it running and says so (`SetupOutcome.switching`; `switch_task` reads it
+later). The CLI waits ten minutes, the configure page's route a few seconds. Jira refuses a switch while another
+runs (its 409, site-wide): a run that meets that says a switch is under way (`SetupOutcome.under_way`) rather than
+failing.
+
 API-token (a Jira administrator's account) and Forge tenants (scope `manage:jira-configuration`) can; a Connect
 app cannot (its scope makes Jira's status and workflow APIs inaccessible): `manual_steps` says how by hand. Data
 Center has no REST API for workflows: its admins import `hubsync jira workflow-xml`.
@@ -19,19 +26,24 @@ Center has no REST API for workflows: its admins import `hubsync jira workflow-x
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from hubsync.domain import risk_workflow as risk
 from hubsync.domain.ports import (
+    JiraTask,
     JiraUnavailable,
     NewStatus,
     ProjectChoice,
     ProjectNotFound,
     StatusChoice,
     StorePort,
+    SwitchUnderWay,
+    TaskNotFound,
     WorkflowAdminPort,
     WorkflowAdminRefused,
     WorkflowEdge,
@@ -52,6 +64,8 @@ _CATEGORY_DISPOSITION = {
     StatusCategory.IN_PROGRESS: Disposition.OPEN,
     StatusCategory.DONE: Disposition.FIXED,
 }
+TASK_POLL_S = 2.0  # how often a run reads Jira's switch task while it waits
+CLI_WAIT_S = 600.0  # how long `hubsync jira setup-workflow` waits for the switch of a project with many issues
 
 
 class SetupError(Exception):
@@ -72,6 +86,27 @@ class NoSuchProject(SetupError):
 
 class SetupUnavailable(SetupError):
     """Jira could not be asked now (unreachable, failing, a Forge token not handed yet): try again later."""
+
+
+class NoSuchTask(SetupError):
+    """Jira has no task of that id (it keeps a finished one for 14 days)."""
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """When a run stops waiting for Jira's switch task, on `clock`; `sleep` spends the waits (tests pass fakes)."""
+
+    at: float
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+
+    @classmethod
+    def after(cls, seconds: float, clock: Callable[[], float] = time.monotonic,
+              sleep: Callable[[float], None] = time.sleep) -> Deadline:
+        return cls(clock() + seconds, clock, sleep)
+
+    def left(self) -> float:
+        return self.at - self.clock()
 
 
 class StepKind(StrEnum):
@@ -129,20 +164,55 @@ class SetupPlan:
 @dataclass(frozen=True)
 class SetupOutcome:
     plan: SetupPlan
-    outcomes: tuple[StepOutcome, ...]
+    outcomes: tuple[StepOutcome, ...]  # the steps done (a switch left running is not among them)
+    switching: JiraTask | None = None  # Jira's switch task, still running when the run stopped waiting
+    under_way: bool = False  # Jira refused the switch: one started earlier is still running
 
     @property
     def ok(self) -> bool:
         return all(outcome.ok for outcome in self.outcomes)
 
+    @property
+    def pending(self) -> bool:
+        """Jira is still switching the project: neither done nor failed yet."""
+        return self.switching is not None or self.under_way
+
+    @property
+    def message(self) -> str:
+        if self.switching is not None:
+            return task_words(self.switching)
+        if self.under_way:
+            return ("A switch of workflow scheme is already under way in Jira (a switch started earlier is still "
+                    f"running, of project {self.plan.project.key} or another): nothing more was switched")
+        return ""
+
     def to_json(self) -> dict[str, Any]:
-        return self.plan.to_json() | {
+        body = self.plan.to_json() | {
             "ok": self.ok,
+            "pending": self.pending,
             "outcomes": [
                 {"kind": each.step.kind.value, "ok": each.ok, "text": each.text, "details": list(each.details)}
                 for each in self.outcomes
             ],
         }
+        if self.pending:
+            body |= {"message": self.message, "task": task_json(self.switching) if self.switching else None}
+        return body
+
+
+def task_words(task: JiraTask) -> str:
+    """What Jira's switch task is doing, or how it ended, in words for the page or a log line."""
+    if task.running:
+        return f"Jira is moving the project's issues onto the risk workflow: {task.progress}% done"
+    if task.complete:
+        return "Jira moved the project's issues onto the risk workflow"
+    return f"Jira's task {task.id} switching the project ended {task.status}" + (
+        f": {task.message}" if task.message else "")
+
+
+def task_json(task: JiraTask) -> dict[str, Any]:
+    return {"id": task.id, "status": task.status, "progress": task.progress, "message": task_words(task),
+            "running": task.running, "ok": task.complete}
 
 
 # -- the tenant and its project ---------------------------------------------------------------------------------
@@ -329,9 +399,14 @@ def _status_moves(
 
 
 def apply_setup(
-    admin: WorkflowAdminPort, plan: SetupPlan, on_step: Callable[[StepOutcome], None] | None = None
+    admin: WorkflowAdminPort,
+    plan: SetupPlan,
+    until: Deadline,
+    on_step: Callable[[StepOutcome], None] | None = None,
+    on_progress: Callable[[JiraTask], None] | None = None,
 ) -> SetupOutcome:
-    """Carry out the plan's steps in order; the first that fails ends the run (its outcome says why)."""
+    """Carry out the plan's steps in order; the first that fails ends the run (its outcome says why). Jira's switch
+    task is followed `until` the deadline, then left running (`SetupOutcome.switching`)."""
     if plan.problems:
         raise SetupError(plan.problems[0])
     found = dict(plan.found)
@@ -375,9 +450,28 @@ def apply_setup(
         elif step.kind is StepKind.SWITCH_PROJECT and scheme is not None:
             mappings = {issue_type: {old: found[key].id for old, key in moves.items()}
                         for issue_type, moves in plan.status_moves.items()}
-            admin.switch_scheme(plan.project.id, scheme.id, mappings)
-            record(StepOutcome(step, True, f"switched project {plan.project.key} onto workflow scheme {scheme.name!r}"))
+            try:
+                task = admin.switch_scheme(plan.project.id, scheme.id, mappings)
+            except SwitchUnderWay:
+                return SetupOutcome(plan, tuple(outcomes), under_way=True)
+            task = follow_task(admin, task, until, on_progress)
+            if task.running:
+                return SetupOutcome(plan, tuple(outcomes), switching=task)
+            record(StepOutcome(step, task.complete,
+                               f"switched project {plan.project.key} onto workflow scheme {scheme.name!r}"
+                               if task.complete else task_words(task)))
     return SetupOutcome(plan, tuple(outcomes))
+
+
+def follow_task(admin: WorkflowAdminPort, task: JiraTask, until: Deadline,
+                on_progress: Callable[[JiraTask], None] | None = None) -> JiraTask:
+    """Read Jira's task every few seconds while it runs and the deadline allows; the task as last read."""
+    while task.running and (left := until.left()) > 0:
+        until.sleep(min(TASK_POLL_S, left))
+        task = admin.task(task.id)
+        if on_progress is not None:
+            on_progress(task)
+    return task
 
 
 # -- one call for the CLI and the web route -----------------------------------------------------------------------
@@ -389,26 +483,53 @@ def setup_risk_workflow(
     project: str | None,
     *,
     dry_run: bool,
+    wait_s: float,
     on_step: Callable[[StepOutcome], None] | None = None,
+    on_progress: Callable[[JiraTask], None] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> SetupPlan | SetupOutcome:
-    """The plan (`dry_run`, already set up, or stopped by a problem) or the outcome of carrying it out. Raises
-    `SetupRefused` for a tenant that cannot, `SetupError` with words an admin can act on for anything else."""
+    """The plan (`dry_run`, already set up, or stopped by a problem) or the outcome of carrying it out, the whole
+    run within about `wait_s` seconds once Jira's switch has started (then `pending`). Raises `SetupRefused` for a
+    tenant that cannot, `SetupError` with words an admin can act on for anything else."""
+    until = Deadline.after(wait_s, clock, sleep)
     check_platform(tenant)
     key = project_of(tenant, project)
+    with _asking_jira(tenant):
+        try:
+            admin = admin_of(tenant)
+            plan = plan_setup(admin, key)
+            if dry_run or plan.problems or plan.already_set_up:
+                return plan
+            return apply_setup(admin, plan, until, on_step, on_progress)
+        except ProjectNotFound:
+            raise NoSuchProject(f"Jira has no project {key}, or does not show it to hubsync's account") from None
+
+
+def switch_task(tenant: Tenant, admin_of: Callable[[Tenant], WorkflowAdminPort], task_id: str) -> JiraTask:
+    """Jira's task of this id now: a page follows the switch a setup left running. Raises `NoSuchTask`, and what
+    `setup_risk_workflow` raises."""
+    check_platform(tenant)
+    with _asking_jira(tenant):
+        try:
+            return admin_of(tenant).task(task_id)
+        except TaskNotFound:
+            raise NoSuchTask(f"Jira has no task {task_id} (it keeps a finished one for 14 days)") from None
+
+
+@contextmanager
+def _asking_jira(tenant: Tenant) -> Iterator[None]:
+    """Jira's and the tenant's failures as `SetupError`s in words an admin can act on."""
     try:
-        admin = admin_of(tenant)
-        plan = plan_setup(admin, key)
-        if dry_run or plan.problems or plan.already_set_up:
-            return plan
-        return apply_setup(admin, plan, on_step)
-    except ProjectNotFound:
-        raise NoSuchProject(f"Jira has no project {key}, or does not show it to hubsync's account") from None
+        yield
     except WorkflowAdminRefused as exc:
         raise SetupError(refused_words(tenant, str(exc))) from None
     except (JiraUnavailable, TenantWaiting) as exc:
         raise SetupUnavailable(str(exc)) from None
     except TenantNotReady as exc:
         raise SetupError(str(exc)) from None
+    except TaskNotFound as exc:
+        raise SetupUnavailable(f"Jira no longer knows its task {exc}") from None
 
 
 def refused_words(tenant: Tenant, jira_says: str) -> str:
@@ -431,13 +552,25 @@ def setup_workflow_command(
     dry_run: bool,
     out: Callable[[str], None],
     err: Callable[[str], None],
+    wait_s: float = CLI_WAIT_S,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> int:
-    """One line per step as it happens; 0 when set up (or already), 1 when something stopped it, 2 when this
-    tenant cannot (the manual steps follow)."""
+    """One line per step as it happens, and Jira's progress while it switches the project; 0 when set up (or
+    already), 1 when something stopped it or Jira still switches after `wait_s`, 2 when this tenant cannot (the
+    manual steps follow)."""
+    shown: list[int] = []
+
+    def progress(task: JiraTask) -> None:
+        if task.running and task.progress not in shown:
+            shown.append(task.progress)
+            out(f"  {task_words(task)}")
+
     try:
         chosen = one_tenant(store, tenant)
-        result = setup_risk_workflow(chosen, admin_of, project, dry_run=dry_run,
-                                     on_step=lambda outcome: _print_outcome(outcome, out))
+        result = setup_risk_workflow(chosen, admin_of, project, dry_run=dry_run, wait_s=wait_s,
+                                     on_step=lambda outcome: _print_outcome(outcome, out), on_progress=progress,
+                                     clock=clock, sleep=sleep)
     except SetupRefused as exc:
         err(f"hubsync: {exc}")
         for number, step in enumerate(exc.manual_steps, 1):
@@ -449,6 +582,11 @@ def setup_workflow_command(
     plan = result.plan if isinstance(result, SetupOutcome) else result
     key = plan.project.key
     if isinstance(result, SetupOutcome):
+        if result.pending:
+            task = f" (Jira's task {result.switching.id})" if result.switching else ""
+            err(f"hubsync: {key}: {result.message}{task}; run again later: it says \"already set up\" once the "
+                "project is on the risk workflow")
+            return 1
         if not result.ok:
             err(f"hubsync: {key}: the risk workflow is not set up: {result.outcomes[-1].text}")
             return 1

@@ -10,6 +10,11 @@ search-consistency knob and the site's rate limit.
     GET|DELETE /_sandbox/required-fields                   {project: {id: name}}; no required custom fields
     POST /_sandbox/rate-limit {"rate": 10, "burst": 20}    REST requests past 10 a second (bursts of 20) get 429
     GET|DELETE /_sandbox/rate-limit                        the current limit; no limit (the default)
+    POST /_sandbox/switch-tasks {"running_reads": 3, "failure": null}
+                                                           a project's switch of workflow scheme stays RUNNING for 3
+                                                           reads of its task (GET /task/{id}), then completes (with
+                                                           "failure": Jira's words, it fails, changing nothing)
+    GET|DELETE /_sandbox/switch-tasks                      the current setting; switches finish at once (the default)
 
 Rate limited as Jira Cloud does it (developer.atlassian.com, "Rate limiting"): the site's REST requests share one
 budget; a request past it gets 429 with `Retry-After` (whole seconds), `X-RateLimit-Reset` (when, as
@@ -97,6 +102,7 @@ def create_jira_app(world: JiraWorld, extra_blueprints: Iterable[Blueprint] = ()
         app.register_blueprint(rest_search.removed_search_blueprint())
     app.register_blueprint(_consistency_blueprint(world))
     app.register_blueprint(_required_fields_blueprint(world))
+    app.register_blueprint(_switch_tasks_blueprint(world))
     if world.flavour == "datacenter":  # what its admin pages do: add a status, import a workflow's XML
         app.register_blueprint(workflow_import.admin_blueprint(world))
     for blueprint in extra_blueprints:
@@ -185,6 +191,37 @@ def _required_fields_blueprint(world: JiraWorld) -> Blueprint:
     def clear_required_fields() -> tuple[str, int]:
         with world.lock:
             world.required_fields.clear()
+        return "", 204
+
+    return bp
+
+
+def _switch_tasks_blueprint(world: JiraWorld) -> Blueprint:
+    bp = Blueprint("jira_switch_tasks", __name__, url_prefix=CONTROL_PREFIX.rstrip("/"))
+
+    def current() -> Response:
+        return jsonify(running_reads=world.switch_task_reads, failure=world.switch_task_failure)
+
+    @bp.post("/switch-tasks")
+    def set_switch_tasks() -> tuple[Response, int] | Response:
+        body = request.get_json(silent=True)
+        reads = body.get("running_reads") if isinstance(body, dict) else None
+        failure = body.get("failure") if isinstance(body, dict) else None
+        if (not isinstance(body, dict) or set(body) - {"running_reads", "failure"} or not isinstance(reads, int)
+                or isinstance(reads, bool) or reads < 0 or not (failure is None or isinstance(failure, str))):
+            return jsonify(error='body must be {"running_reads": <non-negative integer>, "failure": <text>|null}'), 400
+        with world.lock:
+            world.switch_task_reads, world.switch_task_failure = reads, failure
+        return current()
+
+    @bp.get("/switch-tasks")
+    def get_switch_tasks() -> Response:
+        return current()
+
+    @bp.delete("/switch-tasks")
+    def reset_switch_tasks() -> tuple[str, int]:
+        with world.lock:
+            world.switch_task_reads, world.switch_task_failure = 0, None
         return "", 204
 
     return bp

@@ -112,15 +112,21 @@ class WorkflowScheme:
         return self.issue_type_mappings.get(issue_type_id, self.default_workflow)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Task:
-    """A long-running task Jira ran (here, always to completion before answering): GET /task/{id} reports it."""
+    """A long-running task Jira runs: GET /task/{id} reports it. It ends at once, or on the read after `reads`
+    reads of it."""
 
     id: str
     description: str
     submitted_by: User
     submitted: datetime
-    finished: datetime
+    reads: int = 0  # how many reads it answers RUNNING to (the world's knob when it was submitted)
+    reads_left: int = 0
+    status: str = "RUNNING"  # then COMPLETE or FAILED
+    progress: int = 0  # percent
+    message: str = ""
+    finished: datetime | None = None
 
 
 @dataclass(frozen=True)

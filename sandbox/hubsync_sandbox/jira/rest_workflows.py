@@ -16,7 +16,9 @@ workflow operations are INACCESSIBLE to Connect apps whatever their scopes. Refu
     POST /workflowscheme {name, description?, defaultWorkflow?, issueTypeMappings?}   201 WorkflowScheme
     GET  /workflowscheme?startAt&maxResults | /workflowscheme/{id} | /workflowscheme/project?projectId=...
     POST /workflowscheme/project/switch {projectId, targetSchemeId, mappingsByIssueTypeOverride?}  303 -> task
-    GET  /task/{taskId}                                                       TaskProgressBean (COMPLETE)
+                                                     (409 while another switch's task runs)
+    GET  /task/{taskId}                                  TaskProgressBean: RUNNING for `world.switch_task_reads`
+                                                         reads (`/_sandbox/switch-tasks`), then COMPLETE or FAILED
 """
 
 from __future__ import annotations
@@ -205,11 +207,10 @@ def register(bp: Blueprint, world: JiraWorld) -> None:
 
     @bp.get("/task/<task_id>")
     def get_task(task_id: str) -> Response:
-        task = world.task(task_id)
         user = caller()
-        if user is not task.submitted_by and not user.site_admin:
+        if user is not world.task(task_id).submitted_by and not user.site_admin:
             raise JiraError(403, ["Only the user who submitted a task, or a Jira administrator, can see it."])
-        return reply(task_json(world, task))
+        return reply(task_json(world, world.read_task(task_id)))
 
 
 def administrator(*, connect_allowed: bool, refusal: str = ADMIN_ONLY) -> User:
@@ -309,10 +310,16 @@ def task_url(world: JiraWorld, task: Task) -> str:
 
 def task_json(world: JiraWorld, task: Task) -> dict[str, Any]:
     submitted = int(task.submitted.timestamp() * 1000)
-    finished = int(task.finished.timestamp() * 1000)
-    return {"self": task_url(world, task), "id": task.id, "description": task.description, "status": "COMPLETE",
-            "submittedBy": 0, "progress": 100, "elapsedRuntime": finished - submitted, "submitted": submitted,
-            "started": submitted, "finished": finished, "lastUpdate": finished}
+    last = int((task.finished or world.now()).timestamp() * 1000)
+    body: dict[str, Any] = {
+        "self": task_url(world, task), "id": task.id, "description": task.description, "status": task.status,
+        "submittedBy": 0, "progress": task.progress, "elapsedRuntime": last - submitted, "submitted": submitted,
+        "started": submitted, "lastUpdate": last}
+    if task.finished is not None:
+        body["finished"] = last
+    if task.message:
+        body["message"] = task.message
+    return body
 
 
 def _page_url(world: JiraWorld, path: str, start_at: int, max_results: int) -> str:

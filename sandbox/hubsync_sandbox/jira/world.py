@@ -101,6 +101,12 @@ class JiraWorld:
             self.project_schemes[project_id] = scheme.id
             self.workflow_schemes[scheme.id] = scheme
         self.tasks: dict[str, Task] = {}
+        # A scheme switch's task answers RUNNING to this many reads of it (a knob: a project with many issues), its
+        # change made when it then completes; with `switch_task_failure` (Jira's words) it fails instead, changing
+        # nothing.
+        self.switch_task_reads = 0
+        self.switch_task_failure: str | None = None
+        self._switches: dict[str, Callable[[], None]] = {}  # running task id -> the switch it makes on completion
         self._next_status_id = max(int(status_id) for status_id in self._statuses) + 1
         self.priorities: tuple[Priority, ...] = seed.PRIORITIES
         self.resolutions: tuple[Resolution, ...] = seed.RESOLUTIONS
@@ -633,8 +639,11 @@ class JiraWorld:
                                actor: User) -> Task:
         """Put a project on a scheme, moving each issue whose status the new workflow lacks to the status
         `overrides` names for its issue type and status (issue type id -> old status id -> new status id).
-        An issue left without one refuses the switch, naming it. Runs to completion; the task records it."""
+        An issue left without one refuses the switch, naming it. The task answers RUNNING to `switch_task_reads`
+        reads of it, then completes (the change made then); while one runs, another switch is refused with a 409."""
         with self.lock:
+            if self._switches:
+                raise JiraError(409, ["A workflow scheme switch task is already running."])
             project = self._project_by_id_or_400(str(project_id))
             scheme = self.workflow_schemes.get(int(scheme_id)) if str(scheme_id).isdigit() else None
             if scheme is None:
@@ -651,16 +660,42 @@ class JiraWorld:
                     f"mapping: the workflow '{workflow.name}' has no such status."
                     for (type_name, status_name), keys in unmapped.items()
                 ])
-            now = self.now()
-            for issue, status in moves:
-                if issue.status.category is not status.category:
-                    issue.status_category_changed = now
-                issue.status = status
-            project.workflow = workflow
-            self.project_schemes[project.id] = scheme.id
             task = Task(str(10000 + len(self.tasks)), f"Switching project {project.key} to workflow scheme "
-                        f"'{scheme.name}'", actor, now, now)
+                        f"'{scheme.name}'", actor, self.now(), self.switch_task_reads, self.switch_task_reads)
             self.tasks[task.id] = task
+            self._switches[task.id] = lambda: self._switch(project, scheme, workflow, moves)
+            if not task.reads:
+                self._finish(task)
+            return task
+
+    def _switch(self, project: Project, scheme: WorkflowScheme, workflow: Workflow,
+                moves: list[tuple[Issue, Status]]) -> None:
+        now = self.now()
+        for issue, status in moves:
+            if issue.status.category is not status.category:
+                issue.status_category_changed = now
+            issue.status = status
+        project.workflow = workflow
+        self.project_schemes[project.id] = scheme.id
+
+    def _finish(self, task: Task) -> None:
+        switch = self._switches.pop(task.id)
+        if self.switch_task_failure is None:
+            switch()
+            task.status, task.progress = "COMPLETE", 100
+        else:
+            task.status, task.message = "FAILED", self.switch_task_failure
+        task.finished = self.now()
+
+    def read_task(self, task_id: str) -> Task:
+        """The task as GET /task/{id} reads it: a running one is one read nearer its end."""
+        with self.lock:
+            task = self.task(task_id)
+            if task.status == "RUNNING" and task.reads_left:
+                task.reads_left -= 1
+                task.progress = 100 * (task.reads - task.reads_left) // (task.reads + 1)
+            elif task.status == "RUNNING":
+                self._finish(task)
             return task
 
     def _status_moves(self, project: Project, workflow: Workflow, overrides: dict[str, dict[str, str]]

@@ -10,6 +10,8 @@ from hubsync.domain import risk_workflow as risk
 from hubsync.domain.ports import JiraUnavailable, StatusChoice, WorkflowSchemeInfo
 from hubsync.domain.tenant import AuthMode, JiraFlavour, Tenant
 from hubsync.service.workflow_setup import (
+    Deadline,
+    NoSuchTask,
     SetupError,
     SetupOutcome,
     SetupPlan,
@@ -22,6 +24,7 @@ from hubsync.service.workflow_setup import (
     plan_setup,
     setup_risk_workflow,
     setup_workflow_command,
+    switch_task,
 )
 from tests.fakes.clock import FakeClock
 from tests.fakes.store import FakeStore
@@ -34,7 +37,7 @@ def tenant(auth: AuthMode = AuthMode.API_TOKEN, flavour: JiraFlavour = JiraFlavo
 
 
 def run(admin: FakeAdmin, *, dry_run: bool = False, who: Tenant | None = None) -> SetupPlan | SetupOutcome:
-    return setup_risk_workflow(who or tenant(), lambda _: admin, None, dry_run=dry_run)
+    return setup_risk_workflow(who or tenant(), lambda _: admin, None, dry_run=dry_run, wait_s=15)
 
 
 def test_a_fresh_project_gets_statuses_workflow_scheme_and_switch_in_that_order() -> None:
@@ -107,7 +110,7 @@ def test_a_same_named_status_in_another_category_stops_the_setup_before_any_writ
     assert plan.problems and "Resolved" in plan.problems[0] and "To Do" in plan.problems[0]
     assert admin.writes == []
     with pytest.raises(SetupError):
-        apply_setup(admin, plan)
+        apply_setup(admin, plan, Deadline.after(15))
 
 
 def test_a_workflow_of_the_same_name_that_differs_stops_the_setup() -> None:
@@ -138,7 +141,7 @@ def test_validation_errors_are_reported_per_item_and_nothing_more_is_written() -
     admin = FakeAdmin()
     admin.validation_errors = ["transition Approve risk: bad", "status Open: worse"]
     lines: list[str] = []
-    outcome = setup_risk_workflow(tenant(), lambda _: admin, None, dry_run=False,
+    outcome = setup_risk_workflow(tenant(), lambda _: admin, None, dry_run=False, wait_s=15,
                                   on_step=lambda each: lines.append(each.text))
     assert isinstance(outcome, SetupOutcome) and not outcome.ok
     assert outcome.outcomes[-1].details == ("transition Approve risk: bad", "status Open: worse")
@@ -179,18 +182,18 @@ def test_a_refusal_says_the_account_must_be_an_administrator() -> None:
 
 def test_an_unknown_project_or_an_unreachable_jira_is_one_setup_error() -> None:
     with pytest.raises(SetupError, match="no project NOPE"):
-        setup_risk_workflow(tenant(), lambda _: FakeAdmin(), "nope", dry_run=True)
+        setup_risk_workflow(tenant(), lambda _: FakeAdmin(), "nope", dry_run=True, wait_s=15)
 
     def unreachable(_: Tenant) -> FakeAdmin:
         raise JiraUnavailable("Jira did not answer GET /project/OPS: ConnectionError")
 
     with pytest.raises(SetupError, match="did not answer"):
-        setup_risk_workflow(tenant(), unreachable, None, dry_run=True)
+        setup_risk_workflow(tenant(), unreachable, None, dry_run=True, wait_s=15)
 
 
 def test_without_a_project_in_the_policy_one_must_be_named() -> None:
     with pytest.raises(SetupError, match="--project"):
-        setup_risk_workflow(replace(tenant(), policy={}), lambda _: FakeAdmin(), None, dry_run=True)
+        setup_risk_workflow(replace(tenant(), policy={}), lambda _: FakeAdmin(), None, dry_run=True, wait_s=15)
 
 
 def test_a_scheme_an_earlier_run_left_unswitched_is_reused() -> None:
@@ -198,7 +201,7 @@ def test_a_scheme_an_earlier_run_left_unswitched_is_reused() -> None:
     plan = plan_setup(admin, "OPS")
     admin.switch_fails = True
     with pytest.raises(JiraUnavailable):
-        apply_setup(admin, plan)
+        apply_setup(admin, plan, Deadline.after(15))
     assert admin.writes == ["create_statuses", "create_workflow", "create_scheme"]
     admin.switch_fails = False
 
@@ -217,11 +220,92 @@ def test_a_scheme_of_that_name_with_other_workflows_stops_the_setup() -> None:
     assert admin.writes == []
 
 
+# -- Jira's switch task: followed within the budget, then left running ---------------------------------------------
+
+
+class Seconds:
+    """A monotonic clock that moves only when the run sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def test_a_switch_that_outlasts_the_budget_is_pending_with_jiras_task() -> None:
+    admin, clock = FakeAdmin(), Seconds()
+    admin.switch_reads = 20  # Jira answers RUNNING to 20 reads of the task
+    seen: list[int] = []
+    outcome = setup_risk_workflow(tenant(), lambda _: admin, None, dry_run=False, wait_s=15,
+                                  on_progress=lambda task: seen.append(task.progress), clock=clock, sleep=clock.sleep)
+    assert isinstance(outcome, SetupOutcome) and outcome.ok and outcome.pending and not outcome.under_way
+    assert clock.now == 15 and len(clock.slept) == len(seen) == 8  # every 2 s, the last wait cut to the budget
+    assert seen == sorted(seen) and outcome.switching is not None and outcome.switching.running
+    assert outcome.switching.progress == seen[-1] > 0
+    assert outcome.message == f"Jira is moving the project's issues onto the risk workflow: {seen[-1]}% done"
+    assert StepKind.SWITCH_PROJECT not in [o.step.kind for o in outcome.outcomes]  # not done, not failed
+    body = outcome.to_json()
+    assert body["pending"] is True and body["task"]["id"] == outcome.switching.id and body["task"]["running"]
+    assert admin.project_scheme("10001").name == "Default Workflow Scheme"  # Jira has not switched yet
+
+
+def test_a_switch_that_ends_within_the_budget_is_followed_to_its_end() -> None:
+    admin, clock = FakeAdmin(), Seconds()
+    admin.switch_reads = 3
+    outcome = setup_risk_workflow(tenant(), lambda _: admin, None, dry_run=False, wait_s=15, clock=clock,
+                                  sleep=clock.sleep)
+    assert isinstance(outcome, SetupOutcome) and outcome.ok and not outcome.pending
+    assert outcome.outcomes[-1].text == f"switched project OPS onto workflow scheme 'OPS: {risk.NAME}'"
+    assert clock.now == 8 and "pending" not in [k for k, v in outcome.to_json().items() if v]
+
+
+def test_a_switch_task_that_fails_is_a_failed_step_with_jiras_words() -> None:
+    admin, clock = FakeAdmin(), Seconds()
+    admin.switch_reads, admin.switch_failure = 1, "Issue OPS-3 could not be migrated"
+    outcome = setup_risk_workflow(tenant(), lambda _: admin, None, dry_run=False, wait_s=15, clock=clock,
+                                  sleep=clock.sleep)
+    assert isinstance(outcome, SetupOutcome) and not outcome.ok and not outcome.pending
+    assert outcome.outcomes[-1].step.kind is StepKind.SWITCH_PROJECT
+    assert outcome.outcomes[-1].text.endswith("ended FAILED: Issue OPS-3 could not be migrated")
+
+
+def test_a_second_run_while_the_switch_runs_says_it_is_under_way_and_switches_nothing() -> None:
+    admin = FakeAdmin()
+    admin.switch_reads = 5
+    first = setup_risk_workflow(tenant(), lambda _: admin, None, dry_run=False, wait_s=0)
+    assert isinstance(first, SetupOutcome) and first.switching is not None
+
+    again = run(admin)
+    assert isinstance(again, SetupOutcome) and again.pending and again.under_way and again.switching is None
+    assert [o.step.kind for o in again.outcomes][-1] is StepKind.REUSE_SCHEME  # the scheme the first run made
+    assert "a switch started earlier is still running" in again.message
+    assert admin.writes.count("switch_scheme") == 1
+    assert again.to_json()["task"] is None
+
+    for _ in range(5):
+        assert switch_task(tenant(), lambda _: admin, first.switching.id).running
+    assert switch_task(tenant(), lambda _: admin, first.switching.id).complete
+    assert isinstance(done := run(admin, dry_run=True), SetupPlan) and done.already_set_up
+
+
+def test_a_task_jira_does_not_have_is_no_such_task_and_connect_cannot_ask() -> None:
+    with pytest.raises(NoSuchTask, match="no task 999"):
+        switch_task(tenant(), lambda _: FakeAdmin(), "999")
+    with pytest.raises(SetupRefused):
+        switch_task(tenant(AuthMode.CONNECT), lambda _: FakeAdmin(), "999")
+
+
 # -- `hubsync jira setup-workflow` ---------------------------------------------------------------------------------
 
 
 def command(admin: FakeAdmin, auth: AuthMode = AuthMode.API_TOKEN, *, dry_run: bool = False,
-            tenants: int = 1) -> tuple[int, list[str], list[str]]:
+            tenants: int = 1, wait_s: float = 600, clock: Seconds | None = None) -> tuple[int, list[str], list[str]]:
     store = FakeStore(FakeClock())
     with store.transaction() as uow:
         for number in range(tenants):
@@ -230,8 +314,10 @@ def command(admin: FakeAdmin, auth: AuthMode = AuthMode.API_TOKEN, *, dry_run: b
                                jira_secret="token", policy={"project_key": "OPS"})
     out: list[str] = []
     err: list[str] = []
+    seconds = clock or Seconds()
     status = setup_workflow_command(store, lambda _: admin, tenant=None, project=None, dry_run=dry_run,
-                                    out=out.append, err=err.append)
+                                    out=out.append, err=err.append, wait_s=wait_s, clock=seconds,
+                                    sleep=seconds.sleep)
     return status, out, err
 
 
@@ -264,3 +350,30 @@ def test_the_command_says_what_stops_it_in_one_error_line() -> None:
 
     status, out, err = command(FakeAdmin(), tenants=2)
     assert (status, out) == (1, []) and err == ["hubsync: several tenants, pass --tenant with one of: acme-0, acme-1"]
+
+
+def test_the_command_says_when_jira_still_switches_after_its_wait() -> None:
+    admin = FakeAdmin()
+    admin.switch_reads = 3
+    status, out, err = command(admin, wait_s=0)
+    assert status == 1 and len(err) == 1 and "switch_scheme" in admin.writes
+    assert out[-1].startswith("ok: created workflow scheme")  # the switch is neither done nor failed
+    assert err[0].startswith("hubsync: OPS: Jira is moving the project's issues onto the risk workflow: 0% done "
+                             "(Jira's task 10100); run again later")
+
+    status, _, err = command(admin)  # a second run while the task runs
+    assert status == 1 and "a switch started earlier is still running" in err[0]
+
+
+def test_the_command_prints_jiras_progress_while_it_waits() -> None:
+    admin, clock = FakeAdmin(), Seconds()
+    admin.switch_reads = 3
+    status, out, err = command(admin, clock=clock)
+    assert (status, err) == (0, [])
+    assert out[-5:] == [
+        "  Jira is moving the project's issues onto the risk workflow: 25% done",
+        "  Jira is moving the project's issues onto the risk workflow: 50% done",
+        "  Jira is moving the project's issues onto the risk workflow: 75% done",
+        f"ok: switched project OPS onto workflow scheme 'OPS: {risk.NAME}'",
+        "OPS: the risk workflow is set up",
+    ]

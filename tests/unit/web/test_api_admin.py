@@ -24,16 +24,26 @@ SETTINGS_PREFIX = "/api/v1/settings"
 ADMINS_ONLY = {"error": "only Jira administrators can see or change hubsync's settings"}
 
 
+PATH_VALUES = {"<task_id>": "10000"}  # a value for each variable of a settings route's path
+
+
 def settings_routes(app: Flask) -> list[tuple[str, str]]:
-    """(method, path) of every settings route the app serves (HEAD and OPTIONS are Flask's own)."""
+    """(method, path) of every settings route the app serves (HEAD and OPTIONS are Flask's own), its variables
+    filled in from PATH_VALUES."""
     routes = [
-        (method, rule.rule)
+        (method, _filled(rule.rule))
         for rule in app.url_map.iter_rules()
         if rule.rule.startswith(SETTINGS_PREFIX)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
     ]
     assert not [path for _, path in routes if "<" in path], "a settings route with variables: fill them in here"
     return routes
+
+
+def _filled(path: str) -> str:
+    for variable, value in PATH_VALUES.items():
+        path = path.replace(variable, value)
+    return path
 
 
 def install(sandbox: JiraSandbox, store: Store, jira_url: str | None = None) -> Tenant:

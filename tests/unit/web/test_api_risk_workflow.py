@@ -1,5 +1,6 @@
 """`POST /api/v1/settings/risk-workflow` through Forge's invokeRemote (a Forge site, its administration a fake
-port) and from a Connect iframe (refused, with the manual steps): the plan, the setup, a second run, bad input."""
+port) and from a Connect iframe (refused, with the manual steps): the plan, the setup, a second run, bad input; a
+switch Jira has not finished within the request's budget (202, then its task's route), a second press meanwhile."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from hubsync.domain.ports import JiraUnreachable, StatusChoice, WorkflowAdminPor
 from hubsync.domain.tenant import Tenant
 from hubsync.domain.ticket import StatusCategory
 from hubsync.service.workflow_setup import manual_steps
+from hubsync.web import workflow_api
 from tests.fakes.workflow_admin import FakeAdmin
 from tests.unit.web.forge_requests import FORGE_KEY, app_token, claims, fit, forge_headers
 from tests.unit.web.jira_requests import USER_ACCOUNT_ID, context_token, jwt_header
@@ -117,3 +119,63 @@ def test_a_connect_tenant_gets_the_manual_steps(app: Flask, client: FlaskClient,
                            headers=jwt_header(context_token(sub=USER_ACCOUNT_ID)))
     assert response.status_code == 409
     assert "Connect" in response.json["error"] and response.json["manualSteps"] == manual_steps()
+
+
+def get_task(forge: FlaskClient, task_id: str, principal: str = "admin-1") -> Any:
+    return forge.get(f"{PATH}/tasks/{task_id}",
+                     headers=forge_headers(fit(FORGE_KEY, claims(principal=principal)), app_token()))
+
+
+def test_a_switch_jira_has_not_finished_is_a_202_the_page_then_follows(
+    forge: FlaskClient, site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(workflow_api, "REQUEST_BUDGET_S", 0)  # the budget is spent once Jira's switch starts
+    site.admin.switch_reads = 2
+    started = post(forge, {"project": "OPS", "dryRun": False})
+    assert started.status_code == 202, started.json
+    assert started.json["pending"] is True and started.json["ok"] is True
+    task = started.json["task"]
+    assert task == {"id": "10100", "status": "ENQUEUED", "progress": 0, "running": True, "ok": False,
+                    "message": "Jira is moving the project's issues onto the risk workflow: 0% done"}
+    assert started.json["message"] == task["message"]
+    assert [o["kind"] for o in started.json["outcomes"]][-1] == "create-scheme"
+
+    again = post(forge, {"project": "OPS", "dryRun": False})  # a second press while Jira switches
+    assert again.status_code == 202 and again.json["task"] is None
+    assert "a switch started earlier is still running" in again.json["message"]
+    assert site.admin.writes.count("switch_scheme") == 1
+
+    running = get_task(forge, task["id"])
+    assert running.status_code == 200 and running.json["running"] is True and running.json["progress"] == 33
+    assert running.json["message"] == "Jira is moving the project's issues onto the risk workflow: 33% done"
+    assert get_task(forge, task["id"]).json["progress"] == 66
+    done = get_task(forge, task["id"])
+    assert done.status_code == 200 and done.headers["Cache-Control"] == "no-store"
+    assert done.json["running"] is False and done.json["ok"] is True and done.json["status"] == "COMPLETE"
+    assert post(forge, {"project": "OPS", "dryRun": True}).json["alreadySetUp"] is True
+
+
+def test_a_task_that_failed_reads_as_its_failure(forge: FlaskClient, site: Site,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(workflow_api, "REQUEST_BUDGET_S", 0)
+    site.admin.switch_reads, site.admin.switch_failure = 1, "Issue OPS-3 could not be migrated"
+    task_id = post(forge, {"project": "OPS", "dryRun": False}).json["task"]["id"]
+    assert get_task(forge, task_id).json["running"] is True
+    failed = get_task(forge, task_id).json
+    assert (failed["running"], failed["ok"], failed["status"]) == (False, False, "FAILED")
+    assert failed["message"] == f"Jira's task {task_id} switching the project ended FAILED: Issue OPS-3 could not " \
+                                "be migrated"
+
+
+@pytest.mark.parametrize("task_id", ["abc", "12a", "-1", "1" * 20, "\uff11\uff12"])  # the last: fullwidth digits
+def test_a_task_id_not_all_digits_is_a_400(forge: FlaskClient, site: Site, task_id: str) -> None:
+    response = get_task(forge, task_id)
+    assert response.status_code == 400 and "digits" in response.json["error"]
+
+
+def test_a_task_jira_does_not_have_is_a_404_and_only_an_administrator_asks(forge: FlaskClient, site: Site) -> None:
+    response = get_task(forge, "999")
+    assert response.status_code == 404 and "no task 999" in response.json["error"]
+    assert get_task(forge, "999", principal="someone-else").status_code == 403
+    site.down = True
+    assert get_task(forge, "999").status_code == 503

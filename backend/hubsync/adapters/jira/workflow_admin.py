@@ -1,5 +1,6 @@
 """`WorkflowAdminPort` over Jira Cloud's REST v3: statuses (`/statuses`), workflows (`/workflows/...`), workflow
-schemes (`/workflowscheme`) and a project's scheme switch, which Jira runs as a task this polls until it ends.
+schemes (`/workflowscheme`) and a project's scheme switch, which Jira runs as a task (`/task/{id}`) the caller
+follows.
 
 These endpoints need the Administer Jira global permission (an API token of an administrator's account) or a Forge
 app's `manage:jira-configuration` scope; Jira's 401 and 403 become `WorkflowAdminRefused`.
@@ -17,11 +18,13 @@ from requests.auth import AuthBase
 
 from hubsync.adapters.jira.transport import JiraError, JiraTransport
 from hubsync.domain.ports import (
-    JiraUnavailable,
+    JiraTask,
     NewStatus,
     ProjectChoice,
     ProjectNotFound,
     StatusChoice,
+    SwitchUnderWay,
+    TaskNotFound,
     WorkflowAdminRefused,
     WorkflowEdge,
     WorkflowSchemeInfo,
@@ -34,9 +37,6 @@ _CATEGORY_NAMES = {StatusCategory.TO_DO: "TODO", StatusCategory.IN_PROGRESS: "IN
 _CATEGORY_OF_NAME = {name: category for category, name in _CATEGORY_NAMES.items()}
 _CATEGORY_OF_KEY = {category.value: category for category in StatusCategory}
 STATUS_PAGE = 200
-TASK_POLL_S = 1.0
-TASK_MAX_WAIT_S = 600.0
-_TASK_RUNNING = frozenset({"ENQUEUED", "RUNNING", "CANCEL_REQUESTED"})
 _REFERENCES = uuid.UUID("5b0d3c52-4f8e-4d8a-9a53-6f1f0c2b9e71")  # names this module's status references
 
 
@@ -50,13 +50,8 @@ class JiraWorkflowAdmin:
         *,
         session: Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
-        monotonic: Callable[[], float] = time.monotonic,
-        task_max_wait_s: float = TASK_MAX_WAIT_S,
     ) -> None:
         self._http = JiraTransport(base_url, "3", auth, session=session, sleep=sleep)
-        self._sleep = sleep
-        self._monotonic = monotonic
-        self._task_max_wait_s = task_max_wait_s
 
     def close(self) -> None:
         self._http.close()
@@ -151,7 +146,7 @@ class JiraWorkflowAdmin:
             for issue_type in answer
         }
 
-    def switch_scheme(self, project_id: str, scheme_id: str, mappings: Mapping[str, Mapping[str, str]]) -> None:
+    def switch_scheme(self, project_id: str, scheme_id: str, mappings: Mapping[str, Mapping[str, str]]) -> JiraTask:
         body = {
             "projectId": project_id,
             "targetSchemeId": scheme_id,
@@ -161,9 +156,22 @@ class JiraWorkflowAdmin:
                 for issue_type, moves in mappings.items() if moves
             ],
         }
-        # Jira answers 303 with the task, its Location on the site itself: the task is polled under the REST root
-        task = self._call("POST", "/workflowscheme/project/switch", json=body, follow_redirects=False) or {}
-        self._wait(task, f"the switch of project {project_id} to workflow scheme {scheme_id}")
+        # Jira answers 303 with the task, its Location on the site itself: `task` reads it under the REST root
+        try:
+            task = self._call("POST", "/workflowscheme/project/switch", json=body, follow_redirects=False)
+        except JiraError as error:
+            if error.status == 409:
+                raise SwitchUnderWay("; ".join(error.messages) or "another switch is running") from error
+            raise
+        return _task(task or {})
+
+    def task(self, task_id: str) -> JiraTask:
+        try:
+            return _task(self._call("GET", f"/task/{task_id}") or {})
+        except JiraError as error:
+            if error.status == 404:
+                raise TaskNotFound(task_id) from error
+            raise
 
     # -- helpers ------------------------------------------------------------------------------------------------
 
@@ -186,19 +194,6 @@ class JiraWorkflowAdmin:
             if page.get("isLast", True) or not values:
                 return
             start += len(values)
-
-    def _wait(self, task: Mapping[str, Any], what: str) -> None:
-        """Poll Jira's task until it ends; anything but COMPLETE is an error naming what it was for."""
-        deadline = self._monotonic() + self._task_max_wait_s
-        while task.get("status") in _TASK_RUNNING:
-            if self._monotonic() > deadline:
-                raise JiraUnavailable(f"Jira's task {task.get('id')} ({what}) has not finished after "
-                                      f"{self._task_max_wait_s:.0f} s; look at it in Jira before running again")
-            self._sleep(TASK_POLL_S)
-            task = self._call("GET", f"/task/{task['id']}") or {}
-        if task.get("status") not in (None, "COMPLETE"):
-            detail = f": {task['message']}" if task.get("message") else ""
-            raise JiraUnavailable(f"Jira's task for {what} ended {task.get('status')}{detail}")
 
 
 def _reference(status_id: str) -> str:
@@ -289,6 +284,13 @@ def _scheme(body: Mapping[str, Any], project_ids: Sequence[Any]) -> WorkflowSche
         issue_type_workflows={str(k): str(v) for k, v in mappings.items()},
         project_ids=frozenset(str(each) for each in project_ids),
     )
+
+
+def _task(body: Mapping[str, Any]) -> JiraTask:
+    progress = body.get("progress")
+    return JiraTask(str(body.get("id") or ""), str(body.get("status") or ""),
+                    progress if isinstance(progress, int) and not isinstance(progress, bool) else 0,
+                    str(body.get("message") or ""))
 
 
 def _validation_error(error: Mapping[str, Any], statuses: Mapping[str, str], transitions: Mapping[str, str]) -> str:

@@ -1,5 +1,6 @@
-"""`JiraWorkflowAdmin` where the simulator cannot show it: the scheme switch's task still running when Jira answers
-(polled under the REST root, never at the 303's Location), a task that fails, and validation errors named by item.
+"""`JiraWorkflowAdmin` where the simulator cannot show it: the scheme switch's task as Jira answers it and read again
+(under the REST root, never at the 303's Location), a task that failed, Jira's 409 while another switch runs, a task
+Jira lacks, and validation errors named by item.
 The simulator's own exchanges are in tests/integration/test_setup_workflow.py."""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import requests
 
 from hubsync.adapters.jira.auth import ApiToken
 from hubsync.adapters.jira.workflow_admin import JiraWorkflowAdmin, _reference
-from hubsync.domain.ports import JiraUnavailable, StatusChoice, WorkflowEdge, WorkflowShape
+from hubsync.domain.ports import JiraTask, StatusChoice, SwitchUnderWay, TaskNotFound, WorkflowEdge, WorkflowShape
 from hubsync.domain.ticket import StatusCategory
 
 SITE = "https://acme.atlassian.net"
@@ -48,18 +49,26 @@ def admin(session: Canned, sleeps: list[float]) -> JiraWorkflowAdmin:
     return JiraWorkflowAdmin(SITE, ApiToken("sofia@example.com", "t"), session=session, sleep=sleeps.append)
 
 
-def test_the_switch_task_is_polled_under_the_rest_root_until_it_completes() -> None:
-    session, sleeps = Canned([(303, task("ENQUEUED")), (200, task("RUNNING")), (200, task("COMPLETE"))]), []
-    admin(session, sleeps).switch_scheme("10001", "10002", {"10001": {"10000": "1"}, "10002": {}})
+def test_the_switch_answers_jiras_task_and_the_task_is_read_under_the_rest_root() -> None:
+    session = Canned([(303, task("ENQUEUED")), (200, task("RUNNING", "Migrating issues")),
+                      (200, task("FAILED", "Issue OPS-3 could not be migrated"))])
+    site = admin(session, [])
+    assert site.switch_scheme("10001", "10002", {"10001": {"10000": "1"}, "10002": {}}) == JiraTask(
+        "10100", "ENQUEUED", 50)
+    assert site.task("10100") == JiraTask("10100", "RUNNING", 50, "Migrating issues")
+    failed = site.task("10100")
+    assert (failed.running, failed.complete, failed.message) == (False, False, "Issue OPS-3 could not be migrated")
     assert session.asked == [("POST", "/workflowscheme/project/switch", False), ("GET", "/task/10100", True),
                              ("GET", "/task/10100", True)]
-    assert len(sleeps) == 2
 
 
-def test_a_failed_switch_task_is_an_error_with_jiras_message() -> None:
-    session = Canned([(303, task("RUNNING")), (200, task("FAILED", "Issue OPS-3 could not be migrated"))])
-    with pytest.raises(JiraUnavailable, match="ended FAILED: Issue OPS-3 could not be migrated"):
-        admin(session, []).switch_scheme("10001", "10002", {})
+def test_a_second_switch_while_one_runs_and_a_task_jira_lacks_are_their_own_errors() -> None:
+    busy = {"errorMessages": ["A workflow scheme switch task is already running."], "errors": {}}
+    with pytest.raises(SwitchUnderWay, match="already running"):
+        admin(Canned([(409, busy)]), []).switch_scheme("10001", "10002", {})
+    gone = {"errorMessages": ["The task with ID '77' does not exist."], "errors": {}}
+    with pytest.raises(TaskNotFound):
+        admin(Canned([(404, gone)]), []).task("77")
 
 
 def test_validation_errors_name_their_status_or_transition() -> None:

@@ -251,6 +251,44 @@ def test_a_switch_refuses_a_mapping_to_a_status_the_new_workflow_lacks(jira_clou
         f"The status with ID '{TO_DO}' is not in the workflow 'SecDevOps Risk Workflow'."]
 
 
+def test_a_switch_kept_running_by_the_knob_is_made_when_its_task_completes(jira_cloud: JiraSandbox) -> None:
+    session = admin(jira_cloud)
+    knobs = f"{jira_cloud.url}/_sandbox/switch-tasks"
+    assert requests.post(knobs, json={"running_reads": -1}, timeout=5).status_code == 400
+    assert requests.post(knobs, json={"running_reads": 2, "fail": "x"}, timeout=5).status_code == 400
+    assert requests.post(knobs, json={"running_reads": 2}, timeout=5).json() == {"running_reads": 2, "failure": None}
+    scheme = session.post(f"{jira_cloud.rest}/workflowscheme", json={
+        "name": "Risk for OPS", "defaultWorkflow": "SecDevOps Risk Workflow"}).json()
+    body = {"projectId": OPS_ID, "targetSchemeId": str(scheme["id"])}
+
+    switched = session.post(f"{jira_cloud.rest}/workflowscheme/project/switch", json=body, allow_redirects=False)
+    assert switched.status_code == 303 and (switched.json()["status"], switched.json()["progress"]) == ("RUNNING", 0)
+    again = session.post(f"{jira_cloud.rest}/workflowscheme/project/switch", json=body, allow_redirects=False)
+    assert again.status_code == 409 and again.json()["errorMessages"] == [
+        "A workflow scheme switch task is already running."]
+    reads = [session.get(switched.headers["Location"]).json() for _ in range(3)]
+    assert [(read["status"], read["progress"]) for read in reads] == [("RUNNING", 33), ("RUNNING", 66),
+                                                                       ("COMPLETE", 100)]
+    assert "finished" not in reads[1] and "finished" in reads[2]
+    assert jira_cloud.world.project("OPS").workflow.name == "SecDevOps Risk Workflow"
+
+    assert requests.delete(knobs, timeout=5).status_code == 204
+    assert requests.get(knobs, timeout=5).json() == {"running_reads": 0, "failure": None}
+
+
+def test_a_switch_task_the_knob_fails_changes_nothing(jira_cloud: JiraSandbox) -> None:
+    session = admin(jira_cloud)
+    requests.post(f"{jira_cloud.url}/_sandbox/switch-tasks", json={"running_reads": 0, "failure": "Out of luck"},
+                  timeout=5)
+    scheme = session.post(f"{jira_cloud.rest}/workflowscheme", json={
+        "name": "Risk for OPS", "defaultWorkflow": "SecDevOps Risk Workflow"}).json()
+    switched = session.post(f"{jira_cloud.rest}/workflowscheme/project/switch", allow_redirects=False,
+                            json={"projectId": OPS_ID, "targetSchemeId": str(scheme["id"])})
+    assert switched.status_code == 303
+    assert (switched.json()["status"], switched.json()["message"]) == ("FAILED", "Out of luck")
+    assert jira_cloud.world.project("OPS").workflow.name != "SecDevOps Risk Workflow"
+
+
 def test_a_scheme_names_workflows_and_issue_types_the_site_has(jira_cloud: JiraSandbox) -> None:
     session = admin(jira_cloud)
 
