@@ -35,15 +35,19 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SECRET_KEY = "e2e-secret-key-for-the-browser-tests-0123456789"
 SECURITY_ENGINEER = "sofia.security@example.com"
+ACTION_TIMEOUT_MS = 10_000
 
 
 def _playwright() -> Any:
     if not CHROMIUM.is_file():
         pytest.skip(f"Debian's Chromium is not installed at {CHROMIUM} (`make install` installs it)")
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import expect, sync_playwright
     except ImportError:
         pytest.skip("the playwright package is not installed (pip install -e '.[test]')")
+    # An assertion waits as long as an action does: a page reload with its iframe, token and live Security Hub read
+    # can take longer than Playwright's default 5 s when the whole suite shares two cores.
+    expect.set_options(timeout=ACTION_TIMEOUT_MS)
     return sync_playwright
 
 
@@ -67,7 +71,7 @@ def browser() -> Iterator[Any]:
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
     opened = context.new_page()
     yield opened
     context.close()
