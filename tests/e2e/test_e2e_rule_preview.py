@@ -65,7 +65,7 @@ def test_each_rule_shows_what_security_hub_holds_and_a_changed_rule_is_counted_a
     frame = configure_frame(page)
 
     expect(preview(frame, 0)).to_have_attribute("data-matches", str(critical), timeout=COUNTED)
-    expect(preview(frame, 0)).to_contain_text(f"Matches {critical:,} live findings now.")
+    expect(preview(frame, 0)).to_contain_text(f"Matches {critical:,} new findings now")
     expect(preview(frame, 1)).to_have_attribute("data-matches", str(guardduty))
 
     show = preview(frame, 0).get_by_role("button", name="Show")
@@ -92,7 +92,7 @@ def test_each_rule_shows_what_security_hub_holds_and_a_changed_rule_is_counted_a
 
     added.get_by_label("AWS account ids").fill("000000000000")
     added.get_by_role("button", name="Count the matches of rule 3 again").click()
-    expect(preview(frame, 2)).to_contain_text("Matches no live findings now.")
+    expect(preview(frame, 2)).to_contain_text("Matches no new findings now")
     added.get_by_label("AWS account ids").fill("1234")
     expect(preview(frame, 2)).to_contain_text("Not counted: fix this rule first")
     expect(preview(frame, 2)).to_contain_text("an AWS account id is 12 digits")

@@ -101,8 +101,9 @@ class RuleBox {
     this.element.dataset.state = "counted";
     this.element.dataset.matches = String(result.matches);
     replaceChildren(this.status, result.matches === 0
-      ? "Matches no live findings now."
-      : `Matches ${count} live ${result.matches === 1 ? "finding" : "findings"} now.`);
+      ? "Matches no new findings now (findings already sent to Jira are not counted)."
+      : `Matches ${count} new ${result.matches === 1 ? "finding" : "findings"} now (findings already sent to Jira ` +
+        "are not counted).");
     replaceChildren(this.list, result.sample.map((finding) => h("li", {},
       severityLozenge(finding.severity), " ", h("span", { className: "hs-rule-preview-title" }, finding.title),
       h("span", { className: "hs-subtle" },
