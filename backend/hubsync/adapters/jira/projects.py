@@ -20,8 +20,8 @@ from requests.auth import AuthBase
 
 from hubsync.adapters.jira.client import CLOUD_ACCOUNT_ID
 from hubsync.adapters.jira.dialect import Dialect, Flavour
-from hubsync.adapters.jira.tickets import category_of
 from hubsync.adapters.jira.transport import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_S, JiraError, JiraTransport
+from hubsync.adapters.jira.workflow_search import statuses_by_issue_type, workflow_named
 from hubsync.domain.ports import (
     CreateField,
     IssueTypeChoice,
@@ -30,17 +30,12 @@ from hubsync.domain.ports import (
     ProjectNotFound,
     StatusChoice,
     UserChoice,
-    WorkflowEdge,
     WorkflowShape,
 )
-from hubsync.domain.ticket import StatusCategory
 
 MAX_PROJECTS = 50
 MAX_USERS = 20
 PAGE_SIZE = 50  # Jira's page size for create metadata and workflow searches
-# The new workflow API names a status category by its own words, not by the status category key.
-WORKFLOW_CATEGORIES = {"TODO": StatusCategory.TO_DO, "IN_PROGRESS": StatusCategory.IN_PROGRESS,
-                       "DONE": StatusCategory.DONE}
 NOT_ALLOWED = (401, 403)  # a workflow read refused: not an administrator, or a Connect app
 
 
@@ -113,15 +108,12 @@ class JiraProjects:
     def statuses(self, project_key: str, issue_type_id: str | None = None) -> list[StatusChoice]:
         """The project's statuses: of the issue type when given (none if the project has no such type), else of
         every issue type, each status once, in Jira's order."""
-        by_type = self._project_call("statuses", project_key, f"/project/{_segment(project_key)}/statuses") or []
+        answer = self._project_call("statuses", project_key, f"/project/{_segment(project_key)}/statuses")
         found: dict[str, StatusChoice] = {}
-        for issue_type in by_type:
-            if issue_type_id is not None and str(issue_type.get("id")) != issue_type_id:
-                continue
-            for status in issue_type.get("statuses") or []:
-                status_id = str(status["id"])
-                found.setdefault(status_id, StatusChoice(status_id, str(status.get("name") or status_id),
-                                                         category_of(status)))
+        for type_id, statuses in statuses_by_issue_type(answer).items():
+            if issue_type_id is None or type_id == issue_type_id:
+                for status in statuses:
+                    found.setdefault(status.id, status)
         return list(found.values())
 
     def workflow(self, project_key: str, issue_type_id: str) -> WorkflowShape | None:
@@ -209,19 +201,8 @@ class JiraProjects:
                 return
 
     def _workflow_named(self, name: str) -> WorkflowShape | None:
-        """The workflow of this exact name (the search matches names partially), read with its transitions."""
-        start_at = 0
-        while True:
-            params = {"queryString": name, "expand": "values.transitions", "startAt": start_at,
-                      "maxResults": PAGE_SIZE}
-            page = self._http.call("workflow", "GET", "/workflows/search", params=params) or {}
-            workflows = page.get("values") or []
-            found = next((w for w in workflows if w.get("name") == name), None)
-            if found is not None:
-                return _shape(found, page.get("statuses") or [])
-            start_at += len(workflows)
-            if not workflows or page.get("isLast", True):
-                return None
+        return workflow_named(lambda params: self._http.call("workflow", "GET", "/workflows/search",
+                                                             params=dict(params)) or {}, name)
 
 
 def _workflow_name(schemes: Any, project_id: str, issue_type_id: str) -> str | None:
@@ -234,38 +215,6 @@ def _workflow_name(schemes: Any, project_id: str, issue_type_id: str) -> str | N
         mapped = (scheme.get("issueTypeMappings") or {}).get(issue_type_id) or scheme.get("defaultWorkflow")
         return str(mapped) if mapped else None
     return None
-
-
-def _shape(workflow: Mapping[str, Any], statuses: list[Mapping[str, Any]]) -> WorkflowShape | None:
-    """A workflow of the new workflow API as a shape: transitions name statuses by reference, the page's status
-    list says which status (id, name, category) each reference is. None without an initial transition."""
-    by_reference = {str(s.get("statusReference") or s["id"]): s for s in statuses}
-    used = [str(ref["statusReference"]) for ref in workflow.get("statuses") or [] if ref.get("statusReference")]
-
-    def status_id(reference: str) -> str:
-        known = by_reference.get(reference)
-        return str(known["id"]) if known is not None and known.get("id") else reference
-
-    initial: str | None = None
-    edges = []
-    for transition in workflow.get("transitions") or []:
-        target = status_id(str(transition.get("toStatusReference")))
-        kind = transition.get("type")
-        if kind == "INITIAL":
-            initial = initial or target
-            continue
-        sources = (None if kind == "GLOBAL" else
-                   frozenset(status_id(str(link["fromStatusReference"]))
-                             for link in transition.get("links") or [] if link.get("fromStatusReference")))
-        edges.append(WorkflowEdge(str(transition.get("name") or ""), sources, target))
-    if initial is None:
-        return None
-    choices = []
-    for reference in used:
-        known = by_reference.get(reference) or {}
-        category = WORKFLOW_CATEGORIES.get(str(known.get("statusCategory")), StatusCategory.TO_DO)
-        choices.append(StatusChoice(status_id(reference), str(known.get("name") or reference), category))
-    return WorkflowShape(str(workflow.get("name")), initial, tuple(choices), tuple(edges))
 
 
 def _segment(value: str) -> str:

@@ -17,6 +17,12 @@ from requests import Session
 from requests.auth import AuthBase
 
 from hubsync.adapters.jira.transport import JiraError, JiraTransport
+from hubsync.adapters.jira.workflow_search import (
+    CATEGORY_NAMES,
+    CATEGORY_OF_NAME,
+    statuses_by_issue_type,
+    workflow_named,
+)
 from hubsync.domain.ports import (
     JiraTask,
     NewStatus,
@@ -32,10 +38,6 @@ from hubsync.domain.ports import (
 )
 from hubsync.domain.ticket import StatusCategory
 
-# Jira's status categories as its workflow and status APIs spell them, and as its other APIs key them.
-_CATEGORY_NAMES = {StatusCategory.TO_DO: "TODO", StatusCategory.IN_PROGRESS: "IN_PROGRESS", StatusCategory.DONE: "DONE"}
-_CATEGORY_OF_NAME = {name: category for category, name in _CATEGORY_NAMES.items()}
-_CATEGORY_OF_KEY = {category.value: category for category in StatusCategory}
 STATUS_PAGE = 200
 _REFERENCES = uuid.UUID("5b0d3c52-4f8e-4d8a-9a53-6f1f0c2b9e71")  # names this module's status references
 
@@ -75,7 +77,7 @@ class JiraWorkflowAdmin:
         body = {
             "scope": {"type": "GLOBAL"},
             "statuses": [
-                {"name": each.name, "statusCategory": _CATEGORY_NAMES[each.category], "description": each.description}
+                {"name": each.name, "statusCategory": CATEGORY_NAMES[each.category], "description": each.description}
                 for each in statuses
             ],
         }
@@ -83,19 +85,7 @@ class JiraWorkflowAdmin:
         return [_status(each) for each in created]
 
     def workflow(self, name: str) -> WorkflowShape | None:
-        start = 0
-        while True:
-            page = self._call("GET", "/workflows/search", params={
-                "queryString": name, "expand": "values.transitions", "startAt": start, "maxResults": 50,
-            }) or {}
-            statuses = {each.get("statusReference"): each for each in page.get("statuses") or []}
-            for workflow in page.get("values") or []:
-                if workflow.get("name") == name:
-                    return _shape(workflow, statuses)
-            values = page.get("values") or []
-            if page.get("isLast", True) or not values:
-                return None
-            start += len(values)
+        return workflow_named(lambda params: self._call("GET", "/workflows/search", params=dict(params)) or {}, name)
 
     def validate_workflow(self, design: WorkflowShape, description: str) -> list[str]:
         body = {"payload": _create_body(design, description), "validationOptions": {"levels": ["ERROR"]}}
@@ -138,13 +128,7 @@ class JiraWorkflowAdmin:
             if error.status == 404:
                 raise ProjectNotFound(project_key) from error
             raise
-        return {
-            str(issue_type["id"]): [
-                StatusChoice(str(s["id"]), str(s.get("name") or ""), _category_of_key(s.get("statusCategory")))
-                for s in issue_type.get("statuses") or []
-            ]
-            for issue_type in answer
-        }
+        return statuses_by_issue_type(answer)
 
     def switch_scheme(self, project_id: str, scheme_id: str, mappings: Mapping[str, Mapping[str, str]]) -> JiraTask:
         body = {
@@ -225,7 +209,7 @@ def _create_body(design: WorkflowShape, description: str) -> dict[str, Any]:
     return {
         "scope": {"type": "GLOBAL"},
         "statuses": [
-            {"id": s.id, "name": s.name, "statusCategory": _CATEGORY_NAMES[categories[s.id]],
+            {"id": s.id, "name": s.name, "statusCategory": CATEGORY_NAMES[categories[s.id]],
              "statusReference": _reference(s.id)}
             for s in design.statuses
         ],
@@ -238,41 +222,9 @@ def _create_body(design: WorkflowShape, description: str) -> dict[str, Any]:
     }
 
 
-def _category_of_key(category: Any) -> StatusCategory:
-    """A status category as Jira's other APIs give it (`{"key": "indeterminate", ...}`); unknown ones are to do."""
-    key = category.get("key") if isinstance(category, Mapping) else None
-    return _CATEGORY_OF_KEY.get(str(key), StatusCategory.TO_DO)
-
-
 def _status(body: Mapping[str, Any]) -> StatusChoice:
     return StatusChoice(str(body["id"]), str(body.get("name") or ""),
-                        _CATEGORY_OF_NAME.get(str(body.get("statusCategory")), StatusCategory.TO_DO))
-
-
-def _shape(workflow: Mapping[str, Any], statuses: Mapping[Any, Mapping[str, Any]]) -> WorkflowShape:
-    """A searched workflow over status ids: its status references resolved through the page's statuses."""
-    def status_id(reference: Any) -> str:
-        found = statuses.get(reference)
-        return str(found["id"]) if found and found.get("id") else str(reference)
-
-    initial = ""
-    edges: list[WorkflowEdge] = []
-    for transition in workflow.get("transitions") or []:
-        target = status_id(transition.get("toStatusReference"))
-        kind = transition.get("type")
-        if kind == "INITIAL":
-            initial = target
-        elif kind == "GLOBAL":
-            edges.append(WorkflowEdge(str(transition.get("name") or ""), None, target))
-        else:
-            sources = frozenset(status_id(link.get("fromStatusReference")) for link in transition.get("links") or [])
-            edges.append(WorkflowEdge(str(transition.get("name") or ""), sources, target))
-    used = []
-    for each in workflow.get("statuses") or []:
-        status = statuses.get(each.get("statusReference")) or {}
-        used.append(StatusChoice(status_id(each.get("statusReference")), str(status.get("name") or ""),
-                                 _CATEGORY_OF_NAME.get(str(status.get("statusCategory")), StatusCategory.TO_DO)))
-    return WorkflowShape(str(workflow.get("name")), initial, tuple(used), tuple(edges))
+                        CATEGORY_OF_NAME.get(str(body.get("statusCategory")), StatusCategory.TO_DO))
 
 
 def _scheme(body: Mapping[str, Any], project_ids: Sequence[Any]) -> WorkflowSchemeInfo:
