@@ -64,7 +64,7 @@ lint: install
 	$(BIN)/hadolint Dockerfile
 
 # Test files run on PYTEST_WORKERS processes (a file stays on one, so its module fixtures are set up once).
-PYTEST_WORKERS ?= 2
+PYTEST_WORKERS ?= 3
 
 test: install lint forge-ui
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
