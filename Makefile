@@ -83,6 +83,8 @@ FAST_TESTS := $(wildcard \
 	tests/unit/service/test_project_check_reads.py \
 	tests/unit/service/test_rule_preview_counts.py \
 	tests/unit/adapters/test_faults.py \
+	tests/unit/adapters/aws/test_ocsf.py \
+	tests/unit/adapters/aws/test_ocsf_convergence.py \
 	tests/unit/adapters/jira/test_jira_client_mapping.py \
 	tests/unit/adapters/jira/test_jira_workflow_graph.py \
 	tests/unit/adapters/jira/test_jira_documents_hostile_links.py \

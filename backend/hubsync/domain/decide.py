@@ -144,7 +144,7 @@ def _linked(
     disposition = policy.disposition_of(ticket)
     if ticket is None:
         return _ticket_deleted(finding, link, policy, key, by_hand)
-    if finding is None or not finding.is_live:
+    if finding is None or not _live(finding, link):
         return _finding_gone(finding, key, disposition)
     if disposition is Disposition.FIXED:
         return _fixed(finding, link, key)
@@ -159,7 +159,7 @@ def _linked(
 def _ticket_deleted(finding: Finding | None, link: Link, policy: Policy, key: str, by_hand: bool) -> _Step:
     """Rule 3. When the finding would escalate again (by its rules, or by hand now), create its new ticket now
     rather than in a second pass."""
-    if finding is not None and finding.is_live and (by_hand or policy.escalation_rule_for(finding) is not None):
+    if finding is not None and _live(finding, link) and (by_hand or policy.escalation_rule_for(finding) is not None):
         why = "it was escalated by hand" if by_hand else "the finding still matches the rules"
         plan = _create(
             finding, policy, 3, f"ticket {key} was deleted and {why}: new ticket",
@@ -168,7 +168,7 @@ def _ticket_deleted(finding: Finding | None, link: Link, policy: Policy, key: st
         return _Step(3, plan.reason, plan=plan)
     broken = replace(link, state=LinkState.BROKEN, seen_disposition=Disposition.MISSING)
     actions: list[Action] = []
-    if finding is not None and finding.is_live:
+    if finding is not None and _live(finding, link):
         actions.append(UpdateFinding(WorkflowStatus.NEW, _note(f"Ticket {key} was deleted in Jira")))
         broken = replace(broken, written_workflow=WorkflowStatus.NEW, seen_updated_at=finding.updated_at)
     return _Step(3, f"ticket {key} was deleted: link marked broken", plan=Plan(3, "", tuple(actions), broken))
@@ -186,6 +186,7 @@ def _finding_gone(finding: Finding | None, key: str, disposition: Disposition) -
         "archived": "Security Hub archived this finding: the resource, the control or the finding went away. "
         "Closing the ticket.",
         "passed": "The resource now passes the check in Security Hub. Closing the ticket.",
+        "resolved": "Security Hub marked this finding resolved. Closing the ticket.",
     }[state]
     actions: list[Action] = [MoveTicket(disposition=Disposition.FIXED, comment=comment)]
     if finding is not None and finding.record_state is RecordState.ACTIVE and (
@@ -310,7 +311,7 @@ def _escalated_again(step: _Step, finding: Finding | None, link: Link) -> _Step:
     """A custom action on a finding that has its ticket: rather than a second ticket, the finding's note names the
     existing one. Once: when a note of hubsync's already names the ticket (this one, or the rule's own), there is
     nothing to write, so deciding again converges."""
-    if step.plan is not None or finding is None or not finding.is_live or not link.ticket_key:
+    if step.plan is not None or finding is None or not _live(finding, link) or not link.ticket_key:
         return step
     if any(isinstance(action, UpdateFinding) and action.note for action in step.actions):
         return step  # the matched rule writes a note, and every such note names the ticket
@@ -347,7 +348,7 @@ def _finish(
     actions = list(step.actions)
     rule, reason = step.rule, step.reason
     rendered = (link.rendered_severity, link.rendered_title)
-    if finding is not None and finding.is_live and disposition in OPENISH:
+    if finding is not None and _live(finding, link) and disposition in OPENISH:
         if None in rendered:
             rendered = (finding.severity.value, finding.title)  # first sight: the ticket shows this finding
         changes = _content_changes(finding, link, policy)
@@ -397,7 +398,7 @@ def _remembered(
         fixed_at = (finding.updated_at if finding else None) if first_seen else link.fixed_at_updated_at
     # A request for risk acceptance stands while the ticket is open and the finding suppressed outside Jira.
     workflow = written[-1] if written else (finding.workflow_status if finding else None)
-    standing = finding is not None and finding.is_live and workflow is WorkflowStatus.SUPPRESSED
+    standing = _live(finding, link) and workflow is WorkflowStatus.SUPPRESSED
     requested = now if asks_for_risk_acceptance else link.risk_requested_at
     if not (standing and disposition in OPENISH):
         requested = None
@@ -464,8 +465,25 @@ def _room(part: str | TicketKey) -> int:
     return len(part) if isinstance(part, str) else TICKET_KEY_ROOM
 
 
+def _live(finding: Finding | None, link: Link) -> bool:
+    """Live, for a linked pair: `is_live`, or hubsync's own RESOLVED read back where RESOLVED means gone. hubsync
+    resolves a finding when its ticket is fixed; as in CSPM, Security Hub's next word (an update after the fix, a
+    return to NEW, a pass, a close) says whether it is still there, and a ticket reopened meanwhile notifies it."""
+    if finding is None:
+        return False
+    return finding.is_live or (
+        finding.resolved_is_gone
+        and finding.workflow_status is WorkflowStatus.RESOLVED
+        and link.written_workflow is WorkflowStatus.RESOLVED
+        and finding.record_state is RecordState.ACTIVE
+        and finding.compliance_status != "PASSED"
+    )
+
+
 def _gone_state(finding: Finding) -> str:
-    return "archived" if finding.record_state is RecordState.ARCHIVED else "passed"
+    if finding.record_state is RecordState.ARCHIVED:
+        return "archived"
+    return "passed" if finding.compliance_status == "PASSED" else "resolved"
 
 
 def _when(moment: datetime) -> str:

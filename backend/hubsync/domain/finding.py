@@ -1,5 +1,5 @@
 """A Security Hub finding as the sync rules see it (read from a wire format by an adapter: ASFF by
-`adapters.securityhub.asff`)."""
+`adapters.securityhub.asff`, OCSF by `adapters.securityhub.ocsf`)."""
 
 from __future__ import annotations
 
@@ -122,6 +122,9 @@ class Finding:
     note_updated_by: str | None = None
     user_defined_fields: Mapping[str, str] = field(default_factory=dict)
     verification_state: str | None = None
+    # The new Security Hub (OCSF) sets Resolved on what went away (a passing control, a closed finding): there a
+    # RESOLVED workflow is gone. In CSPM it is someone's word on a finding Security Hub still reports.
+    resolved_is_gone: bool = False
 
     @property
     def identifier(self) -> FindingIdentifier:
@@ -133,8 +136,13 @@ class Finding:
 
     @property
     def is_live(self) -> bool:
-        """ACTIVE and not PASSED (absent compliance counts as failing, for GuardDuty, Inspector and others)."""
-        return self.record_state is RecordState.ACTIVE and self.compliance_status != "PASSED"
+        """ACTIVE and not PASSED (absent compliance counts as failing, for GuardDuty, Inspector and others), nor
+        RESOLVED where that means gone (`resolved_is_gone`)."""
+        return (
+            self.record_state is RecordState.ACTIVE
+            and self.compliance_status != "PASSED"
+            and not (self.resolved_is_gone and self.workflow_status is WorkflowStatus.RESOLVED)
+        )
 
     @property
     def partition(self) -> str:

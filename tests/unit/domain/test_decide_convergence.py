@@ -13,9 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hubsync.domain.decide import HUBSYNC, decide
-from hubsync.domain.finding import RecordState, Severity, WorkflowStatus
-from hubsync.domain.link import LinkState
-from hubsync.domain.ticket import Disposition
+from hubsync.domain.finding import Finding, RecordState, Severity, WorkflowStatus
+from hubsync.domain.link import Link, LinkState
+from hubsync.domain.policy import Policy
+from hubsync.domain.ticket import Disposition, Ticket
 from tests.unit.domain.domain_values import (
     EVALUATED,
     KEY,
@@ -78,6 +79,27 @@ policies = st.sampled_from([POLICY, replace(POLICY, risk_acceptance_days=None), 
 @settings(max_examples=1000, deadline=None)
 @given(finding=findings, ticket=tickets, link=links, policy=policies, by_hand=st.booleans())
 def test_applying_a_plan_then_deciding_again_gives_an_empty_plan(finding, ticket, link, policy, by_hand):
+    assert_deciding_again_is_empty(finding, ticket, link, policy, by_hand)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(finding=findings, ticket=tickets, link=links, policy=policies)
+def test_clicking_the_custom_action_again_on_the_state_a_plan_left_writes_nothing(finding, ticket, link, policy):
+    assert_escalating_again_is_empty(finding, ticket, link, policy)
+
+
+@settings(max_examples=500, deadline=None)
+@given(finding=findings, ticket=tickets, link=links, policy=policies)
+def test_a_plan_never_writes_a_finding_that_is_gone_or_a_ticket_that_is_missing(finding, ticket, link, policy):
+    assert_acts_only_on_what_exists(finding, ticket, link, policy)
+
+
+# The properties themselves, for any finding generator (`test_ocsf_convergence` feeds them OCSF-derived findings).
+
+
+def assert_deciding_again_is_empty(
+    finding: Finding | None, ticket: Ticket | None, link: Link | None, policy: Policy, by_hand: bool
+) -> None:
     plan = decide(finding, ticket, link, policy, NOW, escalated_by_hand=by_hand)
     after = apply(plan, finding, ticket, link, policy)
 
@@ -86,9 +108,9 @@ def test_applying_a_plan_then_deciding_again_gives_an_empty_plan(finding, ticket
     assert again.is_empty, f"first: {plan}\nthen: {again}"
 
 
-@settings(max_examples=1000, deadline=None)
-@given(finding=findings, ticket=tickets, link=links, policy=policies)
-def test_clicking_the_custom_action_again_on_the_state_a_plan_left_writes_nothing(finding, ticket, link, policy):
+def assert_escalating_again_is_empty(
+    finding: Finding | None, ticket: Ticket | None, link: Link | None, policy: Policy
+) -> None:
     plan = decide(finding, ticket, link, policy, NOW, escalated_by_hand=True)
     after = apply(plan, finding, ticket, link, policy)
 
@@ -97,9 +119,9 @@ def test_clicking_the_custom_action_again_on_the_state_a_plan_left_writes_nothin
     assert again.is_empty, f"first: {plan}\nthen: {again}"
 
 
-@settings(max_examples=500, deadline=None)
-@given(finding=findings, ticket=tickets, link=links, policy=policies)
-def test_a_plan_never_writes_a_finding_that_is_gone_or_a_ticket_that_is_missing(finding, ticket, link, policy):
+def assert_acts_only_on_what_exists(
+    finding: Finding | None, ticket: Ticket | None, link: Link | None, policy: Policy
+) -> None:
     plan = decide(finding, ticket, link, policy, NOW)
 
     apply(plan, finding, ticket, link, policy)  # its assertions check what each action acts on

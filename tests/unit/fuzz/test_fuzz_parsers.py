@@ -1,4 +1,4 @@
-"""Every parser of outside input raises only its documented error, whatever it is given: ASFF findings
+"""Every parser of outside input raises only its documented error, whatever it is given: ASFF and OCSF findings
 (`InvalidFinding`), EventBridge events (`InvalidEvent`, `UnsupportedEvent`), Jira's webhook and post-function
 bodies (marshmallow's `ValidationError`), the settings form (`InvalidSettings`), the policy (`InvalidPolicy`), Jira's
 JWTs and Atlassian's install tokens (`JiraAuthError`), and the install-key server's key ids
@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from marshmallow import ValidationError
 
 from hubsync.adapters.connect_keys import HttpInstallKeys, InstallKeyUnavailable
+from hubsync.adapters.securityhub import ocsf
 from hubsync.adapters.securityhub.asff import parse_finding
 from hubsync.domain.finding import InvalidFinding
 from hubsync.domain.policy_schema import InvalidPolicy, dump_policy, load_policy
@@ -30,6 +31,7 @@ from hubsync.web.connect import LifecyclePayload, _verified_install_token
 from hubsync.web.hooks import PostFunctionBody, WebhookBody
 from hubsync.web.jira_auth import JiraAuthError, verify_jira_request
 from tests.fixtures.securityhub import make_finding
+from tests.unit.adapters.aws.test_ocsf import compliance_finding, vulnerability_finding
 from tests.unit.fuzz.strategies import FUZZ, bodies, json_values, jwt_like, keys, mutated, segment
 from tests.unit.fuzz.test_fuzz_routes import CUSTOM_ACTION, EVENT, POST_FUNCTION, SETTINGS, WEBHOOK
 from tests.unit.web.jira_requests import CLIENT_KEY, SHARED_SECRET, install_token, lifecycle_body
@@ -50,6 +52,15 @@ POLICY = {
 def test_an_asff_finding_parses_or_is_invalid(data: Any) -> None:
     try:
         parse_finding(data)
+    except InvalidFinding as invalid:
+        assert str(invalid)
+
+
+@FUZZ
+@given(st.one_of(mutated(compliance_finding()), mutated(vulnerability_finding()), json_values))
+def test_an_ocsf_finding_parses_or_is_invalid(data: Any) -> None:
+    try:
+        ocsf.parse_finding(data)
     except InvalidFinding as invalid:
         assert str(invalid)
 

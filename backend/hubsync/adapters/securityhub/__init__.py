@@ -1,5 +1,6 @@
 """The Security Hub adapter: `SecurityHubClient` implements the domain's `SecurityHubPort` over boto3 (`client`), and
-`asff` reads Security Hub's wire format, ASFF, into the domain's `Finding` (an anti-corruption layer)."""
+`asff` and `ocsf` read Security Hub's wire formats (ASFF for Security Hub CSPM, OCSF for the new Security Hub) into
+the domain's `Finding` (anti-corruption layers, each a `parse_finding`)."""
 
 from hubsync.adapters.securityhub.client import SecurityHubClient, sort_unprocessed
 

@@ -1,5 +1,5 @@
 """Parse an AWS Security Finding Format (ASFF) finding into a `Finding`: the anti-corruption layer between Security
-Hub's wire format and the domain (`ASFF` is the domain's `FindingParser` for it).
+Hub CSPM's wire format and the domain (`ocsf` is its twin for the new Security Hub).
 
 Tolerant of everything hubsync does not read (new ASFF attributes, product-specific details), strict about what
 the sync rules need. Handles consolidated control findings (`Compliance.SecurityControlId`,
