@@ -216,6 +216,7 @@ class Sandbox:
                 if result["FailedCount"]:
                     raise RuntimeError(f"seeding Security Hub failed: {result['FailedFindings'][:3]}")
         self.findings_seeded = findings
+        self.securityhub.add_ocsf_twins()  # Security Hub V2 is on too: each finding's OCSF twin
 
     def securityhub_client(self, region: str = AGGREGATION_REGION):
         return boto3.client(

@@ -58,6 +58,11 @@ CONTROLS = (
     Control("S3.13", "S3 general purpose buckets should have Lifecycle configurations", "LOW", "AwsS3Bucket",
             (NIST,), "This control checks whether an Amazon S3 general purpose bucket has a Lifecycle "
             "configuration."),
+    Control("SQS.1", "Amazon SQS queues should be encrypted at rest", "MEDIUM", "AwsSqsQueue", (FSBP, NIST),
+            "This control checks whether an Amazon SQS queue is encrypted at rest."),
+    Control("IAM.1", "IAM policies should not allow full \"*\" administrative privileges", "HIGH", "AwsIamPolicy",
+            (FSBP, CIS_14), "This control checks whether a customer managed IAM policy grants every action on "
+            "every resource."),
 )
 
 GUARDDUTY_TYPES = (
@@ -300,6 +305,8 @@ def _resource_id(rng: random.Random, resource_type: str, account: str, region: s
         "AwsKmsKey": f"arn:aws:kms:{region}:{account}:key/{_uuid(rng)}",
         "AwsIamUser": f"arn:aws:iam::{account}:user/ci-deployer-{suffix[:4]}",
         "AwsIamAccessKey": f"AWS::IAM::AccessKey:ASIA{suffix.upper()}",
+        "AwsSqsQueue": f"arn:aws:sqs:{region}:{account}:orders-events-{suffix[:6]}",
+        "AwsIamPolicy": f"arn:aws:iam::{account}:policy/deploy-admin-{suffix[:4]}",
     }[resource_type]
 
 

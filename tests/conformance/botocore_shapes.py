@@ -122,7 +122,9 @@ class ShapeChecker:
     def _check(self, shape: Shape, value: Any, where: str, body_only: bool = False) -> None:
         kind = shape.type_name
         here = where or "(body)"
-        if kind == "structure":
+        if shape.metadata.get("document"):
+            _check_anything(shape, value, here, self.model.protocol)  # e.g. an OcsfFinding: free JSON
+        elif kind == "structure":
             if not isinstance(value, dict):
                 raise Mismatch(f"{here} is {_kind(value)}, not an object")
             members = {

@@ -93,6 +93,26 @@ def test_errors_must_be_declared_with_their_status(checker: ShapeChecker) -> Non
     assert check(checker, {"Message": "Rate exceeded"}, 429, headers=throttled) is None
 
 
+def test_ocsf_findings_are_free_json_but_the_v2_envelopes_are_checked(checker: ShapeChecker) -> None:
+    ocsf = {"class_uid": 2003, "metadata": {"uid": "a" * 64}, "resources": [{"uid": 1}], "anything": None}
+    assert check(checker, {"Findings": [ocsf], "NextToken": "n"}, path="/findingsv2") is None
+    assert check(checker, {"Findings": "many"}, path="/findingsv2") == (
+        "GetFindingsV2 200: Findings is a string, not a list"
+    )
+    unprocessed = {"MetadataUid": "u", "ErrorCode": "FindingNotFound", "ErrorMessage": "gone"}
+    assert check(checker, {"ProcessedFindings": [], "UnprocessedFindings": [unprocessed]}, method="PATCH",
+                 path="/findingsv2/batchupdatev2") == (
+        "BatchUpdateFindingsV2 200: UnprocessedFindings[0].ErrorCode 'FindingNotFound' not in enum"
+    )
+    assert check(checker, {"ProcessedFindings": []}, method="PATCH", path="/findingsv2/batchupdatev2") == (
+        "BatchUpdateFindingsV2 200: UnprocessedFindings is required but missing"
+    )
+    invalid = {"x-amzn-ErrorType": "InvalidInputException"}
+    assert check(checker, {"Message": "bad"}, 400, path="/findingsv2", headers=invalid) == (
+        "GetFindingsV2 400: error 'InvalidInputException' is not declared by the operation"
+    )
+
+
 def test_the_wsgi_wrapper_records_what_a_broken_app_answers(checker: ShapeChecker) -> None:
     broken = Flask("broken")
 
@@ -140,7 +160,33 @@ def test_every_operation_and_error_of_the_simulator_conforms(securityhub: Securi
     admin.get_administrator_account()
     member.get_administrator_account()
     admin.describe_hub()
+    admin.batch_import_findings(Findings=[control_finding("EC2.2", status="PASSED")])
+    assert securityhub.sim.add_ocsf_twins() == 2  # the control findings' (a custom integration's have none)
+    v2_page = admin.get_findings_v2(MaxResults=1, SortCriteria=[{"Field": "severity_id", "SortOrder": "desc"}])
+    admin.get_findings_v2(NextToken=v2_page["NextToken"], MaxResults=1,
+                          SortCriteria=[{"Field": "severity_id", "SortOrder": "desc"}])
+    uid = v2_page["Findings"][0]["metadata"]["uid"]
+    admin.batch_update_findings_v2(MetadataUids=[uid, "0" * 64], StatusId=2, SeverityId=3, Comment="SEC-1")
+    securityhub.control("POST", "/_sandbox/unprocessed-v2", json={"share": 1, "count": 1})
+    admin.batch_update_findings_v2(FindingIdentifiers=[{
+        "CloudAccountUid": MEMBER, "FindingInfoUid": findings[1]["Id"],
+        "MetadataProductUid": findings[1]["ProductArn"].replace("::product/", "::productv2/")}], StatusId=1)
+    securityhub.sim.throttle.configure(True)
+    for _ in range(7):
+        try:
+            admin.get_findings_v2(MaxResults=1)
+        except admin.exceptions.ThrottlingException:
+            break
+    else:
+        pytest.fail("GetFindingsV2 was never throttled")
+    securityhub.sim.throttle.configure(False)
     errors = [
+        lambda: admin.get_findings_v2(NextToken="garbage"),
+        lambda: admin.get_findings_v2(Filters={"CompositeFilters": [{"StringFilters": [
+            {"FieldName": "Title", "Filter": {"Value": "x", "Comparison": "EQUALS"}}]}]}),
+        lambda: member.get_findings_v2(Scopes={"AwsOrganizations": [{"OrganizationId": "o-1"}]}),
+        lambda: securityhub.client(region="ap-south-1").get_findings_v2(),
+        lambda: admin.batch_update_findings_v2(MetadataUids=[uid], StatusId=6),
         lambda: admin.get_findings(NextToken="garbage"),
         lambda: admin.get_findings(Filters={"Keyword": [{"Value": "x"}]}),
         lambda: admin.create_action_target(Name="n", Description="d", Id="not alphanumeric!"),

@@ -3,13 +3,20 @@
 
     GET|POST|DELETE /_sandbox/event-targets    list, add ({"type": "http", "url", "header_name", "header_value"}
                                                or {"type": "sqs", "queue_url", "endpoint_url", "region",
-                                               "credentials"}), remove all; DELETE /_sandbox/event-targets/<id>
+                                               "credentials"}; optional "detail_types", the rule's detail-types:
+                                               CSPM's two by default, e.g. ["Findings Imported V2"]), remove
+                                               all; DELETE /_sandbox/event-targets/<id>
     GET|DELETE      /_sandbox/events           emitted events with their delivery state, and the dead letters
     POST            /_sandbox/custom-action    {"actionTargetArn", "findings": [{"Id", "ProductArn"}]}
     GET|POST        /_sandbox/throttling       {"enabled": true, "error_code": "TooManyRequestsException"}
     GET|POST|DELETE /_sandbox/unprocessed      {"share": 0.3, "error_code": "ConcurrentUpdateError", "count": 10}:
                                                BatchUpdateFindings leaves that share of its findings unprocessed
                                                (ConcurrentUpdateError or InternalFailure), `count` of them at most
+    GET|POST|DELETE /_sandbox/unprocessed-v2   the same for BatchUpdateFindingsV2 (ConflictException or
+                                               InternalServerException)
+    POST            /_sandbox/ocsf/twins       Security Hub V2 enabled beside CSPM: an OCSF twin of every ASFF
+                                               finding of the AWS integrations; answers {"added": n}
+    POST            /_sandbox/ocsf/<uid>/archive|recur   the provider closes an OCSF finding, or reopens it as New
     /_sandbox/faults, /_sandbox/counters       fault injection and request counters (knobs), keyed by operation
 """
 
@@ -26,8 +33,9 @@ from flask import Blueprint, Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from hubsync_sandbox.knobs import CONTROL_PREFIX
+from hubsync_sandbox.securityhub.delivery import CSPM_DETAIL_TYPES
 from hubsync_sandbox.securityhub.errors import ServiceError, error_response, invalid_input
-from hubsync_sandbox.securityhub.simulator import Caller, SecurityHubSimulator
+from hubsync_sandbox.securityhub.simulator import Caller, SecurityHubSimulator, Unprocessed
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +59,8 @@ def create_securityhub_app(sim: SecurityHubSimulator) -> Flask:
         ("DeleteActionTarget", "DELETE", "/actionTargets/<path:ActionTargetArn>", sim.delete_action_target),
         ("GetAdministratorAccount", "GET", "/administrator", sim.get_administrator_account),
         ("DescribeHub", "GET", "/accounts", sim.describe_hub),
+        ("GetFindingsV2", "POST", "/findingsv2", sim.get_findings_v2),
+        ("BatchUpdateFindingsV2", "PATCH", "/findingsv2/batchupdatev2", sim.batch_update_findings_v2),
     ]
     for name, method, rule, operation in routes:
         app.add_url_rule(rule, endpoint=name, view_func=_view(sim, name, operation), methods=[method])
@@ -133,15 +143,18 @@ def _control_blueprint(sim: SecurityHubSimulator) -> Blueprint:
     @bp.post("/event-targets")
     def add_target() -> tuple[Response, int]:
         data = body()
+        detail_types = data.get("detail_types", CSPM_DETAIL_TYPES)
+        if not isinstance(detail_types, list | tuple) or not all(isinstance(item, str) for item in detail_types):
+            return jsonify(error="detail_types must list detail-type names"), 400
         try:
             if data.get("type") == "http":
                 target_id = sim.events.add_http_target(
-                    data["url"], data.get("header_name", "x-api-key"), data.get("header_value", "")
+                    data["url"], data.get("header_name", "x-api-key"), data.get("header_value", ""), detail_types
                 )
             elif data.get("type") == "sqs":
                 target_id = sim.events.add_sqs_target(
                     data["queue_url"], data.get("endpoint_url"), data.get("region", "us-east-1"),
-                    data.get("credentials"),
+                    data.get("credentials"), detail_types,
                 )
             else:
                 return jsonify(error='type must be "http" or "sqs"'), 400
@@ -195,25 +208,48 @@ def _control_blueprint(sim: SecurityHubSimulator) -> Blueprint:
             return jsonify(error=str(exc)), 400
         return jsonify(enabled=sim.throttle.enabled, error_code=sim.throttle.error_code), 200
 
-    @bp.get("/unprocessed")
-    def get_unprocessed() -> Response:
-        return jsonify(sim.unprocessed.settings())
+    for path, knob in (("/unprocessed", sim.unprocessed), ("/unprocessed-v2", sim.unprocessed_v2)):
+        _unprocessed_routes(bp, path, knob, body)
 
-    @bp.post("/unprocessed")
+    @bp.post("/ocsf/twins")
+    def ocsf_twins() -> Response:
+        return jsonify(added=sim.add_ocsf_twins())
+
+    @bp.post("/ocsf/<uid>/<change>")
+    def ocsf_change(uid: str, change: str) -> tuple[Response, int]:
+        changes = {"archive": sim.archive_ocsf, "recur": sim.recur_ocsf}
+        if change not in changes:
+            return jsonify(error="change must be archive or recur"), 404
+        try:
+            finding = changes[change](uid)
+        except ServiceError as exc:
+            return jsonify(error=exc.message), exc.status
+        return jsonify(finding=finding), 200
+
+    return bp
+
+
+def _unprocessed_routes(bp: Blueprint, path: str, knob: Unprocessed, body: Callable[[], dict[str, Any]]) -> None:
+    name = path.strip("/").replace("-", "_")
+
+    def get_unprocessed() -> Response:
+        return jsonify(knob.settings())
+
     def set_unprocessed() -> tuple[Response, int]:
         data = body()
         unknown = set(data) - {"share", "error_code", "count"}
         if "share" not in data or unknown:
             return jsonify(error='body must be {"share": 0..1, "error_code": "...", "count": <findings>}'), 400
         try:
-            sim.unprocessed.configure(data["share"], data.get("error_code"), data.get("count"))
+            knob.configure(data["share"], data.get("error_code"), data.get("count"))
         except ValueError as exc:
             return jsonify(error=str(exc)), 400
-        return jsonify(sim.unprocessed.settings()), 200
+        return jsonify(knob.settings()), 200
 
-    @bp.delete("/unprocessed")
     def clear_unprocessed() -> tuple[str, int]:
-        sim.unprocessed.configure(0.0)
+        knob.configure(0.0)
         return "", 204
 
-    return bp
+    bp.add_url_rule(path, f"get_{name}", get_unprocessed, methods=["GET"])
+    bp.add_url_rule(path, f"set_{name}", set_unprocessed, methods=["POST"])
+    bp.add_url_rule(path, f"clear_{name}", clear_unprocessed, methods=["DELETE"])

@@ -4,7 +4,8 @@ and an SQS queue, each on its own background thread, in emission order.
 Like EventBridge, a target only receives events emitted after it was added; a failed delivery (HTTP 429 or
 5xx, a connection error, an SQS throttle or server error) is retried with exponential backoff a bounded number
 of times and then kept in a dead-letter list, as a rule's DLQ would keep it. Other failures (HTTP 4xx) go to the
-dead-letter list at once. `flush()` waits until everything emitted so far has been delivered or given up on.
+dead-letter list at once. Each target has a rule's detail-types: CSPM's two by default, "Findings Imported V2" when
+asked. `flush()` waits until everything emitted so far has been delivered or given up on.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import queue
 import threading
 import time
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -25,6 +27,8 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 Event = dict[str, Any]
+# What a target receives unless its rule says otherwise: the CSPM events, as hubsync's EventBridge rules match them.
+CSPM_DETAIL_TYPES = ("Security Hub Findings - Imported", "Security Hub Findings - Custom Action")
 RETRIED_SQS_ERRORS = {"ThrottlingException", "RequestThrottled", "ServiceUnavailable", "InternalFailure"}
 
 
@@ -101,7 +105,10 @@ class SqsTarget:
 
 
 def finding_key(finding: dict[str, Any]) -> str:
-    """sha256 of `ProductArn + "\\n" + Id`: the finding's identity, short enough for an SQS message group."""
+    """sha256 of `ProductArn + "\\n" + Id`: the finding's identity, short enough for an SQS message group. An OCSF
+    finding's `metadata.uid` is already such a digest."""
+    if "ProductArn" not in finding:
+        return str(finding["metadata"]["uid"])
     return hashlib.sha256(f"{finding['ProductArn']}\n{finding['Id']}".encode()).hexdigest()
 
 
@@ -145,9 +152,12 @@ class EventBus:
         self._ids = itertools.count(1)
 
     # -- targets ---------------------------------------------------------------------------------
-    def add_http_target(self, url: str, header_name: str = "x-api-key", header_value: str = "") -> str:
+    def add_http_target(
+        self, url: str, header_name: str = "x-api-key", header_value: str = "",
+        detail_types: Iterable[str] = CSPM_DETAIL_TYPES,
+    ) -> str:
         """Deliver to an API destination; returns the target id."""
-        return self._add(HttpTarget(self._new_id("http"), url, header_name, header_value))
+        return self._add(HttpTarget(self._new_id("http"), url, header_name, header_value), detail_types)
 
     def add_sqs_target(
         self,
@@ -155,6 +165,7 @@ class EventBus:
         endpoint_url: str | None = None,
         region: str = "us-east-1",
         credentials: dict[str, str] | None = None,
+        detail_types: Iterable[str] = CSPM_DETAIL_TYPES,
     ) -> str:
         """Deliver to an SQS queue through a boto3 client (e.g. moto's server); returns the target id.
 
@@ -167,7 +178,7 @@ class EventBus:
             config=Config(retries={"max_attempts": 1, "mode": "standard"}),
             **(credentials or {}),
         )
-        return self._add(SqsTarget(self._new_id("sqs"), queue_url, client))
+        return self._add(SqsTarget(self._new_id("sqs"), queue_url, client), detail_types)
 
     def remove_target(self, target_id: str) -> None:
         with self._lock:
@@ -178,16 +189,18 @@ class EventBus:
 
     def targets(self) -> list[dict[str, Any]]:
         with self._lock:
-            return [worker.target.describe() for worker in self._workers.values()]
+            return [{**worker.target.describe(), "detail_types": sorted(worker.detail_types)}
+                    for worker in self._workers.values()]
 
     # -- events ----------------------------------------------------------------------------------
     def emit(self, event: Event) -> None:
-        """Record `event` and queue it for every current target."""
+        """Record `event` and queue it for every current target whose rule matches its detail-type."""
         with self._lock:
-            record = EventRecord(event, {target_id: Delivery() for target_id in self._workers})
+            workers = [worker for worker in self._workers.values() if event["detail-type"] in worker.detail_types]
+            record = EventRecord(event, {worker.target.id: Delivery() for worker in workers})
             self._log.append(record)
-            self._pending += len(self._workers)
-            for worker in self._workers.values():
+            self._pending += len(workers)
+            for worker in workers:
                 worker.queue.put(record)
 
     def events(self) -> list[dict[str, Any]]:
@@ -231,8 +244,8 @@ class EventBus:
     def _new_id(self, kind: str) -> str:
         return f"{kind}-{next(self._ids)}"
 
-    def _add(self, target: Target) -> str:
-        worker = _Worker(target, self)
+    def _add(self, target: Target, detail_types: Iterable[str]) -> str:
+        worker = _Worker(target, self, frozenset(detail_types))
         with self._lock:
             self._workers[target.id] = worker
         worker.start()
@@ -254,8 +267,9 @@ class EventBus:
 class _Worker:
     """Delivers one target's events in order on a daemon thread."""
 
-    def __init__(self, target: Target, bus: EventBus) -> None:
+    def __init__(self, target: Target, bus: EventBus, detail_types: frozenset[str]) -> None:
         self.target = target
+        self.detail_types = detail_types
         self.queue: queue.Queue[EventRecord | None] = queue.Queue()
         self._bus = bus
         self._stopping = threading.Event()

@@ -17,15 +17,19 @@ from hubsync_sandbox.securityhub.throttling import declared_exception
 
 STATUS_BY_CODE = {
     "InvalidInputException": 400,
+    "ValidationException": 400,
     "InvalidAccessException": 401,
     "AccessDeniedException": 403,
     "MissingAuthenticationTokenException": 403,
     "ResourceNotFoundException": 404,
     "UnknownOperationException": 404,
     "ResourceConflictException": 409,
+    "ConflictException": 409,
     "LimitExceededException": 429,
     "TooManyRequestsException": 429,
+    "ThrottlingException": 429,
     "InternalException": 500,
+    "InternalServerException": 500,
     "ServiceUnavailableException": 503,
 }
 

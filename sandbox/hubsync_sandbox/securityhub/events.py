@@ -2,7 +2,7 @@
 
 One finding per event, always: "Security Hub Findings - Imported" for every BatchImportFindings and
 BatchUpdateFindings, "Security Hub Findings - Custom Action" for every finding a console user sends to a custom
-action.
+action, and Security Hub V2's "Findings Imported V2" for every new or changed OCSF finding.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 
 IMPORTED = "Security Hub Findings - Imported"
 CUSTOM_ACTION = "Security Hub Findings - Custom Action"
+IMPORTED_V2 = "Findings Imported V2"
 SOURCE = "aws.securityhub"
 
 Event = dict[str, Any]
@@ -21,6 +22,11 @@ Event = dict[str, Any]
 def imported_event(finding: dict[str, Any], account: str, region: str, now: datetime) -> Event:
     """The event on `account`'s bus in `region`; `resources` holds the finding's Id (its ARN for AWS products)."""
     return _envelope(IMPORTED, account, region, now, [finding["Id"]], {"findings": [finding]})
+
+
+def imported_v2_event(finding: dict[str, Any], account: str, region: str, now: datetime) -> Event:
+    """Security Hub V2's event for a new or updated OCSF finding: `resources` holds its 64-hex `metadata.uid`."""
+    return _envelope(IMPORTED_V2, account, region, now, [finding["metadata"]["uid"]], {"findings": [finding]})
 
 
 def custom_action_event(

@@ -10,6 +10,8 @@ Who sees what:
 - A call in the aggregation Region sees the findings of every Region; a call in another Region sees that
   Region's. A Region that is not configured answers InvalidAccessException, as Security Hub does where it is not
   enabled.
+- Security Hub V2 lives beside CSPM: `add_ocsf_twins()` gives each ASFF finding of an AWS integration its OCSF
+  twin, an independent record served by GetFindingsV2 and BatchUpdateFindingsV2 under the same visibility rules.
 - Events go to the administrator's bus in the aggregation Region (or the finding's Region without aggregation),
   which is where an EventBridge rule sees findings of every member and Region.
 """
@@ -29,10 +31,12 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from hubsync_sandbox.knobs import Knobs
-from hubsync_sandbox.securityhub import asff, events, lifecycle, paging
+from hubsync_sandbox.securityhub import asff, events, filters_v2, lifecycle, ocsf, paging
 from hubsync_sandbox.securityhub.delivery import EventBus
 from hubsync_sandbox.securityhub.errors import ServiceError, fault_response, invalid_input, not_found
 from hubsync_sandbox.securityhub.filters import SortCriterion, compile_filters, compile_sort
+from hubsync_sandbox.securityhub.filters_v2 import validation
+from hubsync_sandbox.securityhub.ocsf_store import OcsfStore, SortField
 from hubsync_sandbox.securityhub.store import FindingStore
 from hubsync_sandbox.securityhub.throttling import Throttle
 
@@ -57,30 +61,36 @@ def utc_now() -> datetime:
 
 # The per-finding errors Security Hub answers under load, which a caller may send again.
 TRANSIENT_UNPROCESSED = ("ConcurrentUpdateError", "InternalFailure")
+TRANSIENT_UNPROCESSED_V2 = ("ConflictException", "InternalServerException")
+STATUS_IDS = (0, 1, 2, 3, 4, 5, 99)
+SEVERITY_IDS = (0, 1, 2, 3, 4, 5, 6, 99)
+MAX_SCOPES = 10
 
 
 class Unprocessed:
-    """The knob that leaves a share of BatchUpdateFindings' findings unprocessed with a transient error code (as
-    Security Hub does under load, or right after an import), changing nothing about them. Off by default."""
+    """The knob that leaves a share of BatchUpdateFindings' (or, with the V2 codes, BatchUpdateFindingsV2')
+    findings unprocessed with a transient error code (as Security Hub does under load, or right after an import),
+    changing nothing about them. Off by default."""
 
-    def __init__(self, seed: int | None = None) -> None:
+    def __init__(self, seed: int | None = None, codes: tuple[str, ...] = TRANSIENT_UNPROCESSED) -> None:
         self._lock = threading.Lock()
         self._random = random.Random(seed)
+        self._codes = codes
         self.share = 0.0
-        self.error_code = TRANSIENT_UNPROCESSED[0]
+        self.error_code = codes[0]
         self.count: int | None = None  # None: until cleared; else the findings it may still leave unprocessed
         self.served = 0  # findings left unprocessed so far
 
     def configure(self, share: float, error_code: str | None = None, count: int | None = None) -> None:
         if isinstance(share, bool) or not isinstance(share, int | float) or not 0.0 <= share <= 1.0:
             raise ValueError("share must be a number from 0 to 1")
-        if error_code is not None and error_code not in TRANSIENT_UNPROCESSED:
-            raise ValueError(f"error_code must be one of {', '.join(TRANSIENT_UNPROCESSED)}")
+        if error_code is not None and error_code not in self._codes:
+            raise ValueError(f"error_code must be one of {', '.join(self._codes)}")
         if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
             raise ValueError("count must be a whole number, at least 1")
         with self._lock:
             self.share = float(share)
-            self.error_code = error_code or TRANSIENT_UNPROCESSED[0]
+            self.error_code = error_code or self._codes[0]
             self.count = count
 
     def settings(self) -> dict[str, Any]:
@@ -122,7 +132,8 @@ class ActionTarget:
 
 
 class SecurityHubSimulator:
-    """Security Hub CSPM for one organization: findings, workflow rules, custom actions, events, throttling."""
+    """Security Hub CSPM (and V2) for one organization: findings, workflow rules, custom actions, events,
+    throttling."""
 
     def __init__(
         self,
@@ -147,6 +158,8 @@ class SecurityHubSimulator:
         self.throttle = Throttle(lambda: self.clock().timestamp())
         self.knobs = Knobs(error_body=fault_response)
         self.unprocessed = Unprocessed()
+        self.ocsf_findings = OcsfStore()
+        self.unprocessed_v2 = Unprocessed(codes=TRANSIENT_UNPROCESSED_V2)
         self.enabled_at = asff.format_timestamp(clock())
         self._lock = threading.Lock()
         self._action_targets: dict[str, ActionTarget] = {}
@@ -244,6 +257,77 @@ class SecurityHubSimulator:
                 self.findings.put(finding, stored.customer_set | (set(changes) & set(lifecycle.SHARED)))
                 self._emit_imported(finding)
             processed.append(identifier)
+        return {"ProcessedFindings": processed, "UnprocessedFindings": unprocessed}
+
+    # -- Security Hub V2 (OCSF) ------------------------------------------------------------------
+    def add_ocsf_twins(self) -> int:
+        """What enabling Security Hub V2 beside CSPM gives: an OCSF twin of every stored ASFF finding of the AWS
+        integrations V2 ingests (controls, GuardDuty, Inspector) that has none yet. Returns how many it added."""
+        added = 0
+        for finding in self.findings.snapshot():
+            twin = ocsf.twin_of(finding)
+            if twin is None or self.ocsf_findings.get(twin["metadata"]["uid"]) is not None:
+                continue
+            self._put_ocsf(twin)
+            added += 1
+        return added
+
+    def archive_ocsf(self, uid: str) -> Finding:
+        """The provider closes an OCSF finding (activity Close, status Archived), as when its resource is gone."""
+        return self._provider_change_ocsf(uid, ocsf.archived)
+
+    def recur_ocsf(self, uid: str) -> Finding:
+        """The provider sees the problem again: back to New (and failing), with a later modified time."""
+        return self._provider_change_ocsf(uid, ocsf.recurred)
+
+    def get_findings_v2(self, caller: Caller, request: Request) -> dict[str, Any]:
+        self._enter_v2(caller)
+        unknown = sorted(set(request) - {"Filters", "Scopes", "SortCriteria", "NextToken", "MaxResults"})
+        if unknown:
+            raise validation(f"GetFindingsV2 does not take {unknown[0]!r}")
+        max_results = request.get("MaxResults", MAX_BATCH)
+        if isinstance(max_results, bool) or not isinstance(max_results, int) or not 1 <= max_results <= MAX_BATCH:
+            raise validation(f"MaxResults must be an integer from 1 to {MAX_BATCH}")
+        self._check_scopes(caller, request.get("Scopes"))
+        filters, sort_request = request.get("Filters"), request.get("SortCriteria")
+        matches = filters_v2.compile_filters(filters, self.clock())
+        sort = _sort_fields(sort_request)
+        query = paging.fingerprint("v2", caller.account_id, caller.region, filters, sort_request, request.get("Scopes"))
+        after = None
+        if "NextToken" in request:
+            try:
+                after = _position(paging.decode(request["NextToken"], query), sort)
+            except ServiceError as exc:
+                raise validation(exc.message) from None
+        visible = self._visibility_v2(caller)
+        findings, position = self.ocsf_findings.page(
+            lambda finding: visible(finding) and matches(finding), sort, max_results, after
+        )
+        response: dict[str, Any] = {"Findings": findings}
+        if position is not None:
+            response["NextToken"] = paging.encode(query, position)
+        return response
+
+    def batch_update_findings_v2(self, caller: Caller, request: Request) -> dict[str, Any]:
+        """A customer's update of up to 100 OCSF findings: status, severity (with their names) and comment."""
+        self._enter_v2(caller)
+        targets = _v2_targets(request)
+        status_id, severity_id, comment = _v2_changes(request)
+        visible = self._visibility_v2(caller)
+        processed, unprocessed = [], []
+        for key, target in targets:
+            transient = self.unprocessed_v2.pick()
+            if transient is not None:
+                unprocessed.append({**key, "ErrorCode": transient, "ErrorMessage": "Try the update again"})
+                continue
+            with self._lock:
+                finding = self._find_ocsf(target)
+                if finding is None or not visible(finding):
+                    unprocessed.append({**key, "ErrorCode": "ResourceNotFoundException",
+                                        "ErrorMessage": "The finding does not exist"})
+                    continue
+                self._put_ocsf(ocsf.updated(finding, status_id, severity_id, comment))
+            processed.append({**key, "MetadataUid": finding["metadata"]["uid"]} if "MetadataUid" not in key else key)
         return {"ProcessedFindings": processed, "UnprocessedFindings": unprocessed}
 
     # -- custom actions --------------------------------------------------------------------------
@@ -358,6 +442,61 @@ class SecurityHubSimulator:
         }
 
     # -- internals -------------------------------------------------------------------------------
+    def _enter_v2(self, caller: Caller) -> None:
+        """V2's operations declare AccessDeniedException, not CSPM's InvalidAccessException."""
+        if caller.region not in self.regions or caller.account_id not in self.accounts:
+            raise ServiceError(
+                "AccessDeniedException",
+                f"Account {caller.account_id} has not enabled AWS Security Hub in {caller.region}",
+            )
+
+    def _check_scopes(self, caller: Caller, scopes: Any) -> None:
+        """Only the delegated administrator may scope by organization; this simulator has one organization, so a
+        valid scope narrows nothing."""
+        if scopes is None:
+            return
+        if caller.account_id != self.admin_account_id:
+            raise ServiceError("AccessDeniedException", "Only the delegated administrator can use Scopes")
+        entries = scopes.get("AwsOrganizations") if isinstance(scopes, dict) and set(scopes) == {
+            "AwsOrganizations"} else None
+        if not isinstance(entries, list) or len(entries) > MAX_SCOPES:
+            raise validation(f"Scopes.AwsOrganizations must list at most {MAX_SCOPES} entries")
+        keys = ("OrganizationId", "OrganizationalUnitId")
+        for entry in entries:
+            if not isinstance(entry, dict) or not entry or set(entry) - set(keys) or not all(
+                    isinstance(value, str) and value for value in entry.values()):
+                raise validation("each scope takes an OrganizationId and/or an OrganizationalUnitId")
+        org_only = [entry for entry in entries if "OrganizationalUnitId" not in entry]
+        if org_only and len(entries) > 1:
+            raise validation("a scope is either one organization or organizational units, not both")
+
+    def _visibility_v2(self, caller: Caller) -> Callable[[Mapping[str, Any]], bool]:
+        """The same rules as CSPM's, on the OCSF fields."""
+        visible = self._visibility(caller)
+        return lambda finding: visible(
+            {"AwsAccountId": finding["cloud"]["account"]["uid"], "Region": finding["cloud"]["region"]}
+        )
+
+    def _find_ocsf(self, target: str | dict[str, str]) -> Finding | None:
+        if isinstance(target, str):
+            return self.ocsf_findings.get(target)
+        return self.ocsf_findings.find(target["CloudAccountUid"], target["FindingInfoUid"],
+                                       target["MetadataProductUid"])
+
+    def _put_ocsf(self, finding: Finding) -> None:
+        self.ocsf_findings.put(finding)
+        region = self.aggregation_region or finding["cloud"]["region"]
+        self.events.emit(events.imported_v2_event(finding, self.admin_account_id, region, self.clock()))
+
+    def _provider_change_ocsf(self, uid: str, change: Callable[[Finding, datetime], Finding]) -> Finding:
+        with self._lock:
+            finding = self.ocsf_findings.get(uid)
+            if finding is None:
+                raise ServiceError("ResourceNotFoundException", f"no OCSF finding {uid[:80]}")
+            changed = change(finding, self.clock())
+            self._put_ocsf(changed)
+        return changed
+
     def _enter(self, caller: Caller) -> None:
         if caller.region not in self.regions or caller.account_id not in self.accounts:
             raise ServiceError(
@@ -402,7 +541,60 @@ def _max_results(value: Any) -> int:
     return value
 
 
-def _position(position: Any, criteria: list[SortCriterion]) -> list[Any]:
+def _sort_fields(value: Any) -> list[SortField]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise validation("SortCriteria must be a list")
+    fields = []
+    for item in value:
+        if not isinstance(item, dict) or set(item) - {"Field", "SortOrder"} or not isinstance(item.get("Field"), str) \
+                or not item["Field"] or item.get("SortOrder", "asc") not in ("asc", "desc"):
+            raise validation("each sort criterion needs a Field and a SortOrder of asc or desc")
+        fields.append(SortField(item["Field"], item.get("SortOrder", "asc") == "desc"))
+    return fields
+
+
+def _v2_targets(request: Request) -> list[tuple[dict[str, Any], str | dict[str, str]]]:
+    """The findings a BatchUpdateFindingsV2 names, each with the key its answer echoes."""
+    uids, identifiers = request.get("MetadataUids"), request.get("FindingIdentifiers")
+    if (uids is None) == (identifiers is None):
+        raise validation("give either MetadataUids or FindingIdentifiers")
+    items = uids if uids is not None else identifiers
+    if not isinstance(items, list) or not 1 <= len(items) <= MAX_BATCH:
+        raise validation(f"name 1 to {MAX_BATCH} findings")
+    if uids is not None:
+        if not all(isinstance(uid, str) and uid for uid in uids):
+            raise validation("MetadataUids must be non-empty strings")
+        return [({"MetadataUid": uid}, uid) for uid in uids]
+    fields = ("CloudAccountUid", "FindingInfoUid", "MetadataProductUid")
+    targets: list[tuple[dict[str, Any], str | dict[str, str]]] = []
+    for item in items:
+        if not isinstance(item, dict) or set(item) != set(fields) or not all(
+                isinstance(item[name], str) and item[name] for name in fields):
+            raise validation(f"each finding identifier needs {', '.join(fields)}")
+        identifier = {name: item[name] for name in fields}
+        targets.append(({"FindingIdentifier": identifier}, identifier))
+    return targets
+
+
+def _v2_changes(request: Request) -> tuple[int | None, int | None, str | None]:
+    unknown = sorted(set(request) - {"MetadataUids", "FindingIdentifiers", "Comment", "StatusId", "SeverityId"})
+    if unknown:
+        raise validation(f"BatchUpdateFindingsV2 cannot update {unknown[0]!r}")
+    status_id, severity_id, comment = request.get("StatusId"), request.get("SeverityId"), request.get("Comment")
+    if status_id is None and severity_id is None and comment is None:
+        raise validation("give a Comment, a StatusId or a SeverityId to update")
+    if status_id is not None and (isinstance(status_id, bool) or status_id not in STATUS_IDS):
+        raise validation(f"StatusId must be one of {', '.join(map(str, STATUS_IDS))}")
+    if severity_id is not None and (isinstance(severity_id, bool) or severity_id not in SEVERITY_IDS):
+        raise validation(f"SeverityId must be one of {', '.join(map(str, SEVERITY_IDS))}")
+    if comment is not None and (not isinstance(comment, str) or not 1 <= len(comment) <= 512):
+        raise validation("Comment must be 1 to 512 characters")
+    return status_id, severity_id, comment
+
+
+def _position(position: Any, criteria: list[SortCriterion] | list[SortField]) -> list[Any]:
     """A decoded NextToken position, checked: one value per sort criterion, then a sequence number."""
     valid = (
         isinstance(position, list)

@@ -43,6 +43,11 @@ class FindingStore:
     def get(self, product_arn: str, finding_id: str) -> StoredFinding | None:
         return self._by_key.get((product_arn, finding_id))
 
+    def snapshot(self) -> list[Finding]:
+        """Every finding, in import order, as it is now."""
+        with self._lock:
+            return [record.finding for record in self._ordered]
+
     def put(self, finding: Finding, customer_set: frozenset[str] | None = None) -> StoredFinding:
         """Insert a new finding or replace the one with the same (ProductArn, Id), keeping its place."""
         key = (finding["ProductArn"], finding["Id"])

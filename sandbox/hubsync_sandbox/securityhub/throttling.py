@@ -5,8 +5,9 @@ other operation 10 per second with bursts of 30. Off by default; the clock is in
 
 A throttled request is answered 429 with the exception the operation declares in botocore's model:
 LimitExceededException for most, TooManyRequestsException for the few that declare none (DescribeActionTargets,
-DeleteActionTarget). Callers in the field also see TooManyRequestsException from GetFindings, from the front
-door; `error_code` forces one name for every operation to exercise that.
+DeleteActionTarget), ThrottlingException for the V2 operations. Callers in the field also see
+TooManyRequestsException from GetFindings, from the front door; `error_code` forces one name for every
+operation to exercise that.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-RATES: dict[str, tuple[float, int]] = {"GetFindings": (3.0, 6)}
+# No V2 rate is published; GetFindingsV2 is budgeted like GetFindings.
+RATES: dict[str, tuple[float, int]] = {"GetFindings": (3.0, 6), "GetFindingsV2": (3.0, 6)}
 DEFAULT_RATE = (10.0, 30)
 UNDECLARED_THROTTLE = frozenset({"DescribeActionTargets", "DeleteActionTarget"})
+V2_OPERATIONS = frozenset({"GetFindingsV2", "BatchUpdateFindingsV2"})  # these declare ThrottlingException
 
 
 @dataclass
@@ -71,4 +74,6 @@ class Throttle:
 
 def declared_exception(operation: str) -> str:
     """The 429 exception botocore's model declares for `operation`."""
+    if operation in V2_OPERATIONS:
+        return "ThrottlingException"
     return "TooManyRequestsException" if operation in UNDECLARED_THROTTLE else "LimitExceededException"
