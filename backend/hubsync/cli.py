@@ -195,6 +195,9 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--role-arn", required=True, help="the role hubsync assumes in the Security Hub admin account")
     add.add_argument("--organizations-role-arn", help="a role in the management account, to read owner tags")
     add.add_argument("--region", required=True, help="the Security Hub aggregation Region")
+    add.add_argument("--securityhub", choices=["cspm", "v2"], default="cspm",
+                     help="which Security Hub to sync with: cspm (Security Hub CSPM, ASFF findings; the default), or "
+                     "v2 (the new Security Hub, OCSF findings) once hubsync syncs with it")
     add.add_argument("--policy", type=Path, required=True, help="the policy JSON file (project, rules, mappings)")
     add.add_argument("--external-id", help="reuse an ExternalId your roles already require (default: generate)")
     add.set_defaults(handler=_run_tenant_add)

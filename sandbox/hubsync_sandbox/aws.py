@@ -189,7 +189,17 @@ def _securityhub_policy() -> dict:
                     "securityhub:GetAdministratorAccount",
                 ],
                 "Resource": "*",
-            }
+            },
+            {  # the new Security Hub, as infra/securityhub-admin-role.yaml grants it
+                "Sid": "NewSecurityHub",
+                "Effect": "Allow",
+                "Action": [
+                    "securityhub:GetFindingsV2",
+                    "securityhub:GetAdhocInsightResults",
+                    "securityhub:DescribeSecurityHubV2",
+                ],
+                "Resource": "*",
+            },
         ],
     }
 

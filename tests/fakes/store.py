@@ -46,7 +46,15 @@ from hubsync.domain.finding import FindingIdentifier
 from hubsync.domain.link import Claim, ClaimOutcome, Link, LinkState, StaleLink
 from hubsync.domain.ports import AuditRepository, LinkRepository, StorePort, TenantRepository, UnitOfWorkPort
 from hubsync.domain.sync_locks import HeldLocks, SyncLockLost, SyncLockTimeout
-from hubsync.domain.tenant import EVENTS_KEY_GRACE, AuthMode, JiraFlavour, Tenant, TenantConflict, TenantNotFound
+from hubsync.domain.tenant import (
+    EVENTS_KEY_GRACE,
+    AuthMode,
+    JiraFlavour,
+    SecurityHubGeneration,
+    Tenant,
+    TenantConflict,
+    TenantNotFound,
+)
 from tests.fakes.clock import FakeClock
 from tests.fakes.errors import FakeOutage
 
@@ -464,6 +472,7 @@ class FakeTenants:
         aws_role_arn: str | None = None,
         organizations_role_arn: str | None = None,
         aggregation_region: str | None = None,
+        securityhub_generation: SecurityHubGeneration = SecurityHubGeneration.CSPM,
         policy: Mapping[str, Any] | None = None,
         enabled: bool = True,
         tenant_id: str | None = None,
@@ -482,7 +491,8 @@ class FakeTenants:
             external_id=external_id or secrets.token_urlsafe(24), jira_user=jira_user, jira_secret=jira_secret,
             connect_client_key=connect_client_key, aws_role_arn=aws_role_arn,
             organizations_role_arn=organizations_role_arn, aggregation_region=aggregation_region,
-            events_api_key=events_key, policy=dict(policy or {}), enabled=enabled, created_at=now, updated_at=now,
+            securityhub_generation=SecurityHubGeneration(securityhub_generation), events_api_key=events_key,
+            policy=dict(policy or {}), enabled=enabled, created_at=now, updated_at=now,
             forge_installation_id=forge_installation_id, forge_cloud_id=forge_cloud_id,
             forge_environment_id=forge_environment_id, jira_secret_expires_at=jira_secret_expires_at,
         )

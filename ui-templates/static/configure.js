@@ -53,7 +53,7 @@ class ConfigurePage {
       h("h1", { className: "hs-page-title" }, "Security Hub sync for Jira"),
       flag || null,
       this.summary,
-      this.awsSection(s.aws),
+      this.awsSection(s.aws, s.securityhub),
       this.ticketSection(policy),
       riskWorkflowSection(s),
       this.section("Escalation rules",
@@ -90,9 +90,10 @@ class ConfigurePage {
       content);
   }
 
-  awsSection(aws) {
+  awsSection(aws, securityhub) {
     return this.section("AWS connection",
       "The role that the CloudFormation template created in the Security Hub administrator account. Its trust policy must require this ExternalId.",
+      this.generationField(securityhub),
       this.field("aws.roleArn", "Security Hub role ARN", aws.roleArn, { required: true,
         placeholder: "arn:aws:iam::111122223333:role/hubsync-securityhub" }),
       this.field("aws.externalId", "ExternalId", aws.externalId, { readonly: true,
@@ -105,6 +106,16 @@ class ConfigurePage {
       h("div", { className: "hs-actions" },
         h("button", { type: "button", className: "hs-button", onclick: () => this.testConnection() }, "Test connection")),
       this.connectionResult);
+  }
+
+  /** Which Security Hub to sync with: offered only when the server can sync with more than one (the select stays
+   *  out of the page, and out of what is saved, until then). */
+  generationField(securityhub) {
+    const choices = (securityhub && securityhub.generations) || [];
+    if (choices.length < 2) return null;
+    const names = { cspm: "Security Hub CSPM (ASFF findings)", v2: "Security Hub (OCSF findings)" };
+    return this.select("aws.securityhubGeneration", "Security Hub", securityhub.generation,
+      choices.map((choice) => [choice, names[choice] || choice]));
   }
 
   ticketSection(policy) {
@@ -377,6 +388,7 @@ class ConfigurePage {
       roleArn: this.value("aws.roleArn") || null,
       organizationsRoleArn: this.value("aws.organizationsRoleArn") || null,
       aggregationRegion: this.value("aws.aggregationRegion") || null,
+      ...(this.value("aws.securityhubGeneration") ? { securityhubGeneration: this.value("aws.securityhubGeneration") } : {}),
     };
   }
 

@@ -2,7 +2,8 @@
 each through the tenant's assumed role (the ExternalId always the tenant's own).
 
 - `check_connection`: assume the role, read one finding, read one account's owner tag; each step ok or failed
-  with AWS's reason, in words an admin can act on.
+  with AWS's reason, in words an admin can act on. For the new Security Hub it first sees that the new Security
+  Hub is enabled (DescribeSecurityHubV2), then reads one OCSF finding (GetFindingsV2).
 - `ensure_action_target`: find hubsync's action target, or create it. Security Hub offers no "create if absent":
   it is looked up (DescribeActionTargets) and created (CreateActionTarget) only when absent; a concurrent setup
   that wins the race (ResourceConflictException) is looked up again.
@@ -28,8 +29,10 @@ from hubsync.domain.ports import (
     CustomActionFailed,
     ProbeStep,
 )
-from hubsync.domain.tenant import Tenant
+from hubsync.domain.tenant import SecurityHubGeneration, Tenant
 
+# AWS's documents disagree on which IAM action GetFindingsV2 checks, so the role grants both.
+V2_READ_ACTIONS = "securityhub:GetFindings and securityhub:GetFindingsV2"
 PROBE_CONFIG = Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=5, read_timeout=10)
 
 SessionFactory = Callable[..., boto3.Session]
@@ -41,16 +44,25 @@ class AwsSetup:
     def __init__(self, session_for: SessionFactory = assumed_role_session) -> None:
         self._session_for = session_for
 
-    def check_connection(self, tenant: Tenant, roles: AwsRoles, owner_tag: str) -> ConnectionReport:
+    def check_connection(self, tenant: Tenant, roles: AwsRoles, owner_tag: str,
+                         generation: SecurityHubGeneration = SecurityHubGeneration.CSPM) -> ConnectionReport:
         session = self._session_for(roles.role_arn, tenant.id, external_id=tenant.external_id,
                                     region=roles.aggregation_region)
         report = ConnectionReport()
         identity = _attempt(lambda: session.client("sts", config=PROBE_CONFIG).get_caller_identity()["Arn"])
         report.steps.append(ProbeStep("Assume the Security Hub role", identity.ok,
                                       f"acting as {identity.value}" if identity.ok else identity.error))
-        if not identity.ok:
+        account_id = None
+        if generation is SecurityHubGeneration.V2:
+            if not identity.ok:
+                report.steps.append(ProbeStep(V2_ENABLED_STEP, None, "skipped: the role could not be assumed"))
+                report.steps.append(ProbeStep(V2_FINDING_STEP, None, "skipped: the role could not be assumed"))
+            else:
+                securityhub = session.client("securityhub", region_name=roles.aggregation_region, config=PROBE_CONFIG)
+                steps, account_id = _probe_v2(securityhub, roles.aggregation_region)
+                report.steps.extend(steps)
+        elif not identity.ok:
             report.steps.append(ProbeStep("Read one finding", None, "skipped: the role could not be assumed"))
-            account_id = None
         else:
             securityhub = session.client("securityhub", region_name=roles.aggregation_region, config=PROBE_CONFIG)
             finding = _attempt(lambda: securityhub.get_findings(MaxResults=1)["Findings"])
@@ -110,6 +122,53 @@ def _attempt(call: Callable[[], Any]) -> _Result:
         return _Result(False, error=f"{details.get('Code', 'Unknown')}: {details.get('Message', '')}".rstrip(": "))
     except (BotoCoreError, IndexError, KeyError) as error:
         return _Result(False, error=str(error) or type(error).__name__)
+
+
+V2_ENABLED_STEP = "See that the new Security Hub is enabled"
+V2_FINDING_STEP = "Read one finding (OCSF)"
+
+
+def _probe_v2(securityhub: Any, region: str) -> tuple[list[ProbeStep], str | None]:
+    """The new Security Hub's two steps, and the account of the finding read (None: none read)."""
+    hub = _attempt(lambda: securityhub.describe_security_hub_v2())
+    if not hub.ok:
+        return [ProbeStep(V2_ENABLED_STEP, False, _v2_hub_error(hub.error, region)),
+                ProbeStep(V2_FINDING_STEP, None, "skipped: the new Security Hub is not reachable")], None
+    enabled = ProbeStep(V2_ENABLED_STEP, True, f"enabled in {region} ({hub.value.get('HubV2Arn', 'no hub ARN given')})")
+    finding = _attempt(lambda: securityhub.get_findings_v2(MaxResults=1)["Findings"])
+    if not finding.ok:
+        return [enabled, ProbeStep(V2_FINDING_STEP, False, _v2_read_error(finding.error))], None
+    if not finding.value:
+        return [enabled, ProbeStep(V2_FINDING_STEP, True,
+                                   f"the new Security Hub in {region} answered, but has no findings yet")], None
+    first = finding.value[0]
+    account = _text_at(first, "cloud", "account", "uid")
+    title = _text_at(first, "finding_info", "title") or "a finding"
+    where = f"{account or '?'}, {_text_at(first, 'cloud', 'region') or '?'}"
+    return [enabled, ProbeStep(V2_FINDING_STEP, True, f"read {title!r} ({where})")], account
+
+
+def _v2_hub_error(error: str, region: str) -> str:
+    if error.startswith("ResourceNotFoundException"):
+        return f"the new Security Hub is not enabled in {region}: enable it there, or choose Security Hub CSPM"
+    if error.startswith("AccessDenied"):
+        return f"the role may not call securityhub:DescribeSecurityHubV2 (update its policy from the template): {error}"
+    return error
+
+
+def _v2_read_error(error: str) -> str:
+    if error.startswith("AccessDenied"):
+        return f"the role may not read the new Security Hub's findings: grant it {V2_READ_ACTIONS} ({error})"
+    return error
+
+
+def _text_at(document: Any, *path: str) -> str | None:
+    """A text value down `path` of an OCSF finding, or None: the finding's fields may be missing or of any type."""
+    for key in path:
+        if not isinstance(document, dict):
+            return None
+        document = document.get(key)
+    return document if isinstance(document, str) and document else None
 
 
 def _finding_detail(finding: _Result, region: str) -> str:

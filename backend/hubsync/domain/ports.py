@@ -21,7 +21,7 @@ from hubsync.domain.link import Claim, Link, LinkState
 from hubsync.domain.plan import FindingUpdate, MoveTicket
 from hubsync.domain.rendering import Lozenge
 from hubsync.domain.sync_locks import HeldLocks
-from hubsync.domain.tenant import AuthMode, JiraFlavour, Tenant
+from hubsync.domain.tenant import AuthMode, JiraFlavour, SecurityHubGeneration, Tenant
 from hubsync.domain.ticket import Disposition, FindingMarker, StatusCategory, Ticket
 
 
@@ -398,6 +398,7 @@ class TenantRepository(Protocol):
         aws_role_arn: str | None = None,
         organizations_role_arn: str | None = None,
         aggregation_region: str | None = None,
+        securityhub_generation: SecurityHubGeneration = SecurityHubGeneration.CSPM,
         policy: Mapping[str, Any] | None = None,
         enabled: bool = True,
         tenant_id: str | None = None,
@@ -615,8 +616,10 @@ class CustomActionFailed(Exception):
 class AwsSetupPort(Protocol):
     """The one-off AWS calls of setting a tenant up, through its assumed roles."""
 
-    def check_connection(self, tenant: Tenant, roles: AwsRoles, owner_tag: str) -> ConnectionReport:
-        """Assume the role, read one finding, read one account's `owner_tag`: each step ok or failed, and why."""
+    def check_connection(self, tenant: Tenant, roles: AwsRoles, owner_tag: str,
+                         generation: SecurityHubGeneration = SecurityHubGeneration.CSPM) -> ConnectionReport:
+        """Assume the role, read one finding of `generation`'s Security Hub (the new one: see that it is enabled
+        first), read one account's `owner_tag`: each step ok or failed, and why."""
 
     def ensure_action_target(self, tenant: Tenant, region: str) -> tuple[str, bool]:
         """hubsync's "Send to Jira" action target in `region`, found or created: (its ARN, whether created now).

@@ -35,6 +35,14 @@ class AuthMode(StrEnum):
     FORGE = "FORGE"  # Cloud app: Bearer app system token that Forge hands each invocation (expires)
 
 
+class SecurityHubGeneration(StrEnum):
+    """Which Security Hub a tenant syncs with: both answer on the same endpoint but keep separate findings, in
+    different formats, behind different operations."""
+
+    CSPM = "CSPM"  # Security Hub CSPM: ASFF findings, GetFindings and BatchUpdateFindings
+    V2 = "V2"  # the new Security Hub: OCSF findings, GetFindingsV2 and BatchUpdateFindingsV2
+
+
 @dataclass(frozen=True)
 class Tenant:
     """A tenant as the service sees it, secrets decrypted. `policy` is the raw policy JSON (the domain's policy
@@ -52,6 +60,7 @@ class Tenant:
     aws_role_arn: str | None = None
     organizations_role_arn: str | None = None
     aggregation_region: str | None = None
+    securityhub_generation: SecurityHubGeneration = SecurityHubGeneration.CSPM
     # The plaintext events API key: only on the Tenant that `create` returns (shown once); None when read back,
     # since only its hash is stored. `regenerate_events_api_key` makes a new one.
     events_api_key: str | None = field(default=None, repr=False, compare=False)

@@ -13,6 +13,7 @@ from hubsync.domain.ports import StorePort
 from hubsync.domain.tenant import AuthMode, JiraFlavour, Tenant, TenantNotReady
 from hubsync.service.intake import API_KEY_HEADER
 from hubsync.service.reconcile import ReconcileReport, reconcile
+from hubsync.service.settings import generation_name, parse_generation
 from hubsync.service.sync import SyncContext
 
 
@@ -76,6 +77,11 @@ def reconcile_tenants(
 def add_tenant(store: StorePort, args: Namespace, secret: str | None, out: Callable[[str], None]) -> int:
     """Validate everything before storing anything; say what is wrong in words an admin can act on."""
     try:
+        generation = parse_generation(args.securityhub)
+    except ValueError as exc:
+        out(f"--securityhub: {exc}")
+        return 2
+    try:
         policy_data = json.loads(args.policy.read_text())
         load_policy(policy_data)
     except OSError as exc:
@@ -113,6 +119,7 @@ def add_tenant(store: StorePort, args: Namespace, secret: str | None, out: Calla
             aws_role_arn=args.role_arn,
             organizations_role_arn=args.organizations_role_arn,
             aggregation_region=args.region,
+            securityhub_generation=generation,
             policy=policy_data,
             external_id=args.external_id,
         )
@@ -130,7 +137,9 @@ def list_tenants(store: StorePort, out: Callable[[str], None]) -> int:
         out("no tenants")
     for tenant in tenants:
         state = tenant.state.value.lower()
-        out(f"{tenant.id}  {tenant.name}  {tenant.jira_base_url}  {tenant.jira_flavour.value}  {state}")
+        generation = generation_name(tenant.securityhub_generation)
+        out(f"{tenant.id}  {tenant.name}  {tenant.jira_base_url}  {tenant.jira_flavour.value}  securityhub:{generation}"
+            f"  {state}")
     return 0
 
 

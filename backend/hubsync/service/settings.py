@@ -20,12 +20,21 @@ from typing import Any
 from hubsync.domain.policy import Policy
 from hubsync.domain.policy_schema import AWS_REGION, InvalidPolicy, dump_policy, load_policy
 from hubsync.domain.ports import AwsRoles, AwsSetupPort, ConnectionReport, ProbeStep, StorePort
-from hubsync.domain.tenant import EVENTS_KEY_GRACE, AuthMode, Tenant, TenantNotFound, forge_token_valid
+from hubsync.domain.tenant import (
+    EVENTS_KEY_GRACE,
+    AuthMode,
+    SecurityHubGeneration,
+    Tenant,
+    TenantNotFound,
+    forge_token_valid,
+)
 from hubsync.domain.validation import field_errors
 
 # An IAM role ARN in any partition: arn:<partition>:iam::<12-digit account>:role/<optional path/><name>.
 ROLE_ARN = re.compile(r"^arn:aws(?:-[a-z]+)*:iam::\d{12}:role/(?:[\x21-\x7e]{1,510}/)?[\w+=,.@-]{1,64}$")
 EVENTS_PATH = "/events/securityhub/{tenant_id}"
+# The Security Hub generations a tenant may choose: only those the sync can work with.
+AVAILABLE_GENERATIONS: tuple[SecurityHubGeneration, ...] = (SecurityHubGeneration.CSPM,)
 # Test connection fails fast: the admin is waiting for the answer.
 
 
@@ -43,6 +52,7 @@ class AwsSettings:
     role_arn: str
     organizations_role_arn: str | None
     aggregation_region: str
+    securityhub_generation: SecurityHubGeneration | None = None  # None: not in the form, the tenant's stays
 
 
 @dataclass(frozen=True)
@@ -70,6 +80,10 @@ def read_settings(tenant: Tenant, base_url: str, api_key_header: str | None = No
             "externalId": tenant.external_id,
             "aggregationRegion": tenant.aggregation_region,
         },
+        "securityhub": {
+            "generation": generation_name(tenant.securityhub_generation),
+            "generations": [generation_name(generation) for generation in AVAILABLE_GENERATIONS],
+        },
         "policy": policy,
         "defaults": dump_policy(Policy(project_key="SEC")) | {"project_key": ""},
         "errors": policy_errors,
@@ -77,6 +91,23 @@ def read_settings(tenant: Tenant, base_url: str, api_key_header: str | None = No
         "jira": {"baseUrl": tenant.jira_base_url, "platform": _platform(tenant)},
         **({"forge": _forge_state(tenant)} if tenant.auth_mode is AuthMode.FORGE else {}),
     }
+
+
+def generation_name(generation: SecurityHubGeneration) -> str:
+    """How the settings API, the page and the CLI spell a generation: `cspm` or `v2`."""
+    return generation.value.lower()
+
+
+def parse_generation(name: str) -> SecurityHubGeneration:
+    """A generation by its name (`cspm`, `v2`); raises ValueError, with the reason, for one that is unknown or
+    that the sync cannot work with yet."""
+    chosen = next((generation for generation in SecurityHubGeneration if generation_name(generation) == name), None)
+    available = ", ".join(generation_name(generation) for generation in AVAILABLE_GENERATIONS)
+    if chosen is None:
+        raise ValueError(f"{name!r} is not a Security Hub generation (one of: {available})")
+    if chosen not in AVAILABLE_GENERATIONS:
+        raise ValueError(f"{name!r} cannot be chosen yet: hubsync syncs only with {available}")
+    return chosen
 
 
 def _platform(tenant: Tenant) -> str:
@@ -97,7 +128,8 @@ def _forge_state(tenant: Tenant) -> dict[str, Any]:
 
 
 def parse_settings(data: Any) -> Settings:
-    """Validate a saved form: `{"aws": {roleArn, organizationsRoleArn?, aggregationRegion}, "policy": {...}}`.
+    """Validate a saved form: `{"aws": {roleArn, organizationsRoleArn?, aggregationRegion,
+    securityhubGeneration?}, "policy": {...}}`.
     Raises `InvalidSettings` with every problem at once."""
     if not isinstance(data, Mapping):
         raise InvalidSettings({"": ["the settings must be a JSON object"]})
@@ -133,6 +165,13 @@ def _aws_settings(aws: Any) -> tuple[AwsSettings | None, dict[str, list[str]]]:
     role_arn = _text(aws, "roleArn", errors)
     organizations_role_arn = _text(aws, "organizationsRoleArn", errors)
     region = _text(aws, "aggregationRegion", errors)
+    generation_text = _text(aws, "securityhubGeneration", errors)
+    generation: SecurityHubGeneration | None = None
+    if generation_text is not None:
+        try:
+            generation = parse_generation(generation_text)
+        except ValueError as problem:
+            errors["aws.securityhubGeneration"] = [str(problem)]
     if "aws.roleArn" in errors:
         pass
     elif not role_arn:
@@ -149,7 +188,7 @@ def _aws_settings(aws: Any) -> tuple[AwsSettings | None, dict[str, list[str]]]:
         errors["aws.aggregationRegion"] = [f"{region!r} is not an AWS Region name (e.g. eu-west-1)"]
     if errors or role_arn is None or region is None:
         return None, errors
-    return AwsSettings(role_arn, organizations_role_arn, region), {}
+    return AwsSettings(role_arn, organizations_role_arn, region, generation), {}
 
 
 def save_settings(store: StorePort, tenant_id: str, settings: Settings) -> Tenant:
@@ -165,6 +204,7 @@ def save_settings(store: StorePort, tenant_id: str, settings: Settings) -> Tenan
                 aws_role_arn=settings.aws.role_arn,
                 organizations_role_arn=settings.aws.organizations_role_arn,
                 aggregation_region=settings.aws.aggregation_region,
+                securityhub_generation=settings.aws.securityhub_generation or tenant.securityhub_generation,
                 policy=dump_policy(settings.policy),
             )
         )
@@ -192,16 +232,18 @@ def events_url(base_url: str, tenant_id: str) -> str:
 
 
 def check_connection(tenant: Tenant, aws: AwsSetupPort, settings: AwsSettings | None = None) -> ConnectionReport:
-    """Assume the role, read one finding, read one account's owner tag; each step ok or failed with the reason.
+    """Assume the role, read one finding of the chosen Security Hub, read one account's owner tag; each step ok or
+    failed with the reason.
 
-    `settings` tests what the form holds before it is saved (default: the tenant's stored settings). The
-    ExternalId is always the tenant's own."""
+    `settings` tests what the form holds before it is saved (default: the tenant's stored settings; a form that
+    names no generation tests the tenant's). The ExternalId is always the tenant's own."""
     chosen = settings or AwsSettings(tenant.aws_role_arn or "", tenant.organizations_role_arn,
                                      tenant.aggregation_region or "")
     if not chosen.role_arn or not chosen.aggregation_region:
         return ConnectionReport([ProbeStep("Assume the Security Hub role", None, "no role ARN and Region saved yet")])
     roles = AwsRoles(chosen.role_arn, chosen.organizations_role_arn, chosen.aggregation_region)
-    return aws.check_connection(tenant, roles, _owner_tag_key(tenant))
+    generation = chosen.securityhub_generation or tenant.securityhub_generation
+    return aws.check_connection(tenant, roles, _owner_tag_key(tenant), generation)
 
 
 def _owner_tag_key(tenant: Tenant) -> str:

@@ -26,7 +26,7 @@ from hubsync.adapters.store.models import UtcDateTime
 from hubsync.domain.finding import FindingIdentifier, WorkflowStatus
 from hubsync.domain.hint import HintSource, Priority, SyncHint
 from hubsync.domain.link import Link, LinkState
-from hubsync.domain.tenant import AuthMode, JiraFlavour, TenantState
+from hubsync.domain.tenant import AuthMode, JiraFlavour, SecurityHubGeneration, TenantState
 from hubsync.domain.ticket import Disposition
 from tests.fixtures.securityhub import FakeClock
 from tests.integration.store.builders import TEST_SECRET_KEY, finding
@@ -257,6 +257,7 @@ def test_upgraded_tenants_links_and_audit_read_back_and_work_through_the_store(e
         "external-id-acme",
     )
     assert connect.state is TenantState.ENABLED and connect.created_at == STORED_AT
+    assert connect.securityhub_generation is data_center.securityhub_generation is SecurityHubGeneration.CSPM
     assert data_center.jira_secret == PAT and data_center.state is TenantState.DISABLED
     assert data_center.policy == {}
     assert not events_key_works  # revision 0002 stores keys as hashes; the old encrypted ones are dropped

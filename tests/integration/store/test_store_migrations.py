@@ -9,8 +9,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Engine
 
-from hubsync.adapters.store import current_revision, downgrade, head_revision, upgrade
+from hubsync.adapters.store import SecretBox, Store, current_revision, downgrade, head_revision, upgrade
 from hubsync.adapters.store.models import Base
+from hubsync.domain.tenant import AuthMode, JiraFlavour, SecurityHubGeneration
+from tests.integration.store.builders import TEST_SECRET_KEY
 
 HUBSYNC_TABLES = {"tenants", "links", "audit", "queue_hints", "queue_events", "worker_timers"}
 
@@ -59,3 +61,19 @@ def test_upgrade_accepts_a_url_and_creates_the_sqlite_file(tmp_path: Path) -> No
     upgrade(f"sqlite:///{path}")
     assert path.exists()
     assert current_revision(f"sqlite:///{path}") == head_revision()
+
+
+def test_downgrading_below_the_generation_disables_tenants_of_the_new_security_hub(engine: Engine) -> None:
+    """The older schema knows only Security Hub CSPM: a tenant set up for the new one must not sync with it."""
+    upgrade(engine)
+    store = Store(engine, SecretBox([TEST_SECRET_KEY]))
+    with store.transaction() as uow:
+        for name, generation in (("cspm", SecurityHubGeneration.CSPM), ("v2", SecurityHubGeneration.V2)):
+            uow.tenants.create(name=name, jira_base_url="https://acme.atlassian.net", jira_flavour=JiraFlavour.CLOUD,
+                               auth_mode=AuthMode.API_TOKEN, securityhub_generation=generation)
+
+    downgrade(engine, "0004")
+
+    with engine.connect() as connection:
+        enabled = {name: value for name, value in connection.execute(sa.text("SELECT name, enabled FROM tenants"))}
+    assert {name: bool(value) for name, value in enabled.items()} == {"cspm": True, "v2": False}

@@ -14,7 +14,15 @@ from sqlalchemy.engine import Engine
 from hubsync.adapters.store import MissingSecretKey, SecretBox, SecretDecryptionError, Store, create_engine, upgrade
 from hubsync.adapters.store.tenants import hash_events_api_key
 from hubsync.domain.link import Link, LinkState
-from hubsync.domain.tenant import AuthMode, JiraFlavour, Tenant, TenantConflict, TenantNotFound, TenantState
+from hubsync.domain.tenant import (
+    AuthMode,
+    JiraFlavour,
+    SecurityHubGeneration,
+    Tenant,
+    TenantConflict,
+    TenantNotFound,
+    TenantState,
+)
 from tests.fixtures.securityhub import FakeClock
 from tests.integration.store.builders import TEST_SECRET_KEY, finding, make_tenant
 
@@ -100,6 +108,24 @@ def test_an_update_changes_fields_and_secrets_but_not_identity(store: Store, clo
     assert (stored.enabled, stored.policy) == (False, {"project_key": "OPS"})
     assert stored.external_id == tenant.external_id  # the IAM trust policies depend on it
     assert stored.created_at == tenant.created_at and stored.updated_at == clock.now
+
+
+def test_the_security_hub_generation_is_cspm_unless_chosen_and_reads_back_as_chosen(store: Store) -> None:
+    cspm = connect_tenant(store, "cspm")
+    with store.transaction() as uow:
+        v2 = uow.tenants.create(name="Acme on the new Security Hub", jira_base_url="https://acme.atlassian.net",
+                                jira_flavour=JiraFlavour.CLOUD, auth_mode=AuthMode.API_TOKEN,
+                                securityhub_generation=SecurityHubGeneration.V2)
+    with store.read() as uow:
+        assert uow.tenants.get(cspm.id).securityhub_generation is SecurityHubGeneration.CSPM
+        assert uow.tenants.get(v2.id).securityhub_generation is SecurityHubGeneration.V2
+
+    with store.transaction() as uow:
+        uow.tenants.update(dataclasses.replace(cspm, securityhub_generation=SecurityHubGeneration.V2))
+        uow.tenants.update(dataclasses.replace(v2, securityhub_generation=SecurityHubGeneration.CSPM))
+    with store.read() as uow:
+        assert uow.tenants.get(cspm.id).securityhub_generation is SecurityHubGeneration.V2
+        assert uow.tenants.get(v2.id).securityhub_generation is SecurityHubGeneration.CSPM
 
 
 def test_updating_an_unknown_tenant_fails(store: Store, tenant: Tenant) -> None:

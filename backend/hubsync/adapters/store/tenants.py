@@ -22,7 +22,15 @@ import sqlalchemy as sa
 
 from hubsync.adapters.store.crypto import MissingSecretKey, SecretBox
 from hubsync.adapters.store.models import TenantRow
-from hubsync.domain.tenant import EVENTS_KEY_GRACE, AuthMode, JiraFlavour, Tenant, TenantConflict, TenantNotFound
+from hubsync.domain.tenant import (
+    EVENTS_KEY_GRACE,
+    AuthMode,
+    JiraFlavour,
+    SecurityHubGeneration,
+    Tenant,
+    TenantConflict,
+    TenantNotFound,
+)
 
 _HASH_PREFIX = "sha256$"
 
@@ -38,6 +46,7 @@ _PLAIN_FIELDS = (
     "aws_role_arn",
     "organizations_role_arn",
     "aggregation_region",
+    "securityhub_generation",
     "policy",
     "enabled",
     "uninstalled_at",
@@ -69,6 +78,7 @@ class TenantStore:
         aws_role_arn: str | None = None,
         organizations_role_arn: str | None = None,
         aggregation_region: str | None = None,
+        securityhub_generation: SecurityHubGeneration = SecurityHubGeneration.CSPM,
         policy: Mapping[str, Any] | None = None,
         enabled: bool = True,
         tenant_id: str | None = None,
@@ -95,6 +105,7 @@ class TenantStore:
             aws_role_arn=aws_role_arn,
             organizations_role_arn=organizations_role_arn,
             aggregation_region=aggregation_region,
+            securityhub_generation=SecurityHubGeneration(securityhub_generation),
             events_api_key=events_key,
             policy=dict(policy or {}),
             enabled=enabled,
@@ -247,6 +258,7 @@ class TenantStore:
         values: dict[str, Any] = {name: getattr(tenant, name) for name in _PLAIN_FIELDS}
         values["jira_flavour"] = JiraFlavour(tenant.jira_flavour).value
         values["auth_mode"] = AuthMode(tenant.auth_mode).value
+        values["securityhub_generation"] = SecurityHubGeneration(tenant.securityhub_generation).value
         values["policy"] = dict(tenant.policy)
         for name, column in _SECRET_COLUMNS.items():
             plaintext = getattr(tenant, name)
@@ -272,6 +284,7 @@ class TenantStore:
             aws_role_arn=row["aws_role_arn"],
             organizations_role_arn=row["organizations_role_arn"],
             aggregation_region=row["aggregation_region"],
+            securityhub_generation=SecurityHubGeneration(row["securityhub_generation"]),
             policy=row["policy"] or {},
             enabled=row["enabled"],
             uninstalled_at=row["uninstalled_at"],
