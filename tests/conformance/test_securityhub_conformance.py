@@ -160,6 +160,7 @@ def test_every_operation_and_error_of_the_simulator_conforms(securityhub: Securi
     admin.get_administrator_account()
     member.get_administrator_account()
     admin.describe_hub()
+    admin.describe_security_hub_v2()
     admin.batch_import_findings(Findings=[control_finding("EC2.2", status="PASSED")])
     assert securityhub.sim.add_ocsf_twins() == 2  # the control findings' (a custom integration's have none)
     v2_page = admin.get_findings_v2(MaxResults=1, SortCriteria=[{"Field": "severity_id", "SortOrder": "desc"}])
@@ -186,6 +187,7 @@ def test_every_operation_and_error_of_the_simulator_conforms(securityhub: Securi
             {"FieldName": "Title", "Filter": {"Value": "x", "Comparison": "EQUALS"}}]}]}),
         lambda: member.get_findings_v2(Scopes={"AwsOrganizations": [{"OrganizationId": "o-1"}]}),
         lambda: securityhub.client(region="ap-south-1").get_findings_v2(),
+        lambda: securityhub.client(region="ap-south-1").describe_security_hub_v2(),
         lambda: admin.batch_update_findings_v2(MetadataUids=[uid], StatusId=6),
         lambda: admin.get_findings(NextToken="garbage"),
         lambda: admin.get_findings(Filters={"Keyword": [{"Value": "x"}]}),
@@ -198,6 +200,11 @@ def test_every_operation_and_error_of_the_simulator_conforms(securityhub: Securi
     for call in errors:
         with pytest.raises(ClientError):
             call()
+    securityhub.control("POST", "/_sandbox/hubv2", json={"enabled": False})
+    with pytest.raises(admin.exceptions.ResourceNotFoundException):
+        admin.describe_security_hub_v2()
+    with pytest.raises(admin.exceptions.AccessDeniedException):
+        admin.get_findings_v2()
     admin.create_action_target(Name="again", Description="d", Id="Again")
     with pytest.raises(admin.exceptions.ResourceConflictException):
         admin.create_action_target(Name="again", Description="d", Id="Again")

@@ -14,6 +14,9 @@
                                                (ConcurrentUpdateError or InternalFailure), `count` of them at most
     GET|POST|DELETE /_sandbox/unprocessed-v2   the same for BatchUpdateFindingsV2 (ConflictException or
                                                InternalServerException)
+    GET|POST        /_sandbox/hubv2            where Security Hub V2 is enabled; {"enabled": false, "account_id",
+                                               "region"} turns it off (on: true) in that account (default: the
+                                               administrator) and Region (default: every one)
     POST            /_sandbox/ocsf/twins       Security Hub V2 enabled beside CSPM: an OCSF twin of every ASFF
                                                finding of the AWS integrations; answers {"added": n}
     POST            /_sandbox/ocsf/<uid>/archive|recur   the provider closes an OCSF finding, or reopens it as New
@@ -61,6 +64,7 @@ def create_securityhub_app(sim: SecurityHubSimulator) -> Flask:
         ("DescribeHub", "GET", "/accounts", sim.describe_hub),
         ("GetFindingsV2", "POST", "/findingsv2", sim.get_findings_v2),
         ("BatchUpdateFindingsV2", "PATCH", "/findingsv2/batchupdatev2", sim.batch_update_findings_v2),
+        ("DescribeSecurityHubV2", "GET", "/hubv2", sim.describe_security_hub_v2),
     ]
     for name, method, rule, operation in routes:
         app.add_url_rule(rule, endpoint=name, view_func=_view(sim, name, operation), methods=[method])
@@ -210,6 +214,23 @@ def _control_blueprint(sim: SecurityHubSimulator) -> Blueprint:
 
     for path, knob in (("/unprocessed", sim.unprocessed), ("/unprocessed-v2", sim.unprocessed_v2)):
         _unprocessed_routes(bp, path, knob, body)
+
+    @bp.get("/hubv2")
+    def get_hubv2() -> Response:
+        return jsonify(hubs=sim.v2_hubs())
+
+    @bp.post("/hubv2")
+    def set_hubv2() -> tuple[Response, int]:
+        data = body()
+        where = [data.get(key) for key in ("account_id", "region")]
+        if not isinstance(data.get("enabled"), bool) or set(data) - {"enabled", "account_id", "region"} or not all(
+                value is None or isinstance(value, str) for value in where):
+            return jsonify(error='body must be {"enabled": true|false, "account_id": "...", "region": "..."}'), 400
+        try:
+            sim.set_v2_enabled(data["enabled"], *where)
+        except ValueError as exc:
+            return jsonify(error=str(exc)), 400
+        return jsonify(hubs=sim.v2_hubs()), 200
 
     @bp.post("/ocsf/twins")
     def ocsf_twins() -> Response:

@@ -12,6 +12,8 @@ Who sees what:
   enabled.
 - Security Hub V2 lives beside CSPM: `add_ocsf_twins()` gives each ASFF finding of an AWS integration its OCSF
   twin, an independent record served by GetFindingsV2 and BatchUpdateFindingsV2 under the same visibility rules.
+  V2 is enabled in every configured account and Region until `set_v2_enabled` turns it off in one, where
+  DescribeSecurityHubV2 answers ResourceNotFoundException and the other V2 operations AccessDeniedException.
 - Events go to the administrator's bus in the aggregation Region (or the finding's Region without aggregation),
   which is where an EventBridge rule sees findings of every member and Region.
 """
@@ -161,6 +163,8 @@ class SecurityHubSimulator:
         self.ocsf_findings = OcsfStore()
         self.unprocessed_v2 = Unprocessed(codes=TRANSIENT_UNPROCESSED_V2)
         self.enabled_at = asff.format_timestamp(clock())
+        # (account, Region) -> when Security Hub V2 was enabled there
+        self._v2_hubs = {(account, region): self.enabled_at for account in self.accounts for region in self.regions}
         self._lock = threading.Lock()
         self._action_targets: dict[str, ActionTarget] = {}
         self._action_seq = itertools.count()
@@ -279,6 +283,38 @@ class SecurityHubSimulator:
     def recur_ocsf(self, uid: str) -> Finding:
         """The provider sees the problem again: back to New (and failing), with a later modified time."""
         return self._provider_change_ocsf(uid, ocsf.recurred)
+
+    def set_v2_enabled(self, enabled: bool, account_id: str | None = None, region: str | None = None) -> None:
+        """Turn Security Hub V2 on or off in one account (the administrator by default) and Region (every one by
+        default), so a test sees what a tenant that has not enabled it gets."""
+        account = account_id or self.admin_account_id
+        if account not in self.accounts:
+            raise ValueError(f"account {account!r} is not one of {self.accounts}")
+        if region is not None and region not in self.regions:
+            raise ValueError(f"Region {region!r} is not one of {self.regions}")
+        with self._lock:
+            for where in [(account, region)] if region else [(account, each) for each in self.regions]:
+                if not enabled:
+                    self._v2_hubs.pop(where, None)
+                elif where not in self._v2_hubs:
+                    self._v2_hubs[where] = asff.format_timestamp(self.clock())
+
+    def v2_hubs(self) -> list[dict[str, Any]]:
+        """Where Security Hub V2 is enabled or not, for the control API."""
+        return [{"account_id": account, "region": region, "enabled": (account, region) in self._v2_hubs}
+                for account in self.accounts for region in self.regions]
+
+    def describe_security_hub_v2(self, caller: Caller, request: Request) -> dict[str, Any]:
+        """The V2 hub of the caller's account and Region; where V2 is not enabled, ResourceNotFoundException (the
+        operation declares no access error)."""
+        if request:
+            raise validation(f"DescribeSecurityHubV2 does not take {sorted(request)[0]!r}")
+        subscribed_at = self._v2_hubs.get((caller.account_id, caller.region))
+        if subscribed_at is None:
+            raise not_found(f"Security Hub is not enabled for account {caller.account_id} in {caller.region}")
+        hub = uuid.uuid5(uuid.NAMESPACE_URL, f"securityhub:hubv2:{caller.account_id}:{caller.region}")
+        return {"HubV2Arn": f"arn:aws:securityhub:{caller.region}:{caller.account_id}:hubv2/{hub}",
+                "SubscribedAt": subscribed_at}
 
     def get_findings_v2(self, caller: Caller, request: Request) -> dict[str, Any]:
         self._enter_v2(caller)
@@ -444,7 +480,7 @@ class SecurityHubSimulator:
     # -- internals -------------------------------------------------------------------------------
     def _enter_v2(self, caller: Caller) -> None:
         """V2's operations declare AccessDeniedException, not CSPM's InvalidAccessException."""
-        if caller.region not in self.regions or caller.account_id not in self.accounts:
+        if (caller.account_id, caller.region) not in self._v2_hubs:
             raise ServiceError(
                 "AccessDeniedException",
                 f"Account {caller.account_id} has not enabled AWS Security Hub in {caller.region}",

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 RATES: dict[str, tuple[float, int]] = {"GetFindings": (3.0, 6), "GetFindingsV2": (3.0, 6)}
 DEFAULT_RATE = (10.0, 30)
 UNDECLARED_THROTTLE = frozenset({"DescribeActionTargets", "DeleteActionTarget"})
-V2_OPERATIONS = frozenset({"GetFindingsV2", "BatchUpdateFindingsV2"})  # these declare ThrottlingException
+# these declare ThrottlingException
+V2_OPERATIONS = frozenset({"GetFindingsV2", "BatchUpdateFindingsV2", "DescribeSecurityHubV2"})
 
 
 @dataclass
