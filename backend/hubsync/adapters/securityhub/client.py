@@ -17,21 +17,21 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from hubsync.adapters.aws_session import DEFAULT_MAX_ATTEMPTS, client_config, count_requests, observe_calls
 from hubsync.adapters.faults import transient_aws_code
 from hubsync.adapters.securityhub.asff import parse_finding
+from hubsync.adapters.securityhub.common import NOTE_TEXT_LIMIT, chunks, cut, error_of, reading
 from hubsync.domain.finding import Finding, FindingIdentifier, InvalidFinding, finding_key
 from hubsync.domain.plan import FindingUpdate
-from hubsync.domain.ports import SecurityHubUnavailable, UpdateFailure
+from hubsync.domain.ports import UpdateFailure
 
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 100  # GetFindings' MaxResults ceiling
 UPDATE_BATCH = 100  # BatchUpdateFindings' FindingIdentifiers ceiling
 FILTER_VALUES = 20  # GetFindings takes at most 20 values per filtered attribute
-NOTE_TEXT_LIMIT = 512
 UPDATED_BY = "hubsync"
 # Most severe first (Security Hub fills Severity.Normalized from the Label: CRITICAL 90, HIGH 70, ...), so a backlog
 # that the rate limits stretch over minutes reaches its critical and high findings first.
@@ -86,7 +86,7 @@ class SecurityHubClient:
         wanted = {identifier.key for identifier in identifiers}
         ids = list(dict.fromkeys(identifier.id for identifier in identifiers))
         found: dict[str, Finding] = {}
-        for chunk in _chunks(ids, FILTER_VALUES):
+        for chunk in chunks(ids, FILTER_VALUES):
             filters = {"Id": [{"Value": finding_id, "Comparison": "EQUALS"} for finding_id in chunk]}
             for data in self._pages(filters):
                 if finding_key(data.get("ProductArn", ""), data.get("Id", "")) not in wanted:
@@ -111,7 +111,7 @@ class SecurityHubClient:
             groups.setdefault(key, {})[identifier] = None  # an identifier twice in one call is an error
         failures: list[UpdateFailure] = []
         for key, identifiers in groups.items():
-            for chunk in _chunks(list(identifiers), UPDATE_BATCH):
+            for chunk in chunks(list(identifiers), UPDATE_BATCH):
                 failures.extend(self._update_batch(chunk, requests[key]))
         return failures
 
@@ -119,14 +119,9 @@ class SecurityHubClient:
     def _pages(self, filters: Mapping[str, Any], sort: list[dict[str, str]] | None = None) -> Iterator[dict[str, Any]]:
         paginator = self._client.get_paginator("get_findings")
         order = {"SortCriteria": sort} if sort else {}
-        try:
+        with reading():
             for page in paginator.paginate(Filters=dict(filters), PaginationConfig={"PageSize": PAGE_SIZE}, **order):
                 yield from page["Findings"]
-        except ClientError as error:
-            code, message = _error_of(error)
-            raise SecurityHubUnavailable(f"{code}: {message}".rstrip(": ")) from error
-        except BotoCoreError as error:
-            raise SecurityHubUnavailable(str(error) or type(error).__name__) from error
 
     def _parse(self, data: Mapping[str, Any]) -> Finding | None:
         try:
@@ -147,7 +142,7 @@ class SecurityHubClient:
                     **request,
                 )
             except ClientError as error:
-                code, message = _error_of(error)
+                code, message = error_of(error)
                 log.warning("BatchUpdateFindings of %d findings refused: %s %s", len(pending), code, message)
                 return [*failures, *(UpdateFailure(item, code, message, transient_aws_code(code)) for item in pending)]
             retry, final = sort_unprocessed(response.get("UnprocessedFindings", []), attempt < self._update_attempts)
@@ -184,7 +179,7 @@ def _update_request(update: FindingUpdate) -> dict[str, Any]:
     if update.workflow is not None:
         request["Workflow"] = {"Status": update.workflow.value}
     if update.note:
-        request["Note"] = {"Text": _cut(update.note, NOTE_TEXT_LIMIT), "UpdatedBy": UPDATED_BY}
+        request["Note"] = {"Text": cut(update.note, NOTE_TEXT_LIMIT), "UpdatedBy": UPDATED_BY}
     if update.user_defined_fields:
         request["UserDefinedFields"] = dict(update.user_defined_fields)
     if update.verification_state is not None:
@@ -196,17 +191,3 @@ def _update_key(update: FindingUpdate) -> UpdateKey:
     workflow = update.workflow.value if update.workflow is not None else None
     fields = tuple(sorted(update.user_defined_fields.items()))
     return workflow, update.note or None, fields, update.verification_state
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _error_of(error: ClientError) -> tuple[str, str]:
-    details = error.response.get("Error", {})
-    return details.get("Code", "Unknown"), details.get("Message", str(error))
-
-
-def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
