@@ -11,25 +11,18 @@ batching to the API's limits, the per-finding outcome of BatchUpdateFindings, an
 from __future__ import annotations
 
 import logging
-import time
-from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-import boto3
-from botocore.exceptions import ClientError
-
-from hubsync.adapters.aws_session import DEFAULT_MAX_ATTEMPTS, client_config, count_requests, observe_calls
 from hubsync.adapters.faults import transient_aws_code
 from hubsync.adapters.securityhub.asff import parse_finding
-from hubsync.adapters.securityhub.common import NOTE_TEXT_LIMIT, chunks, cut, error_of, reading
-from hubsync.domain.finding import Finding, FindingIdentifier, InvalidFinding, finding_key
+from hubsync.adapters.securityhub.common import NOTE_TEXT_LIMIT, FindingsClient, chunks, cut
+from hubsync.domain.finding import Finding, FindingIdentifier, finding_key
 from hubsync.domain.plan import FindingUpdate
 from hubsync.domain.ports import UpdateFailure
 
 log = logging.getLogger(__name__)
 
-PAGE_SIZE = 100  # GetFindings' MaxResults ceiling
 UPDATE_BATCH = 100  # BatchUpdateFindings' FindingIdentifiers ceiling
 FILTER_VALUES = 20  # GetFindings takes at most 20 values per filtered attribute
 UPDATED_BY = "hubsync"
@@ -42,36 +35,11 @@ RETRYABLE = frozenset({"ConcurrentUpdateError", "InternalFailure"})
 UpdateKey = tuple[str | None, str | None, tuple[tuple[str, str], ...], str | None]
 
 
-class SecurityHubClient:
-    """`SecurityHubPort` over a boto3 `securityhub` client.
+class SecurityHubClient(FindingsClient):
+    """`SecurityHubPort` over a boto3 `securityhub` client (CSPM: GetFindings, BatchUpdateFindings)."""
 
-    `calls` counts the HTTP requests sent per operation (retries included), for benchmarks. `invalid_findings`
-    counts findings skipped because they did not parse, and `invalid_keys` holds their keys, so a caller can tell
-    a finding Security Hub no longer has from one hubsync could not read.
-    """
-
-    def __init__(
-        self,
-        client: Any,
-        update_attempts: int = 3,
-        retry_delay: float = 0.5,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self._client = client
-        self._update_attempts = update_attempts
-        self._retry_delay = retry_delay
-        self._sleep = sleep
-        self.calls: Counter[str] = count_requests(client, Counter())
-        observe_calls(client.meta.events)  # a no-op when the client's session already reports its calls
-        self.invalid_findings = 0
-        self.invalid_keys: set[str] = set()
-
-    @classmethod
-    def for_session(
-        cls, session: boto3.Session, region: str, max_attempts: int = DEFAULT_MAX_ATTEMPTS, **options: Any
-    ) -> SecurityHubClient:
-        """A client in `region`, the tenant's aggregation Region (or its only Region without aggregation)."""
-        return cls(session.client("securityhub", region_name=region, config=client_config(max_attempts)), **options)
+    read_operation = "get_findings"
+    update_operation = "BatchUpdateFindings"
 
     def findings(self, filters: Mapping[str, Any]) -> Iterator[Finding]:
         """Every finding matching `filters` (GetFindings' own filter language, applied by Security Hub), the most
@@ -89,7 +57,7 @@ class SecurityHubClient:
         for chunk in chunks(ids, FILTER_VALUES):
             filters = {"Id": [{"Value": finding_id, "Comparison": "EQUALS"} for finding_id in chunk]}
             for data in self._pages(filters):
-                if finding_key(data.get("ProductArn", ""), data.get("Id", "")) not in wanted:
+                if self._key_of(data) not in wanted:
                     continue  # the same Id from another product
                 finding = self._parse(data)
                 if finding is not None:
@@ -115,46 +83,29 @@ class SecurityHubClient:
                 failures.extend(self._update_batch(chunk, requests[key]))
         return failures
 
-    # -- internals -------------------------------------------------------------------------------
-    def _pages(self, filters: Mapping[str, Any], sort: list[dict[str, str]] | None = None) -> Iterator[dict[str, Any]]:
-        paginator = self._client.get_paginator("get_findings")
-        order = {"SortCriteria": sort} if sort else {}
-        with reading():
-            for page in paginator.paginate(Filters=dict(filters), PaginationConfig={"PageSize": PAGE_SIZE}, **order):
-                yield from page["Findings"]
+    # -- the CSPM side of `FindingsClient` ------------------------------------------------------------------
+    def _parse_finding(self, data: Any) -> Finding:
+        return parse_finding(data)
 
-    def _parse(self, data: Mapping[str, Any]) -> Finding | None:
-        try:
-            return parse_finding(data)
-        except InvalidFinding as error:
-            self.invalid_findings += 1
-            self.invalid_keys.add(finding_key(str(data.get("ProductArn", "")), str(data.get("Id", ""))))
-            log.warning("skipping finding %s: %s", data.get("Id", "(no Id)"), error)
-            return None
+    def _key_of(self, data: Any) -> str:
+        return finding_key(str(data.get("ProductArn", "")), str(data.get("Id", "")))
 
-    def _update_batch(self, identifiers: list[FindingIdentifier], request: dict[str, Any]) -> list[UpdateFailure]:
-        failures: list[UpdateFailure] = []
-        pending = identifiers
-        for attempt in range(1, self._update_attempts + 1):
-            try:
-                response = self._client.batch_update_findings(
-                    FindingIdentifiers=[{"Id": item.id, "ProductArn": item.product_arn} for item in pending],
-                    **request,
-                )
-            except ClientError as error:
-                code, message = error_of(error)
-                log.warning("BatchUpdateFindings of %d findings refused: %s %s", len(pending), code, message)
-                return [*failures, *(UpdateFailure(item, code, message, transient_aws_code(code)) for item in pending)]
-            retry, final = sort_unprocessed(response.get("UnprocessedFindings", []), attempt < self._update_attempts)
-            for failure in final:
-                log.warning("finding %s not updated: %s %s", failure.identifier.id, failure.error_code,
-                            failure.message)
-            failures.extend(final)
-            if not retry:
-                break
-            pending = retry
-            self._sleep(self._retry_delay * attempt)
-        return failures
+    def _name_of(self, data: Any) -> str:
+        return str(data.get("Id", "(no Id)"))
+
+    def _send_update(self, pending: list[FindingIdentifier], request: dict[str, Any]) -> list[Mapping[str, Any]]:
+        response = self._client.batch_update_findings(
+            FindingIdentifiers=[{"Id": item.id, "ProductArn": item.product_arn} for item in pending], **request
+        )
+        unprocessed: list[Mapping[str, Any]] = response.get("UnprocessedFindings", [])
+        return unprocessed
+
+    def _sort_unprocessed(self, unprocessed: Sequence[Mapping[str, Any]], pending: list[FindingIdentifier],
+                          may_retry: bool) -> tuple[list[FindingIdentifier], list[UpdateFailure]]:
+        return sort_unprocessed(unprocessed, may_retry)
+
+    def _transient(self, code: str) -> bool:
+        return transient_aws_code(code)
 
 
 def sort_unprocessed(

@@ -16,25 +16,18 @@ internal error) are retried a few times; the rest come back as `UpdateFailure`s,
 from __future__ import annotations
 
 import logging
-import time
-from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence, Set
+from collections.abc import Iterator, Mapping, Sequence, Set
 from typing import Any, TypeVar
 
-import boto3
-from botocore.exceptions import ClientError
-
-from hubsync.adapters.aws_session import DEFAULT_MAX_ATTEMPTS, client_config, count_requests, observe_calls
 from hubsync.adapters.faults import transient_aws_code
-from hubsync.adapters.securityhub.common import NOTE_TEXT_LIMIT, chunks, cut, error_of, reading
+from hubsync.adapters.securityhub.common import NOTE_TEXT_LIMIT, FindingsClient, chunks, cut
 from hubsync.adapters.securityhub.ocsf import parse_finding
-from hubsync.domain.finding import Finding, FindingIdentifier, InvalidFinding, Severity, WorkflowStatus, finding_key
+from hubsync.domain.finding import Finding, FindingIdentifier, Severity, WorkflowStatus, finding_key
 from hubsync.domain.plan import FindingUpdate
 from hubsync.domain.ports import UpdateFailure
 
 log = logging.getLogger(__name__)
 
-PAGE_SIZE = 100  # GetFindingsV2' MaxResults ceiling
 UPDATE_BATCH = 100  # BatchUpdateFindingsV2' MetadataUids ceiling
 FILTER_VALUES = 20  # filters of one type in one composite filter
 COMPOSITES = 10  # composite filters in one request
@@ -68,35 +61,11 @@ class UnsupportedFilter(ValueError):
     """An ASFF filter that the new Security Hub cannot apply; the message names the attribute and the value."""
 
 
-class SecurityHubV2Client:
-    """`SecurityHubPort` over a boto3 `securityhub` client's V2 operations.
+class SecurityHubV2Client(FindingsClient):
+    """`SecurityHubPort` over a boto3 `securityhub` client's V2 operations (GetFindingsV2, BatchUpdateFindingsV2)."""
 
-    `calls` counts the HTTP requests sent per operation (retries included). `invalid_findings` counts findings
-    skipped because they did not parse, and `invalid_keys` holds their keys, as `SecurityHubClient`'s do.
-    """
-
-    def __init__(
-        self,
-        client: Any,
-        update_attempts: int = 3,
-        retry_delay: float = 0.5,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self._client = client
-        self._update_attempts = update_attempts
-        self._retry_delay = retry_delay
-        self._sleep = sleep
-        self.calls: Counter[str] = count_requests(client, Counter())
-        observe_calls(client.meta.events)
-        self.invalid_findings = 0
-        self.invalid_keys: set[str] = set()
-
-    @classmethod
-    def for_session(
-        cls, session: boto3.Session, region: str, max_attempts: int = DEFAULT_MAX_ATTEMPTS, **options: Any
-    ) -> SecurityHubV2Client:
-        """A client in `region`, the tenant's home Region."""
-        return cls(session.client("securityhub", region_name=region, config=client_config(max_attempts)), **options)
+    read_operation = "get_findings_v2"
+    update_operation = "BatchUpdateFindingsV2"
 
     def findings(self, filters: Mapping[str, Any]) -> Iterator[Finding]:
         """Every finding matching the ASFF `filters`, translated (`v2_filters`) before the first request, the most
@@ -146,55 +115,41 @@ class SecurityHubV2Client:
                 failures.extend(self._update_batch(batch, _update_request(key)))
         return failures
 
-    # -- internals -------------------------------------------------------------------------------
-    def _pages(self, filters: Mapping[str, Any], sort: list[dict[str, str]] | None = None) -> Iterator[dict[str, Any]]:
-        paginator = self._client.get_paginator("get_findings_v2")
-        order = {"SortCriteria": sort} if sort else {}
-        with reading():
-            for page in paginator.paginate(Filters=dict(filters), PaginationConfig={"PageSize": PAGE_SIZE}, **order):
-                yield from page["Findings"]
+    # -- the V2 side of `FindingsClient` -----------------------------------------------------------------------
+    def _parse_finding(self, data: Any) -> Finding:
+        return parse_finding(data)
 
-    def _parse(self, data: Any) -> Finding | None:
-        try:
-            return parse_finding(data)
-        except InvalidFinding as error:
-            self.invalid_findings += 1
-            self.invalid_keys.add(_key_of(data))
-            uid = _at(data, "metadata", "uid")
-            log.warning("skipping finding %s: %s", uid if isinstance(uid, str) else "(no metadata.uid)", error)
-            return None
+    def _key_of(self, data: Any) -> str:
+        return _key_of(data)
 
-    def _update_batch(self, identifiers: list[FindingIdentifier], request: dict[str, Any]) -> list[UpdateFailure]:
+    def _name_of(self, data: Any) -> str:
+        uid = _at(data, "metadata", "uid")
+        return uid if isinstance(uid, str) else "(no metadata.uid)"
+
+    def _send_update(self, pending: list[FindingIdentifier], request: dict[str, Any]) -> list[Mapping[str, Any]]:
+        response = self._client.batch_update_findings_v2(MetadataUids=[item.id for item in pending], **request)
+        unprocessed: list[Mapping[str, Any]] = response.get("UnprocessedFindings", [])
+        return unprocessed
+
+    def _sort_unprocessed(self, unprocessed: Sequence[Mapping[str, Any]], pending: list[FindingIdentifier],
+                          may_retry: bool) -> tuple[list[FindingIdentifier], list[UpdateFailure]]:
+        by_uid = {item.id: item for item in pending}
+        retry: list[FindingIdentifier] = []
         failures: list[UpdateFailure] = []
-        pending = identifiers
-        for attempt in range(1, self._update_attempts + 1):
-            try:
-                response = self._client.batch_update_findings_v2(
-                    MetadataUids=[item.id for item in pending], **request
-                )
-            except ClientError as error:
-                code, message = error_of(error)
-                log.warning("BatchUpdateFindingsV2 of %d findings refused: %s %s", len(pending), code, message)
-                return [*failures, *(UpdateFailure(item, code, message, _transient(code)) for item in pending)]
-            by_uid = {item.id: item for item in pending}
-            retry: list[FindingIdentifier] = []
-            for item in response.get("UnprocessedFindings", []):
-                identifier = by_uid.get(item.get("MetadataUid", ""))
-                if identifier is None:
-                    log.warning("BatchUpdateFindingsV2 reported a finding it was not sent: %r", item)
-                    continue
-                code = item.get("ErrorCode", "Unknown")
-                if attempt < self._update_attempts and code in RETRYABLE:
-                    retry.append(identifier)
-                    continue
-                message = item.get("ErrorMessage", "")
-                log.warning("finding %s not updated: %s %s", identifier.id, code, message)
-                failures.append(UpdateFailure(identifier, code, message, _transient(code)))
-            if not retry:
-                break
-            pending = retry
-            self._sleep(self._retry_delay * attempt)
-        return failures
+        for item in unprocessed:
+            identifier = by_uid.get(item.get("MetadataUid", ""))
+            if identifier is None:
+                log.warning("BatchUpdateFindingsV2 reported a finding it was not sent: %r", item)
+                continue
+            code = item.get("ErrorCode", "Unknown")
+            if may_retry and code in RETRYABLE:
+                retry.append(identifier)
+            else:
+                failures.append(UpdateFailure(identifier, code, item.get("ErrorMessage", ""), _transient(code)))
+        return retry, failures
+
+    def _transient(self, code: str) -> bool:
+        return _transient(code)
 
 
 def v2_filters(filters: Mapping[str, Any]) -> dict[str, Any]:
