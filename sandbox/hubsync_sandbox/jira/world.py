@@ -950,7 +950,7 @@ class JiraWorld:
         if items is not None:
             change_id = str(self._next_changelog_id)
             payload["changelog"] = {"id": change_id, "items": items}
-            issue.changelog.append(ChangeGroup(change_id, actor, self.now(), items))
+            issue.changelog.append(ChangeGroup(change_id, actor, issue.updated, items))  # the change's own moment
             self._next_changelog_id += 1
         return payload
 
