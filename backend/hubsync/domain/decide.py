@@ -13,11 +13,10 @@ Links reach `decide` in one of these shapes:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from hubsync.domain.finding import Finding, RecordState, WorkflowStatus
+from hubsync.domain.finding import HUBSYNC_AUTHOR, Finding, RecordState, WorkflowStatus, names_ticket
 from hubsync.domain.link import Link, LinkState
 from hubsync.domain.plan import (
     TICKET_KEY,
@@ -35,7 +34,6 @@ from hubsync.domain.policy import Policy
 from hubsync.domain.rendering import ticket_summary
 from hubsync.domain.ticket import Disposition, StatusCategory, Ticket
 
-HUBSYNC = "hubsync"  # the Note.UpdatedBy of every note hubsync writes
 NOTE_LIMIT = 512  # Security Hub's limit on Note.Text
 TICKET_KEY_ROOM = 24  # a note's `TICKET_KEY` becomes a key of up to this many characters
 FALSE_POSITIVE = "FALSE_POSITIVE"  # the VerificationState hubsync writes for false positives
@@ -52,7 +50,9 @@ def decide(
     escalated_by_hand: bool = False,
 ) -> Plan:
     """The plan for one finding and its ticket. `finding` None: Security Hub no longer has it (deleted 90 days
-    after its last update). `escalated_by_hand`: a custom action asked for a ticket whatever the rules say."""
+    after its last update). `escalated_by_hand`: a custom action asked for a ticket whatever the rules say; so does
+    a note or comment that starts with the escalation tag (`Finding.asks_for_ticket`)."""
+    escalated_by_hand = escalated_by_hand or (finding is not None and finding.asks_for_ticket)
     current = _current_link(finding, ticket, link)
     if current is None:
         return _unlinked(finding, link, policy, escalated_by_hand)
@@ -74,7 +74,7 @@ def _unlinked(finding: Finding | None, link: Link | None, policy: Policy, by_han
         return Plan(2, f"finding is {_gone_state(finding)}: no ticket")
     rule = policy.escalation_rule_for(finding)
     if by_hand:
-        why, note = "escalated by hand", _note("Escalated by hand to Jira: tracked in ", TICKET_KEY)
+        why, note = "escalated by hand", _note("Escalated by hand to Jira: tracked in ", TICKET_KEY, *_asked(finding))
     elif finding.workflow_status is not WorkflowStatus.NEW:
         return Plan(2, f"finding is {finding.workflow_status} (not NEW) and has no ticket: not escalated")
     elif rule is None:
@@ -201,7 +201,7 @@ def _finding_gone(finding: Finding | None, key: str, disposition: Disposition) -
 def _marked(finding: Finding | None, key: str) -> list[Action]:
     """A gone finding that never got its ticket's name (it went away between the ticket's creation and the
     finding's update) gets it now, as every escalated finding carries it: NOTIFIED if still NEW."""
-    if finding is None or finding.user_defined_fields.get("jiraIssue") == key:
+    if finding is None or finding.carries_ticket(key):
         return []
     workflow = WorkflowStatus.NOTIFIED if finding.workflow_status is WorkflowStatus.NEW else None
     return [UpdateFinding(workflow, _note("Tracked in ", TICKET_KEY), {"jiraIssue": TICKET_KEY})]
@@ -238,7 +238,9 @@ def _decided_in_jira(finding: Finding, ticket: Ticket, link: Link, key: str, dis
     """Rule 7: Jira owns decisions. A suppression hubsync did not write is taken over, so its note says who."""
     false_positive = disposition is Disposition.FALSE_POSITIVE
     suppressed = _suppressed_by_hubsync(finding, link)
-    if suppressed and (not false_positive or finding.verification_state == FALSE_POSITIVE):
+    # The new Security Hub keeps no verification state: there SUPPRESSED is all a false positive can be.
+    marked = finding.verification_state == FALSE_POSITIVE or finding.comment_only
+    if suppressed and (not false_positive or marked):
         return _Step(None, f"{key} is {disposition} and the finding suppressed: in step", disposition=disposition)
     who = f" by {ticket.status_changed_by}" if ticket.status_changed_by else ""
     note = _note(f"{'False positive' if false_positive else 'Risk'} accepted in ", TICKET_KEY, who)
@@ -288,8 +290,7 @@ def _open(
         if _in_request_status(ticket, policy):
             return _Step(8, f"finding suppressed outside Jira; {key} already asks for risk acceptance",
                          disposition=disposition, asks_for_risk_acceptance=True)
-        their_note = finding.note_text if finding.note_updated_by not in (None, HUBSYNC) else None
-        said = f" (note by {finding.note_updated_by}: \u201c{their_note}\u201d)" if their_note else ""
+        said = _their_note(finding, key)
         comment = (
             f"The finding was suppressed in Security Hub outside Jira{said}. Such a suppression becomes a request "
             "for risk acceptance: a security engineer approves or rejects it here."
@@ -315,19 +316,32 @@ def _escalated_again(step: _Step, finding: Finding | None, link: Link) -> _Step:
         return step
     if any(isinstance(action, UpdateFinding) and action.note for action in step.actions):
         return step  # the matched rule writes a note, and every such note names the ticket
-    if finding.note_updated_by == HUBSYNC and _names_ticket(finding.note_text, link.ticket_key):
+    if finding.noted_by_hubsync(link.ticket_key) and not finding.asks_for_ticket:
         return step
     reason = f"escalated by hand again: already tracked in {link.ticket_key}, said so in the finding's note"
-    note = UpdateFinding(note=_note("Escalated by hand again: already tracked in ", TICKET_KEY),
+    note = UpdateFinding(note=_note("Escalated by hand again: already tracked in ", TICKET_KEY, *_asked(finding)),
                          user_defined_fields={"jiraIssue": TICKET_KEY})
     if step.rule is None:
         return replace(step, rule=1, reason=reason, actions=[*step.actions, note])
     return replace(step, reason=f"{step.reason}; {reason}", actions=[*step.actions, note])
 
 
-def _names_ticket(text: str | None, key: str) -> bool:
-    """`SEC-1` is named in "tracked in SEC-1." but not in "tracked in SEC-12"."""
-    return bool(text) and re.search(rf"(?<![\w-]){re.escape(key)}(?!\d)", text or "") is not None
+def _asked(finding: Finding) -> tuple[str, ...]:
+    """The words of a person's escalation tag, kept after hubsync's note that replaces it (cut to fit, if need be)."""
+    if not finding.asks_for_ticket or not finding.note_text:
+        return ()
+    return (f" (asked: \u201c{finding.note_text.strip()}\u201d)",)
+
+
+def _their_note(finding: Finding, key: str) -> str:
+    """A note or comment someone else wrote, quoted where a suppression becomes a request for risk acceptance."""
+    if not finding.note_text or finding.noted_by_hubsync(key):
+        return ""
+    if finding.comment_only:
+        return "" if names_ticket(finding.note_text, key) else f" (comment: \u201c{finding.note_text}\u201d)"
+    if finding.note_updated_by in (None, HUBSYNC_AUTHOR):
+        return ""
+    return f" (note by {finding.note_updated_by}: \u201c{finding.note_text}\u201d)"
 
 
 # --- putting the plan together -----------------------------------------------------------------------------

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -11,6 +12,8 @@ from enum import StrEnum
 from typing import Any
 
 from hubsync.domain.validation import error_lines
+
+HUBSYNC_AUTHOR = "hubsync"  # the Note.UpdatedBy of every note hubsync writes (CSPM)
 
 
 class Severity(StrEnum):
@@ -59,6 +62,21 @@ class InvalidFinding(ValueError):
     def __init__(self, messages: Mapping[str, Any]) -> None:
         self.messages = dict(messages)
         super().__init__("invalid finding: " + "; ".join(error_lines(self.messages)))
+
+
+# A finding whose note (CSPM) or comment (the new Security Hub) starts with this asks a person's ticket: set in the
+# console, or by an automation rule, where the new Security Hub has no custom actions.
+ESCALATION_TAG = "#jira"
+
+
+def asks_for_ticket(text: str | None) -> bool:
+    """Whether a note or comment starts with `ESCALATION_TAG`, in any case, leading white space ignored."""
+    return bool(text) and (text or "").lstrip()[: len(ESCALATION_TAG)].casefold() == ESCALATION_TAG
+
+
+def names_ticket(text: str | None, key: str) -> bool:
+    """`SEC-1` is named in "tracked in SEC-1." but not in "tracked in SEC-12"."""
+    return bool(text) and re.search(rf"(?<![\w-]){re.escape(key)}(?!\d)", text or "") is not None
 
 
 def finding_key(product_arn: str, finding_id: str) -> str:
@@ -125,6 +143,9 @@ class Finding:
     # The new Security Hub (OCSF) sets Resolved on what went away (a passing control, a closed finding): there a
     # RESOLVED workflow is gone. In CSPM it is someone's word on a finding Security Hub still reports.
     resolved_is_gone: bool = False
+    # The new Security Hub keeps no user-defined fields, verification state or note author: its comment is the one
+    # text hubsync can write, so the comment alone says whether hubsync named the ticket there.
+    comment_only: bool = False
 
     @property
     def identifier(self) -> FindingIdentifier:
@@ -143,6 +164,24 @@ class Finding:
             and self.compliance_status != "PASSED"
             and not (self.resolved_is_gone and self.workflow_status is WorkflowStatus.RESOLVED)
         )
+
+    @property
+    def asks_for_ticket(self) -> bool:
+        """Someone asked for a ticket in the note or comment (`ESCALATION_TAG`); never hubsync's own note."""
+        return asks_for_ticket(self.note_text) and self.note_updated_by != HUBSYNC_AUTHOR
+
+    def carries_ticket(self, key: str) -> bool:
+        """Whether the finding names its ticket where hubsync writes the key: `UserDefinedFields.jiraIssue` in
+        CSPM, the comment in the new Security Hub."""
+        if self.comment_only:
+            return names_ticket(self.note_text, key)
+        return self.user_defined_fields.get("jiraIssue") == key
+
+    def noted_by_hubsync(self, key: str) -> bool:
+        """Whether the note is hubsync's and names `key` (in the new Security Hub, whose comments have no author,
+        a comment naming the ticket)."""
+        author_is_hubsync = self.comment_only or self.note_updated_by == HUBSYNC_AUTHOR
+        return author_is_hubsync and names_ticket(self.note_text, key)
 
     @property
     def partition(self) -> str:

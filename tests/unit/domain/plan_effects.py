@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from hubsync.domain.decide import HUBSYNC
+from hubsync.domain.finding import HUBSYNC_AUTHOR as HUBSYNC
 from hubsync.domain.finding import Finding
 from hubsync.domain.link import Link
 from hubsync.domain.plan import CommentOnTicket, CreateTicket, EditTicket, MoveTicket, Plan, UpdateFinding

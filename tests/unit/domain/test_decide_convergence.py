@@ -12,7 +12,8 @@ from datetime import timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hubsync.domain.decide import HUBSYNC, decide
+from hubsync.domain.decide import decide
+from hubsync.domain.finding import HUBSYNC_AUTHOR as HUBSYNC
 from hubsync.domain.finding import Finding, RecordState, Severity, WorkflowStatus
 from hubsync.domain.link import Link, LinkState
 from hubsync.domain.policy import Policy

@@ -17,7 +17,7 @@ from typing import Any
 from hubsync.adapters.faults import transient_aws_code
 from hubsync.adapters.securityhub.asff import parse_finding
 from hubsync.adapters.securityhub.common import NOTE_TEXT_LIMIT, FindingsClient, chunks, cut
-from hubsync.domain.finding import Finding, FindingIdentifier, finding_key
+from hubsync.domain.finding import HUBSYNC_AUTHOR, Finding, FindingIdentifier, finding_key
 from hubsync.domain.plan import FindingUpdate
 from hubsync.domain.ports import UpdateFailure
 
@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 UPDATE_BATCH = 100  # BatchUpdateFindings' FindingIdentifiers ceiling
 FILTER_VALUES = 20  # GetFindings takes at most 20 values per filtered attribute
-UPDATED_BY = "hubsync"
+UPDATED_BY = HUBSYNC_AUTHOR
 # Most severe first (Security Hub fills Severity.Normalized from the Label: CRITICAL 90, HIGH 70, ...), so a backlog
 # that the rate limits stretch over minutes reaches its critical and high findings first.
 MOST_SEVERE_FIRST = [{"Field": "SeverityNormalized", "SortOrder": "desc"}]

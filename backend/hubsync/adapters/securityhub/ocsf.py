@@ -229,6 +229,7 @@ class _FindingSchema(_Tolerant):
             remediation_url=next(iter(remediation.get("references") or ()), None),
             note_text=data["comment"],
             resolved_is_gone=True,
+            comment_only=True,
         )
 
 
