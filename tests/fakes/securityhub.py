@@ -3,8 +3,10 @@
 What the real side does and the fake does too: an update writes the customer-owned fields only (workflow, note,
 user-defined fields, verification state) and never the provider's `UpdatedAt`; a note is recorded as written by
 hubsync (`Note.UpdatedBy`) and cut to 512 characters; user-defined fields are merged into the finding's. A finding
-Security Hub no longer has is absent from `get`. Knobs: `reject(key, code)` makes the next updates of a finding
-come back as failures (per-finding `UnprocessedFindings`), `fail_next(method, error)` makes a whole call raise.
+of the new Security Hub (`comment_only`) is written as BatchUpdateFindingsV2 writes it: its status and its comment,
+which has no author; user-defined fields and verification state have no V2 field. A finding Security Hub no longer
+has is absent from `get`. Knobs: `reject(key, code)` makes the next updates of a finding come back as failures
+(per-finding `UnprocessedFindings`), `fail_next(method, error)` makes a whole call raise.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ _FILTER_FIELDS: dict[str, Callable[[Finding], str | None]] = {
     "SeverityLabel": lambda f: f.severity.value,
     "ComplianceStatus": lambda f: f.compliance_status,
     "ComplianceSecurityControlId": lambda f: f.security_control_id,
+    "NoteText": lambda f: f.note_text,
 }
 
 
@@ -106,7 +109,7 @@ class FakeSecurityHub:
             if finding is None:
                 failures.append(UpdateFailure(identifier, "FindingNotFound", "no such finding"))
                 continue
-            self._findings[identifier.key] = _updated(finding, update)
+            self._findings[identifier.key] = updated(finding, update)
         return failures
 
     def _maybe_fail(self, method: str) -> None:
@@ -114,8 +117,13 @@ class FakeSecurityHub:
             raise self._failures[method].pop(0)
 
 
-def _updated(finding: Finding, update: FindingUpdate) -> Finding:
+def updated(finding: Finding, update: FindingUpdate) -> Finding:
+    """`finding` once Security Hub has applied `update` (BatchUpdateFindings, or BatchUpdateFindingsV2 for a
+    finding of the new Security Hub)."""
     note = update.note[: NOTE_LIMIT - 1] + "…" if update.note and len(update.note) > NOTE_LIMIT else update.note
+    if finding.comment_only:
+        return replace(finding, workflow_status=update.workflow or finding.workflow_status,
+                       note_text=note if note else finding.note_text)
     return replace(
         finding,
         workflow_status=update.workflow or finding.workflow_status,
@@ -132,8 +140,10 @@ def _matches(finding: Finding, filters: Mapping[str, Any]) -> bool:
             raise NotImplementedError(f"the fake Security Hub does not filter on {name}")
         value = _FILTER_FIELDS[name](finding)
         equal = [c["Value"] for c in conditions if c.get("Comparison", "EQUALS") == "EQUALS"]
+        prefixes = [c["Value"] for c in conditions if c.get("Comparison") == "PREFIX"]
         not_equal = [c["Value"] for c in conditions if c.get("Comparison") == "NOT_EQUALS"]
-        if (equal and value not in equal) or value in not_equal:
+        positive = value in equal or any((value or "").startswith(prefix) for prefix in prefixes)
+        if ((equal or prefixes) and not positive) or value in not_equal:
             return False
     return True
 

@@ -1,4 +1,5 @@
-"""The periodic full reconcile: every finding the rules escalate that has no ticket yet, and every linked pair.
+"""The periodic full reconcile: every finding the rules escalate that has no ticket yet (or a person asked a ticket
+for, with the escalation tag in its note or comment), and every linked pair.
 
 Events are hints; this is the safety net that converges whatever events were lost, late or reordered. It pages
 both sides (GetFindings 100 a page with server-side filters, the link table 100 at a time) and keeps no more
@@ -12,13 +13,14 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, TypeVar
 
-from hubsync.domain.finding import Severity
+from hubsync.domain.finding import ESCALATION_TAG, Severity
 from hubsync.domain.link import Link, LinkState
 from hubsync.domain.policy import EscalationRule, Policy
 from hubsync.domain.ticket import Ticket
 from hubsync.service.sync import BATCH, Outcome, SyncContext, sync_findings, sync_links
 
 T = TypeVar("T")
+TAG_SPELLINGS = tuple(dict.fromkeys((ESCALATION_TAG, ESCALATION_TAG.upper(), ESCALATION_TAG.title())))
 
 
 @dataclass
@@ -117,9 +119,17 @@ def _rebuild_links(ctx: SyncContext, tickets: list[Ticket], dry_run: bool) -> li
 
 
 def escalation_filters(policy: Policy) -> Iterator[dict[str, Any]]:
-    """GetFindings filters that fetch, per escalation rule, the live NEW findings it may escalate."""
+    """GetFindings filters that fetch, per escalation rule, the live NEW findings it may escalate; then the live
+    findings whose note or comment asks for a ticket (the escalation tag), whatever the rules say. That read is the
+    safety net of the new Security Hub's manual escalation, as AWS does not document that a comment sends an event;
+    the filter's PREFIX matches case-sensitively, so it asks for the usual spellings of the tag."""
     for rule in policy.rules:
         yield from rule_filters(rule)
+    yield {
+        "RecordState": [_eq("ACTIVE")],
+        "ComplianceStatus": [{"Value": "PASSED", "Comparison": "NOT_EQUALS"}],
+        "NoteText": [{"Value": tag, "Comparison": "PREFIX"} for tag in TAG_SPELLINGS],
+    }
 
 
 def rule_filters(rule: EscalationRule) -> Iterator[dict[str, Any]]:

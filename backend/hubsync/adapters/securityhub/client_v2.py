@@ -4,7 +4,9 @@ A finding is named by its `metadata.uid` (the domain `Finding.id` of an OCSF fin
 `metadata.product.uid`. Reads take the port's filters, which hubsync builds in GetFindings' (ASFF) language, and
 translate them to OCSF composite filters (`v2_filters`): one composite per ASFF attribute, ANDed, so the fetch
 narrows as the ASFF filter did; an attribute or value with no OCSF equivalent is refused (`UnsupportedFilter`),
-never dropped, as a dropped filter would fetch far more than the caller asked for.
+as a dropped filter would fetch far more than the caller asked for. One exception: a generator other than a
+control's (OCSF's `metadata.product.feature.uid` cannot be filtered on) leaves the fetch wider, because the
+rules that ask for it are applied exactly to what is fetched.
 
 BatchUpdateFindingsV2 writes only `StatusId`, `SeverityId` and `Comment`. A `FindingUpdate`'s workflow becomes the
 `StatusId` and its note the `Comment`; its user-defined fields and verification state have nowhere to go and are
@@ -49,6 +51,7 @@ STRING_FIELDS = {
     "ProductName": "metadata.product.name",
     "ProductArn": "metadata.product.uid",
     "ComplianceSecurityControlId": "compliance.control",
+    "NoteText": "comment",  # the one free text a customer writes in both generations
 }
 STRING_COMPARISONS = frozenset({"EQUALS", "PREFIX", "NOT_EQUALS", "PREFIX_NOT_EQUALS", "CONTAINS", "NOT_CONTAINS"})
 CONTROL_GENERATOR = "security-control/"  # the generator of CSPM's consolidated control findings
@@ -157,7 +160,11 @@ def v2_filters(filters: Mapping[str, Any]) -> dict[str, Any]:
 
     Raises `UnsupportedFilter` for an attribute, comparison or value the new Security Hub has no equivalent of.
     """
-    composites = [_composite(name, _conditions(name, conditions)) for name, conditions in filters.items()]
+    composites = [
+        composite
+        for name, conditions in filters.items()
+        if (composite := _composite(name, _conditions(name, conditions))) is not None
+    ]
     if len(composites) > COMPOSITES:
         raise UnsupportedFilter(f"at most {COMPOSITES} attributes can be filtered on at once, not {len(composites)}")
     return {"CompositeFilters": composites, "CompositeOperator": "AND"} if composites else {}
@@ -174,7 +181,8 @@ def _conditions(name: str, conditions: Any) -> list[tuple[str, str]]:
     return pairs
 
 
-def _composite(name: str, conditions: list[tuple[str, str]]) -> dict[str, Any]:
+def _composite(name: str, conditions: list[tuple[str, str]]) -> dict[str, Any] | None:
+    """The attribute's composite filter; None where the fetch cannot narrow on it (a non-control generator)."""
     comparisons = {comparison for comparison, _ in conditions}
     values = [value for _, value in conditions]
     if name in STRING_FIELDS:
@@ -187,13 +195,10 @@ def _composite(name: str, conditions: list[tuple[str, str]]) -> dict[str, Any]:
         return _strings("compliance.status", [(c, _mapped(name, COMPLIANCE_STATUS, v)) for c, v in conditions])
     if name == "GeneratorId":
         _only(name, comparisons, {"EQUALS"})
-        controls = []
-        for value in values:
-            if not value.startswith(CONTROL_GENERATOR) or value == CONTROL_GENERATOR:
-                raise UnsupportedFilter(f"GeneratorId {value[:100]!r}: the new Security Hub filters on a control's "
-                                        f"generator ({CONTROL_GENERATOR}<control>) only")
-            controls.append(("EQUALS", value.removeprefix(CONTROL_GENERATOR)))
-        return _strings("compliance.control", controls)
+        if not all(value.startswith(CONTROL_GENERATOR) and value != CONTROL_GENERATOR for value in values):
+            log.debug("GeneratorId %r: only a control's generator narrows a GetFindingsV2 read", values[:3])
+            return None
+        return _strings("compliance.control", [("EQUALS", v.removeprefix(CONTROL_GENERATOR)) for v in values])
     if name == "WorkflowStatus":
         _only(name, comparisons, {"EQUALS"})
         statuses = {status.value: STATUS_ID[status] for status in STATUS_ID}

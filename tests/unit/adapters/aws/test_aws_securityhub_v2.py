@@ -108,7 +108,6 @@ def test_findings_page_100_at_a_time_most_severe_first(twins: list[dict[str, Any
     [
         {"Id": [{"Value": "x", "Comparison": "EQUALS"}]},
         {"Title": [{"Value": "x", "Comparison": "PREFIX"}]},
-        {"GeneratorId": [{"Value": "arn:aws:guardduty:us-east-1:1:detector/d", "Comparison": "EQUALS"}]},
         {"WorkflowStatus": [{"Value": "NEW", "Comparison": "NOT_EQUALS"}]},
         {"ComplianceStatus": [{"Value": "NOT_AVAILABLE", "Comparison": "EQUALS"}]},
         {"SeverityLabel": [{"Value": "SEVERE", "Comparison": "EQUALS"}]},
@@ -120,6 +119,31 @@ def test_a_filter_with_no_v2_equivalent_is_refused_before_any_request(hub: Secur
     with pytest.raises(UnsupportedFilter):
         list(hub.findings(filters))
     assert hub.calls == {}
+
+
+def test_a_generator_other_than_a_controls_leaves_the_read_wider_not_refused(
+    twins: list[dict[str, Any]], hub: SecurityHubV2Client
+):
+    """OCSF cannot filter on it; the rule asking for it is applied exactly to what the read returns."""
+    generator = {"GeneratorId": [{"Value": "arn:aws:guardduty:us-east-1:1:detector/d", "Comparison": "EQUALS"},
+                                 {"Value": "security-control/S3.8", "Comparison": "EQUALS"}]}
+    critical = {"SeverityLabel": [{"Value": "CRITICAL", "Comparison": "EQUALS"}]}
+
+    assert v2_filters({**generator, **critical}) == v2_filters(critical)
+    assert {f.key for f in hub.findings({**generator, **critical})} == {f.key for f in hub.findings(critical)}
+
+
+def test_a_note_prefix_reads_the_comment(
+    securityhub: SecurityHubSandbox, twins: list[dict[str, Any]], hub: SecurityHubV2Client
+):
+    asked, other = ident(twins[0]), ident(twins[1])
+    client = securityhub.client()
+    client.batch_update_findings_v2(MetadataUids=[asked.id], Comment="#jira please look")
+    client.batch_update_findings_v2(MetadataUids=[other.id], Comment="please look #jira")
+
+    found = hub.findings({"NoteText": [{"Value": "#jira", "Comparison": "PREFIX"}]})
+
+    assert [f.key for f in found] == [asked.key]
 
 
 def test_translation_ands_attributes_and_ors_their_values():
