@@ -37,7 +37,7 @@ from hubsync.adapters.jira.workflow_admin import JiraWorkflowAdmin
 from hubsync.adapters.jira.workflow_xml import render_workflow_xml, site_resolutions, site_statuses
 from hubsync.adapters.organizations import OwnerDirectory
 from hubsync.adapters.queue import LocalQueue, SqsEventSource, SqsQueue, WorkerTimers
-from hubsync.adapters.securityhub import SecurityHubClient
+from hubsync.adapters.securityhub import SecurityHubClient, SecurityHubV2Client
 from hubsync.adapters.store import SecretBox, Store, create_engine, database_url, upgrade
 from hubsync.config import ConfigError, Settings
 from hubsync.domain.jira_site import InvalidJiraSite
@@ -51,6 +51,7 @@ from hubsync.domain.ports import (
     InstallKeys,
     JiraProjectsPort,
     ResolutionChoice,
+    SecurityHubPort,
     StatusChoice,
     StorePort,
     WorkflowAdminPort,
@@ -60,6 +61,7 @@ from hubsync.domain.tenant import (
     APP_KEY,
     AuthMode,
     JiraFlavour,
+    SecurityHubGeneration,
     Tenant,
     TenantNotReady,
     TenantWaiting,
@@ -213,11 +215,11 @@ class TenantClients:
         admin: WorkflowAdminPort = self._cached(tenant, "workflow-admin", lambda: jira_workflow_admin(tenant))
         return admin
 
-    def securityhub(self, tenant: Tenant) -> SecurityHubClient:
+    def securityhub(self, tenant: Tenant) -> SecurityHubPort:
         """The tenant's Security Hub alone (the configure page's rule preview); raises `TenantNotReady` without its
         AWS role or Region. Each thread's own, as in a sync context."""
         build = lambda: securityhub_client(tenant)  # noqa: E731
-        client: SecurityHubClient = self._cached(tenant, f"securityhub:{threading.get_ident()}", build)
+        client: SecurityHubPort = self._cached(tenant, f"securityhub:{threading.get_ident()}", build)
         return client
 
     def sync_context(self, tenant: Tenant) -> SyncContext:
@@ -270,6 +272,7 @@ def _identity(tenant: Tenant) -> str:
     return "|".join(str(part) for part in (
         tenant.updated_at, tenant.jira_base_url, tenant.jira_flavour, tenant.auth_mode, tenant.jira_user, secret,
         tenant.aws_role_arn, tenant.organizations_role_arn, tenant.aggregation_region, tenant.external_id,
+        tenant.securityhub_generation,
     ))
 
 
@@ -294,8 +297,9 @@ def build_sync_context(tenant: Tenant, store: StorePort, clock: Callable[[], dat
     )
 
 
-def securityhub_client(tenant: Tenant) -> SecurityHubClient:
-    """Security Hub in the tenant's aggregation Region, through the role it granted hubsync."""
+def securityhub_client(tenant: Tenant) -> SecurityHubPort:
+    """Security Hub in the tenant's aggregation Region, through the role it granted hubsync: Security Hub CSPM
+    (ASFF) or the new Security Hub (OCSF), as the tenant chose."""
     if not tenant.aws_role_arn:
         raise TenantNotReady(f"tenant {tenant.name}: no AWS role ARN configured (the Security Hub admin role)")
     if not tenant.aggregation_region:
@@ -303,7 +307,8 @@ def securityhub_client(tenant: Tenant) -> SecurityHubClient:
     session = assumed_role_session(
         tenant.aws_role_arn, tenant.id, external_id=tenant.external_id, region=tenant.aggregation_region
     )
-    return SecurityHubClient.for_session(session, tenant.aggregation_region)
+    client = SecurityHubV2Client if tenant.securityhub_generation is SecurityHubGeneration.V2 else SecurityHubClient
+    return client.for_session(session, tenant.aggregation_region)
 
 
 def jira_client(tenant: Tenant, linked_jql: str = LINKED_JQL) -> JiraClient:

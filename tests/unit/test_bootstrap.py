@@ -18,11 +18,12 @@ from hubsync.adapters import rate_limits
 from hubsync.adapters.jira.client import LINKED_JQL
 from hubsync.adapters.queue import LocalQueue
 from hubsync.adapters.rate_limits import Rate
+from hubsync.adapters.securityhub import SecurityHubClient, SecurityHubV2Client
 from hubsync.adapters.store import SecretBox, Store, create_engine, upgrade
-from hubsync.bootstrap import TenantClients, bootstrap, build_sync_context, jira_client
+from hubsync.bootstrap import TenantClients, bootstrap, build_sync_context, jira_client, securityhub_client
 from hubsync.config import Settings
 from hubsync.domain.policy import Policy
-from hubsync.domain.tenant import AuthMode, JiraFlavour, Tenant, TenantNotReady
+from hubsync.domain.tenant import AuthMode, JiraFlavour, SecurityHubGeneration, Tenant, TenantNotReady
 
 SECRET_KEY = "bootstrap-tests-secret-key-0123456789-abcdef"
 ROLE_ARN = "arn:aws:iam::111111111111:role/hubsync-securityhub"
@@ -114,6 +115,7 @@ def test_contexts_are_reused_until_the_settings_change(store: Store, tenant: Ten
         {"organizations_role_arn": "arn:aws:iam::333333333333:role/hubsync-organizations"},
         {"aggregation_region": "eu-west-1"},
         {"external_id": "another-external-id"},
+        {"securityhub_generation": SecurityHubGeneration.V2},
     ],
 )
 def test_a_change_to_the_site_credentials_or_roles_rebuilds_both(store: Store, tenant: Tenant, builds: Builds,
@@ -204,6 +206,15 @@ def test_a_tenant_missing_a_setting_is_told_which(tenant: Tenant, store: Store) 
         jira_client(dataclasses.replace(tenant, auth_mode=AuthMode.API_TOKEN, jira_user=None))
     with pytest.raises(TenantNotReady, match="Jira site URL cannot be used"):
         jira_client(dataclasses.replace(tenant, jira_base_url="https://evil.example\\@acme.atlassian.net"))
+
+
+@pytest.mark.parametrize(("generation", "client"), [
+    (SecurityHubGeneration.CSPM, SecurityHubClient), (SecurityHubGeneration.V2, SecurityHubV2Client),
+])
+def test_a_tenant_reads_the_security_hub_it_chose(tenant: Tenant, generation: SecurityHubGeneration,
+                                                 client: type) -> None:
+    chosen = securityhub_client(dataclasses.replace(tenant, securityhub_generation=generation))
+    assert type(chosen) is client
 
 
 @pytest.mark.parametrize(("auth_mode", "by_property"), [

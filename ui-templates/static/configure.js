@@ -108,12 +108,12 @@ class ConfigurePage {
       this.connectionResult);
   }
 
-  /** Which Security Hub to sync with: offered only when the server can sync with more than one (the select stays
-   *  out of the page, and out of what is saved, until then). */
+  /** Which Security Hub to sync with, of those the server names; a tenant reads one, so a control that both report
+   *  gets one ticket. */
   generationField(securityhub) {
     const choices = (securityhub && securityhub.generations) || [];
-    if (choices.length < 2) return null;
-    const names = { cspm: "Security Hub CSPM (ASFF findings)", v2: "Security Hub (OCSF findings)" };
+    if (!choices.length) return null;
+    const names = { cspm: "Security Hub CSPM (ASFF findings)", v2: "Security Hub, the new one (OCSF findings)" };
     return this.select("aws.securityhubGeneration", "Security Hub", securityhub.generation,
       choices.map((choice) => [choice, names[choice] || choice]));
   }

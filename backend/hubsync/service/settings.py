@@ -33,8 +33,6 @@ from hubsync.domain.validation import field_errors
 # An IAM role ARN in any partition: arn:<partition>:iam::<12-digit account>:role/<optional path/><name>.
 ROLE_ARN = re.compile(r"^arn:aws(?:-[a-z]+)*:iam::\d{12}:role/(?:[\x21-\x7e]{1,510}/)?[\w+=,.@-]{1,64}$")
 EVENTS_PATH = "/events/securityhub/{tenant_id}"
-# The Security Hub generations a tenant may choose: only those the sync can work with.
-AVAILABLE_GENERATIONS: tuple[SecurityHubGeneration, ...] = (SecurityHubGeneration.CSPM,)
 # Test connection fails fast: the admin is waiting for the answer.
 
 
@@ -82,7 +80,7 @@ def read_settings(tenant: Tenant, base_url: str, api_key_header: str | None = No
         },
         "securityhub": {
             "generation": generation_name(tenant.securityhub_generation),
-            "generations": [generation_name(generation) for generation in AVAILABLE_GENERATIONS],
+            "generations": [generation_name(generation) for generation in SecurityHubGeneration],
         },
         "policy": policy,
         "defaults": dump_policy(Policy(project_key="SEC")) | {"project_key": ""},
@@ -99,14 +97,11 @@ def generation_name(generation: SecurityHubGeneration) -> str:
 
 
 def parse_generation(name: str) -> SecurityHubGeneration:
-    """A generation by its name (`cspm`, `v2`); raises ValueError, with the reason, for one that is unknown or
-    that the sync cannot work with yet."""
+    """A generation by its name (`cspm`, `v2`); raises ValueError, with the reason, for one that is unknown."""
     chosen = next((generation for generation in SecurityHubGeneration if generation_name(generation) == name), None)
-    available = ", ".join(generation_name(generation) for generation in AVAILABLE_GENERATIONS)
     if chosen is None:
-        raise ValueError(f"{name!r} is not a Security Hub generation (one of: {available})")
-    if chosen not in AVAILABLE_GENERATIONS:
-        raise ValueError(f"{name!r} cannot be chosen yet: hubsync syncs only with {available}")
+        names = ", ".join(generation_name(generation) for generation in SecurityHubGeneration)
+        raise ValueError(f"{name!r} is not a Security Hub generation (one of: {names})")
     return chosen
 
 

@@ -1,5 +1,5 @@
 """A tenant's Security Hub generation in its settings: read back with the generations that can be chosen, refused
-when unknown or not yet available, kept when a form does not name one, and the one Test connection probes."""
+when unknown, kept when a form does not name one, and the one Test connection probes."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import pytest
 
 from hubsync.domain.ports import AwsRoles, ConnectionReport, ProbeStep
 from hubsync.domain.tenant import AuthMode, JiraFlavour, SecurityHubGeneration, Tenant
-from hubsync.service import settings as settings_module
 from hubsync.service.settings import (
     AwsSettings,
     InvalidSettings,
@@ -33,23 +32,16 @@ def _tenant(**values: Any) -> Tenant:
                   aggregation_region="eu-west-1", **values)
 
 
-@pytest.fixture
-def v2_available(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The list the sync's V2 work extends, extended."""
-    monkeypatch.setattr(settings_module, "AVAILABLE_GENERATIONS",
-                        (SecurityHubGeneration.CSPM, SecurityHubGeneration.V2))
-
-
 def test_a_new_tenant_syncs_with_security_hub_cspm() -> None:
     assert _tenant().securityhub_generation is SecurityHubGeneration.CSPM
 
 
-def test_the_settings_report_the_generation_and_only_cspm_can_be_chosen_today() -> None:
+def test_the_settings_report_the_generation_and_both_that_can_be_chosen() -> None:
     body = read_settings(_tenant(), "https://hubsync.example.com")
-    assert body["securityhub"] == {"generation": "cspm", "generations": ["cspm"]}
+    assert body["securityhub"] == {"generation": "cspm", "generations": ["cspm", "v2"]}
 
 
-def test_the_settings_report_a_stored_v2_and_every_generation_that_can_be_chosen(v2_available: None) -> None:
+def test_the_settings_report_a_stored_v2() -> None:
     body = read_settings(_tenant(securityhub_generation=SecurityHubGeneration.V2), "https://hubsync.example.com")
     assert body["securityhub"] == {"generation": "v2", "generations": ["cspm", "v2"]}
 
@@ -64,18 +56,17 @@ def test_a_form_that_names_no_generation_leaves_it_unset() -> None:
 
 
 @pytest.mark.parametrize(("value", "message"), [
-    ("v2", "'v2' cannot be chosen yet: hubsync syncs only with cspm"),
-    ("V2", "'V2' is not a Security Hub generation (one of: cspm)"),
-    ("asff", "'asff' is not a Security Hub generation (one of: cspm)"),
+    ("V2", "'V2' is not a Security Hub generation (one of: cspm, v2)"),
+    ("asff", "'asff' is not a Security Hub generation (one of: cspm, v2)"),
     (2, "must be text"),
 ])
-def test_an_unknown_or_unavailable_generation_is_refused_at_its_field(value: Any, message: str) -> None:
+def test_an_unknown_generation_is_refused_at_its_field(value: Any, message: str) -> None:
     with pytest.raises(InvalidSettings) as refused:
         parse_settings({"aws": {**AWS, "securityhubGeneration": value}, "policy": POLICY})
     assert refused.value.fields == {"aws.securityhubGeneration": [message]}
 
 
-def test_v2_is_accepted_once_it_is_available(v2_available: None) -> None:
+def test_v2_is_accepted() -> None:
     parsed = parse_aws_settings({**AWS, "securityhubGeneration": "v2"})
     assert parsed.securityhub_generation is SecurityHubGeneration.V2
 
@@ -87,7 +78,7 @@ def _saved(store: FakeStore, tenant_id: str) -> Tenant:
     return tenant
 
 
-def test_saving_stores_a_named_generation_and_keeps_the_tenants_when_none_is_named(v2_available: None) -> None:
+def test_saving_stores_a_named_generation_and_keeps_the_tenants_when_none_is_named() -> None:
     store = FakeStore(FakeClock())
     with store.transaction() as uow:
         tenant = uow.tenants.create(name="acme", jira_base_url="https://acme.atlassian.net",
