@@ -412,21 +412,33 @@ def test_valid_settings_are_saved_and_read_back(client: FlaskClient, store: Stor
     assert response.json["policy"] == client.get("/api/v1/settings", headers=admin()).json["policy"]
 
 
-def test_settings_show_the_security_hub_generation_and_refuse_one_that_cannot_be_chosen(
+def test_settings_show_the_security_hub_generation_and_refuse_one_that_is_unknown(
     client: FlaskClient, store: Store, tenant: Tenant
 ) -> None:
     assert client.get("/api/v1/settings", headers=admin()).json["securityhub"] == {
-        "generation": "cspm", "generations": ["cspm"]}
-    aws = {"roleArn": ROLE_ARN, "aggregationRegion": "us-east-1", "securityhubGeneration": "v2"}
+        "generation": "cspm", "generations": ["cspm", "v2"]}
+    aws = {"roleArn": ROLE_ARN, "aggregationRegion": "us-east-1", "securityhubGeneration": "ocsf"}
 
     saved = client.put("/api/v1/settings", json={"aws": aws, "policy": {"project_key": "SEC"}}, headers=admin())
     tested = client.post("/api/v1/settings/test-connection", json={"aws": aws}, headers=admin())
 
     assert (saved.status_code, tested.status_code) == (400, 400)
     assert saved.json["fields"] == tested.json["fields"] == {
-        "aws.securityhubGeneration": ["'v2' cannot be chosen yet: hubsync syncs only with cspm"]}
+        "aws.securityhubGeneration": ["'ocsf' is not a Security Hub generation (one of: cspm, v2)"]}
     with store.read() as uow:
         assert uow.tenants.get(tenant.id) == tenant  # nothing saved
+
+
+def test_a_tenant_moves_to_the_new_security_hub_from_the_settings(
+    client: FlaskClient, store: Store, tenant: Tenant
+) -> None:
+    aws = {"roleArn": ROLE_ARN, "aggregationRegion": "us-east-1", "securityhubGeneration": "v2"}
+
+    saved = client.put("/api/v1/settings", json={"aws": aws, "policy": {"project_key": "SEC"}}, headers=admin())
+
+    assert saved.status_code == 200 and saved.json["securityhub"]["generation"] == "v2"
+    with store.read() as uow:
+        assert uow.tenants.get(tenant.id).securityhub_generation.value == "V2"
 
 
 def test_a_stored_policy_that_no_longer_validates_comes_back_with_its_errors(
