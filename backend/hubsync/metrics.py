@@ -39,17 +39,19 @@ log = logging.getLogger(__name__)
 _multiprocess_collector: Callable[[CollectorRegistry | None, str], MultiProcessCollector] = MultiProcessCollector
 
 
-# Event kinds: the two detail-types hubsync takes, and "unknown" for a body that never said (bad JSON, no key).
+# Event kinds: the detail-types hubsync takes, and "unknown" for a body that never said (bad JSON, no key).
 EVENT_TYPES = {
     "Security Hub Findings - Imported": "imported",
     "Security Hub Findings - Custom Action": "custom_action",
+    "Findings Imported V2": "imported_v2",
 }
 UNKNOWN_TYPE = "unknown"
 
 EVENTS_RECEIVED = Counter(
     "hubsync_events_received_total",
     "Security Hub events received (HTTP intake and the EventBridge SQS queue), by type and outcome: queued, "
-    "unauthorized, disabled, too_large, invalid, unsupported, unavailable, unrouted (no tenant watches the account)",
+    "unauthorized, disabled, too_large, invalid, unsupported, unavailable, unrouted (no tenant watches the account), "
+    "other_generation (taken, but the tenants read the other Security Hub)",
     ["type", "outcome"],
 )
 WEBHOOK_HINTS = Counter(
@@ -107,13 +109,16 @@ INTAKE_OUTCOMES = {202: "queued", 400: "invalid", 401: "unauthorized", 403: "dis
                    422: "unsupported", 503: "unavailable"}
 
 
-def record_intake(status: int, detail_types: Sequence[str] | None) -> None:
-    """One answer of the HTTP intake: per event when the body was read as events, else once (type unknown)."""
+def record_intake(status: int, detail_types: Sequence[str] | None, other_generation: Sequence[str] | None) -> None:
+    """One answer of the HTTP intake: per event when the body was read as events, else once (type unknown). Events
+    of the generation the tenant does not read (`other_generation`) count as such when the request was taken, else
+    with its outcome (EventBridge sends them again)."""
     outcome = INTAKE_OUTCOMES.get(status, "error")
-    if detail_types:
-        record_events(detail_types, outcome)
-    else:
+    if not detail_types and not other_generation:
         record_rejected_event(outcome)
+        return
+    record_events(detail_types or (), outcome)
+    record_events(other_generation or (), "other_generation" if status == 202 else outcome)
 
 
 def record_hints_waiting(reason: str, count: int) -> None:

@@ -1,8 +1,12 @@
 """The events mover: raw EventBridge events, delivered to an SQS queue, moved onto the hint queue as the hints of
-every enabled tenant watching the event's account.
+every enabled tenant watching the event's account and reading its Security Hub (CSPM or the new one: an account
+running both sends both kinds of event, and each tenant reads one).
 
-    events queue ─> parse (one message, one or more Security Hub events) ─> tenants watching the account
-        ─> their hints onto the hint queue ─> delete the message
+    events queue ─> parse (one message, one or more Security Hub events) ─> tenants watching the account that
+        read the event's generation ─> their hints onto the hint queue ─> delete the message
+
+An event only tenants of the other generation watch is no work: counted (`other_generation`), logged once per
+batch with their number, and deleted.
 
 A message is deleted only once its hints are queued (a crash in between queues them again: the sync is
 level-triggered, so a repeated hint costs reads at most). A message that is not a Security Hub event hubsync takes
@@ -16,7 +20,14 @@ import threading
 
 from hubsync import metrics
 from hubsync.domain.ports import EventSource, QueueUnavailable, StorePort, WorkQueue
-from hubsync.service.intake import InvalidEvent, UnsupportedEvent, hints_for, parse_event_body, tenants_watching
+from hubsync.service.intake import (
+    InvalidEvent,
+    UnsupportedEvent,
+    hints_for,
+    parse_event_body,
+    reads,
+    tenants_watching,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +55,7 @@ class EventsMover:
             return 0
         with self.store.read() as uow:
             tenants = uow.tenants.list(enabled_only=True)
-        queued = 0
+        queued = other_generation = 0
         for message in messages:
             try:
                 events = parse_event_body(message.body)
@@ -55,12 +66,19 @@ class EventsMover:
                 continue
             for event in events:
                 watching = tenants_watching(event.account, tenants)
-                metrics.record_events([event.detail_type], "queued" if watching else "unrouted")
+                reading = [tenant for tenant in watching if reads(tenant, event)]
+                outcome = "queued" if reading else "other_generation" if watching else "unrouted"
+                metrics.record_events([event.detail_type], outcome)
                 if not watching:
                     log.warning("event %s from account %s: no tenant watches that account", event.id, event.account)
-                for tenant in watching:
+                elif not reading:
+                    other_generation += 1
+                for tenant in reading:
                     hints = hints_for(tenant.id, [event])
                     self.queue.put(hints)
                     queued += len(hints)
+        if other_generation:
+            log.info("%d events of a Security Hub generation no tenant watching their account reads: not queued",
+                     other_generation)
         self.events.delete(messages)
         return queued

@@ -1,11 +1,17 @@
 """Security Hub's EventBridge events → hints: one parser for both doors (the HTTP endpoint of an EventBridge API
-destination, and the queue of an EventBridge rule's SQS target).
+destination, and the queue of an EventBridge rule's SQS target), for both Security Hubs: CSPM's "Security Hub
+Findings - Imported" and "- Custom Action" (ASFF) and the new Security Hub's "Findings Imported V2" (OCSF).
 
 An event is only a hint: hubsync reads the finding fresh when it syncs. So the intake checks the envelope and the
-two attributes it needs (each finding's `Id` and `ProductArn`) and nothing else of the ASFF; new attributes never
-break it. The severity only ranks the hint: one hubsync cannot read ranks it NORMAL rather than refusing the event
-(EventBridge never retries a 4xx, so a refusal would lose the hint). Security Hub sends one finding per event;
-several are accepted, as is a JSON array of events.
+two attributes it needs of each finding (ASFF `Id` and `ProductArn`; OCSF `metadata.uid` and
+`metadata.product.uid`) and nothing else; new attributes never break it. The severity and the note or comment only
+rank the hint: one hubsync cannot read ranks it NORMAL rather than refusing the event (EventBridge never retries a
+4xx, so a refusal would lose the hint); a note or comment starting with "#jira" (a person asking for a ticket, see
+`finding.asks_for_ticket`) ranks it first, like a custom action. Security Hub sends one finding per event; several
+are accepted, as is a JSON array of events.
+
+A tenant reads one generation, and an account running both Security Hubs sends both kinds of event: an event of
+the other generation is no work for that tenant (`reads`), which each door accepts, counts and logs.
 """
 
 from __future__ import annotations
@@ -18,21 +24,30 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
-from hubsync.domain.finding import FindingIdentifier, Severity, severity_of_normalized
+from hubsync.domain.finding import FindingIdentifier, Severity, asks_for_ticket, severity_of_normalized
 from hubsync.domain.hint import SEVERITY_PRIORITY, HintSource, Priority, SyncHint
-from hubsync.domain.tenant import Tenant
+from hubsync.domain.tenant import SecurityHubGeneration, Tenant
 from hubsync.domain.validation import error_lines, validation_messages
 from hubsync.service.json_input import load_json
 
 IMPORTED = "Security Hub Findings - Imported"
 CUSTOM_ACTION = "Security Hub Findings - Custom Action"
-SOURCES = {IMPORTED: HintSource.SECURITYHUB_IMPORTED, CUSTOM_ACTION: HintSource.SECURITYHUB_CUSTOM_ACTION}
+IMPORTED_V2 = "Findings Imported V2"
+SOURCES = {IMPORTED: HintSource.SECURITYHUB_IMPORTED, CUSTOM_ACTION: HintSource.SECURITYHUB_CUSTOM_ACTION,
+           IMPORTED_V2: HintSource.SECURITYHUB_IMPORTED}
+GENERATIONS = {IMPORTED: SecurityHubGeneration.CSPM, CUSTOM_ACTION: SecurityHubGeneration.CSPM,
+               IMPORTED_V2: SecurityHubGeneration.V2}
 MAX_EVENTS = 100  # per request body
 MAX_FINDINGS = 100  # per event (Security Hub sends one)
 # The queue keeps event ids in a String(255) column: a longer one (an EventBridge id may be 256 characters, and a
 # finding's place is appended) is replaced by its digest, the same on every redelivery.
 MAX_EVENT_ID = 200
 _LABELS = frozenset(severity.value for severity in Severity)
+# OCSF `severity_id` (6 Fatal is CRITICAL; 0 Unknown and 99 Other say nothing) and its text twin, as the OCSF parser
+# reads them; kept here because the service layer does not import adapters.
+_SEVERITY_OF_OCSF_ID = {1: Severity.INFORMATIONAL, 2: Severity.LOW, 3: Severity.MEDIUM, 4: Severity.HIGH,
+                        5: Severity.CRITICAL, 6: Severity.CRITICAL}
+_SEVERITY_OF_OCSF_NAME = {severity.value.casefold(): severity for severity in Severity} | {"fatal": Severity.CRITICAL}
 _ROLE_ACCOUNT = re.compile(r"^arn:[\w-]+:iam::(\d{12}):")
 
 # The header an EventBridge API destination sends the tenant's events key in (its "API key" authorization).
@@ -59,6 +74,7 @@ class UnsupportedEvent(ValueError):
 class FindingRef:
     identifier: FindingIdentifier
     severity: Severity | None
+    asks_for_ticket: bool = False  # its note (ASFF) or comment (OCSF) starts with "#jira"
 
 
 @dataclass(frozen=True)
@@ -72,6 +88,10 @@ class SecurityHubEvent:
     def source(self) -> HintSource:
         return SOURCES[self.detail_type]
 
+    @property
+    def generation(self) -> SecurityHubGeneration:
+        return GENERATIONS[self.detail_type]
+
 
 class _Tolerant(Schema):
     class Meta:
@@ -82,11 +102,33 @@ class _FindingRef(_Tolerant):
     Id = fields.String(required=True, validate=validate.Length(1, 512))
     ProductArn = fields.String(required=True, validate=validate.Length(1, 2048))
     Severity = fields.Raw(allow_none=True)  # read leniently by `_severity`: it only ranks the hint
+    Note = fields.Raw(allow_none=True)  # read leniently by `_note_text`: it only ranks the hint
 
 
 class _Detail(_Tolerant):
     findings = fields.List(fields.Nested(_FindingRef), required=True, validate=validate.Length(1, MAX_FINDINGS))
     actionName = fields.String()
+
+
+class _OcsfProduct(_Tolerant):
+    uid = fields.String(required=True, validate=validate.Length(1, 2048))
+
+
+class _OcsfMetadata(_Tolerant):
+    uid = fields.String(required=True, validate=validate.Length(1, 512))
+    product = fields.Nested(_OcsfProduct, required=True)
+
+
+class _OcsfRef(_Tolerant):
+    metadata = fields.Nested(_OcsfMetadata, required=True)
+    # Read leniently (`_ocsf_severity`, `_text`): they only rank the hint.
+    severity_id = fields.Raw(allow_none=True)
+    severity = fields.Raw(allow_none=True)
+    comment = fields.Raw(allow_none=True)
+
+
+class _DetailV2(_Tolerant):
+    findings = fields.List(fields.Nested(_OcsfRef), required=True, validate=validate.Length(1, MAX_FINDINGS))
 
 
 class _Envelope(_Tolerant):
@@ -99,7 +141,8 @@ class _Envelope(_Tolerant):
 
 def parse_events(body: Any) -> list[SecurityHubEvent]:
     """The events in a request or message body (one event object, or an array of them). Raises `InvalidEvent`
-    naming every problem, or `UnsupportedEvent` for a detail-type other than Imported and Custom Action."""
+    naming every problem, or `UnsupportedEvent` for a detail-type other than Imported, Custom Action and Imported
+    V2."""
     if isinstance(body, list):
         if not 1 <= len(body) <= MAX_EVENTS:
             raise InvalidEvent([f"an array of events must hold 1 to {MAX_EVENTS} events, not {len(body)}"])
@@ -117,7 +160,8 @@ def parse_events(body: Any) -> list[SecurityHubEvent]:
         if envelope["detail_type"] not in SOURCES:  # its detail has another shape: not checked
             unsupported.append(envelope["detail_type"])
             continue
-        detail = _load(_Detail(), envelope["detail"], f"{prefix}.detail" if prefix else "detail")
+        schema = _DetailV2() if envelope["detail_type"] == IMPORTED_V2 else _Detail()
+        detail = _load(schema, envelope["detail"], f"{prefix}.detail" if prefix else "detail")
         if isinstance(detail, list):
             problems += detail
             continue
@@ -140,7 +184,8 @@ def parse_event_body(raw: str | bytes) -> list[SecurityHubEvent]:
 
 
 def hints_for(tenant_id: str, events: Iterable[SecurityHubEvent]) -> list[SyncHint]:
-    """One hint per finding, with its queue priority: a person's custom action first, then by severity. Each hint's
+    """One hint per finding, with its queue priority: a person's custom action or "#jira" first, then by severity
+    (the hint of a "#jira" note stays an Imported one: the worker reads the fresh finding's note itself). Each hint's
     event id is the event's (with the finding's place when an event names several; over `MAX_EVENT_ID` characters, its
     sha256), so a redelivery is a no-op."""
     hints: list[SyncHint] = []
@@ -148,7 +193,7 @@ def hints_for(tenant_id: str, events: Iterable[SecurityHubEvent]) -> list[SyncHi
         several = len(event.findings) > 1
         for index, finding in enumerate(event.findings):
             event_id = bounded_event_id(f"{event.id}/{index}" if several else event.id)
-            by_hand = event.source is HintSource.SECURITYHUB_CUSTOM_ACTION
+            by_hand = event.source is HintSource.SECURITYHUB_CUSTOM_ACTION or finding.asks_for_ticket
             if by_hand:
                 priority = Priority.BY_HAND
             elif finding.severity is None:  # a severity hubsync cannot read
@@ -158,6 +203,11 @@ def hints_for(tenant_id: str, events: Iterable[SecurityHubEvent]) -> list[SyncHi
             hints.append(SyncHint(tenant_id, event.source, finding=finding.identifier, event_id=event_id,
                                   priority=priority))
     return hints
+
+
+def reads(tenant: Tenant, event: SecurityHubEvent) -> bool:
+    """Whether the tenant syncs with the Security Hub that sent the event (an account running both sends both)."""
+    return tenant.securityhub_generation is event.generation
 
 
 def tenants_watching(account: str | None, tenants: Sequence[Tenant]) -> list[Tenant]:
@@ -186,15 +236,31 @@ def _load(schema: Schema, data: Any, prefix: str) -> dict[str, Any] | list[str]:
 
 
 def _event(envelope: Mapping[str, Any], detail: Mapping[str, Any]) -> SecurityHubEvent:
+    ocsf = envelope["detail_type"] == IMPORTED_V2
     return SecurityHubEvent(
         id=envelope["id"],
         detail_type=envelope["detail_type"],
         account=envelope.get("account"),
-        findings=tuple(
-            FindingRef(FindingIdentifier(ref["Id"], ref["ProductArn"]), _severity(ref.get("Severity")))
-            for ref in detail["findings"]
-        ),
+        findings=tuple(_ocsf_ref(ref) if ocsf else _asff_ref(ref) for ref in detail["findings"]),
     )
+
+
+def _asff_ref(ref: Mapping[str, Any]) -> FindingRef:
+    note = ref.get("Note")
+    return FindingRef(FindingIdentifier(ref["Id"], ref["ProductArn"]), _severity(ref.get("Severity")),
+                      asks_for_ticket(_text(note.get("Text") if isinstance(note, Mapping) else None)))
+
+
+def _ocsf_ref(ref: Mapping[str, Any]) -> FindingRef:
+    """A V2 finding is named by `metadata.uid` under its product, as the OCSF parser names it."""
+    metadata = ref["metadata"]
+    return FindingRef(FindingIdentifier(metadata["uid"], metadata["product"]["uid"]),
+                      _ocsf_severity(ref.get("severity_id"), ref.get("severity")),
+                      asks_for_ticket(_text(ref.get("comment"))))
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _severity(data: Any) -> Severity | None:
@@ -207,6 +273,16 @@ def _severity(data: Any) -> Severity | None:
         return Severity(label)
     if isinstance(normalized, int | float) and not isinstance(normalized, bool) and 0 <= normalized <= 100:
         return severity_of_normalized(int(normalized))
+    return None
+
+
+def _ocsf_severity(severity_id: Any, name: Any) -> Severity | None:
+    """The finding's severity by OCSF id (1 Informational to 6 Fatal), else by its text; None ranks the hint
+    NORMAL."""
+    if isinstance(severity_id, int) and not isinstance(severity_id, bool) and severity_id in _SEVERITY_OF_OCSF_ID:
+        return _SEVERITY_OF_OCSF_ID[severity_id]
+    if isinstance(name, str):
+        return _SEVERITY_OF_OCSF_NAME.get(name.casefold())
     return None
 
 

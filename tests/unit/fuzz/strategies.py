@@ -29,10 +29,12 @@ KEYS = (
     "revokePrevious", "clientKey", "baseUrl", "sharedSecret", "eventType", "Workflow", "Status", "Compliance",
     "Resources", "Type", "Region", "RecordState", "UpdatedAt", "CreatedAt", "AwsAccountId", "Title",
     "GeneratorId", "ProductFields", "Remediation", "Recommendation", "Url", "Note", "Text", "UserDefinedFields",
-    "iss", "sub", "exp", "iat", "qsh", "aud", "context", "jira", "alg", "kid", "typ",
+    "iss", "sub", "exp", "iat", "qsh", "aud", "context", "jira", "alg", "kid", "typ", "metadata", "uid", "product",
+    "severity_id", "severity", "comment",
 )
 TEXTS = ("", " ", "SEC-1", "jira:issue_updated", "jira:issue_deleted", "aws.securityhub",
-         "Security Hub Findings - Imported", "Security Hub Findings - Custom Action", "CRITICAL", "HIGH",
+         "Security Hub Findings - Imported", "Security Hub Findings - Custom Action", "Findings Imported V2",
+         "#jira", " #JIRA", "Fatal", "CRITICAL", "HIGH",
          "111122223333", "eu-west-1", "arn:aws:iam::111122223333:role/x", "https://acme.atlassian.net",
          "javascript:alert(1)", "\x00", "\u202e", "\ud7ff", "context-qsh", "HS256", "RS256", "none", "null", "[]")
 

@@ -33,7 +33,7 @@ from hubsync.web.jira_auth import JiraAuthError, verify_jira_request
 from tests.fixtures.securityhub import make_finding
 from tests.unit.adapters.aws.test_ocsf import compliance_finding, vulnerability_finding
 from tests.unit.fuzz.strategies import FUZZ, bodies, json_values, jwt_like, keys, mutated, segment
-from tests.unit.fuzz.test_fuzz_routes import CUSTOM_ACTION, EVENT, POST_FUNCTION, SETTINGS, WEBHOOK
+from tests.unit.fuzz.test_fuzz_routes import CUSTOM_ACTION, EVENT, EVENT_V2, POST_FUNCTION, SETTINGS, WEBHOOK
 from tests.unit.web.jira_requests import CLIENT_KEY, SHARED_SECRET, install_token, lifecycle_body
 
 FINDING = {**make_finding(), "Id": "arn:aws:securityhub:eu-west-1:111122223333:finding/f-1"}
@@ -66,7 +66,8 @@ def test_an_ocsf_finding_parses_or_is_invalid(data: Any) -> None:
 
 
 @FUZZ
-@given(st.one_of(mutated(EVENT), mutated([EVENT, CUSTOM_ACTION]), mutated(CUSTOM_ACTION), json_values))
+@given(st.one_of(mutated(EVENT), mutated([EVENT, CUSTOM_ACTION, EVENT_V2]), mutated(CUSTOM_ACTION),
+                 mutated(EVENT_V2), json_values))
 def test_events_parse_or_are_invalid_or_unsupported(body: Any) -> None:
     try:
         events = parse_events(body)
@@ -77,7 +78,7 @@ def test_events_parse_or_are_invalid_or_unsupported(body: Any) -> None:
 
 
 @FUZZ
-@given(bodies(EVENT, CUSTOM_ACTION))
+@given(bodies(EVENT, CUSTOM_ACTION, EVENT_V2))
 def test_a_raw_event_body_parses_or_is_invalid_or_unsupported(raw: bytes) -> None:
     try:
         parse_event_body(raw)

@@ -62,6 +62,9 @@ EVENT = {"version": "0", "id": "0b0a5f0e-0000-4000-8000-000000000001", "source":
                                   "Severity": {"Label": "HIGH", "Normalized": 70}}]}}
 CUSTOM_ACTION = {**EVENT, "detail-type": "Security Hub Findings - Custom Action",
                  "detail": {**EVENT["detail"], "actionName": "Send to Jira"}}
+EVENT_V2 = {**EVENT, "detail-type": "Findings Imported V2", "resources": ["ab" * 32], "detail": {"findings": [
+    {"severity_id": 4, "severity": "High", "comment": "#jira", "metadata": {
+        "uid": "ab" * 32, "product": {"uid": "arn:aws:securityhub:eu-west-1::productv2/aws/guardduty"}}}]}}
 SAFE_QUERY = st.dictionaries(st.sampled_from(["issueKey", "surface", "x"]),
                              st.text(alphabet=string.ascii_letters + string.digits + "-", max_size=12), max_size=2)
 EVENT_ID_COLUMN = 255
@@ -200,7 +203,7 @@ def test_the_iframe_api_gets_no_500_whatever_its_body_query_or_claims(
 
 
 @FUZZ
-@given(body=bodies(EVENT, [EVENT, CUSTOM_ACTION], CUSTOM_ACTION), content_type=mostly_json,
+@given(body=bodies(EVENT, [EVENT, CUSTOM_ACTION, EVENT_V2], CUSTOM_ACTION, EVENT_V2), content_type=mostly_json,
        chunked=st.sampled_from([False, False, False, True]))
 def test_the_intake_gets_no_500_whatever_its_body(
     app: Flask, client: FlaskClient, store: Store, queue: RecordingQueue, tenant: Tenant, body: bytes,
