@@ -1,8 +1,10 @@
 """A small, honest simulation of what the service does with a plan, for tests of `decide()`.
 
-Security Hub keeps the provider's UpdatedAt on BatchUpdateFindings and records hubsync as the note's author; a
-ticket moves to a status of the wanted disposition, or stays put when its workflow has no such status (the service
-then comments instead); a created ticket is rendered from the finding; the plan's link is saved with the new key.
+Security Hub applies a finding's update as the fake Security Hub does (`tests.fakes.securityhub.updated`: the
+provider's UpdatedAt kept; hubsync the note's author in CSPM; only the status and the comment of a finding of the new
+Security Hub); a ticket moves to a status of the wanted disposition, or stays put when its workflow has no such
+status (the service then comments instead); a created ticket is rendered from the finding; the plan's link is saved
+with the new key.
 """
 
 from __future__ import annotations
@@ -10,13 +12,13 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from hubsync.domain.finding import HUBSYNC_AUTHOR as HUBSYNC
 from hubsync.domain.finding import Finding
 from hubsync.domain.link import Link
 from hubsync.domain.plan import CommentOnTicket, CreateTicket, EditTicket, MoveTicket, Plan, UpdateFinding
 from hubsync.domain.policy import Policy
 from hubsync.domain.rendering import render_ticket
 from hubsync.domain.ticket import Disposition, FindingMarker, StatusCategory, Ticket
+from tests.fakes.securityhub import updated
 from tests.unit.domain.domain_values import NOW, POLICY, STATUS_CATEGORIES, STATUS_OF
 
 CREATED_KEY = "SEC-99"
@@ -44,15 +46,7 @@ def apply(
                 assert ticket is not None or not (action.note and action.note.names_ticket), (
                     "a note names an existing ticket"
                 )
-                written = action.for_ticket(ticket.key if ticket else "")
-                finding = replace(
-                    finding,
-                    workflow_status=written.workflow or finding.workflow_status,
-                    note_text=written.note if written.note else finding.note_text,
-                    note_updated_by=HUBSYNC if written.note else finding.note_updated_by,
-                    user_defined_fields={**finding.user_defined_fields, **written.user_defined_fields},
-                    verification_state=written.verification_state or finding.verification_state,
-                )
+                finding = updated(finding, action.for_ticket(ticket.key if ticket else ""))
             case MoveTicket():
                 assert ticket is not None
                 ticket = _moved(ticket, action)

@@ -1,23 +1,31 @@
 """The convergence properties of `decide()` (tests/unit/domain/test_decide_convergence.py) over findings read from
-OCSF: generated new-Security-Hub findings go through the OCSF parser, then meet the same tickets, links and
-policies, with the ticket and link naming the OCSF finding."""
+OCSF: generated new-Security-Hub findings (tests/unit/domain/ocsf_findings.py) go through the OCSF parser, then meet
+the same tickets, links and policies, with the ticket and link naming the OCSF finding. Applying a plan writes such a
+finding as BatchUpdateFindingsV2 does (status and comment only, no note author), which the last property checks
+against the document Security Hub would then return."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import datetime, timedelta
+from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from hubsync.adapters.securityhub.client_v2 import STATUS_ID
 from hubsync.adapters.securityhub.ocsf import parse_finding
-from hubsync.domain.finding import Finding
-from hubsync.domain.link import Link
-from hubsync.domain.ticket import FindingMarker, Ticket
-from tests.unit.domain.domain_values import EVALUATED
+from hubsync.domain.finding import Finding, RecordState, WorkflowStatus
+from hubsync.domain.plan import FindingUpdate
+from tests.fakes.securityhub import updated
+from tests.unit.domain.ocsf_findings import (
+    HUBSYNC_COMMENTS,
+    JIRA_REQUESTS,
+    an_ocsf_finding,
+    naming,
+    ocsf_documents,
+    ocsf_findings,
+    v2_updated,
+)
 from tests.unit.domain.test_decide_convergence import (
-    MOMENTS,
-    TITLES,
     assert_acts_only_on_what_exists,
     assert_deciding_again_is_empty,
     assert_escalating_again_is_empty,
@@ -26,90 +34,14 @@ from tests.unit.domain.test_decide_convergence import (
     tickets,
 )
 
-ACCOUNT = "111122223333"
-PRODUCT = "arn:aws:securityhub:eu-west-1::productv2/aws/securityhub"
-METADATA_UID = "7e" * 32
-FSBP = "standards/aws-foundational-security-best-practices/v/1.0.0"
-IDENTITY = parse_finding({
-    "metadata": {"uid": METADATA_UID, "product": {"uid": PRODUCT}},
-    "cloud": {"account": {"uid": ACCOUNT}}, "finding_info": {"title": "", "modified_time": 0},
-})
+GONE = parse_finding(an_ocsf_finding())  # whom the ticket and link name once Security Hub has deleted the finding
 
 
-def _epoch_ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
+def _state(finding: Finding | None) -> st.SearchStrategy[tuple[Any, ...]]:
+    return st.tuples(tickets, links).map(lambda pair: (finding, *naming(finding or GONE, *pair)))
 
 
-compliances = st.one_of(
-    st.none(),
-    st.fixed_dictionaries(
-        {"control": st.just("S3.8"), "standards": st.just([FSBP])},
-        optional={"status_id": st.sampled_from([0, 1, 2, 3, 99]), "status": st.sampled_from(["Pass", "Fail", "Other"])},
-    ),
-)
-finding_infos = st.fixed_dictionaries(
-    {
-        "uid": st.just(f"arn:aws:securityhub:eu-west-1:{ACCOUNT}:security-control/S3.8/finding/0f1e"),
-        "title": st.sampled_from(TITLES),
-        "created_time_dt": st.just((EVALUATED - timedelta(days=3)).isoformat()),
-    },
-    optional={"desc": st.just("Checks whether a bucket blocks public access."),
-              "types": st.just(["Posture Management"])},
-).flatmap(lambda info: st.sampled_from(MOMENTS).flatmap(lambda moment: st.sampled_from([
-    {**info, "modified_time_dt": moment.isoformat()},
-    {**info, "modified_time": _epoch_ms(moment)},
-])))
-ocsf_dicts = st.fixed_dictionaries(
-    {
-        "class_uid": st.sampled_from([2002, 2003, 2004, 2006]),
-        "metadata": st.fixed_dictionaries({
-            "version": st.sampled_from(["1.5.0", "1.6.0", "1.7.0", "1.8.0", "1.9.0"]),
-            "uid": st.just(METADATA_UID),
-            "product": st.just({"name": "Security Hub", "vendor_name": "AWS", "uid": PRODUCT}),
-        }),
-        "cloud": st.just({"provider": "AWS", "region": "eu-west-1", "account": {"uid": ACCOUNT}}),
-        "finding_info": finding_infos,
-        "resources": st.just([{"type": "AWS::S3::Bucket", "uid": "orders-data", "uid_alt": "arn:aws:s3:::orders-data",
-                               "region": "eu-west-1"}]),
-    },
-    optional={
-        "activity_id": st.sampled_from([1, 2, 3]),
-        "status_id": st.sampled_from([0, 1, 2, 3, 4, 5, 99]),
-        "status": st.sampled_from(["New", "In Progress", "Suppressed", "Resolved", "Archived", "Other"]),
-        "severity_id": st.sampled_from([0, 2, 4, 5, 6, 99]),
-        "severity": st.sampled_from(["High", "Critical", "Other"]),
-        "compliance": compliances,
-        "comment": st.sampled_from(["accepted by the platform team", "Tracked in SEC-12"]),
-    },
-).map(lambda data: {key: value for key, value in data.items() if value is not None})
-
-findings = st.one_of(st.none(), ocsf_dicts.map(parse_finding))
-
-
-def _naming(finding: Finding | None):
-    """Tickets and links name the OCSF finding, as the service finds them for it (by marker and by key)."""
-    named = finding or IDENTITY
-
-    def ticket_of(ticket: Ticket | None) -> Ticket | None:
-        if ticket is None:
-            return None
-        return replace(ticket, marker=FindingMarker(named.id, named.product_arn, named.key))
-
-    def link_of(link: Link | None) -> Link | None:
-        if link is None:
-            return None
-        return replace(link, finding_key=named.key, finding_id=named.id, product_arn=named.product_arn,
-                       secondary_key=named.secondary_key)
-
-    return ticket_of, link_of
-
-
-def _pairs(finding: Finding | None):
-    ticket_of, link_of = _naming(finding)
-    return st.tuples(st.just(finding), tickets.map(ticket_of), links.map(link_of))
-
-
-states = findings.flatmap(_pairs)
+states = st.one_of(st.none(), ocsf_findings).flatmap(_state)
 
 
 @settings(max_examples=1000, deadline=None)
@@ -128,3 +60,25 @@ def test_escalating_an_ocsf_finding_by_hand_again_writes_nothing(state, policy):
 @given(state=states, policy=policies)
 def test_a_plan_never_writes_an_ocsf_finding_that_is_gone_or_a_ticket_that_is_missing(state, policy):
     assert_acts_only_on_what_exists(*state, policy)
+
+
+updates = st.builds(
+    FindingUpdate,
+    workflow=st.sampled_from([None, *WorkflowStatus]),
+    note=st.sampled_from([None, *HUBSYNC_COMMENTS, *JIRA_REQUESTS, "x" * 600]),
+    user_defined_fields=st.sampled_from([{}, {"jiraIssue": "SEC-12"}]),
+    verification_state=st.sampled_from([None, "FALSE_POSITIVE"]),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(document=ocsf_documents, update=updates)
+def test_the_properties_write_an_ocsf_finding_as_security_hub_then_returns_it(document, update):
+    """On a live record (the only kind hubsync writes), the fake's write is the document BatchUpdateFindingsV2
+    leaves, read again: the status and the comment (cut to 512 characters), nothing else."""
+    finding = parse_finding(document)
+    assume(finding.record_state is RecordState.ACTIVE)
+    comment = update.note if update.note is None or len(update.note) <= 512 else update.note[:511] + "\u2026"
+    status_id = STATUS_ID[update.workflow] if update.workflow else None
+
+    assert updated(finding, update) == parse_finding(v2_updated(document, status_id, comment))
