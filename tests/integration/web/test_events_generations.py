@@ -1,0 +1,105 @@
+"""An account running both Security Hubs, on the sandbox: the simulator's EventBridge delivers CSPM's Imported events
+and the new Security Hub's "Findings Imported V2" events (a rule for both) to hubsync's running intake, one endpoint
+per tenant. Each tenant queues the events of the Security Hub it syncs with and accepts the others without work, so
+EventBridge dead-letters nothing; a comment starting with #jira ranks its hint first."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hubsync.adapters.queue import LocalQueue
+from hubsync.adapters.store import SecretBox, Store, create_engine, upgrade
+from hubsync.bootstrap import bootstrap
+from hubsync.config import Settings
+from hubsync.domain.finding import FindingIdentifier
+from hubsync.domain.hint import HintSource, Priority, SyncHint
+from hubsync.domain.tenant import AuthMode, JiraFlavour, SecurityHubGeneration, Tenant
+from hubsync.service.intake import CUSTOM_ACTION, IMPORTED, IMPORTED_V2
+from hubsync.web import create_app
+from hubsync.web.events import API_KEY_HEADER
+from hubsync_sandbox.httpserver import BackgroundServer
+from hubsync_sandbox.seed import seed_findings
+from tests.fixtures.securityhub import ADMIN, AGGREGATION_REGION, MEMBER, SecurityHubSandbox
+
+SECRET_KEY = "generations-tests-secret-key-0123456789-abcdef"
+BOTH = [IMPORTED, CUSTOM_ACTION, IMPORTED_V2]  # the rules of infra/securityhub-events.yaml with generations "both"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    running = Store(create_engine(f"sqlite:///{tmp_path / 'generations.sqlite3'}"), SecretBox([SECRET_KEY]))
+    upgrade(running.engine)
+    yield running
+    running.dispose()
+
+
+@pytest.fixture
+def queue(store: Store) -> LocalQueue:
+    return LocalQueue(store.engine)
+
+
+@pytest.fixture
+def intake(store: Store, queue: LocalQueue) -> Iterator[str]:
+    """hubsync's web app on a loopback port: its base URL."""
+    settings = Settings.from_environment({"HUBSYNC_BASE_URL": "http://127.0.0.1", "HUBSYNC_SECRET_KEY": SECRET_KEY})
+    server = BackgroundServer(create_app(bootstrap(settings, store=store, queue=queue)), name="hubsync-intake")
+    server.start()
+    yield server.url
+    server.stop()
+
+
+def watching(store: Store, securityhub: SecurityHubSandbox, intake: str, generation: SecurityHubGeneration) -> Tenant:
+    """A tenant on the administrator account reading `generation`, and the EventBridge target of its endpoint."""
+    with store.transaction() as uow:
+        tenant = uow.tenants.create(
+            name=generation.value, jira_base_url="https://acme.atlassian.net", jira_flavour=JiraFlavour.CLOUD,
+            auth_mode=AuthMode.CONNECT, jira_secret="shared", aws_role_arn=f"arn:aws:iam::{ADMIN}:role/hubsync",
+            securityhub_generation=generation,
+        )
+    assert tenant.events_api_key is not None
+    securityhub.sim.events.add_http_target(f"{intake}/events/securityhub/{tenant.id}", header_name=API_KEY_HEADER,
+                                           header_value=tenant.events_api_key, detail_types=BOTH)
+    return tenant
+
+
+def emitted(securityhub: SecurityHubSandbox, detail_type: str) -> list[dict[str, Any]]:
+    return [event for event in securityhub.sim.events.emitted() if event["detail-type"] == detail_type]
+
+
+def queued(queue: LocalQueue) -> dict[str, dict[str | None, SyncHint]]:
+    """Every queued hint, by tenant and event id."""
+    found: dict[str, dict[str | None, SyncHint]] = {}
+    for delivery in queue.receive(100, wait_seconds=0):
+        found.setdefault(delivery.hint.tenant_id, {})[delivery.hint.event_id] = delivery.hint
+    return found
+
+
+def test_each_tenant_queues_its_own_security_hubs_events_and_a_jira_comment_goes_first(
+    securityhub: SecurityHubSandbox, store: Store, queue: LocalQueue, intake: str
+) -> None:
+    cspm = watching(store, securityhub, intake, SecurityHubGeneration.CSPM)
+    v2 = watching(store, securityhub, intake, SecurityHubGeneration.V2)
+    guardduty = [f for f in seed_findings([MEMBER], [AGGREGATION_REGION]) if "/aws/guardduty" in f["ProductArn"]][:2]
+    client = securityhub.client()
+    assert client.batch_import_findings(Findings=guardduty)["FailedCount"] == 0
+    assert securityhub.sim.add_ocsf_twins() == 2  # enabling the new Security Hub: a V2 event per finding
+    [twin, _] = client.get_findings_v2(MaxResults=2)["Findings"]
+    uid, product = twin["metadata"]["uid"], twin["metadata"]["product"]["uid"]
+    client.batch_update_findings_v2(MetadataUids=[uid], Comment="#JIRA for the payments team, please")
+    securityhub.sim.events.flush(timeout=30)
+
+    cspm_events, v2_events = emitted(securityhub, IMPORTED), emitted(securityhub, IMPORTED_V2)
+    assert (len(cspm_events), len(v2_events)) == (2, 3)
+    assert not securityhub.sim.events.dead_letter()  # every delivery to both endpoints was answered 2xx
+    hints = queued(queue)
+    cspm_hints, v2_hints = hints[cspm.id], hints[v2.id]
+    assert cspm_hints.keys() == {event["id"] for event in cspm_events}
+    assert v2_hints.keys() == {event["id"] for event in v2_events}
+    asked = v2_hints[v2_events[-1]["id"]]
+    assert asked.finding == FindingIdentifier(uid, product)
+    assert (asked.priority, asked.source) == (Priority.BY_HAND, HintSource.SECURITYHUB_IMPORTED)
+    assert Priority.BY_HAND not in {hint.priority for hint in v2_hints.values() if hint is not asked}
