@@ -74,7 +74,7 @@ class UnsupportedEvent(ValueError):
 class FindingRef:
     identifier: FindingIdentifier
     severity: Severity | None
-    asks_for_ticket: bool = False  # its note (ASFF) or comment (OCSF) starts with "#jira"
+    asks_for_ticket: bool  # its note (ASFF) or comment (OCSF) starts with "#jira"
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ class _FindingRef(_Tolerant):
     Id = fields.String(required=True, validate=validate.Length(1, 512))
     ProductArn = fields.String(required=True, validate=validate.Length(1, 2048))
     Severity = fields.Raw(allow_none=True)  # read leniently by `_severity`: it only ranks the hint
-    Note = fields.Raw(allow_none=True)  # read leniently by `_note_text`: it only ranks the hint
+    Note = fields.Raw(allow_none=True)  # read leniently by `_asff_ref`: it only ranks the hint
 
 
 class _Detail(_Tolerant):
@@ -121,7 +121,7 @@ class _OcsfMetadata(_Tolerant):
 
 class _OcsfRef(_Tolerant):
     metadata = fields.Nested(_OcsfMetadata, required=True)
-    # Read leniently (`_ocsf_severity`, `_text`): they only rank the hint.
+    # Read leniently by `_ocsf_ref`: they only rank the hint.
     severity_id = fields.Raw(allow_none=True)
     severity = fields.Raw(allow_none=True)
     comment = fields.Raw(allow_none=True)
