@@ -68,6 +68,11 @@ def _parser() -> argparse.ArgumentParser:
         "(Connect webhooks); not for --flavour datacenter, which has no apps",
     )
     demo.add_argument(
+        "--securityhub", choices=["cspm", "v2"], default="cspm",
+        help="the Security Hub the tenant syncs with: cspm (Security Hub CSPM, ASFF; default) or v2 (the new Security "
+        "Hub, OCSF; findings are sent to Jira by hand with a comment starting #jira instead of a custom action)",
+    )
+    demo.add_argument(
         "--interval", type=float, default=5.0,
         help="Data Center: seconds between reconciles while running (default 5); on Cloud webhooks drive hubsync",
     )
@@ -259,8 +264,9 @@ def _run_demo(args: argparse.Namespace) -> int:
     platform = (args.platform or "forge") if args.flavour == "cloud" else None  # Cloud: an app; Data Center: a PAT
     how = f"installing hubsync into Jira as a {platform.capitalize()} app" if platform else (
         "configuring a tenant with a PAT")
-    print(f"Starting the sandbox ({args.flavour}) and {how} ...", flush=True)
-    with running_demo(flavour=args.flavour, say=lambda line: print(line, flush=True), platform=platform) as demo:
+    print(f"Starting the sandbox ({args.flavour}, Security Hub {args.securityhub}) and {how} ...", flush=True)
+    with running_demo(flavour=args.flavour, say=lambda line: print(line, flush=True), platform=platform,
+                      securityhub=args.securityhub) as demo:
         demo.onboard()
         results = demo.run_scenarios()
         print()

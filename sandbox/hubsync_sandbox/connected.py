@@ -37,7 +37,7 @@ from hubsync.bootstrap import bootstrap, build_worker
 from hubsync.config import ConfigError
 from hubsync.config import Settings as HubsyncSettings
 from hubsync.domain.policy_schema import load_policy
-from hubsync.domain.tenant import Tenant
+from hubsync.domain.tenant import SecurityHubGeneration, Tenant
 from hubsync.service.intake import API_KEY_HEADER
 from hubsync.service.settings import AwsSettings, Settings, events_url, rotate_events_api_key, save_settings
 from hubsync.service.worker import WorkerSettings
@@ -46,10 +46,15 @@ from hubsync.web.forge_manifest import built_resources, load_template
 from hubsync_sandbox.forge import SANDBOX_APP_ID, Installation
 from hubsync_sandbox.httpserver import BackgroundServer
 from hubsync_sandbox.runner import AGGREGATION_REGION, Sandbox
+from hubsync_sandbox.securityhub.delivery import CSPM_DETAIL_TYPES
+from hubsync_sandbox.securityhub.events import IMPORTED_V2
 
 INSTALL_TIMEOUT_S = 30
 Platform = Literal["forge", "connect"]
 PLATFORMS: tuple[Platform, ...] = ("forge", "connect")
+# The events the tenant's EventBridge rule sends hubsync, by the Security Hub it syncs with: CSPM's Imported and
+# Custom Action, or the new Security Hub's Findings Imported V2 (it has no custom actions).
+DETAIL_TYPES = {SecurityHubGeneration.CSPM: CSPM_DETAIL_TYPES, SecurityHubGeneration.V2: (IMPORTED_V2,)}
 
 
 @dataclass
@@ -83,7 +88,8 @@ class InstalledHubsync:
         raise TimeoutError(f"{self.queue.depth()} hints still queued after {timeout:g} s")
 
 
-def sandbox_settings(sandbox: Sandbox, policy: dict) -> Settings:
+def sandbox_settings(sandbox: Sandbox, policy: dict,
+                     generation: SecurityHubGeneration = SecurityHubGeneration.CSPM) -> Settings:
     """What an admin enters on the configure page for the sandbox's organization."""
     environment = sandbox.environment()
     return Settings(
@@ -91,6 +97,7 @@ def sandbox_settings(sandbox: Sandbox, policy: dict) -> Settings:
             role_arn=environment["HUBSYNC_SANDBOX_SECURITYHUB_ROLE_ARN"],
             organizations_role_arn=environment["HUBSYNC_SANDBOX_ORGANIZATIONS_ROLE_ARN"],
             aggregation_region=AGGREGATION_REGION,
+            securityhub_generation=generation,
         ),
         load_policy(policy),
     )
@@ -104,11 +111,13 @@ def installed_hubsync(
     *,
     reconcile_interval: timedelta | None = None,
     platform: Platform = "connect",
+    generation: SecurityHubGeneration = SecurityHubGeneration.CSPM,
 ) -> Iterator[InstalledHubsync]:
     """Serve, install, configure and run hubsync against `sandbox` (Jira Cloud), on `store`; stop it afterwards.
     `reconcile_interval`: the worker's periodic reconcile (None: only events and webhooks drive it). `platform`:
     installed as a Connect app, or as a Forge app (see the module's docstring); the Forge app's hourly trigger
-    runs on its real interval while it is installed."""
+    runs on its real interval while it is installed. `generation`: the Security Hub the admin chooses on the
+    configure page, whose events the EventBridge rule sends hubsync."""
     if platform not in PLATFORMS:
         raise ValueError(f"platform must be one of {', '.join(PLATFORMS)}, not {platform!r}")
     environment = sandbox.environment()
@@ -130,13 +139,14 @@ def installed_hubsync(
         server.mount(create_app(runtime))
         if platform == "forge":
             forge_installation = _install_forge(sandbox, settings, server.url)
-            tenant = configure_forge_installed(store, sandbox, forge_installation.installation_id, policy)
+            tenant = configure_forge_installed(store, sandbox, forge_installation.installation_id, policy, generation)
             sandbox.forge.start_schedules()  # the hourly trigger, every hour: a fresh app token for a long run
         else:
-            tenant = configure_installed(store, sandbox, _install(sandbox, server.url), policy)
+            tenant = configure_installed(store, sandbox, _install(sandbox, server.url), policy, generation)
         key = rotate_events_api_key(store, tenant.id, server.url)["apiKey"]
         sandbox.securityhub.events.add_http_target(
-            events_url(server.url, tenant.id), header_name=API_KEY_HEADER, header_value=key
+            events_url(server.url, tenant.id), header_name=API_KEY_HEADER, header_value=key,
+            detail_types=DETAIL_TYPES[generation],
         )
         worker = build_worker(runtime, WorkerSettings(wait_seconds=0.2, reconcile_interval=reconcile_interval))
         worker_thread = threading.Thread(target=worker.run, args=(stop,), name="hubsync-worker", daemon=True)
@@ -152,24 +162,26 @@ def installed_hubsync(
         server.stop()
 
 
-def configure_installed(store: Store, sandbox: Sandbox, client_key: str, policy: dict) -> Tenant:
+def configure_installed(store: Store, sandbox: Sandbox, client_key: str, policy: dict,
+                        generation: SecurityHubGeneration = SecurityHubGeneration.CSPM) -> Tenant:
     """The tenant the install of `client_key` created, saved with the settings an admin enters on the configure
     page for the sandbox's organization."""
     with store.read() as uow:
         tenant = uow.tenants.get_by_client_key(client_key)
     if tenant is None:
         raise RuntimeError("Jira installed hubsync but the installed callback created no tenant")
-    return save_settings(store, tenant.id, sandbox_settings(sandbox, policy))
+    return save_settings(store, tenant.id, sandbox_settings(sandbox, policy, generation))
 
 
-def configure_forge_installed(store: Store, sandbox: Sandbox, installation_id: str, policy: dict) -> Tenant:
+def configure_forge_installed(store: Store, sandbox: Sandbox, installation_id: str, policy: dict,
+                              generation: SecurityHubGeneration = SecurityHubGeneration.CSPM) -> Tenant:
     """The tenant Forge's installed event created for the installation `installation_id`, saved with the settings
     an admin enters on the configure page for the sandbox's organization."""
     with store.read() as uow:
         tenant = uow.tenants.get_by_forge_installation(installation_id)
     if tenant is None:
         raise RuntimeError(f"Forge installed hubsync ({installation_id}) but its installed event created no tenant")
-    return save_settings(store, tenant.id, sandbox_settings(sandbox, policy))
+    return save_settings(store, tenant.id, sandbox_settings(sandbox, policy, generation))
 
 
 def _install(sandbox: Sandbox, app_url: str) -> str:

@@ -2,7 +2,14 @@
 security team lives through, each checked against what both sides show afterwards.
 
 The demo plays the people: a security engineer approving risk in Jira, a developer resolving a ticket, a
-provider archiving or re-raising a finding, someone pressing the custom action in the Security Hub console.
+provider archiving or re-raising a finding, someone sending a finding to Jira by hand in the Security Hub console
+(the custom action in Security Hub CSPM; on the new Security Hub, which has none, a comment starting "#jira").
+
+`securityhub` picks the generation the tenant syncs with: "cspm" (ASFF findings, GetFindings/BatchUpdateFindings)
+or "v2" (the OCSF twins of the same findings, GetFindingsV2/BatchUpdateFindingsV2). The scenarios are the same; what
+differs is how a person or a provider acts on a finding and where the finding names its ticket (CSPM: the
+`jiraIssue` user-defined field; V2, which has none: its comment), in a few small helpers.
+
 On Jira Cloud hubsync runs as in production (see `connected.py`): installed as a Forge app from its manifest
 (`platform="forge"`: told of each change by Forge's product events) or as a Connect app from its descriptor URL
 (`platform="connect"`: by Jira's webhooks), and by Security Hub's events, a worker syncing what they name. On Data
@@ -13,6 +20,7 @@ way a final reconcile must find nothing left to do.
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import tempfile
 import threading
@@ -30,10 +38,11 @@ from hubsync.bootstrap import build_sync_context, jira_workflow_admin, open_stor
 from hubsync.config import Settings
 from hubsync.domain import risk_workflow as risk
 from hubsync.domain.finding import Finding, WorkflowStatus
-from hubsync.domain.tenant import APP_KEY, AuthMode, JiraFlavour
+from hubsync.domain.tenant import APP_KEY, AuthMode, JiraFlavour, SecurityHubGeneration
 from hubsync.domain.ticket import Disposition, Ticket
 from hubsync.service.custom_action import setup_custom_action
 from hubsync.service.reconcile import ReconcileReport, reconcile
+from hubsync.service.settings import generation_name
 from hubsync.service.sync import SyncContext, sync_hints, sync_tickets
 from hubsync.service.workflow_setup import CLI_WAIT_S, SetupOutcome, SetupPlan, setup_risk_workflow
 from hubsync_sandbox.connected import PLATFORMS, InstalledHubsync, Platform, installed_hubsync
@@ -46,6 +55,8 @@ PROJECT = "SEC"
 OPS_PROJECT = "OPS"  # the seeded stock To Do / In Progress / Done project
 SECURITY_ENGINEER = "sofia.security@example.com"
 DEVELOPER = "alice@example.com"
+ESCALATION_COMMENT = "#jira please fix"  # what a security engineer types on the new Security Hub's finding
+GENERATIONS = {generation_name(generation): generation for generation in SecurityHubGeneration}
 
 
 @dataclass(frozen=True)
@@ -69,10 +80,28 @@ class Demo:
     store: Store
     say: Callable[[str], None]
     hubsync: InstalledHubsync | None = None  # the installed app, its events and its worker (Jira Cloud)
+    generation: SecurityHubGeneration = SecurityHubGeneration.CSPM
 
     @property
     def world(self) -> JiraWorld:
         return self.sandbox.jira_cloud if self.flavour == "cloud" else self.sandbox.jira_dc
+
+    @property
+    def v2(self) -> bool:
+        return self.generation is SecurityHubGeneration.V2
+
+    def ticket_key_of(self, finding: Finding) -> str | None:
+        """The ticket hubsync linked the finding to (its link row), on either generation."""
+        with self.store.read() as uow:
+            link = uow.links.get(self.ctx.tenant_id, finding.key)
+        return link.ticket_key if link is not None else None
+
+    def names_ticket(self, finding: Finding, key: str) -> bool:
+        """The finding says which ticket tracks it: in Security Hub CSPM its `jiraIssue` user-defined field; the new
+        Security Hub has no such field, so its comment names the ticket."""
+        if self.v2:
+            return re.search(rf"(?<![\w-]){re.escape(key)}(?!\d)", finding.note_text or "") is not None
+        return finding.user_defined_fields.get("jiraIssue") == key
 
     def onboard(self) -> ReconcileReport:
         report = reconcile(self.ctx, progress=None)
@@ -91,7 +120,7 @@ class Demo:
             self._archived_finding_closes_the_ticket(),
             self._recurrence_reopens_the_ticket(),
             self._resolved_ticket_resolves_the_finding(),
-            self._custom_action_escalates_by_hand(),
+            self._escalated_by_hand(),
         ]
         if self.flavour == "cloud":  # Data Center's REST API cannot create workflows (`hubsync jira workflow-xml`)
             results.append(self._risk_workflow_set_up_on_a_stock_project())
@@ -187,7 +216,7 @@ class Demo:
         finding, ticket = self._ticketed(account.id)
         owner = self._jira_id(account.owner)
         ok = (ticket.assignee == owner and finding.workflow_status is WorkflowStatus.NOTIFIED
-              and finding.user_defined_fields.get("jiraIssue") == ticket.key)
+              and self.names_ticket(finding, ticket.key))
         return self._row("new finding → ticket for the account owner", finding, ticket,
                          f"assigned to {account.owner}, finding NOTIFIED", ok)
 
@@ -212,14 +241,19 @@ class Demo:
         self._click(ticket.key, SECURITY_ENGINEER, "Mark as false positive", "Accept false positive")
         self._tell(lambda: sync_tickets(self.ctx, [ticket.key]))
         finding, ticket = self._current(finding), self._ticket(ticket.key)
-        ok = finding.workflow_status is WorkflowStatus.SUPPRESSED and finding.verification_state == "FALSE_POSITIVE"
-        return self._row("Accepted false positive → SUPPRESSED + FALSE_POSITIVE", finding, ticket,
-                         "SUPPRESSED, FALSE_POSITIVE", ok)
+        if self.v2:  # no verification state in the new Security Hub: the comment says it
+            marked = "false positive" in (finding.note_text or "").casefold()
+            scenario, expected = "Accepted false positive → SUPPRESSED, said in the comment", "SUPPRESSED, comment"
+        else:
+            marked = finding.verification_state == "FALSE_POSITIVE"
+            scenario, expected = "Accepted false positive → SUPPRESSED + FALSE_POSITIVE", "SUPPRESSED, FALSE_POSITIVE"
+        ok = finding.workflow_status is WorkflowStatus.SUPPRESSED and marked
+        return self._row(scenario, finding, ticket, expected, ok)
 
     def _archived_finding_closes_the_ticket(self) -> ScenarioResult:
         finding, ticket = self._ticketed(self._account("payments-prod").id, skip=1)
         self._archived_key = finding.key
-        self._reimport(finding, RecordState="ARCHIVED")
+        self._provider_reports(finding, archived=True)
         self._tell(lambda: sync_hints(self.ctx, [finding.identifier]))  # the Imported event names the finding
         finding, ticket = self._current(finding), self._ticket(ticket.key)
         ok = self._disposition(ticket) is Disposition.FIXED
@@ -227,10 +261,10 @@ class Demo:
 
     def _recurrence_reopens_the_ticket(self) -> ScenarioResult:
         finding = self._finding_by_key(self._archived_key)
-        self._reimport(finding, RecordState="ACTIVE")
+        self._provider_reports(finding, archived=False)
         self._tell(lambda: sync_hints(self.ctx, [finding.identifier]))
         finding = self._current(finding)
-        ticket = self._ticket(finding.user_defined_fields.get("jiraIssue", ""))
+        ticket = self._ticket(self.ticket_key_of(finding) or "")
         ok = self._disposition(ticket) is Disposition.OPEN and finding.workflow_status is WorkflowStatus.NOTIFIED
         return self._row("finding recurs → ticket reopened", finding, ticket, "ticket open, finding NOTIFIED", ok)
 
@@ -242,24 +276,26 @@ class Demo:
         ok = finding.workflow_status is WorkflowStatus.RESOLVED
         return self._row("ticket Resolved → finding RESOLVED", finding, ticket, "RESOLVED", ok)
 
-    def _custom_action_escalates_by_hand(self) -> ScenarioResult:
+    def _escalated_by_hand(self) -> ScenarioResult:
+        """A finding no rule escalates, sent to Jira by a person in the Security Hub console: CSPM's custom action
+        (its event names the finding, and asks by hand), or on the new Security Hub a comment starting "#jira"
+        (Findings Imported V2 tells hubsync of the update; the comment itself asks)."""
         finding = self._unmatched_live_finding(self._account("payments-dev").id)
-        with self.store.read() as uow:  # the admin presses "Create the Send to Jira action" on the configure page
-            tenant = uow.tenants.get(self.ctx.tenant_id)
-        assert tenant is not None
-        base_url = self.hubsync.app_url if self.hubsync else "http://hubsync"
-        arn = setup_custom_action(tenant, base_url, AwsSetup()).action_target_arn  # the runtime's `aws`
-        events = self.sandbox.securityhub.trigger_custom_action(
-            arn, [{"Id": finding.id, "ProductArn": finding.product_arn}]
-        )
-        escalated = [parse_finding(data) for event in events for data in event["detail"]["findings"]]
-        self._tell(lambda: sync_hints(self.ctx, [f.identifier for f in escalated],
-                                      by_hand=frozenset(f.key for f in escalated)))
+        if self.v2:
+            self._comment_in_console(finding, ESCALATION_COMMENT)
+            self._tell(lambda: sync_hints(self.ctx, [finding.identifier]))
+            scenario = f"comment {ESCALATION_COMMENT.split()[0]!r} on an unmatched finding → ticket"
+        else:
+            escalated = self._press_custom_action(finding)
+            self._tell(lambda: sync_hints(self.ctx, [f.identifier for f in escalated],
+                                          by_hand=frozenset(f.key for f in escalated)))
+            scenario = "custom action on an unmatched finding → ticket"
         finding = self._current(finding)
-        key = finding.user_defined_fields.get("jiraIssue")
+        key = self.ticket_key_of(finding)
         ticket = self._ticket(key) if key else None
-        ok = ticket is not None and finding.workflow_status is WorkflowStatus.NOTIFIED
-        return self._row("custom action on an unmatched finding → ticket", finding, ticket, "ticket created", ok)
+        ok = ticket is not None and finding.workflow_status is WorkflowStatus.NOTIFIED and (
+            self.names_ticket(finding, ticket.key))
+        return self._row(scenario, finding, ticket, "ticket created, finding names it", ok)
 
     def _risk_workflow_set_up_on_a_stock_project(self) -> ScenarioResult:
         """The stock To Do / In Progress / Done project OPS gets the risk workflow from `hubsync jira setup-workflow`'s
@@ -276,14 +312,15 @@ class Demo:
         again = setup_risk_workflow(tenant, jira_workflow_admin, OPS_PROJECT, dry_run=True, wait_s=CLI_WAIT_S)
         set_up = isinstance(outcome, SetupOutcome) and outcome.ok and isinstance(again, SetupPlan) and (
             again.already_set_up)
-        self.say(f"{OPS_PROJECT} set up with the risk workflow: {len(outcome.outcomes) if set_up else 0} steps, "
+        steps = len(outcome.outcomes) if isinstance(outcome, SetupOutcome) and set_up else 0
+        self.say(f"{OPS_PROJECT} set up with the risk workflow: {steps} steps, "
                  f"then a second run: {'already set up' if set_up else 'NOT set up'}.")
 
         ops = replace(self.ctx, policy=replace(self.ctx.policy, project_key=OPS_PROJECT))
         finding = self._unmatched_live_finding(self._account("payments-prod").id)
         sync_hints(ops, [finding.identifier], by_hand=frozenset({finding.key}))  # escalated into OPS by hand
         self._tell(lambda: None)
-        key = self._current(finding).user_defined_fields.get("jiraIssue", "")
+        key = self.ticket_key_of(finding) or ""
         request = next(t for t in risk.TRANSITIONS
                        if t.source == risk.INITIAL and risk.status(t.target).name == risk.RISK_REQUEST_STATUS)
         approve = next(t for t in risk.TRANSITIONS
@@ -312,11 +349,12 @@ class Demo:
     def _ticketed(self, account_id: str, skip: int = 0) -> tuple[Finding, Ticket]:
         """A finding of the account that onboarding gave a ticket (the `skip`th one, for distinct scenarios)."""
         with self.store.read() as uow:
-            links = [link for link in uow.links.iter_links(self.ctx.tenant_id) if link.ticket_key]
-        current = self.ctx.securityhub.get([link.identifier for link in links])
+            tickets = {link.finding_key: (link.identifier, link.ticket_key)
+                       for link in uow.links.iter_links(self.ctx.tenant_id) if link.ticket_key}
+        current = self.ctx.securityhub.get([identifier for identifier, _ in tickets.values()])
         mine = sorted((f for f in current.values() if f.account_id == account_id and f.is_live), key=lambda f: f.id)
         finding = mine[skip]
-        return finding, self._ticket(finding.user_defined_fields["jiraIssue"])
+        return finding, self._ticket(tickets[finding.key][1])
 
     def _unmatched_live_finding(self, account_id: str) -> Finding:
         filters = {
@@ -356,14 +394,41 @@ class Demo:
             transition = next(t for t in self.world.transitions(ticket_key) if t.name == name)
             self.world.transition_issue(ticket_key, transition.id, actor)
 
-    def _reimport(self, finding: Finding, **changes: Any) -> None:
-        """The provider reports the finding again: a new evaluation with a later UpdatedAt."""
+    def _provider_reports(self, finding: Finding, archived: bool) -> None:
+        """The provider reports the finding again, archived (its resource is gone) or active (the problem is back):
+        in CSPM a new evaluation imported with a later UpdatedAt; in the new Security Hub the OCSF finding closed,
+        or reopened as New, with a later modified time."""
+        if self.v2:
+            securityhub = self.sandbox.securityhub
+            (securityhub.archive_ocsf if archived else securityhub.recur_ocsf)(finding.id)
+            return
         original = next(f for f in self.sandbox.findings_seeded if f["Id"] == finding.id)
         later = max(finding.updated_at, datetime.now(UTC)) + timedelta(seconds=1)
-        data = {**original, **changes, "UpdatedAt": later.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"}
+        data = {**original, "RecordState": "ARCHIVED" if archived else "ACTIVE",
+                "UpdatedAt": later.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"}
         region = original["Resources"][0]["Region"]
         result = self.sandbox.securityhub_client(region).batch_import_findings(Findings=[data])
         assert result["FailedCount"] == 0, result["FailedFindings"]
+
+    def _press_custom_action(self, finding: Finding) -> list[Finding]:
+        """Security Hub CSPM: the admin creates the "Send to Jira" action (configure page), a security engineer
+        sends the finding to it; the findings its events name."""
+        with self.store.read() as uow:
+            tenant = uow.tenants.get(self.ctx.tenant_id)
+        assert tenant is not None
+        base_url = self.hubsync.app_url if self.hubsync else "http://hubsync"
+        arn = setup_custom_action(tenant, base_url, AwsSetup()).action_target_arn  # the runtime's `aws`
+        events = self.sandbox.securityhub.trigger_custom_action(
+            arn, [{"Id": finding.id, "ProductArn": finding.product_arn}]
+        )
+        return [parse_finding(data) for event in events for data in event["detail"]["findings"]]
+
+    def _comment_in_console(self, finding: Finding, comment: str) -> None:
+        """The new Security Hub: a security engineer updates the finding's comment in the console
+        (BatchUpdateFindingsV2 by its metadata.uid)."""
+        answer = self.sandbox.securityhub_client().batch_update_findings_v2(MetadataUids=[finding.id],
+                                                                           Comment=comment)
+        assert not answer["UnprocessedFindings"], answer["UnprocessedFindings"]
 
     def _row(self, scenario: str, finding: Finding, ticket: Ticket | None, expected: str, ok: bool) -> ScenarioResult:
         state = f"{finding.workflow_status.value}/{finding.record_state.value}"
@@ -400,15 +465,20 @@ def running_demo(
     wrap: WsgiWrapper | None = None,
     seed_findings: bool = True,
     platform: Platform | None = None,
+    securityhub: str = "cspm",
 ) -> Iterator[Demo]:
     """Start the sandbox, migrate a store, configure a tenant; stop everything afterwards.
 
     `platform` ("forge" or "connect"): install hubsync into the Jira Cloud simulator as a Forge or a Connect app
     and run its web app and worker (see `connected.py`); None: the tenant is configured directly, with an API token
     (Cloud) or a PAT (Data Center), and nothing runs by itself. `seed_findings=False` starts Security Hub empty
-    (benchmarks)."""
+    (benchmarks). `securityhub` ("cspm" or "v2"): the Security Hub the tenant syncs with; the sandbox's holds both,
+    each seeded finding with its OCSF twin."""
     if platform is not None and platform not in PLATFORMS:
         raise ValueError(f"platform must be one of {', '.join(PLATFORMS)} or None, not {platform!r}")
+    if securityhub not in GENERATIONS:
+        raise ValueError(f"securityhub must be one of {', '.join(GENERATIONS)}, not {securityhub!r}")
+    generation = GENERATIONS[securityhub]
     if platform is not None and flavour != "cloud":
         raise ValueError("the Jira app installs only into Jira Cloud; Data Center runs with a PAT")
     with (
@@ -424,9 +494,11 @@ def running_demo(
             default = world.user_by_email(jira_seed.SANDBOX_JIRA_DEFAULT_ASSIGNEE_EMAIL)
             assert default is not None
             if platform is not None:
-                with installed_hubsync(sandbox, store, demo_policy(default.account_id), platform=platform) as hubsync:
+                with installed_hubsync(sandbox, store, demo_policy(default.account_id), platform=platform,
+                                       generation=generation) as hubsync:
                     ctx = build_sync_context(hubsync.tenant, store)
-                    yield Demo(sandbox=sandbox, flavour=flavour, ctx=ctx, store=store, say=say, hubsync=hubsync)
+                    yield Demo(sandbox=sandbox, flavour=flavour, ctx=ctx, store=store, say=say, hubsync=hubsync,
+                               generation=generation)
                 return
             with store.transaction() as uow:
                 tenant = uow.tenants.create(
@@ -441,9 +513,10 @@ def running_demo(
                     aggregation_region=AGGREGATION_REGION,
                     policy=demo_policy(default.account_id if flavour == "cloud" else default.name),
                     external_id=environment["HUBSYNC_SANDBOX_EXTERNAL_ID"],
+                    securityhub_generation=generation,
                 )
             ctx = build_sync_context(tenant, store)
-            yield Demo(sandbox=sandbox, flavour=flavour, ctx=ctx, store=store, say=say)
+            yield Demo(sandbox=sandbox, flavour=flavour, ctx=ctx, store=store, say=say, generation=generation)
         finally:
             store.dispose()
 

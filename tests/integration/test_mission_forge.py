@@ -23,7 +23,11 @@ from hubsync_sandbox.forge import SANDBOX_APP_ID
 from hubsync_sandbox.forge.tokens import MAX_LIFETIME_S
 from tests.fixtures.postgres import fresh_schema
 from tests.fixtures.sandbox import SandboxContracts
-from tests.integration.test_mission import _decisions_are_explained_on_both_sides, play
+from tests.integration.test_mission import (
+    _decisions_are_explained_on_both_sides,
+    play,
+    the_other_generation_is_untouched,
+)
 
 
 @pytest.fixture
@@ -32,15 +36,21 @@ def postgres_url() -> Iterator[str]:
         yield url
 
 
-def test_every_scenario_converges_through_forge(sandbox_contracts: SandboxContracts) -> None:
-    with running_demo(flavour="cloud", say=lambda _: None, wrap=sandbox_contracts.wrap, platform="forge") as demo:
+@pytest.mark.parametrize("securityhub", ["cspm", "v2"])
+def test_every_scenario_converges_through_forge(securityhub: str, sandbox_contracts: SandboxContracts) -> None:
+    """On the new Security Hub too: its Findings Imported V2 events tell hubsync of the provider's changes and of
+    the "#jira" comment a security engineer sets in the console."""
+    with running_demo(flavour="cloud", say=lambda _: None, wrap=sandbox_contracts.wrap, platform="forge",
+                      securityhub=securityhub) as demo:
         play(demo)
         _decisions_are_explained_on_both_sides(demo)
         _only_forge_told_hubsync(demo)
+        _securityhub_told_hubsync(demo)
+        the_other_generation_is_untouched(demo)
 
         suppressed = next(iter(demo.ctx.securityhub.findings(
             {"WorkflowStatus": [{"Value": "SUPPRESSED", "Comparison": "EQUALS"}]})))
-        key = suppressed.user_defined_fields["jiraIssue"]
+        key = demo.ticket_key_of(suppressed) or ""
         panel = demo.sandbox.forge.invoke("hubsync-panel", f"/api/v1/panel?issueKey={key}", user=SECURITY_ENGINEER,
                                           issue_key=key)  # what the Forge panel's invokeRemote gets
         assert panel["status"] == 200, panel
@@ -159,6 +169,18 @@ def _only_forge_told_hubsync(demo: Demo) -> None:
     assert demo.world.connect_apps == {}
     jira = demo.sandbox.jira_cloud_server.url
     assert requests.get(f"{jira}/_sandbox/connect/deliveries", timeout=10).json()["deliveries"] == []
+
+
+def _securityhub_told_hubsync(demo: Demo) -> None:
+    """Security Hub's events reached hubsync's endpoint, each delivered: only those of the generation the tenant
+    syncs with (CSPM's Imported and Custom Action, or the new Security Hub's Findings Imported V2)."""
+    delivered = {record["event"]["detail-type"] for record in demo.sandbox.securityhub.events.events()
+                 if any(d["status"] == "delivered" for target, d in record["deliveries"].items()
+                        if target.startswith("http"))}
+    expected = {"Findings Imported V2"} if demo.v2 else {"Security Hub Findings - Imported",
+                                                         "Security Hub Findings - Custom Action"}
+    assert delivered == expected
+    assert demo.sandbox.securityhub.events.dead_letter() == []
 
 
 def _click(demo: Demo, key: str, *transitions: str) -> None:

@@ -1,5 +1,6 @@
 """`hubsync demo`'s choice of platform: Forge by default on Jira Cloud, Connect on request, none on Data Center
-(where `--platform` is refused, saying why). The demo itself is replaced: only what the command asks of it is
+(where `--platform` is refused, saying why); and of Security Hub: CSPM by default, the new one on request. The demo
+itself is replaced: only what the command asks of it is
 checked here (tests/integration/test_mission*.py run the real one)."""
 
 from __future__ import annotations
@@ -60,5 +61,25 @@ def test_a_platform_on_data_center_is_refused(asked: list[dict[str, Any]],
 def test_an_unknown_platform_is_an_argument_error(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         cli.main(["demo", "--platform", "marketplace"])
+    assert exited.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("argv", "securityhub"), [
+    ([], "cspm"),
+    (["--securityhub", "cspm"], "cspm"),
+    (["--securityhub", "v2"], "v2"),
+    (["--flavour", "datacenter", "--securityhub", "v2"], "v2"),
+])
+def test_the_security_hub_the_demo_syncs_with(asked: list[dict[str, Any]], capsys: pytest.CaptureFixture[str],
+                                              argv: list[str], securityhub: str) -> None:
+    assert cli.main(["demo", "--once", *argv]) == 0
+    assert [call["securityhub"] for call in asked] == [securityhub]
+    assert f"Security Hub {securityhub}" in capsys.readouterr().out
+
+
+def test_an_unknown_security_hub_is_an_argument_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["demo", "--securityhub", "v3"])
     assert exited.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
