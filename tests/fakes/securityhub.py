@@ -42,7 +42,7 @@ _FILTER_FIELDS: dict[str, Callable[[Finding], str | None]] = {
 
 class FakeSecurityHub:
     def __init__(self, *findings: Finding) -> None:
-        self.invalid_keys: set[str] = set()  # keys of findings "returned in a shape hubsync cannot read"
+        self.unreadable: dict[str, str] = {}  # keys of findings hubsync "cannot read" here, and why
         self._findings: dict[str, Finding] = {}
         self._rejected: dict[str, tuple[str, str, bool]] = {}
         self._failures: dict[str, list[BaseException]] = defaultdict(list)

@@ -146,6 +146,9 @@ class Finding:
     # The new Security Hub keeps no user-defined fields, verification state or note author: its comment is the one
     # text hubsync can write, so the comment alone says whether hubsync named the ticket there.
     comment_only: bool = False
+    # The same finding in Security Hub CSPM, for a finding of the new Security Hub that has a twin there: the ticket
+    # of a tenant that moved to the new Security Hub follows the twin.
+    cspm_twin: FindingIdentifier | None = None
 
     @property
     def identifier(self) -> FindingIdentifier:

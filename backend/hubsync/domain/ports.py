@@ -26,7 +26,9 @@ from hubsync.domain.ticket import Disposition, FindingMarker, StatusCategory, Ti
 
 
 class SecurityHubPort(Protocol):
-    invalid_keys: set[str]  # keys of findings Security Hub returned that could not be parsed (not "deleted")
+    # Keys of findings hubsync cannot read here, and why (one that did not parse; one of the other Security Hub
+    # generation): never taken for "deleted".
+    unreadable: dict[str, str]
     def findings(self, filters: Mapping[str, Any]) -> Iterator[Finding]:
         """Every finding matching the GetFindings `filters`, paged 100 at a time, in constant memory."""
 

@@ -13,7 +13,7 @@ lock: a decision on such a stale read repeats at most an idempotent write (the s
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -137,12 +137,16 @@ def sync_links(ctx: SyncContext, links: Iterable[Link], dry_run: bool = False) -
                 current_links = uow.links.get_many(ctx.tenant_id, keys)
             identifiers = [link.identifier for link in batch]
             current = ctx.securityhub.get(identifiers)
+            moved = {key: finding for key, finding in current.items() if finding.key != key}
             pairs = [
                 Pair(key, identifier, current.get(key), current_links[key])
                 for key, identifier in zip(keys, identifiers, strict=True)
-                if key in current_links
+                if key in current_links and key not in moved
             ]
             outcomes += _sync(ctx, pairs, dry_run, held)
+        # Findings of Security Hub CSPM that came back as their twins in the new Security Hub: synced as those
+        # twins, under their own locks, each taking over its CSPM twin's ticket.
+        outcomes += sync_findings(ctx, list(moved.values()), dry_run=dry_run)
     return outcomes
 
 
@@ -176,9 +180,10 @@ def sync_tickets(ctx: SyncContext, ticket_keys: Iterable[str]) -> list[Outcome]:
 
 # -- the steps -----------------------------------------------------------------------------------
 def _sync(ctx: SyncContext, pairs: list[Pair], dry_run: bool, held: HeldLocks | None) -> list[Outcome]:
-    unreadable = [p for p in pairs if p.finding is None and p.key in ctx.securityhub.invalid_keys]
-    for pair in unreadable:  # present in Security Hub but unparseable: never mistake it for deleted
-        pair.fail("Security Hub returned this finding in a shape hubsync cannot read (see the log)", transient=False)
+    unreadable = [p for p in pairs if p.finding is None and p.key in ctx.securityhub.unreadable]
+    for pair in unreadable:  # present in Security Hub but not readable here: never mistake it for deleted
+        pair.fail(ctx.securityhub.unreadable[pair.key], transient=False)
+        pair.ticket_key = pair.link.ticket_key if pair.link else None  # the report names the ticket left alone
     pairs = [p for p in pairs if p not in unreadable]
     if not dry_run:
         _adopt_reissued(ctx, pairs)
@@ -199,40 +204,60 @@ def _sync(ctx: SyncContext, pairs: list[Pair], dry_run: bool, held: HeldLocks | 
 
 
 def _adopt_reissued(ctx: SyncContext, pairs: list[Pair]) -> None:
-    """When an account switches between consolidated and per-standard control findings, Security Hub re-issues
-    each control finding with a new Id (and archives the old one, up to hours later). The new finding takes over
-    the old one's ticket — same control, resource and account — instead of opening a second ticket."""
+    """A finding without a link takes over the ticket of the finding it replaces, instead of opening a second
+    ticket: its twin in Security Hub CSPM, when the tenant moved to the new Security Hub; or, when an account
+    switches between consolidated and per-standard control findings, the finding Security Hub re-issued it from
+    (with a new Id, the old one archived up to hours later: same control, resource and account)."""
     candidates = [
-        (p, p.finding, secondary_key) for p in pairs
-        if p.link is None and p.finding is not None and p.finding.is_live and (secondary_key := p.finding.secondary_key)
+        (p, p.finding) for p in pairs
+        if p.link is None and p.finding is not None and (p.finding.cspm_twin or p.finding.is_live)
     ]
     if not candidates:
         return
     with ctx.store.read() as uow:
-        earlier = {p.key: uow.links.get_by_secondary_key(ctx.tenant_id, secondary_key)
-                   for p, _, secondary_key in candidates}
-    for pair, finding, _ in candidates:
+        twins = uow.links.get_many(ctx.tenant_id, [f.cspm_twin.key for _, f in candidates if f.cspm_twin])
+        earlier = {p.key: _replaced(finding, twins, uow.links.get_by_secondary_key, ctx.tenant_id)
+                   for p, finding in candidates}
+    for pair, finding in candidates:
         old = earlier[pair.key]
-        if old is None or old.state is not LinkState.LINKED or not old.ticket_key or not _reissued(old, finding):
+        if old is None or old.state is not LinkState.LINKED or not old.ticket_key:
+            continue
+        if finding.cspm_twin is not None and old.finding_key == finding.cspm_twin.key:
+            how = "its twin in the new Security Hub"
+            said = (f"This ticket's finding is now read from the new Security Hub, as {finding.id} (it replaces "
+                    f"{old.finding_id} of Security Hub CSPM). This ticket now follows it there.")
+        elif _reissued(old, finding):
+            how = "re-issued"
+            said = (f"Security Hub re-issued this ticket's finding as {finding.id} (same control, resource and "
+                    f"account; it replaces {old.finding_id}). This ticket now follows the new finding.")
+        else:
             continue
         try:
             ctx.jira.set_marker(old.ticket_key, FindingMarker(finding.id, finding.product_arn, finding.key))
-            ctx.jira.comment(old.ticket_key, Document.paragraph(
-                f"Security Hub re-issued this ticket's finding as {finding.id} (same control, resource and "
-                f"account; it replaces {old.finding_id}). This ticket now follows the new finding."
-            ))
+            ctx.jira.comment(old.ticket_key, Document.paragraph(said))
         except Exception as exc:  # Jira unavailable: adopt on a later sync, never create a second ticket meanwhile
-            pair.failed(f"could not move ticket {old.ticket_key} to the re-issued finding: ", exc, ctx.is_transient)
+            pair.failed(f"could not move ticket {old.ticket_key} to the finding that replaces its own ({how}): ", exc,
+                        ctx.is_transient)
             continue
         pair.link = Link(finding_key=finding.key, finding_id=finding.id, product_arn=finding.product_arn,
                          state=LinkState.LINKED, ticket_key=old.ticket_key, secondary_key=finding.secondary_key)
         with ctx.store.transaction() as uow:
             uow.links.save(ctx.tenant_id, replace(old, state=LinkState.BROKEN, ticket_key=None))
             uow.links.save(ctx.tenant_id, pair.link)
-            for key, reason in ((old.finding_key, f"re-issued as {finding.id}; its ticket moved to that finding"),
-                                (finding.key, f"re-issue of {old.finding_id}: took over {old.ticket_key}")):
+            for key, reason in ((old.finding_key, f"replaced by {finding.id} ({how}); its ticket moved there"),
+                                (finding.key, f"replaces {old.finding_id} ({how}): took over {old.ticket_key}")):
                 uow.audit.append(tenant_id=ctx.tenant_id, finding_key=key, ticket_key=old.ticket_key,
                                  action="AdoptTicket", reason=reason, outcome="ok")
+
+
+def _replaced(finding: Finding, twins: Mapping[str, Link],
+              by_secondary_key: Callable[[str, str], Link | None], tenant_id: str) -> Link | None:
+    """The link of the finding `finding` replaces, if any: its CSPM twin's, else (a live one) its secondary key's."""
+    if finding.cspm_twin is not None and finding.cspm_twin.key in twins:
+        return twins[finding.cspm_twin.key]
+    if finding.is_live and finding.secondary_key:
+        return by_secondary_key(tenant_id, finding.secondary_key)
+    return None
 
 
 def _reissued(old: Link, new: Finding) -> bool:

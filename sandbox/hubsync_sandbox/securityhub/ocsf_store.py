@@ -52,6 +52,11 @@ class OcsfStore:
             seq = self._by_uid[uid][0] if uid in self._by_uid else len(self._by_uid)
             self._by_uid[uid] = (seq, finding)
 
+    def remove(self, uid: str) -> None:
+        """Forget a finding (as if Security Hub had never ingested it, or deleted it after its retention)."""
+        with self._lock:
+            self._by_uid.pop(uid, None)
+
     def __len__(self) -> int:
         return len(self._by_uid)
 

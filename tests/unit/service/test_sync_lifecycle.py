@@ -105,7 +105,7 @@ def test_a_finding_security_hub_deleted_closes_its_ticket() -> None:
 def test_a_finding_security_hub_returned_unreadable_is_not_taken_for_deleted() -> None:
     world, finding, key = linked()
     world.securityhub.remove(finding.key)
-    world.securityhub.invalid_keys.add(finding.key)
+    world.securityhub.unreadable[finding.key] = "Security Hub returned this finding in a shape hubsync cannot read"
 
     outcome = only(sync_links(world.context(), list(world.store.links(world.tenant_id).values())))
 

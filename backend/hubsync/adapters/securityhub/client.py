@@ -16,7 +16,7 @@ from typing import Any
 
 from hubsync.adapters.faults import transient_aws_code
 from hubsync.adapters.securityhub.asff import parse_finding
-from hubsync.adapters.securityhub.common import NOTE_TEXT_LIMIT, FindingsClient, chunks, cut
+from hubsync.adapters.securityhub.common import IN_V2, NOTE_TEXT_LIMIT, V2_PRODUCT, FindingsClient, chunks, cut
 from hubsync.domain.finding import HUBSYNC_AUTHOR, Finding, FindingIdentifier, finding_key
 from hubsync.domain.plan import FindingUpdate
 from hubsync.domain.ports import UpdateFailure
@@ -50,7 +50,13 @@ class SecurityHubClient(FindingsClient):
                 yield finding
 
     def get(self, identifiers: Sequence[FindingIdentifier]) -> dict[str, Finding]:
-        """The current findings by key, asking for 20 Ids a call (the filter's limit) and matching ProductArn."""
+        """The current findings by key, asking for 20 Ids a call (the filter's limit) and matching ProductArn. A
+        finding of the new Security Hub (linked before the tenant moved back to CSPM) is not asked for: it is
+        `unreadable` here, never taken for deleted."""
+        for identifier in identifiers:
+            if V2_PRODUCT in identifier.product_arn:
+                self.unreadable[identifier.key] = IN_V2
+        identifiers = [identifier for identifier in identifiers if V2_PRODUCT not in identifier.product_arn]
         wanted = {identifier.key for identifier in identifiers}
         ids = list(dict.fromkeys(identifier.id for identifier in identifiers))
         found: dict[str, Finding] = {}

@@ -22,7 +22,15 @@ from collections.abc import Iterator, Mapping, Sequence, Set
 from typing import Any, TypeVar
 
 from hubsync.adapters.faults import transient_aws_code
-from hubsync.adapters.securityhub.common import NOTE_TEXT_LIMIT, FindingsClient, chunks, cut
+from hubsync.adapters.securityhub.common import (
+    CSPM_PRODUCT,
+    NO_TWIN,
+    NOTE_TEXT_LIMIT,
+    V2_PRODUCT,
+    FindingsClient,
+    chunks,
+    cut,
+)
 from hubsync.adapters.securityhub.ocsf import parse_finding
 from hubsync.domain.finding import Finding, FindingIdentifier, Severity, WorkflowStatus, finding_key
 from hubsync.domain.plan import FindingUpdate
@@ -81,10 +89,13 @@ class SecurityHubV2Client(FindingsClient):
 
     def get(self, identifiers: Sequence[FindingIdentifier]) -> dict[str, Finding]:
         """The current findings by key: 200 `metadata.uid`s a call (20 to a composite filter, 10 composites ORed),
-        matching the product uid as well."""
+        matching the product uid as well. A finding of Security Hub CSPM (linked before the tenant moved to the new
+        Security Hub) comes back as its OCSF twin, under the key asked for; one without a twin is `unreadable`."""
+        cspm = [identifier for identifier in identifiers if CSPM_PRODUCT in identifier.product_arn]
+        found = self._twins(cspm) if cspm else {}
+        identifiers = [identifier for identifier in identifiers if CSPM_PRODUCT not in identifier.product_arn]
         wanted = {identifier.key for identifier in identifiers}
         uids = list(dict.fromkeys(identifier.id for identifier in identifiers))
-        found: dict[str, Finding] = {}
         for batch in chunks(uids, FILTER_VALUES * COMPOSITES):
             request = {
                 "CompositeFilters": [
@@ -99,6 +110,33 @@ class SecurityHubV2Client(FindingsClient):
                 finding = self._parse(data)
                 if finding is not None:
                     found[finding.key] = finding
+        return found
+
+    def _twins(self, identifiers: Sequence[FindingIdentifier]) -> dict[str, Finding]:
+        """The OCSF twins of CSPM findings, by the CSPM key: the twin's `finding_info.uid` is the ASFF `Id`, its
+        product uid the ASFF `ProductArn` under productv2. 19 ids and their product to a composite, 10 composites
+        ORed to a call."""
+        wanted: dict[tuple[str, str], str] = {}
+        by_product: dict[str, list[str]] = {}
+        for identifier in identifiers:
+            product = identifier.product_arn.replace(CSPM_PRODUCT, V2_PRODUCT, 1)
+            wanted[(product, identifier.id)] = identifier.key
+            by_product.setdefault(product, []).append(identifier.id)
+        composites = [
+            {"StringFilters": [_string("metadata.product.uid", "EQUALS", product),
+                               *(_string("finding_info.uid", "EQUALS", uid) for uid in group)]}
+            for product, uids in by_product.items()
+            for group in chunks(list(dict.fromkeys(uids)), FILTER_VALUES - 1)
+        ]
+        found: dict[str, Finding] = {}
+        for batch in chunks(composites, COMPOSITES):
+            for data in self._pages({"CompositeFilters": batch, "CompositeOperator": "OR"}):
+                asked = wanted.get((_at(data, "metadata", "product", "uid"), _at(data, "finding_info", "uid")))
+                finding = self._parse(data) if asked is not None else None
+                if finding is not None and asked is not None:
+                    found[asked] = finding
+        for key in set(wanted.values()) - set(found):
+            self.unreadable.setdefault(key, NO_TWIN)
         return found
 
     def update(self, updates: Sequence[tuple[FindingIdentifier, FindingUpdate]]) -> list[UpdateFailure]:

@@ -23,6 +23,12 @@ log = logging.getLogger(__name__)
 PAGE_SIZE = 100  # GetFindings' and GetFindingsV2' MaxResults ceiling
 
 NOTE_TEXT_LIMIT = 512  # BatchUpdateFindings' Note.Text and BatchUpdateFindingsV2' Comment
+UNPARSABLE = "Security Hub returned this finding in a shape hubsync cannot read (see the log)"
+CSPM_PRODUCT, V2_PRODUCT = "::product/", "::productv2/"  # how each generation's product ARNs read
+IN_V2 = ("the finding is in the new Security Hub, and this tenant reads Security Hub CSPM: its ticket is left as "
+         "it is")
+NO_TWIN = ("the finding is in Security Hub CSPM, and the new Security Hub, which this tenant reads, has no twin of "
+           "it: its ticket is left as it is")
 
 
 @contextmanager
@@ -57,8 +63,9 @@ class FindingsClient:
     unprocessed.
 
     `calls` counts the HTTP requests sent per operation (retries included), for benchmarks. `invalid_findings`
-    counts findings skipped because they did not parse, and `invalid_keys` holds their keys, so a caller can tell
-    a finding Security Hub no longer has from one hubsync could not read.
+    counts findings skipped because they did not parse, and `unreadable` holds their keys (and those of findings of
+    the other generation, which this client cannot read), so a caller can tell a finding Security Hub no longer has
+    from one hubsync could not read.
     """
 
     read_operation: str  # the paginator of the read: get_findings, get_findings_v2
@@ -78,7 +85,7 @@ class FindingsClient:
         self.calls: Counter[str] = count_requests(client, Counter())
         observe_calls(client.meta.events)  # a no-op when the client's session already reports its calls
         self.invalid_findings = 0
-        self.invalid_keys: set[str] = set()
+        self.unreadable: dict[str, str] = {}
 
     @classmethod
     def for_session(cls, session: boto3.Session, region: str, max_attempts: int = DEFAULT_MAX_ATTEMPTS,
@@ -123,7 +130,7 @@ class FindingsClient:
             return self._parse_finding(data)
         except InvalidFinding as error:
             self.invalid_findings += 1
-            self.invalid_keys.add(self._key_of(data))
+            self.unreadable[self._key_of(data)] = UNPARSABLE
             log.warning("skipping finding %s: %s", self._name_of(data), error)
             return None
 

@@ -20,7 +20,15 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from hubsync.domain.finding import Finding, InvalidFinding, RecordState, Resource, Severity, WorkflowStatus
+from hubsync.domain.finding import (
+    Finding,
+    FindingIdentifier,
+    InvalidFinding,
+    RecordState,
+    Resource,
+    Severity,
+    WorkflowStatus,
+)
 from hubsync.domain.validation import ACCOUNT_ID, validation_messages
 
 # OCSF `severity_id`: 1 Informational ... 5 Critical, 6 Fatal (0 Unknown and 99 Other say nothing).
@@ -119,6 +127,7 @@ class _CloudSchema(_Tolerant):
 
 
 class _FindingInfoSchema(_Tolerant):
+    uid = fields.String(load_default=None, validate=validate.Length(1, 512))  # the provider's id (an ASFF `Id`)
     title = fields.String(required=True)
     desc = _text()
     types = fields.List(fields.String(), load_default=list)
@@ -230,7 +239,16 @@ class _FindingSchema(_Tolerant):
             note_text=data["comment"],
             resolved_is_gone=True,
             comment_only=True,
+            cspm_twin=_cspm_twin(product["uid"], info["uid"]),
         )
+
+
+def _cspm_twin(product_uid: str, finding_info_uid: str | None) -> FindingIdentifier | None:
+    """The ASFF finding this one twins: its `Id` is the `finding_info.uid`, its `ProductArn` the product uid under
+    `product/` rather than `productv2/`, as AWS's own response solution addresses one from the other."""
+    if not finding_info_uid or "::productv2/" not in product_uid:
+        return None
+    return FindingIdentifier(finding_info_uid, product_uid.replace("::productv2/", "::product/", 1))
 
 
 def _resource_id(data: Mapping[str, Any]) -> str:

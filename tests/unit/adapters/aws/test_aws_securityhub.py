@@ -107,7 +107,7 @@ def test_a_finding_that_does_not_parse_is_skipped_and_counted(
     assert sorted(f.id for f in found) == sorted(f["Id"] for f in good)
     assert set(by_id) == {ident(f).key for f in good}
     assert hub.invalid_findings == 2
-    assert hub.invalid_keys == {ident(bad).key}
+    assert set(hub.unreadable) == {ident(bad).key}
     assert bad["Id"] in caplog.text
 
 
@@ -139,6 +139,15 @@ def test_get_matches_the_product_as_well_as_the_id(securityhub: SecurityHubSandb
 
     assert list(found) == [ident(ours).key]
     assert found[ident(ours).key].account_id == ours["AwsAccountId"]
+
+
+def test_a_finding_of_the_new_security_hub_is_unreadable_here_never_deleted(hub: SecurityHubClient):
+    """Linked while the tenant read the new Security Hub, then moved back: CSPM cannot say where it went."""
+    v2 = FindingIdentifier("9b1e4c7a" * 8, "arn:aws:securityhub:us-east-1::productv2/aws/guardduty")
+
+    assert hub.get([v2]) == {}
+    assert hub.unreadable[v2.key].startswith("the finding is in the new Security Hub")
+    assert hub.calls == {}
 
 
 def test_get_with_no_identifiers_calls_nothing(hub: SecurityHubClient):

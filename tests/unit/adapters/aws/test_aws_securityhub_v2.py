@@ -251,5 +251,5 @@ def test_a_finding_that_does_not_parse_is_skipped_and_counted(
     assert sorted(f.key for f in found) == sorted(ident(t).key for t in twins)
     assert set(by_key) == {ident(twins[1]).key}
     assert hub.invalid_findings == 2
-    assert hub.invalid_keys == {ident(bad).key}
+    assert set(hub.unreadable) == {ident(bad).key}
     assert bad["metadata"]["uid"] in caplog.text
