@@ -38,8 +38,8 @@ HUBSYNC_COMMENTS = (
     f"Escalated by hand to Jira: tracked in {KEY}",
     "Tracked in SEC-1",
 )
-OTHER_COMMENTS = ("accepted by the platform team", f"see {KEY}0 for the exception", "")
-JIRA_REQUESTS = ("#jira", "#jira please look at this bucket", "  #JIRA urgent", f"#jira {KEY}")
+OTHER_COMMENTS = ("accepted by the platform team", f"see {KEY}0 for the exception", "{ticket} TICKET_KEY", "")
+JIRA_REQUESTS = ("#jira", "#jira please look at this bucket", "  #JIRA urgent", f"#jira {KEY}", "#jira " + "x" * 500)
 
 _PRODUCTS = {
     2003: ("Security Hub", f"arn:aws:securityhub:{REGION}::productv2/aws/securityhub"),
