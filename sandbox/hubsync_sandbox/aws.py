@@ -186,7 +186,6 @@ def _securityhub_policy() -> dict:
                     "securityhub:BatchUpdateFindings",
                     "securityhub:CreateActionTarget",
                     "securityhub:DescribeActionTargets",
-                    "securityhub:GetAdministratorAccount",
                 ],
                 "Resource": "*",
             },
@@ -195,7 +194,6 @@ def _securityhub_policy() -> dict:
                 "Effect": "Allow",
                 "Action": [
                     "securityhub:GetFindingsV2",
-                    "securityhub:GetAdhocInsightResults",
                     "securityhub:DescribeSecurityHubV2",
                 ],
                 "Resource": "*",
