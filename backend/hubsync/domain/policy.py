@@ -85,6 +85,12 @@ def _matches(rule: EscalationRule, finding: Finding) -> bool:
 
 
 def _is_product(product: str, finding: Finding) -> bool:
+    """By name, or by ARN prefix in either generation's form (`…::product/…` in Security Hub CSPM, `…::productv2/…`
+    in the new Security Hub), so a policy reads the same findings when its tenant changes Security Hub."""
     if product.startswith("arn:"):
-        return finding.product_arn.startswith(product)
+        return _cspm_form(finding.product_arn).startswith(_cspm_form(product))
     return (finding.product_name or "").casefold() == product.casefold()
+
+
+def _cspm_form(product_arn: str) -> str:
+    return product_arn.replace("::productv2/", "::product/", 1)

@@ -60,6 +60,8 @@ RULES = [
     EscalationRule("guardduty in one account", products=("GuardDuty",), account_ids=(MEMBER,)),
     EscalationRule("linked region, medium+", regions=(LINKED_REGION,), min_severity=Severity.MEDIUM),
     EscalationRule("controls by generator", generator_ids=("security-control/S3.8", "security-control/IAM.1")),
+    # A policy written for Security Hub CSPM reads the same product on the new Security Hub.
+    EscalationRule("guardduty by its CSPM arn", products=(f"arn:aws:securityhub:{AGGREGATION_REGION}::product/aws/",)),
 ]
 
 
