@@ -29,3 +29,7 @@ def test_the_page_shows_the_tenants_security_hub_and_saves_the_choice(hubsync: H
     expect(frame.get_by_text("Settings saved.")).to_be_visible()
     assert hubsync.current_tenant().securityhub_generation is SecurityHubGeneration.V2
     expect(frame.get_by_label("Security Hub", exact=True)).to_have_value("v2")
+    page.goto(hubsync.configure_page())  # the page as a tenant on the new Security Hub opens it
+    frame = configure_frame(page)
+    expect(frame.get_by_test_id("escalation-tag")).to_contain_text("starts with #jira")
+    expect(frame.get_by_role("button", name="Create the “Send to Jira” action")).to_have_count(0)

@@ -18,7 +18,7 @@ from hubsync.bootstrap import bootstrap
 from hubsync.cli import main
 from hubsync.config import Settings
 from hubsync.domain.ports import ACTION_ID, ACTION_NAME, CustomActionFailed
-from hubsync.domain.tenant import APP_KEY, AuthMode, JiraFlavour, Tenant, TenantNotReady
+from hubsync.domain.tenant import APP_KEY, AuthMode, JiraFlavour, SecurityHubGeneration, Tenant, TenantNotReady
 from hubsync.service.custom_action import setup_custom_action
 from hubsync.service.intake import API_KEY_HEADER, parse_events
 from hubsync.web import create_app
@@ -126,6 +126,13 @@ def test_a_tenant_without_aws_settings_or_with_a_region_security_hub_does_not_se
     elsewhere = dataclasses.replace(tenant, aggregation_region="ap-southeast-2")
     with pytest.raises(CustomActionFailed, match="Security Hub"):
         setup_custom_action(elsewhere, BASE_URL, AwsSetup())
+    assert action_targets(demo) == []
+
+
+def test_a_tenant_on_the_new_security_hub_is_told_to_use_the_escalation_tag(demo: Demo) -> None:
+    v2 = dataclasses.replace(demo_tenant(demo), securityhub_generation=SecurityHubGeneration.V2)
+    with pytest.raises(TenantNotReady, match=r"new Security Hub, which has no custom actions.*#jira"):
+        setup_custom_action(v2, BASE_URL, AwsSetup())
     assert action_targets(demo) == []
 
 

@@ -68,7 +68,7 @@ class ConfigurePage {
       this.riskSection(policy),
       h("div", { className: "hs-actions" },
         h("button", { type: "submit", className: "hs-button hs-button-primary" }, "Save settings")),
-      this.eventsSection(s.events),
+      this.eventsSection(s.events, s.securityhub),
     );
     this.renderRules();
     this.renderMappings();
@@ -147,7 +147,7 @@ class ConfigurePage {
           type: "number", help: "Leave empty for acceptances that never expire." }));
   }
 
-  eventsSection(events) {
+  eventsSection(events, securityhub) {
     const intro = () => h("p", { className: "hs-subtle" },
       "The API key is stored only as a hash and cannot be shown again. Rotate it to get a new one.");
     this.keyBox.replaceChildren(intro());
@@ -199,7 +199,16 @@ class ConfigurePage {
         h("label", { for: revokeId }, " The current key leaked: stop it at once (otherwise it keeps working for a day)")),
       h("div", { className: "hs-actions" }, rotate),
       this.keyBox,
-      this.customActionBlock());
+      securityhub && securityhub.generation === "v2" ? this.escalationTagBlock() : this.customActionBlock());
+  }
+
+  /** The new Security Hub has no custom actions: a comment starting with #jira asks for a ticket instead. */
+  escalationTagBlock() {
+    return h("div", { dataset: { testid: "escalation-tag" } },
+      h("h3", { className: "hs-label" }, "Escalating a finding by hand"),
+      h("p", { className: "hs-subtle" }, "The new Security Hub has no custom actions. To send a finding to Jira " +
+        "whatever the escalation rules say, give it a comment that starts with #jira (in the console, or from an " +
+        "automation rule): hubsync opens its ticket and replaces the comment with the ticket's key."));
   }
 
   customActionBlock() {

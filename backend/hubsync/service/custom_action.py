@@ -20,8 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from hubsync.domain.finding import ESCALATION_TAG
 from hubsync.domain.ports import ACTION_NAME, AwsSetupPort, CustomActionFailed, StorePort
-from hubsync.domain.tenant import Tenant, TenantNotReady
+from hubsync.domain.tenant import SecurityHubGeneration, Tenant, TenantNotReady
 from hubsync.service.commands import chosen_tenants
 from hubsync.service.intake import API_KEY_HEADER, CUSTOM_ACTION
 from hubsync.service.settings import events_url
@@ -75,6 +76,11 @@ class CustomActionSetup:
 def setup_custom_action(tenant: Tenant, base_url: str, aws: AwsSetupPort) -> CustomActionSetup:
     """Find or create the tenant's "Send to Jira" action target through its Security Hub role, in its aggregation
     Region. Raises `TenantNotReady` before the role and Region are saved, `CustomActionFailed` when AWS refuses."""
+    if tenant.securityhub_generation is SecurityHubGeneration.V2:
+        raise TenantNotReady(
+            f"tenant {tenant.name} reads the new Security Hub, which has no custom actions: a finding whose comment "
+            f"starts with {ESCALATION_TAG} is escalated by hand instead"
+        )
     if not tenant.aws_role_arn or not tenant.aggregation_region:
         raise TenantNotReady(
             f"tenant {tenant.name}: save the Security Hub role ARN and aggregation Region before creating the action"
