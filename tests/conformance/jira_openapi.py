@@ -177,6 +177,13 @@ REMOVED_CLOUD_PATHS = {
 }
 REMOVED_REASON = "Removed from Jira Cloud under CHANGE-2046: every call answers 410 with an error collection."
 
+# Admin webhooks' REST APIs are in neither document: Cloud's documents only the apps' dynamic webhooks
+# (/rest/api/3/webhook), Data Center's has no webhook path at all. What can be checked is: errors have Jira's error
+# collection shape, and Data Center 10's webhooks (request and answer) match the one thing its document has, the
+# unreferenced RestWebhook model, by its declared properties only (see `_rest_webhook_schema`).
+ADMIN_WEBHOOKS_LEGACY = "/rest/webhooks/1.0/webhook"
+ADMIN_WEBHOOKS_DC10 = "/rest/jira-webhook/1.0/webhooks"
+
 
 # -- the exchange as openapi-core sees it --------------------------------------------------------------------
 
@@ -222,6 +229,7 @@ class JiraContract:
             for template in sorted(corrected["paths"], key=lambda t: t.count("{"))  # literal segments first
         ]
         self._error_collection = Draft4Validator(ERROR_COLLECTION)
+        self._rest_webhook = Draft4Validator(_rest_webhook_schema(corrected)) if flavour == "datacenter" else None
 
     @classmethod
     def load(cls, specs_dir: Path, flavour: Flavour) -> JiraContract:
@@ -244,6 +252,8 @@ class JiraContract:
                                request_content_type or "application/json")
         if self.flavour == "cloud" and path in REMOVED_CLOUD_PATHS:
             return self._error_shape(label, response_body) if status == 410 else [f"{label}: {REMOVED_REASON}"]
+        if path.startswith((ADMIN_WEBHOOKS_LEGACY, ADMIN_WEBHOOKS_DC10)):
+            return self._admin_webhook_mismatches(label, path, request_body, status, response_body)
         problems: list[str] = []
         result = self._responses.unmarshal_response(request, response)
         for error in result.errors:
@@ -261,6 +271,23 @@ class JiraContract:
         if 200 <= status < 300 and request_body.strip():
             body_result = self._request_bodies.unmarshal_request(request)
             problems += [f"{label} request body: {_describe(error)}" for error in body_result.errors]
+        return problems
+
+    def _admin_webhook_mismatches(
+        self, label: str, path: str, request_body: bytes, status: int, response_body: bytes
+    ) -> list[str]:
+        if status >= 400:
+            return self._error_shape(label, response_body)
+        if self._rest_webhook is None or not path.startswith(ADMIN_WEBHOOKS_DC10):
+            return []
+        problems: list[str] = []
+        for where, raw in (("request body", request_body), ("answer", response_body)):
+            if not raw.strip():
+                continue
+            document = json.loads(raw)
+            for item in document if isinstance(document, list) else [document]:
+                problems += [f"{label} {where}: {error.message} (at {'/'.join(map(str, error.absolute_path))})"
+                             for error in self._rest_webhook.iter_errors(item)][:1]
         return problems
 
     def _admin_operation(self, method: str, path: str) -> bool:
@@ -289,6 +316,20 @@ class JiraContract:
         except ValueError:
             return [f"{label}: the error body is not JSON"]
         return [f"{label}: {error.message}" for error in self._error_collection.iter_errors(parsed)][:1]
+
+
+def _rest_webhook_schema(document: dict[str, Any]) -> dict[str, Any]:
+    """Data Center's RestWebhook with its credentials model inlined, keeping the declared properties' types but
+    not `additionalProperties: {type: object}`: that is the generator's rendering of the bean's map behaviour,
+    while Jira 10's webhooks carry `id`, `createdDate` and `updatedDate` as numbers beyond the declared
+    properties (MrRefactoring/jira.js's server model, generated from the DC 11.3 document, lists them)."""
+    schemas = document["components"]["schemas"]
+    webhook = copy.deepcopy(schemas["RestWebhook"])
+    credentials = copy.deepcopy(schemas["RestWebhookCredentials"])
+    webhook.pop("additionalProperties", None)
+    credentials.pop("additionalProperties", None)
+    webhook["properties"]["credentials"] = credentials
+    return webhook
 
 
 def _apply(document: dict[str, Any], correction: Correction) -> None:

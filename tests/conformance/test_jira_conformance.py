@@ -105,12 +105,51 @@ def tour(sandbox: JiraSandbox) -> None:
         call("GET", "/search", params={"jql": "project = SEC"})
         call("POST", "/search", json={"jql": "project = SEC", "startAt": 0, "maxResults": 1, "fields": ["summary"]})
         call("GET", "/search", params={"jql": "project = = SEC"})
+    _admin_webhooks(sandbox)
     call("DELETE", "/issue/SEC-1")
     sandbox.anonymous().get(f"{rest}/myself")
     sandbox.control("POST", "faults", json={"status": 429, "retry_after": 1, "count": 1})
     call("GET", "/myself")
     sandbox.control("POST", "faults", json={"status": 503, "count": 1})
     call("GET", "/priority")
+
+
+def _admin_webhooks(sandbox: JiraSandbox) -> None:
+    """Admin webhooks in each dialect the site serves, as its Jira administrator and as the bot, which is none:
+    Cloud's /rest/webhooks/1.0/webhook; Data Center 10's /rest/jira-webhook/1.0/webhooks, then, on 9.12, the old
+    path."""
+    admin = sandbox.anonymous()
+    if sandbox.flavour == "cloud":
+        admin.auth = (seed.SANDBOX_JIRA_ADMIN_EMAIL, seed.SANDBOX_JIRA_ADMIN_API_TOKEN)
+    else:
+        admin.headers["Authorization"] = f"Bearer {seed.SANDBOX_JIRA_ADMIN_PAT}"
+    legacy = {"name": "hubsync", "url": "https://hubsync.example/webhooks/jira/1", "events": ["jira:issue_updated"],
+              "filters": {"issue-related-events-section": "labels in (hubsync)"}, "excludeBody": False}
+    dc10 = {"name": "hubsync", "url": "https://hubsync.example/webhooks/jira/1", "events": ["jira:issue_updated"],
+            "active": True, "configuration": {"FILTERS": "labels in (hubsync)", "EXCLUDE_BODY": "false",
+                                              "SECRET": "s3cret"}}
+
+    def crud(path: str, body: dict[str, object]) -> None:
+        collection = f"{sandbox.url}{path}"
+        sandbox.session().get(collection)  # 403: not an administrator
+        admin.post(collection, json={**body, "url": "nowhere"})  # 400
+        admin.post(collection, json=body)
+        admin.get(collection)
+        item = admin.get(collection).json()[-1]
+        one = item["self"] if "self" in item else f"{collection}/{item['id']}"
+        admin.get(one)
+        admin.put(one, json={**body, "name": "hubsync renamed"})
+        admin.delete(one)
+        admin.get(one)  # 404
+
+    if sandbox.flavour == "cloud":
+        crud("/rest/webhooks/1.0/webhook", {**legacy, "secret": "s3cret"})
+        return
+    crud("/rest/jira-webhook/1.0/webhooks", dc10)
+    admin.get(f"{sandbox.url}/rest/webhooks/1.0/webhook")  # 404 on 10.x
+    sandbox.control("POST", "server-version", json={"version": "9.12.0"})
+    crud("/rest/webhooks/1.0/webhook", legacy)
+    sandbox.control("POST", "server-version", json={"version": "10.3.6"})
 
 
 def _workflow_administration(sandbox: JiraSandbox) -> None:
@@ -202,6 +241,17 @@ def test_the_checker_catches_mismatches(specs_dir: Path, flavour: str) -> None:
                                                  f"{rest}/nowhere"]
     assert check("GET", "/priority", 200, [{"id": 1}]) == [f"GET {rest}/priority 200: 1 is not of type 'string' "
                                                            "(at 0/id)"]
+    if flavour == "datacenter":  # no webhook path in the document: Jira 10's are held to its RestWebhook model
+        webhooks = "/rest/jira-webhook/1.0/webhooks"
+        sent = json.dumps({"name": "h", "url": "https://x", "configuration": {"FILTERS": "labels = a"}}).encode()
+        answer = {"id": 1, "name": "h", "url": "https://x", "active": True, "configuration": {"FILTERS": "x"}}
+        assert contract.mismatches("POST", webhooks, sent, "application/json", 201, json.dumps(answer).encode(),
+                                   "application/json") == []
+        assert contract.mismatches("GET", webhooks, b"", "", 200, json.dumps([{**answer, "active": "yes"}]).encode(),
+                                   "application/json") == [f"GET {webhooks} 200 answer: 'yes' is not of type "
+                                                           "'boolean' (at active)"]
+        assert contract.mismatches("GET", f"{webhooks}/9", b"", "", 404, b'{"message": "no"}',
+                                   "application/json") != []  # not Jira's error shape
     if flavour == "cloud":  # Jira's own timestamps pass the date-time check, other strings do not
         jira_time = "2026-01-31T09:15:00.000+0000"
         assert check("GET", "/issue/SEC-1/comment", 200, {"comments": [{"created": jira_time}]}) == []

@@ -15,6 +15,8 @@ search-consistency knob and the site's rate limit.
                                                            reads of its task (GET /task/{id}), then completes (with
                                                            "failure": Jira's words, it fails, changing nothing)
     GET|DELETE /_sandbox/switch-tasks                      the current setting; switches finish at once (the default)
+    /_sandbox/admin-webhooks/..., /_sandbox/server-version  admin webhooks' deliveries and retries, Data Center's
+                                                           version (admin_webhooks.py)
 
 Rate limited as Jira Cloud does it (developer.atlassian.com, "Rate limiting"): the site's REST requests share one
 budget; a request past it gets 429 with `Retry-After` (whole seconds), `X-RateLimit-Reset` (when, as
@@ -39,7 +41,15 @@ from typing import Any
 from flask import Blueprint, Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from hubsync_sandbox.jira import auth, rest_directory, rest_issues, rest_search, rest_workflows, workflow_import
+from hubsync_sandbox.jira import (
+    admin_webhooks,
+    auth,
+    rest_directory,
+    rest_issues,
+    rest_search,
+    rest_workflows,
+    workflow_import,
+)
 from hubsync_sandbox.jira.jql import JqlError
 from hubsync_sandbox.jira.rest_support import error_reply, reply
 from hubsync_sandbox.jira.world import JiraError, JiraWorld
@@ -98,6 +108,11 @@ def create_jira_app(world: JiraWorld, extra_blueprints: Iterable[Blueprint] = ()
     app.extensions["sandbox_rate_limit"] = limit
     _install_rate_limit(app, limit)
     app.register_blueprint(_api_blueprint(world))
+    hooks = admin_webhooks.AdminWebhooks(world)  # Jira's admin webhooks: REST API, deliveries, control API
+    world.listeners.append(hooks.on_issue_event)
+    app.extensions["jira_admin_webhooks"] = hooks
+    app.register_blueprint(admin_webhooks.rest_blueprint(world, hooks))
+    app.register_blueprint(admin_webhooks.control_blueprint(world, hooks))
     if world.flavour == "cloud":
         app.register_blueprint(rest_search.removed_search_blueprint())
     app.register_blueprint(_consistency_blueprint(world))

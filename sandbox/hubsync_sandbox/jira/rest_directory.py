@@ -10,10 +10,9 @@ from flask import Blueprint, Response, request
 from hubsync_sandbox.jira import render, seed
 from hubsync_sandbox.jira.model import STATUS_CATEGORIES, IssueType, Project
 from hubsync_sandbox.jira.rest_support import caller, int_arg, json_object, reply
-from hubsync_sandbox.jira.world import JiraError, JiraWorld, User
+from hubsync_sandbox.jira.world import JiraError, JiraWorld, User, version_numbers
 
-CLOUD_VERSION = ("1001.0.0-SNAPSHOT", [1001, 0, 0], 100297)
-DATA_CENTER_VERSION = ("10.3.6", [10, 3, 6], 10030006)
+CLOUD_BUILD_NUMBER = 100297
 TEXT_FIELD = "com.atlassian.jira.plugin.system.customfieldtypes:textfield"  # a custom field's type, in its schema
 # Jira Cloud's global permission keys (GET /permissions lists them); the simulated site grants only ADMINISTER.
 GLOBAL_PERMISSIONS = frozenset({
@@ -167,7 +166,9 @@ def register(bp: Blueprint, world: JiraWorld) -> None:
 
     @bp.get("/serverInfo")
     def server_info() -> Response:
-        version, numbers, build = CLOUD_VERSION if cloud else DATA_CENTER_VERSION
+        version, numbers = world.version, version_numbers(world.version)
+        major, minor, revision = numbers
+        build = CLOUD_BUILD_NUMBER if cloud else major * 1_000_000 + minor * 10_000 + revision  # 10.3.6: 10030006
         now = render.timestamp(world.now())
         body = {
             "baseUrl": world.base_url,

@@ -33,6 +33,10 @@ SANDBOX_JIRA_DEFAULT_ASSIGNEE_EMAIL = "sam.triage@example.com"
 SANDBOX_JIRA_ADMIN_EMAIL = "sofia.security@example.com"
 # Her own API token: what `hubsync jira setup-workflow` needs on Cloud, the Jira administrator's rights.
 SANDBOX_JIRA_ADMIN_API_TOKEN = "sandbox-api-token-sofia"
+# Her Data Center login (name ssecurity): a personal access token (Bearer) and a password (Basic), what a Jira
+# administrator gives once to register hubsync's admin webhook on a Data Center site.
+SANDBOX_JIRA_ADMIN_PAT = "sandbox-pat-MzQ1Njc4OTAxMjM0OnSofiaAdmin"
+SANDBOX_JIRA_ADMIN_PASSWORD = "sandbox-password-sofia"
 # A user who may browse but not change issues: requests as this user get 403 on writes.
 SANDBOX_JIRA_VIEWER_EMAIL = "victor.viewer@example.com"
 SANDBOX_JIRA_VIEWER_API_TOKEN = "sandbox-api-token-viewer"
@@ -80,6 +84,8 @@ def users() -> list[User]:
             display_name="Sofia Security",
             email=SANDBOX_JIRA_ADMIN_EMAIL,
             api_token=SANDBOX_JIRA_ADMIN_API_TOKEN,
+            password=SANDBOX_JIRA_ADMIN_PASSWORD,
+            pat=SANDBOX_JIRA_ADMIN_PAT,
             site_admin=True,
         ),
         User(

@@ -50,6 +50,8 @@ log = logging.getLogger(__name__)
 ISSUE_NOT_FOUND = "Issue does not exist or you do not have permission to see it."
 MAX_PROPERTY_VALUE_CHARS = 32768
 MAX_PROPERTY_KEY_CHARS = 255
+CLOUD_VERSION = "1001.0.0-SNAPSHOT"
+DATA_CENTER_VERSION = "10.3.6"
 
 
 class JiraError(Exception):
@@ -72,10 +74,21 @@ def not_on_screen(field: str) -> str:
 class JiraWorld:
     """One Jira site, seeded. `base_url` may be set after construction (once the server's port is known)."""
 
-    def __init__(self, flavour: Flavour, base_url: str, *, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        flavour: Flavour,
+        base_url: str,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        version: str | None = None,
+    ) -> None:
         if flavour not in ("cloud", "datacenter"):
             raise ValueError(f"unknown Jira flavour {flavour!r}")
         self.flavour: Flavour = flavour
+        # What serverInfo reports, e.g. "10.3.6" or "9.12.0" on Data Center, whose REST API for admin webhooks
+        # depends on it (admin_webhooks.py); Cloud's is fixed. May be changed while the site runs (a knob).
+        self.version = version or (CLOUD_VERSION if flavour == "cloud" else DATA_CENTER_VERSION)
+        version_numbers(self.version)  # a ValueError now, not on the first serverInfo
         self.base_url = base_url.rstrip("/")
         self.lock = threading.RLock()
         self.connect_apps: dict[str, InstalledApp] = {}
@@ -112,6 +125,7 @@ class JiraWorld:
         self.resolutions: tuple[Resolution, ...] = seed.RESOLUTIONS
         self.issues: dict[str, Issue] = {}  # by key
         self._issues_by_id: dict[str, Issue] = {}
+        self._deleted_by_id: dict[str, Issue] = {}  # as they were when deleted: what webhook filters match
         self._next_issue_id = 10000
         self._next_comment_id = 10000
         self._next_link_id = 10000
@@ -427,6 +441,7 @@ class JiraWorld:
             payload = self._payload("jira:issue_deleted", "issue_deleted", issue, actor)
             del self.issues[issue.key]
             del self._issues_by_id[issue.id]
+            self._deleted_by_id[issue.id] = issue
         self._notify(payload)
 
     # -- issue properties ------------------------------------------------------------------------
@@ -753,6 +768,15 @@ class JiraWorld:
             ]
             return _ordered(found, parsed.order_by)
 
+    def issue_matches(self, query: jql.Query, issue_id: str) -> bool:
+        """Whether the issue with this id (live, or as it was when deleted) matches `query`'s condition, as a
+        webhook's JQL filter is matched: no check of the values the query names, no search delay."""
+        with self.lock:
+            issue = self._issues_by_id.get(issue_id) or self._deleted_by_id.get(issue_id)
+            if issue is None:
+                return False
+            return jql.matches(query.where, _IssueSubject(issue), jql.Context(self.now(), frozenset()))
+
     def search_keys(self, jql: str, *, consistent: bool = True) -> list[str]:
         """Keys of the issues a JQL query matches; `consistent=True` (default) ignores the search delay."""
         return [issue.key for issue in self.search(jql, consistent=consistent)]
@@ -960,6 +984,15 @@ class JiraWorld:
                 listener(payload)
             except Exception:
                 log.exception("Jira world listener failed on %s", payload.get("webhookEvent"))
+
+
+def version_numbers(version: str) -> list[int]:
+    """`versionNumbers` of serverInfo: major, minor and revision of a version such as "9.12.0" or
+    "1001.0.0-SNAPSHOT"."""
+    parts = version.split("-", 1)[0].split(".")
+    if len(parts) != 3 or not all(part.isdigit() for part in parts):
+        raise ValueError(f"a Jira version is <major>.<minor>.<revision>, e.g. 9.12.0, not {version!r}")
+    return [int(part) for part in parts]
 
 
 def _change(field: str, from_: str | None, from_string: str | None, to: str | None, to_string: str | None
