@@ -49,7 +49,7 @@ def decide(
     *,
     escalated_by_hand: bool = False,
 ) -> Plan:
-    """The plan for one finding and its ticket. `finding` None: Security Hub no longer has it (deleted 90 days
+    """The plan for one finding and its ticket. `finding` None: Security Hub no longer has it (deleted some time
     after its last update). `escalated_by_hand`: a custom action asked for a ticket whatever the rules say; so does
     a note or comment that starts with the escalation tag (`Finding.asks_for_ticket`)."""
     escalated_by_hand = escalated_by_hand or (finding is not None and finding.asks_for_ticket)
@@ -181,8 +181,8 @@ def _finding_gone(finding: Finding | None, key: str, disposition: Disposition) -
         return _Step(5, f"finding is {state} and {key} is {disposition}: nothing to do in Jira",
                      _marked(finding, key), disposition)
     comment = {
-        "deleted from Security Hub": "Security Hub no longer has this finding (findings are deleted 90 days after "
-        "their last update). Closing the ticket.",
+        "deleted from Security Hub": "Security Hub no longer has this finding (it deletes a finding 90 days after "
+        "its last update, and the new Security Hub a closed one after 14 days). Closing the ticket.",
         "archived": "Security Hub archived this finding: the resource, the control or the finding went away. "
         "Closing the ticket.",
         "passed": "The resource now passes the check in Security Hub. Closing the ticket.",
