@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from hubsync.domain.document import Document, SpanLike, bold, bullets, code, heading, link, paragraph
+from hubsync.domain.document import Document, Paragraph, SpanLike, bold, bullets, code, heading, link, paragraph
 from hubsync.domain.finding import Finding, WorkflowStatus, marker_label
 from hubsync.domain.policy import Policy
 from hubsync.domain.ticket import Disposition
@@ -58,6 +58,8 @@ def console_url(finding: Finding) -> str:
     regional = f"{finding.region}.console.aws.amazon.com" if REGION.match(finding.region) else "console.aws.amazon.com"
     host = CONSOLE_HOSTS.get(finding.partition, regional)
     region = quote(finding.region, safe="")
+    if finding.comment_only:  # the new Security Hub's console, whose link to one finding AWS does not document
+        return f"https://{host}/securityhub/v2/home?region={region}"
     search_value = quote(quote(finding.id, safe=""), safe="")
     return (
         f"https://{host}/securityhub/home?region={region}"
@@ -105,13 +107,20 @@ def ticket_description(finding: Finding, policy: Policy) -> Document:
         paragraph(finding.description),
         heading("How to fix it", 3) if any(remediation) else None,
         *remediation,
-        paragraph(link("Open the finding in Security Hub", console_url(finding))),
+        _console_link(finding),
         heading("What do I need to do with this ticket?"),
         bullets(*_workflow_guidance(policy)),
         paragraph(
             "The label ", code(marker_label(finding.key)), " ties this ticket to its finding: please keep it.",
         ),
     )
+
+
+def _console_link(finding: Finding) -> Paragraph:
+    if finding.comment_only:
+        return paragraph(link("Open the new Security Hub console", console_url(finding)),
+                         ": under Inventory, Findings, look for the finding ", code(finding.id), ".")
+    return paragraph(link("Open the finding in Security Hub", console_url(finding)))
 
 
 def _workflow_guidance(policy: Policy) -> list[list[SpanLike]]:

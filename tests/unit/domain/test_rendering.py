@@ -52,6 +52,16 @@ def test_console_url_is_right_for_the_partition_and_encodes_the_finding_id(parti
     assert unquote(unquote(encoded)) == finding_id
 
 
+def test_a_finding_of_the_new_security_hub_links_its_console_and_names_the_finding_to_look_for():
+    uid = "9b1e4c7a" * 8
+    finding = a_finding(id=uid, region="eu-west-1", comment_only=True,
+                        product_arn="arn:aws:securityhub:eu-west-1::productv2/aws/guardduty")
+
+    assert console_url(finding) == "https://eu-west-1.console.aws.amazon.com/securityhub/v2/home?region=eu-west-1"
+    text = str(to_adf(render_ticket(finding, POLICY).description))
+    assert "Open the new Security Hub console" in text and uid in text
+
+
 def test_rendered_ticket_carries_labels_priority_and_everything_a_developer_needs():
     finding = a_finding(account_name="payments-prod", remediation_text="Turn on Block Public Access.",
                         remediation_url="https://docs.aws.amazon.com/securityhub/latest/userguide/s3-controls.html")
