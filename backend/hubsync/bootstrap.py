@@ -26,6 +26,7 @@ from hubsync.adapters.aws_setup import AwsSetup
 from hubsync.adapters.connect_keys import HttpInstallKeys
 from hubsync.adapters.faults import is_transient
 from hubsync.adapters.forge_keys import JwksForgeKeys
+from hubsync.adapters.jira.admin_webhooks import JiraAdminWebhooks
 from hubsync.adapters.jira.app_accounts import ConnectAppUser
 from hubsync.adapters.jira.auth import ApiToken, ConnectJwt, ForgeAppToken, PersonalAccessToken
 from hubsync.adapters.jira.client import LINKED_JQL, JiraClient
@@ -44,6 +45,7 @@ from hubsync.domain.jira_site import InvalidJiraSite
 from hubsync.domain.policy import Policy
 from hubsync.domain.policy_schema import load_policy
 from hubsync.domain.ports import (
+    AdminWebhooksPort,
     AppAccounts,
     AwsSetupPort,
     EventSource,
@@ -331,6 +333,17 @@ def jira_projects(tenant: Tenant) -> JiraProjects:
 def jira_workflow_admin(tenant: Tenant) -> JiraWorkflowAdmin:
     try:
         return JiraWorkflowAdmin(tenant.jira_base_url, _jira_auth(tenant))
+    except InvalidJiraSite as exc:
+        raise TenantNotReady(f"tenant {tenant.name}: its Jira site URL cannot be used: {exc}") from None
+
+
+def jira_admin_webhooks(tenant: Tenant) -> AdminWebhooksPort:
+    """The tenant's site's admin webhooks, with the tenant's credentials (to use an administrator's instead, pass
+    the tenant with them: `dataclasses.replace(tenant, auth_mode=AuthMode.PAT, jira_secret=token)`), filtered by
+    the JQL its syncs find hubsync's tickets with."""
+    try:
+        jql = _linked_jql(tenant, load_policy(tenant.policy))
+        return JiraAdminWebhooks(tenant.jira_base_url, _jira_auth(tenant), jql)
     except InvalidJiraSite as exc:
         raise TenantNotReady(f"tenant {tenant.name}: its Jira site URL cannot be used: {exc}") from None
 

@@ -16,7 +16,8 @@ from hubsync.domain.finding import FindingIdentifier, Severity
 class HintSource(StrEnum):
     SECURITYHUB_IMPORTED = "securityhub.imported"
     SECURITYHUB_CUSTOM_ACTION = "securityhub.custom-action"  # escalate by hand, whatever the rules say
-    JIRA_WEBHOOK = "jira.webhook"
+    JIRA_WEBHOOK = "jira.webhook"  # a Connect app's webhook
+    JIRA_ADMIN_WEBHOOK = "jira.admin-webhook"  # the admin webhook hubsync registered on a Data Center or API-token site
     JIRA_FORGE_EVENT = "jira.forge-event"  # a product event Forge delivered to the app's remote
     JIRA_POST_FUNCTION = "jira.post-function"
 

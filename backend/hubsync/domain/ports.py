@@ -17,6 +17,7 @@ from hubsync.domain.audit import AuditEntry
 from hubsync.domain.document import Document
 from hubsync.domain.finding import Finding, FindingIdentifier
 from hubsync.domain.hint import SyncHint
+from hubsync.domain.jira_webhook import RegisteredWebhook, WebhookDialect, WebhookSpec
 from hubsync.domain.link import Claim, Link, LinkState
 from hubsync.domain.plan import FindingUpdate, MoveTicket
 from hubsync.domain.rendering import Lozenge
@@ -304,6 +305,31 @@ class WorkflowAdminPort(Protocol):
 
     def task(self, task_id: str) -> JiraTask:
         """Jira's task of this id now; raises `TaskNotFound`."""
+
+
+class AdminWebhooksPort(Protocol):
+    """One Data Center or API-token Cloud site's admin webhooks, in the REST dialect its serverInfo names. Every
+    call needs the Jira Administrators global permission: a 401/403 raises `WebhookAdminRefused`, any other refusal
+    `JiraUnavailable`."""
+
+    @property
+    def linked_jql(self) -> str:
+        """The JQL that selects hubsync's tickets on this site: what the webhook is filtered by."""
+
+    def dialect(self) -> WebhookDialect:
+        """Which admin-webhook API the site speaks (asked once, then remembered)."""
+
+    def webhooks(self) -> list[RegisteredWebhook]: ...
+
+    def get(self, webhook_id: str) -> RegisteredWebhook | None:
+        """The webhook of this id, or None when the site has none."""
+
+    def create(self, spec: WebhookSpec) -> RegisteredWebhook: ...
+
+    def update(self, webhook_id: str, spec: WebhookSpec) -> RegisteredWebhook: ...
+
+    def delete(self, webhook_id: str) -> bool:
+        """False when the site had no such webhook."""
 
 
 class JiraUnavailable(Exception):

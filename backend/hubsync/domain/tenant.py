@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from hubsync.domain.jira_webhook import WebhookRegistration
+
 # The Connect app's key (the descriptor's `key`): the issuer of the JWTs hubsync signs, and the scope of its issue
 # properties and glance.
 APP_KEY = "io.hubsync.security-hub"
@@ -73,6 +75,8 @@ class Tenant:
     forge_cloud_id: str | None = None
     forge_environment_id: str | None = None
     jira_secret_expires_at: datetime | None = None  # Forge's token: the worker may not use it after this
+    # Data Center and API-token sites: hubsync's admin webhook there, and how its deliveries authenticate.
+    jira_webhook: WebhookRegistration = field(default_factory=WebhookRegistration)
     created_at: datetime | None = None
     updated_at: datetime | None = None
 

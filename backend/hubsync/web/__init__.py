@@ -11,6 +11,7 @@ the risk workflow), events, health. Who may call:
   callbacks check tokens themselves: `installed`/`uninstalled` Atlassian's RS256 signed-install token (key from
   the install-key server), `enabled`/`disabled` the shared secret (`jira_auth.verify_jira_request`);
 - the EventBridge intake (`/events`) wants the tenant's events API key;
+- the admin webhook's deliveries (`/webhooks/jira`, Data Center and API-token sites) its signature or URL token;
 - /metrics wants the bearer token HUBSYNC_METRICS_TOKEN when one is set;
 - the descriptor, its icon, the front end's static files and /healthz, /readyz are public.
 Answers are JSON, errors included (`errors.py`), except the page shells and post-function pages (HTML), the static
@@ -48,7 +49,19 @@ def create_app(runtime: Runtime | None = None) -> Flask:
     runtime = bootstrap() if runtime is None else runtime
     config = runtime.settings
     config.require_base_url()
-    from hubsync.web import api, connect, descriptor, events, forge, health, hooks, jira_api, pages, workflow_api
+    from hubsync.web import (
+        api,
+        connect,
+        descriptor,
+        events,
+        forge,
+        health,
+        hooks,
+        jira_api,
+        jira_webhooks,
+        pages,
+        workflow_api,
+    )
 
     descriptor_bp = descriptor.descriptor_blueprint(config)  # reads and checks the template before anything else
     app = Flask(__name__, static_folder=None)
@@ -61,6 +74,7 @@ def create_app(runtime: Runtime | None = None) -> Flask:
         connect.bp,
         pages.pages_blueprint(config),
         hooks.bp,
+        jira_webhooks.bp,
         forge.bp,
         api.bp,
         jira_api.bp,

@@ -456,7 +456,8 @@ def test_a_reconcile_that_runs_long_keeps_its_turn(store, queue, engine, tenant)
 def test_hint_sources_are_the_event_kinds_hubsync_takes():
     """The wire format's sources: each is something an intake produces (a reconcile syncs directly, no hints)."""
     assert {source.value for source in HintSource} == {
-        "securityhub.imported", "securityhub.custom-action", "jira.webhook", "jira.forge-event", "jira.post-function"}
+        "securityhub.imported", "securityhub.custom-action", "jira.webhook", "jira.admin-webhook", "jira.forge-event",
+        "jira.post-function"}
 
 
 # -- what the worker needs of its environment ------------------------------------------------------------------

@@ -44,6 +44,7 @@ PUBLIC = {
 }
 SIGNED_INSTALL = {"/connect/installed", "/connect/uninstalled"}  # RS256 from Atlassian's key server, not HS256
 EVENTS_PREFIX = "/events/securityhub/"  # EventBridge API destination: an API key, not a Jira JWT
+ADMIN_WEBHOOKS_PREFIX = "/webhooks/jira/"  # an admin webhook's deliveries: its signature or URL token, not a JWT
 # Lifecycle HS256 callbacks that must work for a disabled tenant (`enabled` re-enables it).
 DISABLED_ALLOWED = {"/connect/enabled", "/connect/disabled"}
 IFRAME_API_PREFIX = "/api/v1/"  # the only routes that take context tokens
@@ -78,6 +79,7 @@ def _jira_routes(app: Flask) -> list[tuple[str, str, str]]:
         route
         for route in _routes(app)
         if route[0] not in PUBLIC and route[0] not in SIGNED_INSTALL and not route[0].startswith(EVENTS_PREFIX)
+        and not route[0].startswith(ADMIN_WEBHOOKS_PREFIX)
         and not route[0].startswith(FORGE_PREFIX)
     ]
 
@@ -185,6 +187,21 @@ def test_events_routes_refuse_requests_without_their_api_key(app: Flask, client,
             response = client.open(path.replace("/x", f"/{tenant.id}"), method=method, json={"detail-type": "x"})
             assert response.status_code in (401, 403), f"{method} {path}"
             assert response.json["error"]
+    assert _state(store, queue) == before
+
+
+def test_admin_webhook_routes_refuse_jira_jwts_without_their_signature_or_token(
+    app: Flask, client, store, queue, tenant
+) -> None:
+    before = _state(store, queue)
+    routes = [route for route in _routes(app) if route[0].startswith(ADMIN_WEBHOOKS_PREFIX)]
+    assert len(routes) == 2
+    for _rule, method, path in routes:
+        path = path.replace("/x", f"/{tenant.id}", 1)
+        response = client.open(path, method=method, json={"webhookEvent": "jira:issue_updated"},
+                               headers=jwt_header(hs256(method, path)))
+        assert response.status_code == 401, f"{method} {path}"
+        assert response.json["error"]
     assert _state(store, queue) == before
 
 

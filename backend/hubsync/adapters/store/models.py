@@ -83,6 +83,14 @@ class TenantRow(Base):
     forge_cloud_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     forge_environment_id: Mapped[str | None] = mapped_column(sa.String(64))
     jira_secret_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # hubsync's admin webhook on a Data Center or API-token site: its id there; signed deliveries (the HMAC secret,
+    # a Fernet token) or a URL token stored as a hash, a rotated-out one valid until `..._until`.
+    jira_webhook_id: Mapped[str | None] = mapped_column(sa.String(64))
+    jira_webhook_signed: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
+    jira_webhook_secret_encrypted: Mapped[str | None] = mapped_column(sa.Text)
+    jira_webhook_token_hash: Mapped[str | None] = mapped_column(sa.String(128))
+    jira_webhook_token_previous_hash: Mapped[str | None] = mapped_column(sa.String(128))
+    jira_webhook_token_previous_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 

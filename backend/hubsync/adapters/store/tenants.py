@@ -4,6 +4,10 @@ The events API key (what EventBridge's API destination sends) is different: hubs
 check it, so it is stored as a hash, like a password. It is 256 random bits, so a plain SHA-256 (no salt, no slow
 KDF) is as strong as the key itself. Rotating keeps the previous key valid for a grace period, so the EventBridge
 connection can be updated without losing events.
+
+The admin webhook's state (`Tenant.jira_webhook`) is stored the same way: its HMAC secret encrypted (hubsync needs
+it back to verify signatures), its URL token as a hash with the previous one's hash and expiry (the domain's
+`WebhookRegistration` rotates and checks them).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import sqlalchemy as sa
 
 from hubsync.adapters.store.crypto import MissingSecretKey, SecretBox
 from hubsync.adapters.store.models import TenantRow
+from hubsync.domain.jira_webhook import WebhookRegistration
 from hubsync.domain.tenant import (
     EVENTS_KEY_GRACE,
     AuthMode,
@@ -36,6 +41,7 @@ _HASH_PREFIX = "sha256$"
 
 # Tenant field → encrypted column; stored only as Fernet tokens bound to the tenant and the field.
 _SECRET_COLUMNS = {"jira_secret": "jira_secret_encrypted"}
+_WEBHOOK_SECRET = ("jira_webhook_secret", "jira_webhook_secret_encrypted")  # (context field name, column)
 _PLAIN_FIELDS = (
     "name",
     "jira_base_url",
@@ -246,9 +252,10 @@ class TenantStore:
         """Re-encrypt every stored secret with the newest key in HUBSYNC_SECRET_KEY; returns how many changed."""
         box = self._box()
         changed = 0
-        columns = [getattr(TenantRow, column) for column in _SECRET_COLUMNS.values()]
+        names = [*_SECRET_COLUMNS.values(), _WEBHOOK_SECRET[1]]
+        columns = [getattr(TenantRow, column) for column in names]
         for row in self._connection.execute(sa.select(TenantRow.id, *columns)).mappings().all():
-            values = {column: box.rotate(row[column]) for column in _SECRET_COLUMNS.values() if row[column] is not None}
+            values = {column: box.rotate(row[column]) for column in names if row[column] is not None}
             if values:
                 self._connection.execute(sa.update(TenantRow).where(TenantRow.id == row["id"]).values(**values))
                 changed += len(values)
@@ -265,6 +272,18 @@ class TenantStore:
             values[column] = (
                 None if plaintext is None else self._box().encrypt(plaintext, context=_context(tenant.id, name))
             )
+        webhook = tenant.jira_webhook
+        values.update(
+            jira_webhook_id=webhook.webhook_id,
+            jira_webhook_signed=webhook.signed,
+            jira_webhook_token_hash=webhook.token_hash,
+            jira_webhook_token_previous_hash=webhook.previous_token_hash,
+            jira_webhook_token_previous_until=webhook.previous_token_until,
+        )
+        values[_WEBHOOK_SECRET[1]] = (
+            None if webhook.secret is None
+            else self._box().encrypt(webhook.secret, context=_context(tenant.id, _WEBHOOK_SECRET[0]))
+        )
         return values
 
     def _tenant(self, row: sa.RowMapping) -> Tenant:
@@ -292,9 +311,22 @@ class TenantStore:
             forge_cloud_id=row["forge_cloud_id"],
             forge_environment_id=row["forge_environment_id"],
             jira_secret_expires_at=row["jira_secret_expires_at"],
+            jira_webhook=self._webhook(row),
             created_at=row["created_at"],
             updated_at=row["updated_at"],
             **decrypted,
+        )
+
+    def _webhook(self, row: sa.RowMapping) -> WebhookRegistration:
+        encrypted = row[_WEBHOOK_SECRET[1]]
+        return WebhookRegistration(
+            webhook_id=row["jira_webhook_id"],
+            signed=bool(row["jira_webhook_signed"]),
+            secret=None if encrypted is None
+            else self._box().decrypt(encrypted, context=_context(row["id"], _WEBHOOK_SECRET[0])),
+            token_hash=row["jira_webhook_token_hash"],
+            previous_token_hash=row["jira_webhook_token_previous_hash"],
+            previous_token_until=row["jira_webhook_token_previous_until"],
         )
 
     def _box(self) -> SecretBox:
