@@ -343,7 +343,8 @@ def jira_admin_webhooks(tenant: Tenant) -> AdminWebhooksPort:
     the JQL its syncs find hubsync's tickets with."""
     try:
         jql = _linked_jql(tenant, load_policy(tenant.policy))
-        return JiraAdminWebhooks(tenant.jira_base_url, _jira_auth(tenant), jql)
+        version = "3" if tenant.jira_flavour is JiraFlavour.CLOUD else "2"
+        return JiraAdminWebhooks(tenant.jira_base_url, _jira_auth(tenant), jql, api_version=version)
     except InvalidJiraSite as exc:
         raise TenantNotReady(f"tenant {tenant.name}: its Jira site URL cannot be used: {exc}") from None
 

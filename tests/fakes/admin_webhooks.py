@@ -44,7 +44,7 @@ class FakeWebhookSite(requests.Session):
         path = urlsplit(url).path.removeprefix(urlsplit(self.base_url).path)
         self.requests.append((method, path))
         body = kwargs.get("json")
-        if path == "/rest/api/2/serverInfo":
+        if path in ("/rest/api/2/serverInfo", "/rest/api/3/serverInfo"):
             return _answer(200, self._server_info())
         if not self.admin and (path.startswith(OLD) or path.startswith(DC10)):
             return _answer(403, {"errorMessages": ["You are not a Jira administrator."], "errors": {}})

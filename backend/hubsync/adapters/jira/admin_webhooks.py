@@ -52,7 +52,8 @@ class _RestTransport(JiraTransport):
 
 class JiraAdminWebhooks:
     """One site's admin webhooks; `auth` an `ApiToken` (Cloud) or a personal access token or password (Data
-    Center) of a Jira administrator. `linked_jql` selects hubsync's tickets there."""
+    Center) of a Jira administrator. `linked_jql` selects hubsync's tickets there. `api_version` is the REST API
+    serverInfo is read from: the tenant's ("3" on Cloud, "2" on Data Center, which has no other)."""
 
     def __init__(
         self,
@@ -60,11 +61,13 @@ class JiraAdminWebhooks:
         auth: AuthBase,
         linked_jql: str,
         *,
+        api_version: str = "2",
         session: Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._http = _RestTransport(base_url, auth, session=session, sleep=sleep)
         self._linked_jql = linked_jql
+        self._api_version = api_version
         self._dialect: WebhookDialect | None = None
 
     @property
@@ -76,7 +79,7 @@ class JiraAdminWebhooks:
 
     def dialect(self) -> WebhookDialect:
         if self._dialect is None:
-            info = self._call("GET", "/api/2/serverInfo") or {}
+            info = self._call("GET", f"/api/{self._api_version}/serverInfo") or {}
             self._dialect = dialect_of(info.get("deploymentType"), info.get("versionNumbers"))
         return self._dialect
 

@@ -19,7 +19,8 @@ SPEC = WebhookSpec(name="hubsync Example", url="https://hubsync.example.com/webh
 
 def _admin(site: FakeWebhookSite) -> JiraAdminWebhooks:
     auth = ApiToken("admin@example.com", "t") if site.version == "cloud" else PersonalAccessToken("pat")
-    return JiraAdminWebhooks(SITE, auth, JQL, session=site, sleep=lambda _s: None)
+    version = "3" if site.version == "cloud" else "2"
+    return JiraAdminWebhooks(SITE, auth, JQL, api_version=version, session=site, sleep=lambda _s: None)
 
 
 @pytest.mark.parametrize(("info", "dialect"), [
@@ -60,7 +61,8 @@ def test_create_read_update_and_delete_in_each_dialect(version: str, collection:
 
     assert admin.delete("1") is True
     assert admin.delete("1") is False and admin.get("1") is None
-    assert site.requests.count(("GET", "/rest/api/2/serverInfo")) == 1  # asked once
+    server_info = "/rest/api/3/serverInfo" if version == "cloud" else "/rest/api/2/serverInfo"
+    assert site.requests.count(("GET", server_info)) == 1  # asked once
 
 
 def test_the_secret_is_never_in_a_registered_webhooks_repr() -> None:
