@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import importlib.util
 import os
 import shlex
@@ -31,15 +32,63 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)
-    except ConfigError as exc:  # the environment is wrong: say which variable and how to fix it
-        print(f"hubsync: {exc}", file=sys.stderr)
-        return 2
+    except KeyboardInterrupt:
+        print("hubsync: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the one error boundary: a line and an exit status, the traceback only when asked
+        if args.debug:
+            raise
+        line, status = _failure(exc)
+        print(f"hubsync: {line}", file=sys.stderr)
+        return status
+
+
+def _failure(exc: Exception) -> tuple[str, int]:
+    """What a failed command prints (one line) and its exit status: 2 when the environment or the
+    input is wrong, 1 when a side (the database, Jira, AWS) failed or for an unexpected error, which names itself
+    and points at --debug."""
+    from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, OperationalError
+
+    from hubsync.domain.ports import (
+        CustomActionFailed,
+        JiraUnavailable,
+        QueueMisconfigured,
+        QueueUnavailable,
+        SecurityHubUnavailable,
+        WorkflowAdminRefused,
+    )
+    from hubsync.domain.tenant import TenantNotFound, TenantNotReady, TenantWaiting
+    from hubsync.service.commands import NoSingleTenant
+    from hubsync.service.project_check import CannotCheckProject
+    from hubsync.service.settings import InvalidSettings
+    from hubsync.service.tenant_admin import TenantAdminRefused
+
+    wrong_input = (ConfigError, NoSingleTenant, TenantAdminRefused, InvalidSettings, TenantNotReady,
+                   QueueMisconfigured)
+    side_failed = (TenantWaiting, JiraUnavailable, SecurityHubUnavailable, CustomActionFailed, CannotCheckProject,
+                   QueueUnavailable, WorkflowAdminRefused)
+    if isinstance(exc, wrong_input):
+        line, status = str(exc), 2
+    elif isinstance(exc, TenantNotFound):
+        line, status = f"no tenant {exc} (`hubsync tenant list` shows them)", 2
+    elif isinstance(exc, side_failed):
+        line, status = str(exc), 1
+    elif isinstance(exc, ArgumentError | NoSuchModuleError):
+        line, status = f"HUBSYNC_DATABASE_URL cannot be used: {exc}", 2
+    elif isinstance(exc, OperationalError | InterfaceError):
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
+        line, status = f"the database (HUBSYNC_DATABASE_URL) cannot be reached: {reason}", 1
+    else:
+        line, status = (f"unexpected error, {type(exc).__name__}: {exc} (run `hubsync --debug ...` for the "
+                        "traceback)"), 1
+    return " ".join(line.split()), status
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hubsync", description="Keep AWS Security Hub findings and Jira issues in step, both ways."
     )
+    parser.add_argument("--debug", action="store_true", help="on an error, print its Python traceback too")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     sandbox = commands.add_parser(
@@ -183,7 +232,9 @@ def _parser() -> argparse.ArgumentParser:
 
     tenant = commands.add_parser(
         "tenant",
-        help="configure Jira sites that are not Connect installs (Data Center, or Cloud with an API token)",
+        help="add, show, change and remove tenants: the configure page of a Data Center or API-token site",
+        description="Manage the tenants in hubsync's database. On Data Center (and Cloud with an API token) this "
+        "is the configure page: every change is validated as that page validates it, and audited.",
     )
     tenant_commands = tenant.add_subparsers(title="tenant commands", metavar="ACTION")
     add = tenant_commands.add_parser(
@@ -208,6 +259,56 @@ def _parser() -> argparse.ArgumentParser:
     add.set_defaults(handler=_run_tenant_add)
     listing = tenant_commands.add_parser("list", help="list tenants")
     listing.set_defaults(handler=_run_tenant_list)
+    which = "tenant id or name (default: the only tenant there is)"
+    show = tenant_commands.add_parser(
+        "show", help="print a tenant's settings as its configure page shows them (secrets only as set or not set)")
+    show.add_argument("--tenant", help=which)
+    show.set_defaults(handler=_run_tenant_show)
+    update = tenant_commands.add_parser(
+        "update",
+        help="change a tenant's policy, AWS roles, Region, Security Hub or Jira secret",
+        description="Change what the flags name and keep the rest. Validated as the configure page validates a save: "
+        "the settings, the project check when the policy's project or issue type changes (Jira is asked), and the "
+        "number of tickets new rules would create (above HUBSYNC_ONBOARDING_CONFIRM_ABOVE, confirm with "
+        "--confirm-large-onboarding). Nothing is stored when anything is refused; the change is audited. The Jira "
+        "secret is never taken on the command line.",
+    )
+    update.add_argument("--tenant", help=which)
+    update.add_argument("--policy", type=Path, metavar="FILE", help="the policy JSON file (replaces the saved one)")
+    update.add_argument("--role-arn", metavar="ARN", help="the role hubsync assumes in the Security Hub admin account")
+    update.add_argument("--organizations-role-arn", metavar="ARN",
+                        help="the role in the management account that reads owner tags ('' removes it)")
+    update.add_argument("--region", help="the Security Hub aggregation Region")
+    update.add_argument("--securityhub", choices=["cspm", "v2"], help="which Security Hub to sync with")
+    secret = update.add_mutually_exclusive_group()
+    secret.add_argument("--jira-secret-from-env", action="store_true",
+                        help="replace the Jira token, PAT or password with HUBSYNC_JIRA_SECRET")
+    secret.add_argument("--jira-secret-stdin", action="store_true",
+                        help="replace the Jira token, PAT or password with the first line of standard input (asked "
+                        "for without echo at a terminal)")
+    update.add_argument("--confirm-large-onboarding", action="store_true",
+                        help="save rules even if they would create more tickets than HUBSYNC_ONBOARDING_CONFIRM_ABOVE")
+    update.set_defaults(handler=_run_tenant_update)
+    rotate = tenant_commands.add_parser(
+        "rotate-events-key",
+        help="make a new EventBridge API key for the tenant's events URL (the old one works 24 more hours)",
+    )
+    rotate.add_argument("--tenant", help=which)
+    rotate.set_defaults(handler=_run_tenant_rotate_events_key)
+    disable = tenant_commands.add_parser(
+        "disable", help="stop syncing a tenant and refuse its events; settings, links and audit are kept")
+    disable.add_argument("--tenant", help=which)
+    disable.set_defaults(handler=_run_tenant_disable)
+    enable = tenant_commands.add_parser("enable", help="sync a disabled tenant again")
+    enable.add_argument("--tenant", help=which)
+    enable.set_defaults(handler=_run_tenant_enable)
+    remove = tenant_commands.add_parser(
+        "remove",
+        help="delete a tenant with its links, audit and queued hints (asks first; Jira and Security Hub untouched)",
+    )
+    remove.add_argument("--tenant", help=which)
+    remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    remove.set_defaults(handler=_run_tenant_remove)
     return parser
 
 
@@ -293,6 +394,77 @@ def _run_tenant_list(args: argparse.Namespace) -> int:
 
     with _runtime() as runtime:
         return list_tenants(runtime.store, out=print)
+
+
+def _run_tenant_show(args: argparse.Namespace) -> int:
+    from hubsync.service.tenant_admin import show_tenant
+
+    with _runtime() as runtime:
+        return show_tenant(runtime.store, args.tenant, runtime.settings.base_url, out=print)
+
+
+def _run_tenant_update(args: argparse.Namespace) -> int:
+    from hubsync.service.tenant_admin import Remote, TenantAdminRefused, TenantUpdate, update_tenant
+
+    with _runtime() as runtime:
+        secret = None
+        if args.jira_secret_from_env:
+            secret = runtime.settings.jira_secret
+            if secret is None:
+                raise TenantAdminRefused("--jira-secret-from-env: HUBSYNC_JIRA_SECRET is not set")
+        elif args.jira_secret_stdin:  # typed at a terminal without echo, or piped
+            secret = (getpass.getpass("Jira secret (token, PAT or password): ") if sys.stdin.isatty()
+                      else sys.stdin.readline().strip())
+        change = TenantUpdate(
+            policy_file=args.policy, role_arn=args.role_arn, organizations_role_arn=args.organizations_role_arn,
+            region=args.region, securityhub=args.securityhub, jira_secret=secret,
+            confirm_large_onboarding=args.confirm_large_onboarding,
+        )
+        tenants = runtime.tenants
+        remote = Remote(tenants.projects, tenants.jira, tenants.securityhub, runtime.settings.onboarding_confirm_above)
+        return update_tenant(runtime.store, remote, args.tenant, change, out=print)
+
+
+def _run_tenant_rotate_events_key(args: argparse.Namespace) -> int:
+    from hubsync.service.tenant_admin import rotate_events_key
+
+    with _runtime() as runtime:
+        return rotate_events_key(runtime.store, args.tenant, runtime.settings.base_url, out=print)
+
+
+def _run_tenant_disable(args: argparse.Namespace) -> int:
+    from hubsync.service.tenant_admin import set_enabled
+
+    with _runtime() as runtime:
+        return set_enabled(runtime.store, args.tenant, False, out=print)
+
+
+def _run_tenant_enable(args: argparse.Namespace) -> int:
+    from hubsync.service.tenant_admin import set_enabled
+
+    with _runtime() as runtime:
+        return set_enabled(runtime.store, args.tenant, True, out=print)
+
+
+def _run_tenant_remove(args: argparse.Namespace) -> int:
+    from hubsync.service.tenant_admin import removal_summary, remove_tenant
+
+    with _runtime() as runtime:
+        tenant, summary = removal_summary(runtime.store, args.tenant)
+        print(summary)
+        if not args.yes and not _confirmed(f"type the tenant's name ({tenant.name}) to remove it: ", tenant.name):
+            print("not removed (--yes removes without asking)", file=sys.stderr)
+            return 1
+        return remove_tenant(runtime.store, tenant, out=print)
+
+
+def _confirmed(prompt: str, expected: str) -> bool:
+    """Whether the person at the terminal typed `expected`; no terminal (end of input) is a no."""
+    try:
+        return input(prompt).strip() == expected
+    except EOFError:
+        print(file=sys.stderr)
+        return False
 
 
 def _run_reconcile(args: argparse.Namespace) -> int:

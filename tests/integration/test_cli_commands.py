@@ -12,6 +12,7 @@ import pytest
 from hubsync.bootstrap import open_store
 from hubsync.cli import main
 from hubsync.config import Settings
+from hubsync.domain.audit import TENANT_EVENTS
 from hubsync_sandbox.jira import seed as jira_seed
 from hubsync_sandbox.runner import Sandbox
 from tests.fixtures.sandbox import SandboxContracts
@@ -83,3 +84,28 @@ def test_dry_run_changes_nothing_then_reconcile_converges(sandbox: Sandbox, oper
     assert main(["reconcile"]) == 0
     assert "changed 0, 0 failed" in capsys.readouterr().out
     assert len(sandbox.jira_cloud.search_keys("project = SEC")) - issues_before == created
+
+
+def test_update_checks_a_new_project_in_jira_refuses_a_missing_one_and_saves_one_that_works(
+    sandbox: Sandbox, operator_shell: Path, capsys
+) -> None:
+    assert add_tenant(sandbox, operator_shell) == 0
+    operator_shell.write_text(json.dumps({**POLICY, "project_key": "NOPE"}))
+    capsys.readouterr()
+
+    assert main(["tenant", "update", "--tenant", "acme", "--policy", str(operator_shell)]) == 2
+    refused = capsys.readouterr()
+    assert "✗" in refused.out and "NOPE" in refused.out
+    [line] = refused.err.splitlines()
+    assert line.startswith("hubsync: not saved: the project check failed (project and issue type")
+
+    operator_shell.write_text(json.dumps({**POLICY, "issue_type": "Bug"}))
+    assert main(["tenant", "update", "--tenant", "acme", "--policy", str(operator_shell)]) == 0
+    assert "policy.issue_type: Task -> Bug" in capsys.readouterr().out
+    store = open_store(Settings.from_environment())
+    with store.read() as uow:
+        [tenant] = uow.tenants.list()
+        [entry] = uow.audit.for_finding(tenant.id, TENANT_EVENTS)
+    store.dispose()
+    assert tenant.policy["issue_type"] == "Bug" and tenant.policy["project_key"] == "SEC"
+    assert entry.action == "update_settings" and entry.after == {"policy.issue_type": "Bug"}

@@ -9,8 +9,8 @@ from collections.abc import Callable
 
 from hubsync.domain.jira_site import InvalidJiraSite, parse_jira_site
 from hubsync.domain.policy_schema import InvalidPolicy, load_policy
-from hubsync.domain.ports import StorePort
-from hubsync.domain.tenant import AuthMode, JiraFlavour, Tenant, TenantNotReady
+from hubsync.domain.ports import JiraUnavailable, SecurityHubUnavailable, StorePort
+from hubsync.domain.tenant import AuthMode, JiraFlavour, Tenant, TenantNotReady, TenantWaiting
 from hubsync.service.intake import API_KEY_HEADER
 from hubsync.service.reconcile import ReconcileReport, reconcile
 from hubsync.service.settings import generation_name, parse_generation
@@ -31,25 +31,33 @@ class NoSingleTenant(Exception):
     """A command for one tenant was given none that exists, or none and there is not exactly one to take."""
 
 
-def one_tenant(store: StorePort, name: str | None, *, flavour: JiraFlavour | None = None) -> Tenant:
-    """The tenant named (by id or name, enabled or not), or else the only enabled one (of `flavour`, when given);
-    raises `NoSingleTenant` naming the candidates when there are several."""
+def one_tenant(
+    store: StorePort, name: str | None, *, flavour: JiraFlavour | None = None, disabled_too: bool = False
+) -> Tenant:
+    """The tenant named (by id or name, enabled or not), or else the only enabled one (of `flavour`, when given; of
+    every tenant, `disabled_too`); raises `NoSingleTenant` naming the candidates when there are several. A name two
+    tenants share is refused too: their ids tell them apart."""
     with store.read() as uow:
-        tenants = uow.tenants.list(enabled_only=name is None)
+        tenants = uow.tenants.list(enabled_only=name is None and not disabled_too)
     if name is not None:
-        named = [t for t in tenants if name in (t.id, t.name)]
+        by_id = [t for t in tenants if t.id == name]
+        named = by_id or [t for t in tenants if t.name == name]
         if not named:
             raise NoSingleTenant(f"no tenant {name!r} (`hubsync tenant list` shows them)")
+        if len(named) > 1:
+            raise NoSingleTenant(f"several tenants are named {name!r}, pass --tenant with one of their ids: "
+                                 + ", ".join(t.id for t in named))
         return named[0]
     kind = {None: "", JiraFlavour.CLOUD: "Jira Cloud ", JiraFlavour.DATA_CENTER: "Data Center "}[flavour]
     candidates = [t for t in tenants if flavour in (None, t.jira_flavour)]
     if not candidates:
         how = ("add one with `hubsync tenant add --flavour datacenter`" if flavour is JiraFlavour.DATA_CENTER
                else "install hubsync in Jira or add one with `hubsync tenant add`")
-        raise NoSingleTenant(f"no enabled {kind}tenant: {how}")
+        raise NoSingleTenant(f"no {'' if disabled_too else 'enabled '}{kind}tenant: {how}")
     if len(candidates) > 1:
-        raise NoSingleTenant(f"several {kind}tenants, pass --tenant with one of: "
-                             + ", ".join(sorted(t.name for t in candidates)))
+        names = [t.name for t in candidates]
+        raise NoSingleTenant(f"several {kind}tenants, pass --tenant with one of: " + ", ".join(
+            sorted(t.name if names.count(t.name) == 1 else t.id for t in candidates)))
     return candidates[0]
 
 
@@ -68,6 +76,10 @@ def reconcile_tenants(
         except TenantNotReady as exc:
             out(str(exc))
             status = 2
+            continue
+        except (SecurityHubUnavailable, JiraUnavailable, TenantWaiting) as exc:  # the next tenant may still work
+            out(f"tenant {each.name}: not reconciled: {exc}")
+            status = max(status, 1)
             continue
         out(report_table(each, report, dry_run))
         status = max(status, 1 if report.failed else 0)
@@ -109,6 +121,10 @@ def add_tenant(store: StorePort, args: Namespace, secret: str | None, out: Calla
         out(f"--jira-url {args.jira_url!r}: {exc}")
         return 2
     with store.transaction() as uow:
+        same_name = [t for t in uow.tenants.list() if t.name == args.name]
+        if same_name:
+            out(f"a tenant named {args.name!r} exists (id {same_name[0].id}): choose another --name")
+            return 2
         tenant = uow.tenants.create(
             name=args.name,
             jira_base_url=site.base_url,
@@ -126,7 +142,8 @@ def add_tenant(store: StorePort, args: Namespace, secret: str | None, out: Calla
     out(f"tenant {tenant.name} added: id {tenant.id}")
     out(f"its IAM roles must require sts:ExternalId = {tenant.external_id}")
     out(f"its EventBridge API destination: POST <HUBSYNC_BASE_URL>/events/securityhub/{tenant.id} with header "
-        f"{API_KEY_HEADER}: {tenant.events_api_key}  (the key is shown only now; rotate it on the configure page)")
+        f"{API_KEY_HEADER}: {tenant.events_api_key}  (the key is shown only now; `hubsync tenant rotate-events-key` "
+        "makes a new one)")
     return 0
 
 
