@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1024 * 1024  # an issue with its fields and changelog; Jira's payloads stay far below
 TENANT_ID_MAX = 64
 SOURCE = HintSource.JIRA_ADMIN_WEBHOOK.value
+REDACTED = "***"
 
 bp = Blueprint("jira_webhooks", __name__, url_prefix="/webhooks/jira")
 
@@ -58,6 +59,9 @@ def signed_delivery(tenant_id: str) -> Response | tuple[str, int]:
 
 @bp.post("/<tenant_id>/<token>")
 def token_delivery(tenant_id: str, token: str) -> Response | tuple[str, int]:
+    # The access log (gunicorn's %(U)s, read from this environ once the answer is sent) shows the path without
+    # the token: it is a credential.
+    request.environ["PATH_INFO"] = f"{bp.url_prefix}/{tenant_id}/{REDACTED}"
     return _deliver(tenant_id, token)
 
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
+import flask
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -172,6 +173,15 @@ def test_the_url_token_authenticates_deliveries_of_data_center_9(web: FlaskClien
     unsigned_path = _post(web, f"/webhooks/jira/{tenant.id}", _payload(), {"X-Hub-Signature": sign(token, _payload())})
     assert wrong.status_code == unsigned_path.status_code == 401 and "webhook URL" in wrong.json["error"]
     assert len(_queued(local_queue)) == 1
+
+
+def test_the_url_token_is_not_in_the_path_the_access_log_shows(web: FlaskClient, store: Store, clock: FakeClock
+                                                                ) -> None:
+    registration, token = WebhookRegistration("3").with_new_token(clock())
+    tenant = _tenant(store, registration)
+    with web:
+        assert _post(web, f"/webhooks/jira/{tenant.id}/{token}", _payload()).status_code == 204
+        assert flask.request.environ["PATH_INFO"] == f"/webhooks/jira/{tenant.id}/***"
 
 
 def test_a_signed_tenant_takes_no_url_token(web: FlaskClient, store: Store, clock: FakeClock,

@@ -29,6 +29,7 @@ from hubsync.domain.jira_webhook import (
     WebhookSpec,
     dialect_of,
 )
+from hubsync.domain.ports import JiraUnavailable
 
 OPERATION = "admin_webhooks"  # how the transport counts these requests
 OLD_COLLECTION = "/webhooks/1.0/webhook"
@@ -94,6 +95,8 @@ class JiraAdminWebhooks:
                 return found
 
     def get(self, webhook_id: str) -> RegisteredWebhook | None:
+        if not _valid_id(webhook_id):
+            return None
         try:
             body = self._call("GET", self._item(webhook_id))
         except JiraError as error:
@@ -111,6 +114,8 @@ class JiraAdminWebhooks:
         return _parsed(body) if isinstance(body, Mapping) and body else self._read_back(webhook_id)
 
     def delete(self, webhook_id: str) -> bool:
+        if not _valid_id(webhook_id):
+            return False
         try:
             self._call("DELETE", self._item(webhook_id))
         except JiraError as error:
@@ -143,8 +148,8 @@ class JiraAdminWebhooks:
         return DC10_COLLECTION if self.dialect() is WebhookDialect.DATA_CENTER_10 else OLD_COLLECTION
 
     def _item(self, webhook_id: str) -> str:
-        if not webhook_id.isdigit():  # ids are numbers in every dialect; anything else is not a path segment
-            raise JiraError(404, [f"no webhook {webhook_id!r}"], request="(not sent)")
+        if not _valid_id(webhook_id):
+            raise JiraUnavailable(f"Jira named a webhook {webhook_id[:40]!r}, which is not a webhook id")
         return f"{self._collection()}/{webhook_id}"
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -156,6 +161,11 @@ class JiraAdminWebhooks:
                 raise WebhookAdminRefused(
                     f"Jira answered {error.status} to {method} /rest{path} ({said}): {ADMIN_NEEDED}") from error
             raise
+
+
+def _valid_id(webhook_id: str) -> bool:
+    """Ids are numbers in every dialect; anything else never becomes a path segment."""
+    return webhook_id.isascii() and webhook_id.isdigit()
 
 
 def _parsed(body: Mapping[str, Any]) -> RegisteredWebhook:
