@@ -6,6 +6,7 @@ and take its deliveries.
     check(tenant, webhooks, base_url)                        # present / missing / different (nothing written)
     remove(store, tenant, webhooks, base_url)                # removed / absent
     rotate_token(store, tenant, webhooks, base_url)          # Data Center 9: a new URL token, the old one for a while
+    prepare_manual(store, tenant, webhooks, base_url)        # no admin credentials: what an admin types into Jira
 
 One webhook per tenant, named "hubsync <tenant>", for issue updates and deletions, filtered by the JQL that selects
 hubsync's tickets. It is found by the id hubsync stored, else by its delivery path (`/webhooks/jira/<tenant id>`,
@@ -25,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -72,6 +73,7 @@ class WebhookStatus(StrEnum):
     REMOVED = "removed"
     ABSENT = "absent"  # remove: there was none
     ROTATED = "rotated"
+    PREPARED = "prepared"  # a secret or token made for an administrator to create the webhook by hand
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,8 @@ class WebhookOutcome:
     url: str | None = None
     differences: tuple[str, ...] = ()
     previous_token_valid_until: datetime | None = None
+    secret: str | None = field(default=None, repr=False)  # prepare_manual only: shown this once
+    jql: str | None = None  # prepare_manual: the filter to type in
 
     @property
     def ok(self) -> bool:
@@ -110,8 +114,23 @@ class WebhookOutcome:
             WebhookStatus.REMOVED: f"{subject}{where} removed; deliveries are refused from now on",
             WebhookStatus.ABSENT: f"{subject}: none registered, nothing to remove",
             WebhookStatus.ROTATED: f"{subject}{where}: new URL token registered",
+            WebhookStatus.PREPARED: f"{subject}: ready for a Jira administrator to create by hand",
         }
         text = lines[self.status]
+        if self.status is WebhookStatus.PREPARED:
+            return "\n".join([
+                text,
+                "  In Jira: Administration > System > WebHooks > Create a WebHook, then fill in:",
+                f"  Name      hubsync {self.tenant_name}",
+                "  Status    Enabled",
+                f"  URL       {self.url}",
+                *([f"  Secret    {self.secret}"] if self.secret else []),
+                "  Events    Issue: updated, deleted",
+                f"  JQL       {self.jql}",
+                "  Exclude body: unchecked",
+                "  (shown this once; deliveries signed otherwise are refused from now on)" if self.secret else
+                "  (the URL carries a token shown this once; the previous one stays valid for a while)",
+            ])
         if self.url and self.status in (WebhookStatus.CREATED, WebhookStatus.UPDATED, WebhookStatus.ROTATED):
             text += f"\n  delivery URL: {self.url}"
         if self.previous_token_valid_until is not None:
@@ -195,7 +214,7 @@ def check(tenant: Tenant, webhooks: AdminWebhooksPort, base_url: str) -> Webhook
         token = _current_token(found, tenant)
         url_matches = None if token is not None else False  # a token hubsync does not hold: never the wanted URL
         spec = _spec(tenant, webhooks, delivery_url(base_url, tenant.id, token) if token else found.url, None)
-    if current.webhook_id != found.id:
+    if current.webhook_id is not None and current.webhook_id != found.id:  # None: made by hand, found by its path
         extra.append(f"hubsync's record names webhook {current.webhook_id or 'none'}, the site's is {found.id}")
     found_differences = tuple(differences(spec, found, url_matches=url_matches) + extra)
     status = WebhookStatus.DIFFERENT if found_differences else WebhookStatus.PRESENT
@@ -259,6 +278,34 @@ def rotate_token(
         raise WebhookNotApplied(f"tenant {tenant.name}: Jira took the new URL but, read back, " + "; ".join(problems))
     return WebhookOutcome(WebhookStatus.ROTATED, tenant.name, dialect, False, written.id, spec.url,
                           previous_token_valid_until=registration.previous_token_until)
+
+
+def prepare_manual(
+    store: StorePort, tenant: Tenant, webhooks: AdminWebhooksPort, base_url: str, *,
+    clock: Callable[[], datetime] = utc_now,
+) -> WebhookOutcome:
+    """Without an administrator's credentials: a new secret (sites that sign) or URL token (Data Center 9), stored,
+    and returned this once with what an administrator types into Jira's form. Only the site's version is asked
+    (serverInfo, which any account may read). A webhook already on the site must then be given the new secret
+    or URL; a rotated-out URL token stays valid for its grace period."""
+    _require_registrable(tenant, base_url)
+    dialect = webhooks.dialect()
+    current = tenant.jira_webhook
+    secret = None
+    if dialect.signs:
+        secret = new_token()
+        registration = WebhookRegistration(current.webhook_id, signed=True, secret=secret)
+        url = delivery_url(base_url, tenant.id)
+    else:
+        base = current if not current.signed else WebhookRegistration()
+        registration, token = dataclasses.replace(base, signed=False, secret=None).with_new_token(clock())
+        url = delivery_url(base_url, tenant.id, token)
+    _save(store, tenant.id, registration, action="prepare_jira_webhook", outcome="applied",
+          reason=f"new {'secret' if dialect.signs else 'URL token'} for a webhook created by hand on "
+                 f"{tenant.jira_base_url} ({dialect.value})")
+    return WebhookOutcome(WebhookStatus.PREPARED, tenant.name, dialect, dialect.signs, current.webhook_id, url,
+                          previous_token_valid_until=registration.previous_token_until, secret=secret,
+                          jql=webhooks.linked_jql)
 
 
 # -- deliveries ------------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ delivered at all, a rotated Data Center 9 token, and removal."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from hubsync.config import Settings
 from hubsync.domain.hint import HintSource, SyncHint
 from hubsync.domain.jira_webhook import WebhookAdminRefused
 from hubsync.domain.tenant import AuthMode, JiraFlavour, Tenant
-from hubsync.service.jira_webhooks import WebhookStatus, check, register, remove, rotate_token
+from hubsync.service.jira_webhooks import WebhookStatus, check, prepare_manual, register, remove, rotate_token
 from hubsync.web import create_app
 from hubsync_sandbox.httpserver import BackgroundServer
 from hubsync_sandbox.jira import seed
@@ -66,20 +67,23 @@ def _site(jira_sandbox: Callable[..., JiraSandbox], kind: str) -> JiraSandbox:
     return site
 
 
-def _tenant(hubsync: Hubsync, site: JiraSandbox, *, admin: bool = True) -> Tenant:
-    """The site's tenant with Sofia's (a Jira administrator's) credentials, or hubsync's own bot's."""
+def _credentials(site: JiraSandbox, *, admin: bool) -> dict[str, Any]:
+    """Sofia's (a Jira administrator's) API token or personal access token, or hubsync's own bot's."""
     cloud = site.flavour == "cloud"
     if admin:
         user, secret = ((seed.SANDBOX_JIRA_ADMIN_EMAIL, seed.SANDBOX_JIRA_ADMIN_API_TOKEN) if cloud
                         else (None, seed.SANDBOX_JIRA_ADMIN_PAT))
     else:
         user, secret = site.login if cloud else None, site.secret
+    return {"auth_mode": AuthMode.API_TOKEN if cloud else AuthMode.PAT, "jira_user": user, "jira_secret": secret}
+
+
+def _tenant(hubsync: Hubsync, site: JiraSandbox, *, admin: bool = True) -> Tenant:
+    flavour = JiraFlavour.CLOUD if site.flavour == "cloud" else JiraFlavour.DATA_CENTER
     with hubsync.store.transaction() as uow:
-        return uow.tenants.create(
-            name="Example", jira_base_url=site.url, auth_mode=AuthMode.API_TOKEN if cloud else AuthMode.PAT,
-            jira_flavour=JiraFlavour.CLOUD if cloud else JiraFlavour.DATA_CENTER, jira_user=user, jira_secret=secret,
-            policy={"project_key": "SEC", "labels": ["security-hub"]},
-        )
+        return uow.tenants.create(name="Example", jira_base_url=site.url, jira_flavour=flavour,
+                                  policy={"project_key": "SEC", "labels": ["security-hub"]},
+                                  **_credentials(site, admin=admin))
 
 
 def _reread(hubsync: Hubsync, tenant: Tenant) -> Tenant:
@@ -166,3 +170,39 @@ def test_the_sync_account_is_told_an_administrator_is_needed(
     tenant = _tenant(hubsync, site, admin=False)
     with pytest.raises(WebhookAdminRefused, match="Jira Administrators global permission"):
         register(hubsync.store, tenant, jira_admin_webhooks(tenant), hubsync.url)
+
+
+@pytest.mark.parametrize("kind", ["cloud", "dc9", "dc10"])
+def test_a_webhook_an_administrator_creates_by_hand_delivers_too(
+    jira_sandbox: Callable[..., JiraSandbox], hubsync: Hubsync, kind: str
+) -> None:
+    """hubsync's sync account prepares the secret or URL token (it may read serverInfo, nothing more); Sofia, the
+    site's administrator, creates the webhook with what hubsync printed; a change then arrives as a hint."""
+    site = _site(jira_sandbox, kind)
+    bot = _tenant(hubsync, site, admin=False)
+    prepared = prepare_manual(hubsync.store, bot, jira_admin_webhooks(bot), hubsync.url)
+    assert prepared.url is not None and prepared.jql is not None
+
+    sofia = site.anonymous()
+    if site.flavour == "cloud":
+        sofia.auth = (seed.SANDBOX_JIRA_ADMIN_EMAIL, seed.SANDBOX_JIRA_ADMIN_API_TOKEN)
+    else:
+        sofia.headers["Authorization"] = f"Bearer {seed.SANDBOX_JIRA_ADMIN_PAT}"
+    fields = {"name": f"hubsync {bot.name}", "url": prepared.url, "events": ["jira:issue_updated",
+                                                                            "jira:issue_deleted"]}
+    if kind == "dc10":
+        configuration = {"FILTERS": prepared.jql, "EXCLUDE_BODY": "false", "SECRET": prepared.secret or ""}
+        made = sofia.post(f"{site.url}/rest/jira-webhook/1.0/webhooks", json={**fields, "active": True,
+                                                                             "configuration": configuration})
+    else:
+        secret = {"secret": prepared.secret} if prepared.secret else {}
+        made = sofia.post(f"{site.url}/rest/webhooks/1.0/webhook", json={
+            **fields, "filters": {"issue-related-events-section": prepared.jql}, "excludeBody": False, **secret})
+    assert made.status_code == 201, made.text
+
+    admin = dataclasses.replace(_reread(hubsync, bot), **_credentials(site, admin=True))
+    assert check(admin, jira_admin_webhooks(admin), hubsync.url).status is WebhookStatus.PRESENT
+    ticket = _issue(site, "security-hub")
+    _edit(site, ticket, "approved by hand")
+    assert all(each["status"] == 204 for each in _deliveries(site))
+    assert [hint.ticket_key for hint in hubsync.hints()] == [ticket.key]

@@ -27,6 +27,7 @@ from hubsync.service.jira_webhooks import (
     authentic,
     check,
     delivery_url,
+    prepare_manual,
     register,
     remove,
     rotate_token,
@@ -233,3 +234,32 @@ def test_messages_say_what_was_done(store: FakeStore, clock: FakeClock) -> None:
     assert f"delivery URL: {site.hooks_by_id[1]['url']}" in created.message
     missing = check(tenant, _port(FakeWebhookSite(SITE, version="9.12.0")), BASE)
     assert "missing" in missing.message and "--register" in missing.message
+
+
+@pytest.mark.parametrize("kind", ["cloud", "dc9", "dc10"])
+def test_without_admin_credentials_an_admin_gets_what_to_type_in(store: FakeStore, clock: FakeClock,
+                                                                 kind: str) -> None:
+    tenant = _tenant(store)
+    site = FakeWebhookSite(SITE, version=VERSIONS[kind], admin=False)
+
+    prepared = prepare_manual(store, tenant, _port(site), BASE, clock=clock)
+    tenant = _reread(store, tenant)
+
+    assert prepared.status is WebhookStatus.PREPARED and site.hooks_by_id == {}
+    assert f"JQL       {JQL}" in prepared.message and "Issue: updated, deleted" in prepared.message
+    assert prepared.url is not None and f"URL       {prepared.url}" in prepared.message
+    if kind == "dc9":
+        token = prepared.url.rsplit("/", 1)[1]
+        assert prepared.secret is None and authentic(tenant, b"", signature=None, token=token, now=clock())
+    else:
+        assert prepared.secret and f"Secret    {prepared.secret}" in prepared.message
+        assert prepared.secret not in repr(prepared)
+        assert authentic(tenant, b"{}", signature=sign(prepared.secret, b"{}"), token=None, now=clock())
+    assert _audit(store, tenant) == [("prepare_jira_webhook", "applied")]
+    assert prepared.secret is None or prepared.secret not in json.dumps(
+        [e.reason for e in _audit_entries(store, tenant)])
+
+
+def _audit_entries(store: FakeStore, tenant: Tenant):
+    with store.read() as uow:
+        return uow.audit.for_finding(tenant.id, TENANT_EVENTS)
