@@ -49,6 +49,7 @@ def _failure(exc: Exception) -> tuple[str, int]:
     and points at --debug."""
     from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, OperationalError
 
+    from hubsync.domain.jira_webhook import WebhookAdminRefused, WebhookNotApplied, WebhookNotRegistrable
     from hubsync.domain.ports import (
         CustomActionFailed,
         JiraUnavailable,
@@ -64,9 +65,9 @@ def _failure(exc: Exception) -> tuple[str, int]:
     from hubsync.service.tenant_admin import TenantAdminRefused
 
     wrong_input = (ConfigError, NoSingleTenant, TenantAdminRefused, InvalidSettings, TenantNotReady,
-                   QueueMisconfigured)
+                   QueueMisconfigured, WebhookNotRegistrable)
     side_failed = (TenantWaiting, JiraUnavailable, SecurityHubUnavailable, CustomActionFailed, CannotCheckProject,
-                   QueueUnavailable, WorkflowAdminRefused)
+                   QueueUnavailable, WorkflowAdminRefused, WebhookAdminRefused, WebhookNotApplied)
     if isinstance(exc, wrong_input):
         line, status = str(exc), 2
     elif isinstance(exc, TenantNotFound):
@@ -309,6 +310,27 @@ def _parser() -> argparse.ArgumentParser:
     remove.add_argument("--tenant", help=which)
     remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     remove.set_defaults(handler=_run_tenant_remove)
+    webhook = tenant_commands.add_parser(
+        "webhook",
+        help="check (default), register or remove hubsync's Jira webhook on the tenant's site, or rotate its URL token",
+        description="hubsync's admin webhook on a Data Center or API-token Cloud site: issue updated and deleted, "
+        "filtered by JQL to hubsync's tickets, delivered to HUBSYNC_BASE_URL/webhooks/jira/<tenant id> (signed on "
+        "Cloud and Data Center 10+, with a token in the URL on Data Center 9). Registering is idempotent. Jira "
+        "allows it to administrators only: the tenant's own credentials are used unless --admin-secret-stdin "
+        "gives an administrator's for this command (never stored). --check exits 1 when the webhook is missing or "
+        "differs.",
+    )
+    webhook.add_argument("--tenant", help=which)
+    webhook_action = webhook.add_mutually_exclusive_group()
+    for flag, what in (("--check", "say whether it is registered as wanted (the default)"),
+                       ("--register", "create it, or put it right"), ("--remove", "delete it from the site"),
+                       ("--rotate-token", "Data Center 9: a new URL token (the old one works 24 more hours)")):
+        webhook_action.add_argument(flag, dest="webhook_action", action="store_const", const=flag[2:], help=what)
+    webhook.add_argument("--admin-secret-stdin", action="store_true",
+                         help="read a Jira administrator's PAT (or, with --admin-user, API token or password) from "
+                         "standard input, for this command only")
+    webhook.add_argument("--admin-user", help="the administrator's email (Cloud) or user name (Data Center, basic)")
+    webhook.set_defaults(handler=_run_tenant_webhook, webhook_action="check")
     return parser
 
 
@@ -383,10 +405,12 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 
 def _run_tenant_add(args: argparse.Namespace) -> int:
+    from hubsync.bootstrap import jira_admin_webhooks
     from hubsync.service.commands import add_tenant
 
     with _runtime() as runtime:
-        return add_tenant(runtime.store, args, secret=runtime.settings.jira_secret, out=print)
+        return add_tenant(runtime.store, args, secret=runtime.settings.jira_secret, out=print,
+                          webhooks_of=jira_admin_webhooks, base_url=runtime.settings.base_url)
 
 
 def _run_tenant_list(args: argparse.Namespace) -> int:
@@ -412,9 +436,8 @@ def _run_tenant_update(args: argparse.Namespace) -> int:
             secret = runtime.settings.jira_secret
             if secret is None:
                 raise TenantAdminRefused("--jira-secret-from-env: HUBSYNC_JIRA_SECRET is not set")
-        elif args.jira_secret_stdin:  # typed at a terminal without echo, or piped
-            secret = (getpass.getpass("Jira secret (token, PAT or password): ") if sys.stdin.isatty()
-                      else sys.stdin.readline().strip())
+        elif args.jira_secret_stdin:
+            secret = _secret_from_stdin("Jira secret (token, PAT or password): ")
         change = TenantUpdate(
             policy_file=args.policy, role_arn=args.role_arn, organizations_role_arn=args.organizations_role_arn,
             region=args.region, securityhub=args.securityhub, jira_secret=secret,
@@ -456,6 +479,27 @@ def _run_tenant_remove(args: argparse.Namespace) -> int:
             print("not removed (--yes removes without asking)", file=sys.stderr)
             return 1
         return remove_tenant(runtime.store, tenant, out=print)
+
+
+def _run_tenant_webhook(args: argparse.Namespace) -> int:
+    from hubsync.bootstrap import jira_admin_webhooks
+    from hubsync.service.tenant_admin import AdminCredentials, TenantAdminRefused, WebhookAction, webhook_command
+
+    admin = None
+    if args.admin_secret_stdin:
+        admin = AdminCredentials(_secret_from_stdin("Jira administrator's token, PAT or password: "), args.admin_user)
+        if not admin.secret:
+            raise TenantAdminRefused("--admin-secret-stdin: no secret on standard input")
+    elif args.admin_user:
+        raise TenantAdminRefused("--admin-user goes with --admin-secret-stdin")
+    with _runtime() as runtime:
+        return webhook_command(runtime.store, args.tenant, WebhookAction(args.webhook_action), jira_admin_webhooks,
+                               runtime.settings.base_url, out=print, admin=admin)
+
+
+def _secret_from_stdin(prompt: str) -> str:
+    """A secret typed at a terminal without echo, or the first line piped in."""
+    return getpass.getpass(prompt) if sys.stdin.isatty() else sys.stdin.readline().strip()
 
 
 def _confirmed(prompt: str, expected: str) -> bool:

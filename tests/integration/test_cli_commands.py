@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Iterator
@@ -109,3 +110,49 @@ def test_update_checks_a_new_project_in_jira_refuses_a_missing_one_and_saves_one
     store.dispose()
     assert tenant.policy["issue_type"] == "Bug" and tenant.policy["project_key"] == "SEC"
     assert entry.action == "update_settings" and entry.after == {"policy.issue_type": "Bug"}
+
+
+def test_tenant_add_registers_the_jira_webhook_or_says_what_an_administrator_must_do(
+    sandbox: Sandbox, operator_shell: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    env = sandbox.environment()
+    monkeypatch.setenv("HUBSYNC_BASE_URL", "https://hubsync.example.com")
+    monkeypatch.setenv("HUBSYNC_JIRA_SECRET", jira_seed.SANDBOX_JIRA_PAT)  # hubsync's bot: no Jira admin rights
+
+    def add(name: str) -> str:
+        assert main(["tenant", "add", "--name", name, "--flavour", "datacenter", "--jira-url",
+                     env["HUBSYNC_SANDBOX_JIRA_DC_URL"], "--role-arn", env["HUBSYNC_SANDBOX_SECURITYHUB_ROLE_ARN"],
+                     "--region", "us-east-1", "--policy", str(operator_shell)]) == 0
+        return capsys.readouterr().out
+
+    def webhook(*flags: str, admin: bool = True) -> tuple[int, str]:
+        monkeypatch.setattr("sys.stdin", io.StringIO(jira_seed.SANDBOX_JIRA_ADMIN_PAT + "\n"))
+        status = main(["tenant", "webhook", "--tenant", "bot", *flags, *(["--admin-secret-stdin"] if admin else [])])
+        printed = capsys.readouterr()
+        return status, printed.out + printed.err
+
+    added = add("bot")
+    assert "Jira webhook not registered: Jira answered 403" in added
+    assert "`hubsync tenant webhook --tenant bot --register --admin-secret-stdin`" in added
+    status, said = webhook("--check", admin=False)
+    assert status == 1 and said.startswith("hubsync: Jira answered 403") and len(said.splitlines()) == 1
+
+    status, said = webhook("--register")
+    assert status == 0 and "tenant bot: Jira webhook" in said and " created (" in said
+    assert webhook("--register") [1].count("already registered as wanted") == 1
+    assert webhook() == (0, said.replace(" created ", " registered as wanted ").split("\n")[0] + "\n")
+    status, said = webhook("--rotate-token")  # the sandbox's Data Center is 10: signed, no URL token
+    assert status == 2 and said == ("hubsync: tenant bot: its site signs deliveries (Data Center 10 or later); there "
+                                    "is no URL token to rotate\n")
+    status, said = webhook("--remove")
+    assert status == 0 and "removed; deliveries are refused from now on" in said
+    status, said = webhook("--check")
+    assert status == 1 and "missing: register it" in said
+
+    monkeypatch.setenv("HUBSYNC_JIRA_SECRET", jira_seed.SANDBOX_JIRA_ADMIN_PAT)  # an administrator's own tenant
+    added = add("admin")
+    assert "tenant admin: Jira webhook" in added and " created (" in added
+    assert "delivery URL: https://hubsync.example.com/webhooks/jira/" in added
+    assert "POST https://hubsync.example.com/events/securityhub/" in added
+    assert main(["tenant", "show", "--tenant", "admin"]) == 0
+    assert "signed deliveries); `hubsync tenant webhook` checks it on the site" in capsys.readouterr().out

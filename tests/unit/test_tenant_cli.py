@@ -34,16 +34,18 @@ def policy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("HUBSYNC_DATABASE_URL", f"sqlite:///{tmp_path / 'hubsync.sqlite3'}")
     monkeypatch.setenv("HUBSYNC_SECRET_KEY", "tenant-cli-test-secret-key-0123456789")
     monkeypatch.setenv("HUBSYNC_JIRA_SECRET", PAT)
-    monkeypatch.setenv("HUBSYNC_BASE_URL", BASE_URL)
+    monkeypatch.delenv("HUBSYNC_BASE_URL", raising=False)
     path = tmp_path / "policy.json"
     path.write_text(json.dumps({"project_key": "OPS", "rules": [{"name": "critical", "min_severity": "CRITICAL"}]}))
     return path
 
 
 @pytest.fixture
-def added(policy: Path, capsys: pytest.CaptureFixture[str]) -> str:
-    """A Data Center tenant `acme`; the output of `tenant add` (its events key shown once)."""
+def added(policy: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> str:
+    """A Data Center tenant `acme` (added without a base URL: no webhook), then HUBSYNC_BASE_URL set; the output of
+    `tenant add` (its events key shown once)."""
     assert main([*ADD, "--policy", str(policy)]) == 0
+    monkeypatch.setenv("HUBSYNC_BASE_URL", BASE_URL)
     return capsys.readouterr().out
 
 
@@ -102,6 +104,11 @@ def test_an_unknown_generation_is_refused_by_the_parser(policy: Path, capsys: py
 def test_add_points_a_data_center_admin_at_the_command_that_rotates_the_key(added: str) -> None:
     assert "`hubsync tenant rotate-events-key`" in added
     assert "configure page" not in added
+
+
+def test_add_without_a_base_url_says_the_webhook_waits_for_one(added: str) -> None:
+    assert ("Jira webhook not registered: HUBSYNC_BASE_URL (where Jira reaches hubsync) is not set; set it and run "
+            "`hubsync tenant webhook --tenant acme --register`") in added
 
 
 def test_a_second_tenant_of_the_same_name_is_refused(added: str, policy: Path, capsys) -> None:

@@ -8,12 +8,14 @@ from argparse import Namespace
 from collections.abc import Callable
 
 from hubsync.domain.jira_site import InvalidJiraSite, parse_jira_site
+from hubsync.domain.jira_webhook import WebhookAdminRefused, WebhookNotApplied, WebhookNotRegistrable
 from hubsync.domain.policy_schema import InvalidPolicy, load_policy
-from hubsync.domain.ports import JiraUnavailable, SecurityHubUnavailable, StorePort
+from hubsync.domain.ports import AdminWebhooksPort, JiraUnavailable, SecurityHubUnavailable, StorePort
 from hubsync.domain.tenant import AuthMode, JiraFlavour, Tenant, TenantNotReady, TenantWaiting
+from hubsync.service import jira_webhooks
 from hubsync.service.intake import API_KEY_HEADER
 from hubsync.service.reconcile import ReconcileReport, reconcile
-from hubsync.service.settings import generation_name, parse_generation
+from hubsync.service.settings import events_url, generation_name, parse_generation
 from hubsync.service.sync import SyncContext
 
 
@@ -86,8 +88,13 @@ def reconcile_tenants(
     return status
 
 
-def add_tenant(store: StorePort, args: Namespace, secret: str | None, out: Callable[[str], None]) -> int:
-    """Validate everything before storing anything; say what is wrong in words an admin can act on."""
+def add_tenant(
+    store: StorePort, args: Namespace, secret: str | None, out: Callable[[str], None],
+    webhooks_of: Callable[[Tenant], AdminWebhooksPort], base_url: str,
+) -> int:
+    """Validate everything before storing anything; say what is wrong in words an admin can act on. Then register
+    the tenant's Jira webhook, saying what was done or what an admin must do (the tenant stays added either way:
+    the periodic reconcile syncs it meanwhile)."""
     try:
         generation = parse_generation(args.securityhub)
     except ValueError as exc:
@@ -141,10 +148,29 @@ def add_tenant(store: StorePort, args: Namespace, secret: str | None, out: Calla
         )
     out(f"tenant {tenant.name} added: id {tenant.id}")
     out(f"its IAM roles must require sts:ExternalId = {tenant.external_id}")
-    out(f"its EventBridge API destination: POST <HUBSYNC_BASE_URL>/events/securityhub/{tenant.id} with header "
+    out(f"its EventBridge API destination: POST {events_url(base_url or '<HUBSYNC_BASE_URL>', tenant.id)} with header "
         f"{API_KEY_HEADER}: {tenant.events_api_key}  (the key is shown only now; `hubsync tenant rotate-events-key` "
         "makes a new one)")
+    out(register_webhook(store, tenant, webhooks_of, base_url))
     return 0
+
+
+def register_webhook(
+    store: StorePort, tenant: Tenant, webhooks_of: Callable[[Tenant], AdminWebhooksPort], base_url: str
+) -> str:
+    """Register a new tenant's Jira webhook; what happened, or why not and what to do, as a line to print."""
+    later = f"hubsync tenant webhook --tenant {tenant.name} --register"
+    meanwhile = "meanwhile ticket changes reach Security Hub at the worker's periodic reconcile"
+    if not base_url:
+        return (f"Jira webhook not registered: HUBSYNC_BASE_URL (where Jira reaches hubsync) is not set; set it and "
+                f"run `{later}`; {meanwhile}")
+    try:
+        return jira_webhooks.register(store, tenant, webhooks_of(tenant), base_url).message
+    except WebhookAdminRefused as exc:
+        return (f"Jira webhook not registered: {exc}; with an administrator's token: `{later} --admin-secret-stdin`; "
+                f"{meanwhile}")
+    except (JiraUnavailable, WebhookNotApplied, WebhookNotRegistrable, TenantNotReady) as exc:
+        return f"Jira webhook not registered: {exc}; try again with `{later}`; {meanwhile}"
 
 
 def list_tenants(store: StorePort, out: Callable[[str], None]) -> int:

@@ -1,5 +1,6 @@
-"""`hubsync tenant show | update | rotate-events-key | disable | enable | remove`: the configure page on the command
-line, for the sites that have none (Data Center, Cloud with an API token) and for any tenant an operator manages.
+"""`hubsync tenant show | update | rotate-events-key | disable | enable | remove | webhook`: the configure page on the
+command line, for the sites that have none (Data Center, Cloud with an API token) and for any tenant an operator
+manages. `webhook` hands over to `service.jira_webhooks`.
 
 Every change is validated as the configure page validates a save (`service.settings.parse_settings`, the project
 check when the project or issue type changes, the count of the tickets new rules would create) and written with an
@@ -15,15 +16,23 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from hubsync.domain.audit import TENANT_EVENTS
 from hubsync.domain.policy import EscalationRule
 from hubsync.domain.policy_schema import InvalidPolicy, dump_policy, load_policy
-from hubsync.domain.ports import JiraProjectsPort, SecurityHubPort, SecurityHubUnavailable, StorePort
+from hubsync.domain.ports import (
+    AdminWebhooksPort,
+    JiraProjectsPort,
+    SecurityHubPort,
+    SecurityHubUnavailable,
+    StorePort,
+)
 from hubsync.domain.tenant import EVENTS_KEY_GRACE, AuthMode, JiraFlavour, Tenant, TenantNotReady, TenantState
+from hubsync.service import jira_webhooks
 from hubsync.service.commands import one_tenant
 from hubsync.service.intake import API_KEY_HEADER
 from hubsync.service.project_check import UserLookup, project_changes, report_lines, run_project_check
@@ -94,9 +103,21 @@ def show_tenant(store: StorePort, name: str | None, base_url: str, out: Callable
     out(f"  Security Hub        {generation_name(tenant.securityhub_generation)}")
     out(f"  Events URL          {events_url(base_url or BASE_URL_PLACEHOLDER, tenant.id)}")
     out("  Events key          stored as a hash only, never shown; `hubsync tenant rotate-events-key` makes a new one")
+    out(f"  Jira webhook        {_webhook_state(tenant)}")
     for line in policy_summary(tenant.policy):
         out(f"  {line}")
     return 0
+
+
+def _webhook_state(tenant: Tenant) -> str:
+    """hubsync's admin webhook as the store records it (`hubsync tenant webhook` asks the site)."""
+    if tenant.auth_mode not in jira_webhooks.ADMIN_AUTH_MODES:
+        return f"none needed: Jira sends the {AUTH_NAMES[tenant.auth_mode]}'s own events"
+    registration = tenant.jira_webhook
+    if registration.webhook_id is None:
+        return "not registered: `hubsync tenant webhook --register`; ticket changes wait for the periodic reconcile"
+    how = "signed deliveries" if registration.signed else "a token in its URL"
+    return f"{registration.webhook_id} ({how}); `hubsync tenant webhook` checks it on the site"
 
 
 def policy_summary(stored: Mapping[str, Any] | None) -> list[str]:
@@ -349,3 +370,52 @@ def remove_tenant(store: StorePort, tenant: Tenant, out: Callable[[str], None]) 
         raise TenantAdminRefused(f"tenant {tenant.name} was removed meanwhile")
     out(f"tenant {tenant.name} removed; hints of it still on an SQS queue are dropped by the worker")
     return 0
+
+
+# -- the Jira admin webhook ------------------------------------------------------------------------------------
+
+
+class WebhookAction(StrEnum):
+    CHECK = "check"
+    REGISTER = "register"
+    REMOVE = "remove"
+    ROTATE_TOKEN = "rotate-token"
+
+
+@dataclass(frozen=True)
+class AdminCredentials:
+    """A Jira administrator's credentials for one command, never stored: a PAT on Data Center; with `user`, an API
+    token on Cloud or a password on Data Center."""
+
+    secret: str = field(repr=False)
+    user: str | None = None
+
+    def on(self, tenant: Tenant) -> Tenant:
+        """The tenant's site, reached with these credentials instead of the tenant's own."""
+        if tenant.jira_flavour is JiraFlavour.CLOUD:
+            if not self.user:
+                raise TenantAdminRefused("--admin-user: a Jira Cloud administrator's email goes with their API token")
+            auth = AuthMode.API_TOKEN
+        else:
+            auth = AuthMode.BASIC if self.user else AuthMode.PAT
+        return dataclasses.replace(tenant, auth_mode=auth, jira_user=self.user, jira_secret=self.secret)
+
+
+def webhook_command(
+    store: StorePort, name: str | None, action: WebhookAction, webhooks_of: Callable[[Tenant], AdminWebhooksPort],
+    base_url: str, out: Callable[[str], None], admin: AdminCredentials | None = None,
+) -> int:
+    """`hubsync tenant webhook`: check (exit 1 when missing or different), register, remove hubsync's webhook on
+    the tenant's site or rotate its URL token, with the tenant's credentials or an administrator's."""
+    tenant = one_tenant(store, name, disabled_too=True)
+    webhooks = webhooks_of(tenant if admin is None else admin.on(tenant))
+    if action is WebhookAction.CHECK:
+        outcome = jira_webhooks.check(tenant, webhooks, base_url)
+    elif action is WebhookAction.REGISTER:
+        outcome = jira_webhooks.register(store, tenant, webhooks, base_url)
+    elif action is WebhookAction.REMOVE:
+        outcome = jira_webhooks.remove(store, tenant, webhooks, base_url)
+    else:
+        outcome = jira_webhooks.rotate_token(store, tenant, webhooks, base_url)
+    out(outcome.message)
+    return 0 if outcome.ok else 1
