@@ -16,6 +16,7 @@ from hubsync.bootstrap import bootstrap, open_store
 from hubsync.cli import main
 from hubsync.config import Settings
 from hubsync.domain.audit import TENANT_EVENTS, AuditEntry
+from hubsync.domain.link import Link, LinkState
 from hubsync.domain.tenant import Tenant
 from hubsync.service.settings import InvalidSettings, parse_aws_settings
 from hubsync.web import create_app
@@ -258,13 +259,22 @@ def test_remove_asks_first_and_without_an_answer_removes_nothing(
     assert stored().name == "acme"
 
 
-def test_remove_with_the_name_typed_or_yes_deletes_the_tenant(
+def test_remove_with_the_name_typed_or_yes_deletes_the_tenant_with_its_links(
     added: str, policy: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    tenant = stored()
+    store = open_store(Settings.from_environment())
+    with store.transaction() as uow:
+        uow.links.save(tenant.id, Link("k1", "finding-1", "arn:aws:securityhub:eu-west-1::product/aws/securityhub",
+                                       LinkState.LINKED, ticket_key="OPS-1"))
     monkeypatch.setattr("sys.stdin", io.StringIO("acme\n"))
     assert main(["tenant", "remove"]) == 0
+    assert "its 1 link between findings and tickets" in capsys.readouterr().out
     assert main(["tenant", "list"]) == 0
     assert "no tenants" in capsys.readouterr().out
+    with store.read() as uow:
+        assert uow.links.get(tenant.id, "k1") is None
+    store.dispose()
 
     assert main([*ADD, "--policy", str(policy)]) == 0
     assert main(["tenant", "remove", "--tenant", "acme", "--yes"]) == 0

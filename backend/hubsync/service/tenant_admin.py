@@ -355,8 +355,9 @@ def removal_summary(store: StorePort, name: str | None) -> tuple[Tenant, str]:
     tenant = one_tenant(store, name, disabled_too=True)
     links = sum(1 for _ in store.iter_links(tenant.id))
     return tenant, (
-        f"remove tenant {tenant.name} (id {tenant.id}): deletes its settings and Jira secret, its {links} links "
-        "between findings and tickets, its audit timeline and its hints waiting on the local queue; tickets in Jira "
+        f"remove tenant {tenant.name} (id {tenant.id}): deletes its settings and Jira secret, its {links} "
+        f"link{'' if links == 1 else 's'} between findings and tickets, its audit timeline and its hints waiting on "
+        "the local queue; tickets in Jira "
         "and findings in Security Hub are left as they are (to keep the audit, `hubsync tenant disable` instead)"
     )
 
