@@ -312,7 +312,8 @@ def _parser() -> argparse.ArgumentParser:
     remove.set_defaults(handler=_run_tenant_remove)
     webhook = tenant_commands.add_parser(
         "webhook",
-        help="check (default), register or remove hubsync's Jira webhook on the tenant's site, or rotate its URL token",
+        help="check (default), register or remove hubsync's Jira webhook on the tenant's site, rotate its URL token, "
+        "or print how to create it by hand",
         description="hubsync's admin webhook on a Data Center or API-token Cloud site: issue updated and deleted, "
         "filtered by JQL to hubsync's tickets, delivered to HUBSYNC_BASE_URL/webhooks/jira/<tenant id> (signed on "
         "Cloud and Data Center 10+, with a token in the URL on Data Center 9). Registering is idempotent. Jira "
@@ -324,7 +325,9 @@ def _parser() -> argparse.ArgumentParser:
     webhook_action = webhook.add_mutually_exclusive_group()
     for flag, what in (("--check", "say whether it is registered as wanted (the default)"),
                        ("--register", "create it, or put it right"), ("--remove", "delete it from the site"),
-                       ("--rotate-token", "Data Center 9: a new URL token (the old one works 24 more hours)")):
+                       ("--rotate-token", "Data Center 9: a new URL token (the old one works 24 more hours)"),
+                       ("--manual", "without an administrator's token: make its secret or URL token and print what "
+                        "an administrator types into Jira's WebHooks page")):
         webhook_action.add_argument(flag, dest="webhook_action", action="store_const", const=flag[2:], help=what)
     webhook.add_argument("--admin-secret-stdin", action="store_true",
                          help="read a Jira administrator's PAT (or, with --admin-user, API token or password) from "

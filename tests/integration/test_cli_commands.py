@@ -133,7 +133,12 @@ def test_tenant_add_registers_the_jira_webhook_or_says_what_an_administrator_mus
 
     added = add("bot")
     assert "Jira webhook not registered: Jira answered 403" in added
-    assert "`hubsync tenant webhook --tenant bot --register --admin-secret-stdin`" in added
+    assert "`hubsync tenant webhook --tenant bot --register --admin-secret-stdin`), or create it by hand:" in added
+    assert "In Jira: Administration > System > WebHooks > Create a WebHook" in added
+    assert "  Secret    " in added and 'JQL       labels in ("security-hub")' in added
+    status, said = webhook("--manual", admin=False)  # again: a new secret, the one Jira must now be given
+    assert status == 0 and said.startswith("tenant bot: Jira webhook: ready for a Jira administrator")
+    assert said.split("Secret    ")[1].split()[0] not in added
     status, said = webhook("--check", admin=False)
     assert status == 1 and said.startswith("hubsync: Jira answered 403") and len(said.splitlines()) == 1
 

@@ -165,10 +165,15 @@ def register_webhook(
         return (f"Jira webhook not registered: HUBSYNC_BASE_URL (where Jira reaches hubsync) is not set; set it and "
                 f"run `{later}`; {meanwhile}")
     try:
-        return jira_webhooks.register(store, tenant, webhooks_of(tenant), base_url).message
+        webhooks = webhooks_of(tenant)
+        return jira_webhooks.register(store, tenant, webhooks, base_url).message
     except WebhookAdminRefused as exc:
-        return (f"Jira webhook not registered: {exc}; with an administrator's token: `{later} --admin-secret-stdin`; "
-                f"{meanwhile}")
+        refused = (f"Jira webhook not registered: {exc}; {meanwhile}. An administrator can register it with their "
+                   f"token (`{later} --admin-secret-stdin`), or create it by hand:")
+        try:
+            return refused + "\n" + jira_webhooks.prepare_manual(store, tenant, webhooks, base_url).message
+        except JiraUnavailable as unavailable:
+            return f"{refused} `hubsync tenant webhook --tenant {tenant.name} --manual` ({unavailable})"
     except (JiraUnavailable, WebhookNotApplied, WebhookNotRegistrable, TenantNotReady) as exc:
         return f"Jira webhook not registered: {exc}; try again with `{later}`; {meanwhile}"
 

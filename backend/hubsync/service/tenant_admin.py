@@ -381,6 +381,7 @@ class WebhookAction(StrEnum):
     REGISTER = "register"
     REMOVE = "remove"
     ROTATE_TOKEN = "rotate-token"
+    MANUAL = "manual"
 
 
 @dataclass(frozen=True)
@@ -407,7 +408,8 @@ def webhook_command(
     base_url: str, out: Callable[[str], None], admin: AdminCredentials | None = None,
 ) -> int:
     """`hubsync tenant webhook`: check (exit 1 when missing or different), register, remove hubsync's webhook on
-    the tenant's site or rotate its URL token, with the tenant's credentials or an administrator's."""
+    the tenant's site or rotate its URL token, with the tenant's credentials or an administrator's; or prepare
+    what an administrator types into Jira to create it by hand."""
     tenant = one_tenant(store, name, disabled_too=True)
     webhooks = webhooks_of(tenant if admin is None else admin.on(tenant))
     if action is WebhookAction.CHECK:
@@ -416,6 +418,8 @@ def webhook_command(
         outcome = jira_webhooks.register(store, tenant, webhooks, base_url)
     elif action is WebhookAction.REMOVE:
         outcome = jira_webhooks.remove(store, tenant, webhooks, base_url)
+    elif action is WebhookAction.MANUAL:
+        outcome = jira_webhooks.prepare_manual(store, tenant, webhooks, base_url)
     else:
         outcome = jira_webhooks.rotate_token(store, tenant, webhooks, base_url)
     out(outcome.message)
