@@ -35,12 +35,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("hubsync: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`hubsync reconcile | head`): stop quietly, as a pipe's writer does
+        _silence_stdout()
+        return 141
     except Exception as exc:  # the one error boundary: a line and an exit status, the traceback only when asked
         if args.debug:
             raise
         line, status = _failure(exc)
         print(f"hubsync: {line}", file=sys.stderr)
         return status
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's last flush has nowhere to fail."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _failure(exc: Exception) -> tuple[str, int]:
@@ -58,14 +66,14 @@ def _failure(exc: Exception) -> tuple[str, int]:
         SecurityHubUnavailable,
         WorkflowAdminRefused,
     )
-    from hubsync.domain.tenant import TenantNotFound, TenantNotReady, TenantWaiting
+    from hubsync.domain.tenant import SecretsUnreadable, TenantNotFound, TenantNotReady, TenantWaiting
     from hubsync.service.commands import NoSingleTenant
     from hubsync.service.project_check import CannotCheckProject
     from hubsync.service.settings import InvalidSettings
     from hubsync.service.tenant_admin import TenantAdminRefused
 
     wrong_input = (ConfigError, NoSingleTenant, TenantAdminRefused, InvalidSettings, TenantNotReady,
-                   QueueMisconfigured, WebhookNotRegistrable)
+                   QueueMisconfigured, WebhookNotRegistrable, SecretsUnreadable)
     side_failed = (TenantWaiting, JiraUnavailable, SecurityHubUnavailable, CustomActionFailed, CannotCheckProject,
                    QueueUnavailable, WorkflowAdminRefused, WebhookAdminRefused, WebhookNotApplied)
     if isinstance(exc, wrong_input):

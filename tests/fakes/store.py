@@ -563,6 +563,21 @@ class FakeTenants:
         ))
         return key
 
+    def has_events_api_key(self, tenant_id: str) -> bool:
+        row = self._uow.tenant_row(tenant_id)
+        return row is not None and bool(row.key_hash)
+
+    def delete(self, tenant_id: str) -> bool:
+        """The tenant and its links (the real store's cascade; the fake keeps audit entries, which no test of a
+        removal reads)."""
+        self._uow.writing("tenants.delete")
+        if self._uow.tenant_row(tenant_id) is None:
+            return False
+        for row in self._uow.link_rows(tenant_id):
+            self._uow.put_link((tenant_id, row.link.finding_key), None)
+        self._uow.put_tenant(tenant_id, None)
+        return True
+
     def verify_events_api_key(self, tenant_id: str, presented: str) -> bool:
         row = self._uow.tenant_row(tenant_id)
         if row is None or not presented:

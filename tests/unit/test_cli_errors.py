@@ -125,7 +125,7 @@ Case = Callable[[Path, pytest.MonkeyPatch], list[str]]
     (tenant_not_ready, 2, "tenant new: no AWS role ARN configured"),
     (jira_unreachable, 1, "Jira could not be asked about project SEC"),
     (aws_unreachable, 1, "tenant acme: not reconciled: Unable to locate credentials"),
-    (key_changed, 1, "unexpected error, SecretDecryptionError: cannot decrypt the secret stored for tenant/"),
+    (key_changed, 2, "cannot decrypt the secret stored for tenant/"),
 ], ids=lambda value: value.__name__ if callable(value) else None)
 def test_an_expected_failure_is_one_line_and_an_exit_status(
     operator: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], case: Case, status: int,
@@ -145,10 +145,32 @@ def test_an_expected_failure_is_one_line_and_an_exit_status(
 def test_an_unexpected_error_points_at_debug_which_shows_the_traceback(
     operator: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    key_changed(operator, monkeypatch)
+    with_tenant(operator)
+
+    def broken(*args: object, **kwargs: object) -> int:
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr("hubsync.service.commands.list_tenants", broken)
     capsys.readouterr()
     assert main(["tenant", "list"]) == 1
-    assert "(run `hubsync --debug ...` for the traceback)" in capsys.readouterr().err
+    assert capsys.readouterr().err == (
+        "hubsync: unexpected error, ZeroDivisionError: a bug (run `hubsync --debug ...` for the traceback)\n")
 
-    with pytest.raises(Exception, match="cannot decrypt the secret stored"):
+    with pytest.raises(ZeroDivisionError, match="a bug"):
         main(["--debug", "tenant", "list"])
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(
+    operator: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`hubsync tenant list | head -1`: the pipe closes, hubsync stops without a traceback."""
+    with_tenant(operator)
+
+    def closed_pipe(*args: object, **kwargs: object) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr("hubsync.service.commands.list_tenants", closed_pipe)
+    silenced: list[bool] = []
+    monkeypatch.setattr("hubsync.cli._silence_stdout", lambda: silenced.append(True))  # the test's stdout stays
+    assert main(["tenant", "list"]) == 141
+    assert silenced == [True] and capsys.readouterr().err == ""

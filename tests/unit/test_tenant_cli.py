@@ -131,6 +131,7 @@ def test_show_prints_the_settings_and_never_a_secret(added: str, capsys: pytest.
     assert "arn:aws:iam::111122223333:role/hubsync-securityhub" in shown and "eu-west-1" in shown
     assert f"ExternalId          {tenant.external_id}" in shown
     assert f"Events URL          {BASE_URL}/events/securityhub/{tenant.id}" in shown
+    assert "Events key          set (kept as a hash only, never shown)" in shown
     assert "project OPS, issue type Task" in shown and "rule 1 critical: severity CRITICAL and above" in shown
     assert PAT not in shown and events_key(added) not in shown
 

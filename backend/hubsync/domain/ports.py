@@ -457,6 +457,11 @@ class TenantRepository(Protocol):
 
     def verify_events_api_key(self, tenant_id: str, presented: str) -> bool: ...
 
+    def has_events_api_key(self, tenant_id: str) -> bool: ...
+
+    def delete(self, tenant_id: str) -> bool:
+        """Remove the tenant with its links and audit timeline; False when it was not there."""
+
 
 class UnitOfWorkPort(Protocol):
     """One transaction over the three repositories."""

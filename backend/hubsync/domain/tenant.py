@@ -95,6 +95,11 @@ class TenantConflict(Exception):
     """Another tenant holds this id or Connect client key (a concurrent install of the same site won)."""
 
 
+class SecretsUnreadable(RuntimeError):
+    """A stored secret cannot be read with the configured keys (HUBSYNC_SECRET_KEY changed, or a value tampered
+    with): a configuration problem to fix, not a fault of the tenant."""
+
+
 class TenantNotReady(Exception):
     """The tenant lacks a setting the sync needs; the message says which, in words an admin can act on."""
 

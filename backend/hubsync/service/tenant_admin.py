@@ -102,7 +102,10 @@ def show_tenant(store: StorePort, name: str | None, base_url: str, out: Callable
     out(f"  Region              {tenant.aggregation_region or 'not set'}")
     out(f"  Security Hub        {generation_name(tenant.securityhub_generation)}")
     out(f"  Events URL          {events_url(base_url or BASE_URL_PLACEHOLDER, tenant.id)}")
-    out("  Events key          stored as a hash only, never shown; `hubsync tenant rotate-events-key` makes a new one")
+    with store.read() as uow:
+        has_key = uow.tenants.has_events_api_key(tenant.id)
+    key = "set (kept as a hash only, never shown)" if has_key else "not set"
+    out(f"  Events key          {key}; `hubsync tenant rotate-events-key` makes a new one")
     out(f"  Jira webhook        {_webhook_state(tenant)}")
     for line in policy_summary(tenant.policy):
         out(f"  {line}")
@@ -365,8 +368,7 @@ def removal_summary(store: StorePort, name: str | None) -> tuple[Tenant, str]:
 def remove_tenant(store: StorePort, tenant: Tenant, out: Callable[[str], None]) -> int:
     """Delete the tenant and everything the store holds of it (its links, audit and queued hints go with it)."""
     with store.transaction() as uow:
-        # TenantRepository.delete: the store has it; the port does not declare it yet.
-        removed = uow.tenants.delete(tenant.id)  # type: ignore[attr-defined]
+        removed = uow.tenants.delete(tenant.id)
     if not removed:
         raise TenantAdminRefused(f"tenant {tenant.name} was removed meanwhile")
     out(f"tenant {tenant.name} removed; hints of it still on an SQS queue are dropped by the worker")

@@ -21,6 +21,8 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from hubsync.domain.tenant import SecretsUnreadable
+
 SECRET_KEY_VARIABLE = "HUBSYNC_SECRET_KEY"
 MIN_SECRET_LENGTH = 32
 # Public on purpose: it protects nothing but the sandbox's own well-known credentials.
@@ -37,7 +39,7 @@ class MissingSecretKey(RuntimeError):
     """HUBSYNC_SECRET_KEY is unset or too weak to protect tenant secrets."""
 
 
-class SecretDecryptionError(RuntimeError):
+class SecretDecryptionError(SecretsUnreadable):
     """A stored secret could not be decrypted: wrong key, tampered value, or a value moved from another row."""
 
 

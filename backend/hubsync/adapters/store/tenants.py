@@ -244,6 +244,12 @@ class TenantStore:
         matches_previous = hmac.compare_digest(digest, previous or _NO_KEY)
         return bool(presented) and (matches_current or matches_previous)
 
+    def has_events_api_key(self, tenant_id: str) -> bool:
+        """Whether an events key was made for the tenant (only its hash is kept)."""
+        return self._connection.execute(
+            sa.select(TenantRow.events_api_key_hash).where(TenantRow.id == tenant_id)
+        ).scalar_one_or_none() is not None
+
     def delete(self, tenant_id: str) -> bool:
         """Remove a tenant with its links and audit timeline (an uninstalled app's data)."""
         return self._connection.execute(sa.delete(TenantRow).where(TenantRow.id == tenant_id)).rowcount == 1
