@@ -99,5 +99,13 @@ FAST_TESTS := $(wildcard \
 test-fast: $(VENV)/.installed
 	$(BIN)/pytest -p tests.fakes.offline $(FAST_TESTS)
 
+# The benchmarks at sizes that take about 15 minutes on two cores, then one table of the performance goals: each
+# figure, its goal, the ratio and met or missed (bench/summary.py; BENCH_ARGS passes its options, e.g.
+# BENCH_ARGS="--steady 1000,10000"). The event storm runs on PostgreSQL when HUBSYNC_TEST_POSTGRES_URL names a server.
+BENCH_ARGS ?=
+
+bench: $(VENV)/.installed
+	$(BIN)/python bench/summary.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

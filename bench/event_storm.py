@@ -17,6 +17,9 @@ takes one worker process (many need PostgreSQL).
 
 The figures:
   events/s accepted   events posted ÷ the time from the first post to the last 202 (the intake only queues them)
+  bare route          the same events, senders and gunicorn options (`hubsync serve`'s own) posted to an app whose
+                      one route reads the body and answers 202, just before the storm (workers started, idle):
+                      what the stack serves doing nothing, and the intake's ratio to it
   intake latency      p50 / p99 of one POST, sent → 202 (the hints are durably queued by then)
   findings/s synced   findings given a ticket ÷ the time from the first event sent to the last ticket's audit entry
   event → ticket      p50 / p95 from a finding's first event sent to the audit entry of its ticket's creation
@@ -31,7 +34,10 @@ cores they compete for the same CPUs, so the figures are a floor, not a ceiling.
 
     .venv/bin/python bench/event_storm.py [--events 10000] [--per-finding 2] [--workers 2] [--threads 2]
                                           [--senders 8] [--rate 0] [--database-url postgresql+psycopg://...]
+                                          [--no-bare] [--json FILE]
 
+At low load (`--rate 5 --per-finding 1 --no-bare`) event → ticket is the event path's own latency, not time
+queued behind a burst. `--json FILE` also writes the headline figures there (bench/summary.py reads them).
 Prints its figures; asserts nothing about time.
 """
 
@@ -93,7 +99,13 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=0.0, help="events per second to send (default 0: at once)")
     parser.add_argument("--database-url", default=os.environ.get("HUBSYNC_TEST_POSTGRES_URL", ""),
                         help="a PostgreSQL server (default HUBSYNC_TEST_POSTGRES_URL; empty: SQLite, one worker)")
+    parser.add_argument("--no-bare", action="store_true", help="skip the bare 202 route's run")
+    parser.add_argument("--json", type=Path, help="also write the headline figures to this file")
+    parser.add_argument("--serve-bare", metavar="BIND", help=argparse.SUPPRESS)  # the bare route's server process
     args = parser.parse_args()
+    if args.serve_bare:
+        serve_bare(args.serve_bare)
+        return
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a stopped run still stops its processes and schema
     findings_count = max(1, args.events // max(1, args.per_finding))
     events_count = findings_count * max(1, args.per_finding)
@@ -118,14 +130,19 @@ def main() -> None:
 
         before = bench.counters()
         processes = stack.enter_context(worker_processes(bench, workers, args.threads, scratch))
+        bare = None if args.no_bare else bare_route_rate(bench, events, args.senders, args.rate, scratch)
         storm_started = time.time()
         with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as sender:
             posting = sender.submit(send_events, bench.events_url, bench.events_key, events, args.senders, args.rate)
             sent = wait_for_posting(bench, posting)
         drained_at = wait_until_drained(bench, processes, storm_started)
         after = bench.counters()
-        report(bench, findings, sent, storm_started, drained_at, before, after)
+        figures = report(bench, findings, sent, storm_started, drained_at, before, after, bare)
     print(f"\nbenchmark took {(time.perf_counter() - started) / 60:.1f} min")
+    if args.json:
+        figures.update(events=events_count, findings=findings_count, rate=args.rate, database=where.split(" ")[0],
+                       workers=workers, threads=args.threads, senders=args.senders)
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
 
 
 # -- hubsync and the sandbox ----------------------------------------------------------------------------------------
@@ -265,6 +282,68 @@ def stop(processes: list[subprocess.Popen[bytes]], timeout_s: float = 30) -> lis
     return codes
 
 
+# -- the bare route: the same server stack answering 202 and nothing else --------------------------------------------
+BARE_PATH = "/events/securityhub/<tenant>"
+
+
+def serve_bare(bind: str) -> None:
+    """`hubsync serve`'s gunicorn with its own options, running an app whose one route reads the body and answers
+    202 (in the process `--serve-bare` starts)."""
+    from flask import Flask, request
+
+    from hubsync.config import Settings
+    from hubsync.web import server
+
+    app = Flask("bare")
+
+    @app.post(BARE_PATH)
+    def accept(tenant: str) -> tuple[str, int]:
+        request.get_data()
+        return "", 202
+
+    server._Gunicorn.load = lambda self: app  # type: ignore[method-assign]  # the same options, another app
+    server.serve(bind, 2, Settings.from_environment())
+
+
+def bare_route_rate(bench: Bench, events: list[dict[str, Any]], senders: int, rate: float,
+                    scratch: Path) -> float | None:
+    """Events/s the bare route accepts for the same events from the same sender; None when it fails."""
+    port = free_port()
+    with (scratch / "bare.log").open("wb") as log:
+        server = subprocess.Popen([sys.executable, __file__, "--serve-bare", f"127.0.0.1:{port}"],
+                                  env=bench.environment | {"HUBSYNC_BASE_URL": f"http://127.0.0.1:{port}"},
+                                  stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_until_posts(f"http://127.0.0.1:{port}/events/securityhub/bare", server, scratch / "bare.log")
+        with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as sender:
+            sent = sender.submit(send_events, f"http://127.0.0.1:{port}/events/securityhub/bare", "unused", events,
+                                 senders, rate).result()
+    finally:
+        stop([server])
+    accepted = [s for s in sent if s.status == 202]
+    started, last_answer = min(s.at for s in sent), max(s.at + s.seconds for s in sent)
+    if len(accepted) < len(sent):
+        print(f"bare route: {len(sent) - len(accepted):,} of {len(sent):,} posts not answered 202 "
+              f"({dict(Counter(s.status for s in sent if s.status != 202))})")
+        return None
+    print(f"bare route: {len(accepted):,} events in {last_answer - started:.1f} s\n", flush=True)
+    return len(accepted) / (last_answer - started)
+
+
+def wait_until_posts(url: str, process: subprocess.Popen[bytes], log: Path, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the bare route's server exited ({process.returncode}):\n{log.read_text()[-2000:]}")
+        try:
+            if requests.post(url, data=b"{}", timeout=2).status_code == 202:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"the bare route's server did not answer {url} in {timeout_s:.0f} s")
+
+
 # -- the findings and their events ----------------------------------------------------------------------------------
 def import_findings(bench: Bench, count: int) -> list[dict[str, Any]]:
     """New, live findings cloned from the seed (so neither Id nor control + resource + account repeats),
@@ -378,18 +457,27 @@ def wait_until_drained(bench: Bench, processes: list[subprocess.Popen[bytes]], s
 
 # -- the figures ----------------------------------------------------------------------------------------------------
 def report(bench: Bench, findings: list[dict[str, Any]], sent: list[Sent], started: float, drained_at: float,
-           before: dict[str, Counter[str]], after: dict[str, Counter[str]]) -> None:
+           before: dict[str, Counter[str]], after: dict[str, Counter[str]], bare: float | None) -> dict[str, Any]:
+    """Prints the figures; returns the headline ones (for `--json`)."""
     n = len(findings)
     accepted = [s for s in sent if s.status == 202]
     last_answer = max(s.at + s.seconds for s in sent)
     print(f"\n== Intake: {len(sent):,} events posted, {len(accepted):,} accepted (202)"
           + (f", others {dict(Counter(s.status for s in sent if s.status != 202))}" if len(accepted) < len(sent)
              else ""))
-    print(f"events/s accepted   {len(accepted) / (last_answer - started):,.0f}  "
+    per_second = len(accepted) / (last_answer - started)
+    print(f"events/s accepted   {per_second:,.0f}  "
           f"({last_answer - started:.1f} s from the first post to the last answer)")
+    if bare:
+        print(f"bare 202 route      {bare:,.0f} events/s on the same stack; the intake serves {per_second / bare:.2f} "
+              "of it")
     latencies = sorted(s.seconds * 1000 for s in sent)
     print(f"intake latency      p50 {percentile(latencies, 50):.1f} ms, p99 {percentile(latencies, 99):.1f} ms, "
           f"max {latencies[-1]:.1f} ms")
+    figures: dict[str, Any] = {
+        "posted": len(sent), "accepted": len(accepted), "accepted_per_s": per_second, "bare_per_s": bare,
+        "intake_p50_ms": percentile(latencies, 50), "intake_p99_ms": percentile(latencies, 99),
+    }
 
     created = ticket_creations(bench)
     first_sent: dict[str, float] = {}
@@ -409,6 +497,8 @@ def report(bench: Bench, findings: list[dict[str, Any]], sent: list[Sent], start
         waits = sorted(min(created[key]) - first_sent[key] for key in with_ticket)
         print(f"event -> ticket     p50 {percentile(waits, 50):.2f} s, p95 {percentile(waits, 95):.2f} s, "
               f"max {waits[-1]:.2f} s")
+        figures.update(event_to_ticket_p50_s=percentile(waits, 50), event_to_ticket_p95_s=percentile(waits, 95))
+    figures.update(with_ticket=len(with_ticket), notified=notified, dead=len(bench.queue.dead()))
 
     print(f"\n== Requests per finding (÷ {n:,}), from the first event to the drained queue")
     for side in ("Jira", "Security Hub"):
@@ -420,6 +510,7 @@ def report(bench: Bench, findings: list[dict[str, Any]], sent: list[Sent], start
     webhooks = +(after["webhooks"] - before["webhooks"])
     print(f"  Jira webhooks sent to hubsync    {sum(webhooks.values()) / n:8.3f}  ({sum(webhooks.values()):,}; "
           "nobody but hubsync touches the tickets here, and hubsync drops those about its own changes)")
+    return figures
 
 
 def ticket_creations(bench: Bench) -> dict[str, list[float]]:

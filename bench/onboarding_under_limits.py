@@ -32,7 +32,12 @@ what the Security Hub simulator received. "Nothing dropped" checks each finding'
 the key it carries is its link's.
 
     .venv/bin/python bench/onboarding_under_limits.py [--findings 1000] [--generations cspm,v2]
-        [--jira-rate 10] [--jira-burst 20]
+        [--jira-rate 10] [--jira-burst 20] [--json FILE]
+
+`--json FILE` also writes each generation's headline figures there (bench/summary.py reads them), among them two
+ratios the table does not show: until every finding has a ticket ÷ Jira's floor for the tickets (the bulk create
+requests ÷ Jira's rate, no burst counted), and until every finding carries its key ÷ Security Hub's floor (the
+slowest Security Hub operation's, as "floor" above but without Jira).
 
 The writes bind (one BatchUpdateFindings(V2) per finding at 10/s): the default 1,000 findings take about 4 minutes
 for both generations, `--findings 5000` about 18 (the time 10,000 on CSPM alone took before V2 joined), `--findings
@@ -42,6 +47,7 @@ for both generations, `--findings 5000` about 18 (the time 10,000 on CSPM alone 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import threading
 import time
@@ -49,6 +55,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -84,6 +91,7 @@ def main() -> None:
     parser.add_argument("--generations", default="cspm,v2", help="which Security Hubs, in order (cspm,v2)")
     parser.add_argument("--jira-rate", type=float, default=10.0, help="Jira's limit, requests a second (10)")
     parser.add_argument("--jira-burst", type=int, default=20, help="Jira's burst, requests (20)")
+    parser.add_argument("--json", type=Path, help="also write the headline figures to this file")
     args = parser.parse_args()
     names = [name.strip().lower() for name in args.generations.split(",") if name.strip()]
     unknown = sorted(set(names) - set(GENERATIONS))
@@ -103,6 +111,9 @@ def main() -> None:
     print_table(runs)
     print(f"\nbenchmark took {(time.perf_counter() - started) / 60:.1f} min; wall times include the simulators, "
           "which run in this process")
+    if args.json:
+        args.json.write_text(json.dumps({run.generation.name: headline(run, jira_rate) for run in runs}, indent=2)
+                             + "\n")
 
 
 def configure_jira_budget(jira: Rate) -> None:
@@ -381,10 +392,45 @@ class Floor:
 
 def floor_of(received: Requests, jira: Rate) -> Floor:
     """The slowest API's least time for the requests it received."""
+    floors = [floor for floor in (securityhub_floor(received), Floor("Jira", received.jira_at_simulator, jira))
+              if floor is not None]
+    return max(floors, key=lambda f: f.seconds)
+
+
+def jira_ticket_floor(received: Requests, jira: Rate) -> float:
+    """The least time Jira's rate allows the ticket creates hubsync sent (bulk requests of up to 50, retries
+    included), counting no burst: all a faster onboarding could wait for before every finding has a ticket."""
+    return received.jira["create_tickets"] / jira.per_second
+
+
+def securityhub_floor(received: Requests) -> Floor | None:
+    """The slowest Security Hub operation's least time for the requests it received."""
     floors = [Floor(op, n, server_rate(op)) for op, n in received.aws.items()
               if not op.startswith(("STS ", "Organizations "))]
-    floors.append(Floor("Jira", received.jira_at_simulator, jira))
-    return max(floors, key=lambda f: f.seconds)
+    return max(floors, key=lambda f: f.seconds) if floors else None
+
+
+def headline(run: Run, jira: Rate) -> dict[str, Any]:
+    """The figures bench/summary.py reports, for `--json`."""
+    onboarding = run.onboarding
+    ticket_floor = jira_ticket_floor(onboarding.received, jira)
+    sh_floor = securityhub_floor(onboarding.received)
+    return {
+        "findings": run.findings,
+        "to_tickets_s": onboarding.to_tickets,
+        "jira_ticket_floor_s": ticket_floor,
+        "jira_create_requests": onboarding.received.jira["create_tickets"],
+        "to_tickets_per_floor": (onboarding.to_tickets / ticket_floor
+                                 if onboarding.to_tickets is not None and ticket_floor else None),
+        "to_notified_s": onboarding.to_notified,
+        "securityhub_floor_s": sh_floor.seconds if sh_floor else None,
+        "securityhub_binding": _binding(sh_floor) if sh_floor else None,
+        "to_notified_per_floor": (onboarding.to_notified / sh_floor.seconds
+                                  if onboarding.to_notified is not None and sh_floor and sh_floor.seconds else None),
+        "nothing_dropped": _dropped(run) == "yes",
+        "onboarding_wall_s": onboarding.seconds,
+        "steady_wall_s": run.steady.seconds,
+    }
 
 
 def api_call_statuses() -> Counter[tuple[str, str]]:
