@@ -395,9 +395,10 @@ def _run_demo(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop_signal, lambda *_: stop.set())
-    platform = (args.platform or "forge") if args.flavour == "cloud" else None  # Cloud: an app; Data Center: a PAT
-    how = f"installing hubsync into Jira as a {platform.capitalize()} app" if platform else (
-        "configuring a tenant with a PAT")
+    # Cloud: an app; Data Center: a PAT, and the admin webhook that tells hubsync of Jira's changes
+    platform = (args.platform or "forge") if args.flavour == "cloud" else "webhook"
+    how = f"installing hubsync into Jira as a {platform.capitalize()} app" if platform != "webhook" else (
+        "configuring a tenant with a PAT and hubsync's admin webhook")
     print(f"Starting the sandbox ({args.flavour}, Security Hub {args.securityhub}) and {how} ...", flush=True)
     with running_demo(flavour=args.flavour, say=lambda line: print(line, flush=True), platform=platform,
                       securityhub=args.securityhub) as demo:
@@ -591,9 +592,11 @@ def run_worker(
         out(f"hubsync worker cannot start: {exc}")
         runtime.close()
         return 2
+    longer = settings.webhook_reconcile_interval
     worker_settings = WorkerSettings(
         concurrency=concurrency,
         reconcile_interval=timedelta(seconds=reconcile_interval) if reconcile_interval > 0 else None,
+        webhook_reconcile_interval=timedelta(seconds=longer) if longer > 0 else None,
     )
     worker = build_worker(runtime, worker_settings)
     queue, events = runtime.queue, worker.events
@@ -601,7 +604,9 @@ def run_worker(
     window = outage_window(max_attempts, worker_settings) if queue.counts_every_receive else None
     out(f"hubsync worker: {concurrency} threads on {where}"
         + (f", events from {events.queue_url}" if events else "")
-        + (f", reconciling every tenant every {reconcile_interval:g}s" if worker_settings.reconcile_interval else "")
+        + (f", reconciling every tenant every {reconcile_interval:g}s"
+           + (f" ({longer}s while its Jira webhook works)" if longer > reconcile_interval else "")
+           if worker_settings.reconcile_interval else "")
         + (f"; hints survive an outage of {window.total_seconds() / 3600:.1f} h (maxReceiveCount {max_attempts})"
            if window is not None else ""))
     server = None

@@ -6,6 +6,11 @@ which variable is wrong and what to set.
 
 Only `hubsync serve` and `hubsync descriptor` need HUBSYNC_BASE_URL (`require_base_url`); everything else has a
 default a fresh clone can run with.
+
+The periodic reconcile (`hubsync worker`): every tenant every `--reconcile-interval` seconds (default 900), the
+safety net under Jira's and Security Hub's events. HUBSYNC_WEBHOOK_RECONCILE_INTERVAL (seconds, default 3600; 0:
+none longer) is the wait of a tenant whose Jira admin webhook works: registered, and its last reconcile found
+nothing the deliveries had missed (`service.periodic_reconcile.next_turn`); never shorter than the interval.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ LOG_LEVEL = "HUBSYNC_LOG_LEVEL"
 JIRA_SECRET = "HUBSYNC_JIRA_SECRET"
 FORGE_APP_ID = "HUBSYNC_FORGE_APP_ID"
 FORGE_JWKS_URL = "HUBSYNC_FORGE_JWKS_URL"
+WEBHOOK_RECONCILE_INTERVAL = "HUBSYNC_WEBHOOK_RECONCILE_INTERVAL"
 FORWARDED_ALLOW_IPS = "FORWARDED_ALLOW_IPS"  # gunicorn's: which proxies' X-Forwarded-* headers to trust
 METRICS_MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"  # prometheus_client's: several processes share one /metrics
 
@@ -52,6 +58,7 @@ DEFAULT_ALLOWED_JIRA_HOSTS: tuple[str, ...] = ("*.atlassian.net",)
 LOG_FORMATS = ("json", "text")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 DEFAULT_ONBOARDING_CONFIRM_ABOVE = 200
+DEFAULT_WEBHOOK_RECONCILE_INTERVAL = 3600  # seconds; a tenant whose webhook works is reconciled hourly
 MIN_SECRET_LENGTH = 32
 # A source checkout (editable install): backend/hubsync/config.py → the repository root.
 CHECKOUT_ROOT = Path(__file__).resolve().parents[2]
@@ -85,6 +92,8 @@ class Settings:
     metrics_multiprocess_dir: str | None = None
     forge_app_id: str = ""  # the Forge app's ari:cloud:ecosystem::app/<uuid> (its tokens' audience); empty: no Forge
     forge_jwks_url: str = DEFAULT_FORGE_JWKS_URL
+    # seconds between periodic reconciles of a tenant whose Jira webhook works; 0: no longer than the others
+    webhook_reconcile_interval: int = DEFAULT_WEBHOOK_RECONCILE_INTERVAL
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -145,6 +154,8 @@ class Settings:
             metrics_multiprocess_dir=get(METRICS_MULTIPROCESS_DIR) or None,
             forge_app_id=forge_app_id,
             forge_jwks_url=forge_jwks_url,
+            webhook_reconcile_interval=_count(WEBHOOK_RECONCILE_INTERVAL, get(WEBHOOK_RECONCILE_INTERVAL),
+                                              DEFAULT_WEBHOOK_RECONCILE_INTERVAL),
         )
 
     def require_base_url(self) -> str:

@@ -10,11 +10,14 @@ or "v2" (the OCSF twins of the same findings, GetFindingsV2/BatchUpdateFindingsV
 differs is how a person or a provider acts on a finding and where the finding names its ticket (CSPM: the
 `jiraIssue` user-defined field; V2, which has none: its comment), in a few small helpers.
 
-On Jira Cloud hubsync runs as in production (see `connected.py`): installed as a Forge app from its manifest
-(`platform="forge"`: told of each change by Forge's product events) or as a Connect app from its descriptor URL
-(`platform="connect"`: by Jira's webhooks), and by Security Hub's events, a worker syncing what they name. On Data
-Center (no apps) it is told the way such an event would tell it, by a hint naming the finding or ticket. Either
-way a final reconcile must find nothing left to do.
+hubsync runs as in production (see `connected.py`), its web app and worker: on Jira Cloud installed as a Forge
+app from its manifest (`platform="forge"`: told of each change by Forge's product events) or as a Connect app from
+its descriptor URL (`platform="connect"`: by Jira's webhooks); on Data Center (no apps) with the tenant's PAT and
+the admin webhook a Jira administrator registered (`platform="webhook"`: by its deliveries). Security Hub's events
+tell it of the findings' side. The worker's periodic reconcile is set far beyond the demo's length there, so every
+scenario is reached through those events alone. Without a platform, the tenant is configured directly and told
+the way such an event would tell it, by a hint naming the finding or ticket. Either way a final reconcile must find
+nothing left to do.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from hubsync.adapters.aws_setup import AwsSetup
 from hubsync.adapters.securityhub.asff import parse_finding
@@ -45,7 +48,7 @@ from hubsync.service.reconcile import ReconcileReport, reconcile
 from hubsync.service.settings import generation_name
 from hubsync.service.sync import SyncContext, sync_hints, sync_tickets
 from hubsync.service.workflow_setup import CLI_WAIT_S, SetupOutcome, SetupPlan, setup_risk_workflow
-from hubsync_sandbox.connected import PLATFORMS, InstalledHubsync, Platform, installed_hubsync
+from hubsync_sandbox.connected import PLATFORMS, InstalledHubsync, datacenter_hubsync, installed_hubsync
 from hubsync_sandbox.forge.host import configure_page_path
 from hubsync_sandbox.jira import seed as jira_seed
 from hubsync_sandbox.jira.world import JiraWorld
@@ -57,6 +60,10 @@ SECURITY_ENGINEER = "sofia.security@example.com"
 DEVELOPER = "alice@example.com"
 ESCALATION_COMMENT = "#jira please fix"  # what a security engineer types on the new Security Hub's finding
 GENERATIONS = {generation_name(generation): generation for generation in SecurityHubGeneration}
+DemoPlatform = Literal["forge", "connect", "webhook"]  # Cloud's apps; Data Center's admin webhook
+# The worker's periodic reconcile on Data Center: far beyond any demo, so that every scenario it passes is one the
+# webhook's deliveries and Security Hub's events reached; it stays the safety net of a long-running demo.
+DEMO_RECONCILE_INTERVAL = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,26 @@ class ScenarioResult:
     ok: bool
 
 
+@dataclass(frozen=True)
+class WebhookReport:
+    """How the Data Center demo's hubsync learned of Jira's changes."""
+
+    deliveries: int  # what the site posted to hubsync's admin webhook
+    accepted: int  # answered 204 at the first attempt
+    periodic_reconciles: int  # the worker's periodic turns
+
+    @property
+    def through_webhooks(self) -> bool:
+        return self.deliveries > 0 and self.accepted == self.deliveries and self.periodic_reconciles == 0
+
+    @property
+    def line(self) -> str:
+        answers = "all 204" if self.accepted == self.deliveries else f"{self.accepted} answered 204 at once"
+        periodic = ("no periodic reconcile ran" if not self.periodic_reconciles
+                    else f"{self.periodic_reconciles} periodic reconciles ran")
+        return f"Data Center: {self.deliveries} webhook deliveries, {answers}; {periodic}."
+
+
 @dataclass
 class Demo:
     """A running demo: the sandbox, the store, the tenant's context; `run_scenarios()` plays the mission."""
@@ -79,7 +106,7 @@ class Demo:
     ctx: SyncContext
     store: Store
     say: Callable[[str], None]
-    hubsync: InstalledHubsync | None = None  # the installed app, its events and its worker (Jira Cloud)
+    hubsync: InstalledHubsync | None = None  # hubsync's web app and worker, and how Jira tells it
     generation: SecurityHubGeneration = SecurityHubGeneration.CSPM
 
     @property
@@ -125,6 +152,13 @@ class Demo:
         if self.flavour == "cloud":  # Data Center's REST API cannot create workflows (`hubsync jira workflow-xml`)
             results.append(self._risk_workflow_set_up_on_a_stock_project())
         self._tell(lambda: None)
+        told = self.webhook_report()
+        if told is not None:  # before the final reconcile, which is the demo's own, not the worker's
+            self.say(told.line)
+            results.append(ScenarioResult(
+                "every change reached hubsync by webhook or event", "-", "-",
+                f"{told.deliveries} deliveries, {told.accepted} 204", f"{told.periodic_reconciles} periodic reconciles",
+                "all 204, no periodic reconcile", told.through_webhooks))
         final = reconcile(self.ctx)
         results.append(
             ScenarioResult(
@@ -170,6 +204,16 @@ class Demo:
                 "Every call Forge made to hubsync (events, lifecycle, hourly trigger), attempt by attempt:",
                 f"  curl -s {jira}/_sandbox/forge/deliveries",
             ]
+        elif self.hubsync is not None and self.hubsync.platform == "datacenter":
+            how = [
+                f"hubsync serves on {self.hubsync.app_url}; its admin webhook on the Data Center site tells it of "
+                "every change to its tickets.",
+                f"{len(keys)} tickets are linked to findings. Open one in a browser:",
+                f"  {jira}/browse/{example}?as={SECURITY_ENGINEER}",
+                "Move it there (Request risk acceptance, then Approve risk): the webhook's delivery tells hubsync,",
+                "and the finding in Security Hub is SUPPRESSED within a second. Every delivery, attempt by attempt:",
+                f"  curl -s {jira}/_sandbox/admin-webhooks/deliveries",
+            ]
         elif self.hubsync is not None:
             how = [
                 f"hubsync is installed in the simulated Jira as an app, serving on {self.hubsync.app_url}.",
@@ -203,6 +247,16 @@ class Demo:
         while not stop.wait(interval):
             if self.hubsync is None:
                 self._reconcile_quietly()
+
+    def webhook_report(self) -> WebhookReport | None:
+        """On Data Center with hubsync running: the admin webhook's deliveries, and the periodic reconciles the
+        worker ran (none, when every scenario was reached by events)."""
+        if self.hubsync is None or self.hubsync.platform != "datacenter":
+            return None
+        statuses = [d["statuses"] for d in self.hubsync.admin_webhook_deliveries()]
+        return WebhookReport(deliveries=len(statuses),
+                             accepted=sum(1 for each in statuses if each == [204]),
+                             periodic_reconciles=len(self.hubsync.periodic_reconciles))
 
     def _reconcile_quietly(self) -> None:
         """One reconcile, printing only what it changed or could not do."""
@@ -334,8 +388,9 @@ class Demo:
 
     # -- helpers -----------------------------------------------------------------------------------
     def _tell(self, sync: Callable[[], object]) -> None:
-        """hubsync learns of what just changed: with the app installed, from Jira's webhook or Security Hub's
-        event (wait until the worker has synced it); without, by the hint such an event would carry."""
+        """hubsync learns of what just changed: with hubsync running (an app on Jira Cloud, the admin webhook on
+        Data Center), from Jira's webhook or event or Security Hub's event (wait until the worker has synced it);
+        without, by the hint such an event would carry."""
         if self.hubsync is not None:
             self.hubsync.settle()
         else:
@@ -464,26 +519,32 @@ def running_demo(
     say: Callable[[str], None] = print,
     wrap: WsgiWrapper | None = None,
     seed_findings: bool = True,
-    platform: Platform | None = None,
+    platform: DemoPlatform | None = None,
     securityhub: str = "cspm",
+    jira_version: str | None = None,
 ) -> Iterator[Demo]:
     """Start the sandbox, migrate a store, configure a tenant; stop everything afterwards.
 
     `platform` ("forge" or "connect"): install hubsync into the Jira Cloud simulator as a Forge or a Connect app
-    and run its web app and worker (see `connected.py`); None: the tenant is configured directly, with an API token
-    (Cloud) or a PAT (Data Center), and nothing runs by itself. `seed_findings=False` starts Security Hub empty
-    (benchmarks). `securityhub` ("cspm" or "v2"): the Security Hub the tenant syncs with; the sandbox's holds both,
-    each seeded finding with its OCSF twin."""
-    if platform is not None and platform not in PLATFORMS:
-        raise ValueError(f"platform must be one of {', '.join(PLATFORMS)} or None, not {platform!r}")
+    and run its web app and worker (see `connected.py`); "webhook" (Data Center): run them with the tenant's PAT
+    and hubsync's admin webhook registered by the site's administrator, the periodic reconcile every
+    `DEMO_RECONCILE_INTERVAL`; None: the tenant is configured directly, with an API token (Cloud) or a PAT (Data
+    Center), and nothing runs by itself. `seed_findings=False` starts Security Hub empty (benchmarks).
+    `securityhub` ("cspm" or "v2"): the Security Hub the tenant syncs with; the sandbox's holds both, each seeded
+    finding with its OCSF twin. `jira_version`: the version the Data Center site reports (None: 10.x, which signs
+    the webhook's deliveries; 9.x authenticates them by a token in the URL)."""
+    if platform is not None and platform not in (*PLATFORMS, "webhook"):
+        raise ValueError(f"platform must be one of {', '.join(PLATFORMS)}, webhook or None, not {platform!r}")
     if securityhub not in GENERATIONS:
         raise ValueError(f"securityhub must be one of {', '.join(GENERATIONS)}, not {securityhub!r}")
     generation = GENERATIONS[securityhub]
-    if platform is not None and flavour != "cloud":
+    if platform in PLATFORMS and flavour != "cloud":
         raise ValueError("the Jira app installs only into Jira Cloud; Data Center runs with a PAT")
+    if platform == "webhook" and flavour == "cloud":
+        raise ValueError("the demo's admin webhook is Data Center's; on Jira Cloud hubsync is an app")
     with (
         tempfile.TemporaryDirectory(prefix="hubsync-demo-") as scratch,
-        Sandbox(wrap=wrap, seed_findings=seed_findings) as sandbox,
+        Sandbox(wrap=wrap, seed_findings=seed_findings, jira_dc_version=jira_version) as sandbox,
         sandbox.exported() as environment,
     ):
         try:
@@ -493,6 +554,13 @@ def running_demo(
             world = sandbox.jira_cloud if flavour == "cloud" else sandbox.jira_dc
             default = world.user_by_email(jira_seed.SANDBOX_JIRA_DEFAULT_ASSIGNEE_EMAIL)
             assert default is not None
+            if platform == "webhook":
+                with datacenter_hubsync(sandbox, store, demo_policy(default.name), generation=generation,
+                                        reconcile_interval=DEMO_RECONCILE_INTERVAL) as hubsync:
+                    ctx = build_sync_context(hubsync.tenant, store)
+                    yield Demo(sandbox=sandbox, flavour=flavour, ctx=ctx, store=store, say=say, hubsync=hubsync,
+                               generation=generation)
+                return
             if platform is not None:
                 with installed_hubsync(sandbox, store, demo_policy(default.account_id), platform=platform,
                                        generation=generation) as hubsync:

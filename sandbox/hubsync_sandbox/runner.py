@@ -51,10 +51,14 @@ class Sandbox:
     e.g. so tests check every exchange against the official contracts (Jira Cloud's requests through the API
     gateway, `/ex/jira/<cloudId>/rest/...`, reach the wrapper as plain `/rest/...` requests).
 
-    `forge` is the Forge side of the Cloud site: `sandbox.forge.install(manifest, remote_base_url=...)`."""
+    `forge` is the Forge side of the Cloud site: `sandbox.forge.install(manifest, remote_base_url=...)`.
+
+    `jira_dc_version`: the version the Data Center site reports (None: the simulator's default, 10.x), which picks
+    its admin webhooks' REST API and whether it signs their deliveries (9.x: no, a token in the URL instead)."""
 
     seed_findings: bool = True
     wrap: WsgiWrapper | None = None
+    jira_dc_version: str | None = None
     aws_world: aws.AwsWorld | None = None
     findings_seeded: list[dict] = field(default_factory=list)
 
@@ -85,7 +89,7 @@ class Sandbox:
             )
         )
         self.jira_dc_server = self._serve(None, "jira-datacenter")
-        self.jira_dc = JiraWorld("datacenter", self.jira_dc_server.url)
+        self.jira_dc = JiraWorld("datacenter", self.jira_dc_server.url, version=self.jira_dc_version)
         self.jira_dc_server.mount(self._wrapped("jira-datacenter", create_jira_app(self.jira_dc)))
 
         self.securityhub = SecurityHubSimulator(
@@ -171,7 +175,7 @@ class Sandbox:
             "hubsync sandbox is running",
             "",
             f"  Jira Cloud (REST v3, Connect)   {self.jira_cloud_server.url}",
-            f"  Jira Data Center (REST v2)      {self.jira_dc_server.url}",
+            f"  {'Jira Data Center ' + self.jira_dc.version:<32}{self.jira_dc_server.url}",
             f"  Security Hub                    {self.securityhub_server.url}",
             f"  moto (STS, IAM, Organizations,  {self.moto.url}",
             "        Secrets Manager, SQS)",

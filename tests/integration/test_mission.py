@@ -1,6 +1,7 @@
 """The mission end to end, on both Jira flavours, on SQLite and PostgreSQL, with Security Hub CSPM and with the new
 Security Hub (V2, OCSF): every scenario of `hubsync demo` converges, and what each side shows afterwards is what a
-security team expects to read there. The new Security Hub runs on Data Center here, and on Jira Cloud through the
+security team expects to read there. On Data Center hubsync runs as there in production, told by its admin webhook
+and Security Hub's events alone; the new Security Hub runs on Data Center here, and on Jira Cloud through the
 installed Forge app in test_mission_forge.py."""
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import requests
 from hubsync.bootstrap import GLANCE_STATUS_PROPERTY
 from hubsync.domain.finding import WorkflowStatus
 from hubsync.service.reconcile import reconcile
-from hubsync_sandbox.demo import Demo, running_demo, scenario_table
+from hubsync_sandbox.demo import Demo, ScenarioResult, running_demo, scenario_table
+from hubsync_sandbox.jira import seed as jira_seed
 from tests.fixtures.postgres import fresh_schema
 from tests.fixtures.sandbox import SandboxContracts
 
@@ -26,22 +28,48 @@ def postgres_url() -> Iterator[str]:
         yield url
 
 
-def play(demo: Demo) -> None:
+def play(demo: Demo) -> list[ScenarioResult]:
     demo.onboard()
     results = demo.run_scenarios()
     failed = [r.scenario for r in results if not r.ok]
     assert not failed, f"scenarios that did not converge: {failed}\n{scenario_table(results)}"
+    return results
 
 
 # The new Security Hub on Jira Cloud runs through the installed Forge app (test_mission_forge.py), which proves its
 # events path too; a directly configured Cloud tenant on it would add a run and prove nothing more.
-@pytest.mark.parametrize(("flavour", "securityhub"), [("cloud", "cspm"), ("datacenter", "cspm"), ("datacenter", "v2")])
-def test_every_scenario_converges(flavour: str, securityhub: str, sandbox_contracts: SandboxContracts) -> None:
-    with running_demo(flavour=flavour, say=lambda _: None, wrap=sandbox_contracts.wrap,
-                      securityhub=securityhub) as demo:
+def test_every_scenario_converges(sandbox_contracts: SandboxContracts) -> None:
+    with running_demo(flavour="cloud", say=lambda _: None, wrap=sandbox_contracts.wrap) as demo:
         play(demo)
         _decisions_are_explained_on_both_sides(demo)
         the_other_generation_is_untouched(demo)
+
+
+# Both generations, and both of Data Center's webhook dialects at no extra run: 10.x signs its deliveries, 9.x
+# carries hubsync's token in the URL.
+@pytest.mark.parametrize(("securityhub", "jira_version"), [("cspm", None), ("v2", "9.12.0")])
+def test_every_scenario_converges_on_data_center_through_its_admin_webhook(
+    securityhub: str, jira_version: str | None, sandbox_contracts: SandboxContracts
+) -> None:
+    """hubsync as a Data Center customer runs it: its web app and worker, the tenant syncing with its own PAT, the
+    webhook registered once by the site's Jira administrator. Every scenario is reached by the webhook's deliveries
+    (each answered 204 at once) and Security Hub's events: the worker's periodic reconcile never ran."""
+    with running_demo(flavour="datacenter", say=lambda _: None, wrap=sandbox_contracts.wrap, platform="webhook",
+                      securityhub=securityhub, jira_version=jira_version) as demo:
+        results = play(demo)
+        _decisions_are_explained_on_both_sides(demo)
+        the_other_generation_is_untouched(demo)
+
+        assert demo.hubsync is not None and demo.hubsync.periodic_reconciles == []
+        deliveries = demo.hubsync.admin_webhook_deliveries()
+        assert deliveries and all(d["statuses"] == [204] for d in deliveries), deliveries[:3]
+        assert {d["signed"] for d in deliveries} == {jira_version is None}
+        moved_by_people = [r.ticket for r in results if r.scenario.startswith(("ticket ", "Accepted false"))]
+        assert len(moved_by_people) == 3 and set(moved_by_people) <= {d["issueKey"] for d in deliveries}
+        with demo.store.read() as uow:
+            tenant = uow.tenants.get(demo.ctx.tenant_id)
+        assert tenant is not None and tenant.jira_webhook.webhook_id is not None
+        assert tenant.jira_secret == jira_seed.SANDBOX_JIRA_PAT  # the administrator's PAT registered, never kept
 
 
 def test_every_scenario_converges_through_the_installed_app(sandbox_contracts: SandboxContracts) -> None:

@@ -1,7 +1,7 @@
-"""`hubsync demo`'s choice of platform: Forge by default on Jira Cloud, Connect on request, none on Data Center
-(where `--platform` is refused, saying why); and of Security Hub: CSPM by default, the new one on request. The demo
-itself is replaced: only what the command asks of it is
-checked here (tests/integration/test_mission*.py run the real one)."""
+"""`hubsync demo`'s choice of platform: Forge by default on Jira Cloud, Connect on request, the admin webhook on Data
+Center (where `--platform` is refused, saying why); and of Security Hub: CSPM by default, the new one on request.
+The demo itself is replaced: only what the command asks of it is checked here (tests/integration/test_mission*.py
+run the real one)."""
 
 from __future__ import annotations
 
@@ -42,10 +42,10 @@ def asked(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     ([], "forge", "as a Forge app"),
     (["--platform", "forge"], "forge", "as a Forge app"),
     (["--platform", "connect"], "connect", "as a Connect app"),
-    (["--flavour", "datacenter"], None, "with a PAT"),
+    (["--flavour", "datacenter"], "webhook", "with a PAT and hubsync's admin webhook"),
 ])
 def test_the_platform_the_demo_runs_on(asked: list[dict[str, Any]], capsys: pytest.CaptureFixture[str],
-                                       argv: list[str], platform: str | None, says: str) -> None:
+                                       argv: list[str], platform: str, says: str) -> None:
     assert cli.main(["demo", "--once", *argv]) == 0
     assert [call["platform"] for call in asked] == [platform]
     assert says in capsys.readouterr().out

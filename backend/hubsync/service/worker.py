@@ -56,6 +56,8 @@ class WorkerSettings:
     batch_size: int = 50  # hints per receive
     wait_seconds: float = 5.0  # long poll; also how long a stop may take to be noticed
     reconcile_interval: timedelta | None = timedelta(minutes=15)  # None: no periodic reconcile
+    # A tenant whose Jira webhook works waits this long instead (`periodic_reconcile.next_turn`); None: no longer.
+    webhook_reconcile_interval: timedelta | None = timedelta(hours=1)
     context_ttl: timedelta = timedelta(minutes=5)  # a tenant's settings changes reach the worker within this
     retry_base_seconds: float = 5.0
     retry_max_seconds: float = 300.0
@@ -222,7 +224,8 @@ class Worker:
     def _periodic_reconcile(self) -> PeriodicReconcile:
         assert self._timers is not None, "a periodic reconcile needs the worker's timers"
         return PeriodicReconcile(self.store, self._timers, contexts=self._contexts,
-                                 reconcile_tenant=self._reconcile, lease=self.settings.reconcile_lease)
+                                 reconcile_tenant=self._reconcile, lease=self.settings.reconcile_lease,
+                                 webhook_interval=self.settings.webhook_reconcile_interval)
 
     # -- one tenant's share of a batch --------------------------------------------------------------------------
     def _handle_tenant(
