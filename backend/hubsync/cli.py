@@ -114,8 +114,9 @@ def _parser() -> argparse.ArgumentParser:
         "demo",
         help="run the whole mission on the sandbox and check every scenario",
         description="Start the sandbox, install hubsync into the simulated Jira Cloud as an app (a Forge app by "
-        "default, or a Connect app; Data Center: a tenant with a PAT), onboard the findings the rules escalate, then "
-        "play the mission's scenarios through Jira's and Security Hub's events and print whether each converged. "
+        "default, or a Connect app; Data Center: a tenant with a PAT and hubsync's admin webhook), onboard the "
+        "findings the rules escalate, then play the mission's scenarios through Jira's and Security Hub's events and "
+        "print whether each converged. "
         "Without --once it keeps running: open the printed issue page, move the ticket and watch the finding follow.",
     )
     demo.add_argument("--once", action="store_true", help="exit after the scenario table (0 only if all ok)")
@@ -131,8 +132,9 @@ def _parser() -> argparse.ArgumentParser:
         "Hub, OCSF; findings are sent to Jira by hand with a comment starting #jira instead of a custom action)",
     )
     demo.add_argument(
-        "--interval", type=float, default=5.0,
-        help="Data Center: seconds between reconciles while running (default 5); on Cloud webhooks drive hubsync",
+        "--jira-version", metavar="MAJOR.MINOR.REVISION", type=_jira_version,
+        help="Data Center: the version the simulated site reports (default 10.3.6, whose webhook signs its "
+        "deliveries; a 9.x site carries a token in the webhook's URL instead)",
     )
     demo.set_defaults(handler=_run_demo)
 
@@ -349,6 +351,14 @@ SANDBOX_MISSING = ("the sandbox is not installed: it is a distribution of its ow
                    "checkout: `make install` (or `.venv/bin/pip install -e ./sandbox`)")
 
 
+def _jira_version(value: str) -> str:
+    """A Jira Data Center version as serverInfo reports it: MAJOR.MINOR.REVISION."""
+    parts = value.split(".")
+    if len(parts) != 3 or not all(part.isascii() and part.isdigit() for part in parts):
+        raise argparse.ArgumentTypeError(f"{value!r} is not MAJOR.MINOR.REVISION, e.g. 9.12.0")
+    return value
+
+
 def _sandbox_installed() -> bool:
     """The sandbox loads only when asked for; the product's wheel and image do not carry it."""
     return importlib.util.find_spec("hubsync_sandbox") is not None
@@ -387,21 +397,25 @@ def _run_demo(args: argparse.Namespace) -> int:
         print("hubsync demo: --platform is for Jira Cloud only: Data Center has no Forge or Connect apps (the demo "
               "configures a tenant with a PAT there); leave --platform out with --flavour datacenter", file=sys.stderr)
         return 2
+    if args.flavour == "cloud" and args.jira_version is not None:
+        print("hubsync demo: --jira-version is for Data Center only: Jira Cloud has no version to choose; use it "
+              "with --flavour datacenter", file=sys.stderr)
+        return 2
     if not _sandbox_installed():
         print(f"hubsync demo: {SANDBOX_MISSING}", file=sys.stderr)
         return 2
-    from hubsync_sandbox.demo import running_demo, scenario_table
+    from hubsync_sandbox.demo import DemoPlatform, running_demo, scenario_table
 
     stop = threading.Event()
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop_signal, lambda *_: stop.set())
     # Cloud: an app; Data Center: a PAT, and the admin webhook that tells hubsync of Jira's changes
-    platform = (args.platform or "forge") if args.flavour == "cloud" else "webhook"
+    platform: DemoPlatform = "webhook" if args.flavour == "datacenter" else args.platform or "forge"
     how = f"installing hubsync into Jira as a {platform.capitalize()} app" if platform != "webhook" else (
         "configuring a tenant with a PAT and hubsync's admin webhook")
     print(f"Starting the sandbox ({args.flavour}, Security Hub {args.securityhub}) and {how} ...", flush=True)
     with running_demo(flavour=args.flavour, say=lambda line: print(line, flush=True), platform=platform,
-                      securityhub=args.securityhub) as demo:
+                      securityhub=args.securityhub, jira_version=args.jira_version) as demo:
         demo.onboard()
         results = demo.run_scenarios()
         print()
@@ -411,7 +425,8 @@ def _run_demo(args: argparse.Namespace) -> int:
         if args.once:
             return 1 if failed else 0
         print(demo.where_to_look(), flush=True)
-        demo.keep_running(stop, args.interval)
+        while not stop.wait(1.0):  # hubsync's worker reacts to what people change; the demo only waits
+            pass
     print("Stopped.")
     return 1 if failed else 0
 

@@ -167,10 +167,12 @@ def installed_hubsync(
     try:
         with _running(sandbox, store, variables, install, platform=platform, generation=generation,
                       reconcile_interval=reconcile_interval) as hubsync:
-            yield hubsync
-    finally:
-        if platform == "forge":
-            sandbox.forge.stop_schedules()
+            try:
+                yield hubsync
+            finally:  # before hubsync stops: the hourly trigger would find no one there
+                sandbox.forge.stop_schedules()
+    finally:  # and if the install failed after they started
+        sandbox.forge.stop_schedules()
 
 
 @contextmanager

@@ -26,7 +26,6 @@ import json
 import re
 import shlex
 import tempfile
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -81,8 +80,10 @@ class ScenarioResult:
 class WebhookReport:
     """How the Data Center demo's hubsync learned of Jira's changes."""
 
+    version: str  # the Data Center site's
     deliveries: int  # what the site posted to hubsync's admin webhook
     accepted: int  # answered 204 at the first attempt
+    signed: int  # with X-Hub-Signature (Data Center 10+); the others carried hubsync's token in the URL
     periodic_reconciles: int  # the worker's periodic turns
 
     @property
@@ -94,7 +95,9 @@ class WebhookReport:
         answers = "all 204" if self.accepted == self.deliveries else f"{self.accepted} answered 204 at once"
         periodic = ("no periodic reconcile ran" if not self.periodic_reconciles
                     else f"{self.periodic_reconciles} periodic reconciles ran")
-        return f"Data Center: {self.deliveries} webhook deliveries, {answers}; {periodic}."
+        how = ("signed" if self.signed == self.deliveries else "with the URL token" if not self.signed
+               else f"{self.signed} signed")
+        return f"Data Center {self.version}: {self.deliveries} webhook deliveries ({how}), {answers}; {periodic}."
 
 
 @dataclass
@@ -170,12 +173,14 @@ class Demo:
         return results
 
     def where_to_look(self) -> str:
-        """What a person can do next while the demo keeps running."""
+        """What a person can do next while the demo keeps running (hubsync's web app and worker react to it)."""
+        if self.hubsync is None:
+            raise RuntimeError("nothing reacts to what people change in a demo without hubsync running (a platform)")
         with self.store.read() as uow:
             keys = sorted({link.ticket_key for link in uow.links.iter_links(self.ctx.tenant_id) if link.ticket_key})
         jira = self.world.base_url
         example = keys[0] if keys else f"{PROJECT}-1"
-        if self.hubsync is not None and self.hubsync.platform == "forge":
+        if self.hubsync.platform == "forge":
             panel = {"moduleKey": "hubsync-panel", "path": f"/api/v1/panel?issueKey={example}", "issueKey": example,
                      "user": SECURITY_ENGINEER}
             installation = self.hubsync.forge_installation
@@ -204,7 +209,7 @@ class Demo:
                 "Every call Forge made to hubsync (events, lifecycle, hourly trigger), attempt by attempt:",
                 f"  curl -s {jira}/_sandbox/forge/deliveries",
             ]
-        elif self.hubsync is not None and self.hubsync.platform == "datacenter":
+        elif self.hubsync.platform == "datacenter":
             how = [
                 f"hubsync serves on {self.hubsync.app_url}; its admin webhook on the Data Center site tells it of "
                 "every change to its tickets.",
@@ -214,7 +219,7 @@ class Demo:
                 "and the finding in Security Hub is SUPPRESSED within a second. Every delivery, attempt by attempt:",
                 f"  curl -s {jira}/_sandbox/admin-webhooks/deliveries",
             ]
-        elif self.hubsync is not None:
+        else:
             how = [
                 f"hubsync is installed in the simulated Jira as an app, serving on {self.hubsync.app_url}.",
                 f"{len(keys)} tickets are linked to findings. Open one in a browser and see its Security Hub panel:",
@@ -222,13 +227,6 @@ class Demo:
                 "Move it there (Request risk acceptance, then Approve risk) and reload: Jira's webhook has told",
                 "hubsync, and the panel shows the finding SUPPRESSED. The app's configure page (as a Jira admin):",
                 f"  {jira}/plugins/servlet/ac/{APP_KEY}/hubsync-configure?as={SECURITY_ENGINEER}",
-            ]
-        else:
-            how = [
-                f"hubsync keeps reconciling. {len(keys)} tickets are linked to findings; look at them in Jira:",
-                f"  {jira}/browse/{example}?as={SECURITY_ENGINEER}",
-                "Move a ticket there (e.g. Request risk acceptance, then Approve risk) and watch the finding follow:",
-                "the next reconcile prints what it changed.",
             ]
         lines = [
             "",
@@ -241,28 +239,16 @@ class Demo:
         ]
         return "\n".join(lines)
 
-    def keep_running(self, stop: threading.Event, interval: float) -> None:
-        """Until `stop`: the installed app's worker reacts to webhooks and events by itself; without it, a
-        reconcile every `interval` seconds picks up what people change."""
-        while not stop.wait(interval):
-            if self.hubsync is None:
-                self._reconcile_quietly()
-
     def webhook_report(self) -> WebhookReport | None:
         """On Data Center with hubsync running: the admin webhook's deliveries, and the periodic reconciles the
         worker ran (none, when every scenario was reached by events)."""
         if self.hubsync is None or self.hubsync.platform != "datacenter":
             return None
-        statuses = [d["statuses"] for d in self.hubsync.admin_webhook_deliveries()]
-        return WebhookReport(deliveries=len(statuses),
-                             accepted=sum(1 for each in statuses if each == [204]),
+        deliveries = self.hubsync.admin_webhook_deliveries()
+        return WebhookReport(version=self.world.version, deliveries=len(deliveries),
+                             accepted=sum(1 for d in deliveries if d["statuses"] == [204]),
+                             signed=sum(1 for d in deliveries if d["signed"]),
                              periodic_reconciles=len(self.hubsync.periodic_reconciles))
-
-    def _reconcile_quietly(self) -> None:
-        """One reconcile, printing only what it changed or could not do."""
-        for outcome in reconcile(self.ctx).outcomes:
-            what = outcome.error or outcome.reason
-            self.say(f"  {outcome.ticket_key or '-'}  rule {outcome.rule}: {what}")
 
     # -- the scenarios -----------------------------------------------------------------------------
     def _new_finding_goes_to_the_account_owner(self) -> ScenarioResult:

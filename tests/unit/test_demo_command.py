@@ -83,3 +83,26 @@ def test_an_unknown_security_hub_is_an_argument_error(capsys: pytest.CaptureFixt
         cli.main(["demo", "--securityhub", "v3"])
     assert exited.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("argv", "version"), [
+    (["--flavour", "datacenter"], None),
+    (["--flavour", "datacenter", "--jira-version", "9.12.0"], "9.12.0"),
+])
+def test_the_data_center_version_the_demo_runs_against(asked: list[dict[str, Any]], argv: list[str],
+                                                      version: str | None) -> None:
+    assert cli.main(["demo", "--once", *argv]) == 0
+    assert [call["jira_version"] for call in asked] == [version]
+
+
+def test_a_jira_version_on_cloud_is_refused(asked: list[dict[str, Any]], capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["demo", "--once", "--jira-version", "9.12.0"]) == 2
+    assert asked == []
+    assert "--jira-version is for Data Center only" in capsys.readouterr().err
+
+
+def test_a_jira_version_is_major_minor_revision(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["demo", "--flavour", "datacenter", "--jira-version", "9.12"])
+    assert exited.value.code == 2
+    assert "'9.12' is not MAJOR.MINOR.REVISION" in capsys.readouterr().err
