@@ -13,7 +13,7 @@ Runs, one after another, each as its own process (its own output shown as it goe
 The goals speak of 1,000 and 10,000 linked pairs; building 10,000 through onboarding and reconciling them twice
 (once traced for memory) takes far longer than the whole budget, so `make bench` compares --steady 1000,3000 and says
 so in the row's name; `make bench BENCH_ARGS="--steady 1000,10000"` measures the goal's own N (about half an hour more:
-onboarding builds the pairs at about 10 a second, paced by the sandbox's BatchUpdateFindings limit).
+onboarding builds the pairs at about 10 a second, hubsync's own budget for BatchUpdateFindings, one per finding).
 A figure a benchmark did not produce is "not measured", with why. The event storm uses PostgreSQL when
 HUBSYNC_TEST_POSTGRES_URL names a server (SQLite and one worker process otherwise: the table says which).
 
