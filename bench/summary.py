@@ -284,6 +284,14 @@ def machine() -> str:
     return f"{cpus} cores ({model}){memory}, Python {platform.python_version()}, {platform.system()}"
 
 
+def load() -> str:
+    """The 1-minute load average, "unknown" where the system does not say."""
+    try:
+        return f"{os.getloadavg()[0]:.1f}"
+    except OSError:
+        return "unknown"
+
+
 # -- main -----------------------------------------------------------------------------------------------------------
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -296,7 +304,7 @@ def main() -> int:
     args = parser.parse_args()
 
     started = time.perf_counter()
-    when = datetime.now(UTC)
+    when, load_before = datetime.now(UTC), load()
     with tempfile.TemporaryDirectory(prefix="hubsync-bench-") as directory:
         scratch = Path(directory)
         burst = run("event storm, burst", "event_storm.py", ["--events", str(args.storm_events)], scratch)
@@ -314,7 +322,9 @@ def main() -> int:
     total = time.perf_counter() - started
 
     lines = [f"Measured {when:%Y-%m-%d %H:%M} UTC on {machine()}; `make bench` took {total / 60:.1f} min "
-             f"({', '.join(f'{r.name} {r.seconds / 60:.1f}' for r in ran)}).", "", markdown_table(rows)]
+             f"({', '.join(f'{r.name} {r.seconds / 60:.1f}' for r in ran)}); load average (1 min) "
+             f"{load_before} before, {load()} after: anything else running slows every figure.",
+             "", markdown_table(rows)]
     notes = [*storm_notes_, *on_notes, *(f"{r.name} crashed (exit {r.returncode})" for r in ran if r.crashed)]
     if notes:
         lines += ["", *(f"- {note}" for note in notes)]
