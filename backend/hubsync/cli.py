@@ -108,6 +108,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     sandbox.add_argument("--no-seed", action="store_true", help="start empty: no seeded findings")
     sandbox.add_argument("--env-file", type=Path, help="also write the environment block to this file")
+    sandbox.add_argument(
+        "--jira-version", metavar="MAJOR.MINOR.REVISION", type=_jira_version,
+        help="the version the Data Center simulator reports (default 10.3.6, whose admin webhook signs its "
+        "deliveries; a 9.x site carries a token in the webhook's URL instead)",
+    )
     sandbox.set_defaults(handler=_run_sandbox)
 
     demo = commands.add_parser(
@@ -374,7 +379,7 @@ def _run_sandbox(args: argparse.Namespace) -> int:
     for stop_signal in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, or a service manager's stop
         signal.signal(stop_signal, lambda *_: stop.set())
     print("Starting the sandbox ...", flush=True)
-    sandbox = Sandbox(seed_findings=not args.no_seed).start()
+    sandbox = Sandbox(seed_findings=not args.no_seed, jira_dc_version=args.jira_version).start()
     try:
         env_block = "\n".join(f"export {name}={shlex.quote(value)}" for name, value in sandbox.environment().items())
         print(sandbox.summary())

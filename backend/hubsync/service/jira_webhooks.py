@@ -129,7 +129,10 @@ class WebhookOutcome:
                 f"  JQL       {self.jql}",
                 "  Exclude body: unchecked",
                 "  (shown this once; deliveries signed otherwise are refused from now on)" if self.secret else
-                "  (the URL carries a token shown this once; the previous one stays valid for a while)",
+                "  (the URL carries a token shown this once"
+                + (", and the previous one stays valid until "
+                   f"{self.previous_token_valid_until:%Y-%m-%d %H:%M} UTC)" if self.previous_token_valid_until
+                   else ")"),
             ])
         if self.url and self.status in (WebhookStatus.CREATED, WebhookStatus.UPDATED, WebhookStatus.ROTATED):
             text += f"\n  delivery URL: {self.url}"

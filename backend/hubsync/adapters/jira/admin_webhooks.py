@@ -37,9 +37,9 @@ DC10_COLLECTION = "/jira-webhook/1.0/webhooks"
 JQL_SECTION = "issue-related-events-section"
 PAGE = 100
 ADMIN_NEEDED = (
-    "registering hubsync's webhook needs a Jira administrator's credentials (the Jira Administrators global "
-    "permission): run it with an administrator's API token or personal access token, or have an administrator "
-    "create the webhook by hand (README: \"Jira admin webhooks\", the manual steps)"
+    "Jira shows and changes admin webhooks only to a Jira administrator (the Jira Administrators global "
+    "permission), for checking as for registering: run it with an administrator's API token or personal access "
+    "token, or have an administrator create the webhook by hand (README: \"Jira admin webhooks\", the manual steps)"
 )
 
 
