@@ -19,6 +19,7 @@ Evaluation is against a `Subject` (one issue, as the world presents it), so this
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -477,17 +478,32 @@ def matches(node: Node | None, subject: Subject, context: Context) -> bool:
     return _names_match(node, subject.names(node.field), context)
 
 
+def wanted_names(operand: Operand, context: Context) -> frozenset[str]:
+    """The lower-case names a clause's values ask for (`currentUser()` stands for the searcher's names): a named
+    or property field's value matches when one of its names is among them."""
+    literal, has_function = _literal_names(operand)
+    return literal | context.current_user if has_function else literal
+
+
+@functools.lru_cache(maxsize=1024)
+def _literal_names(operand: Operand) -> tuple[frozenset[str], bool]:
+    """An operand's literal names, and whether it calls a function; computed once per operand, not per issue."""
+    values = operand if isinstance(operand, tuple) else (operand,)
+    names = frozenset(str(value).lower() for value in values if not isinstance(value, Function) and value is not EMPTY)
+    return names, any(isinstance(value, Function) for value in values)
+
+
+def dated(node: Node | None) -> bool:
+    """Whether a query's condition names a date field, so that what it matches changes with the time of day."""
+    return any(field_kind(clause.field) == "date" for clause in clauses(node))
+
+
 def _names_match(clause: Clause, values: Sequence[frozenset[str]], context: Context) -> bool:
     if clause.operand is EMPTY:
         empty = not values
         return empty if clause.operator in ("=", "is", "in") else not empty
 
-    wanted: set[str] = set()
-    for value in clause.operand if isinstance(clause.operand, tuple) else (clause.operand,):
-        if isinstance(value, Function):
-            wanted |= context.current_user
-        elif value is not EMPTY:
-            wanted.add(str(value).lower())
+    wanted = wanted_names(clause.operand, context)
     hit = any(names & wanted for names in values)
     if clause.operator in ("=", "in"):
         return hit

@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,6 +41,7 @@ from hubsync_sandbox.jira.model import (
     Workflow,
     WorkflowScheme,
 )
+from hubsync_sandbox.jira.search_index import SearchIndex
 from hubsync_sandbox.jira.workflow_drafts import Draft, Malformed
 
 __all__ = ["Flavour", "InstalledApp", "JiraError", "JiraWorld", "Transition", "User"]
@@ -126,6 +127,8 @@ class JiraWorld:
         self.issues: dict[str, Issue] = {}  # by key
         self._issues_by_id: dict[str, Issue] = {}
         self._deleted_by_id: dict[str, Issue] = {}  # as they were when deleted: what webhook filters match
+        # What searches read instead of scanning every issue: told of every change to an issue (`_indexed`).
+        self._index: SearchIndex[tuple[Issue, ...]] = SearchIndex()
         self._next_issue_id = 10000
         self._next_comment_id = 10000
         self._next_link_id = 10000
@@ -321,6 +324,7 @@ class JiraWorld:
             project.next_number += 1
             self.issues[issue.key] = issue
             self._issues_by_id[issue.id] = issue
+            self._indexed(issue)
             payload = self._payload("jira:issue_created", "issue_created", issue, actor)
         self._notify(payload)
         return issue
@@ -361,9 +365,11 @@ class JiraWorld:
                 raise JiraError(400, errors={"issuetype": "The issue type selected is invalid."})
             issue.properties.update(self._checked_properties(properties or []))
             items = self._apply(issue, values)
+            if items:
+                issue.updated = self.now()
+            self._indexed(issue)
             if not items:
                 return
-            issue.updated = self.now()
             event_type = "issue_assigned" if [i["field"] for i in items] == ["assignee"] else "issue_updated"
             payload = self._payload("jira:issue_updated", event_type, issue, actor, items)
         self._notify(payload)
@@ -403,6 +409,7 @@ class JiraWorld:
             issue.updated = now
             if comment is not None:
                 issue.comments.append(self._new_comment(actor, comment, now))
+            self._indexed(issue)
             payload = self._payload("jira:issue_updated", "issue_generic", issue, actor, items)
         self._notify(payload)
 
@@ -429,6 +436,7 @@ class JiraWorld:
             comment = self._new_comment(actor, body, now)
             issue.comments.append(comment)
             issue.updated = now
+            self._indexed(issue)
             payload = self._payload("jira:issue_updated", "issue_commented", issue, actor)
             payload["comment"] = render.comment(self, issue, comment)
         self._notify(payload)
@@ -441,6 +449,7 @@ class JiraWorld:
             payload = self._payload("jira:issue_deleted", "issue_deleted", issue, actor)
             del self.issues[issue.key]
             del self._issues_by_id[issue.id]
+            self._index.remove(issue.id)
             self._deleted_by_id[issue.id] = issue
         self._notify(payload)
 
@@ -453,6 +462,7 @@ class JiraWorld:
             checked = self._checked_properties([{"key": property_key, "value": value}])
             created = property_key not in issue.properties
             issue.properties.update(checked)
+            self._indexed(issue)
             return created
 
     def get_property(self, key: str, property_key: str) -> Any:
@@ -469,6 +479,7 @@ class JiraWorld:
             if property_key not in issue.properties:
                 raise JiraError(404, [f"The property with key '{property_key}' does not exist."])
             del issue.properties[property_key]
+            self._indexed(issue)
 
     # -- remote links ----------------------------------------------------------------------------
     def upsert_remote_link(self, key: str, link: dict[str, Any], actor: User) -> tuple[RemoteLink, bool]:
@@ -690,6 +701,7 @@ class JiraWorld:
             if issue.status.category is not status.category:
                 issue.status_category_changed = now
             issue.status = status
+            self._indexed(issue)
         project.workflow = workflow
         self.project_schemes[project.id] = scheme.id
 
@@ -751,7 +763,7 @@ class JiraWorld:
         actor: User | None = None,
         consistent: bool = True,
         reconcile_ids: Collection[str] = (),
-    ) -> list[Issue]:
+    ) -> Sequence[Issue]:
         """The issues matching a JQL query, in its order. `consistent=False` applies the search delay knob
         (new issues stay hidden for `search_delay_ms`), except to issues named in `reconcile_ids`, as Cloud's
         `reconcileIssues` promises read-after-write consistency for them."""
@@ -759,14 +771,26 @@ class JiraWorld:
         with self.lock:
             self._check_values(parsed)
             context = jql.Context(self.now(), _user_names(actor) if actor else frozenset())
+            found = self._matching(parsed, context)
+            if consistent or not self.search_delay_ms:
+                return found
             hidden_after = time.monotonic() - self.search_delay_ms / 1000
-            found = [
-                issue
-                for issue in self.issues.values()
-                if (consistent or issue.indexed_at <= hidden_after or issue.id in reconcile_ids)
-                and jql.matches(parsed.where, _IssueSubject(issue), context)
-            ]
-            return _ordered(found, parsed.order_by)
+            return [issue for issue in found if issue.indexed_at <= hidden_after or issue.id in reconcile_ids]
+
+    def _matching(self, query: jql.Query, context: jql.Context) -> tuple[Issue, ...]:
+        """Every issue the query matches, in its order: the issues its selective clauses index name (all of them
+        when none does) that match it, sorted; remembered until the next change to any issue, so that each page
+        of a paged search costs the same (a condition on a date changes with the time: never remembered)."""
+        remembered = None if jql.dated(query.where) else (query, context.current_user)
+        if remembered is not None and (found := self._index.result(remembered)) is not None:
+            return found
+        ids = self._index.candidates(query.where, context)
+        pool = self.issues.values() if ids is None else [self._issues_by_id[issue_id] for issue_id in ids]
+        found = tuple(ordered([issue for issue in pool if jql.matches(query.where, _IssueSubject(issue), context)],
+                              query.order_by))
+        if remembered is not None:
+            self._index.remember(remembered, found)
+        return found
 
     def issue_matches(self, query: jql.Query, issue_id: str) -> bool:
         """Whether the issue with this id (live, or as it was when deleted) matches `query`'s condition, as a
@@ -782,6 +806,10 @@ class JiraWorld:
         return [issue.key for issue in self.search(jql, consistent=consistent)]
 
     # -- internals -------------------------------------------------------------------------------
+    def _indexed(self, issue: Issue) -> None:
+        """Tell the search index of an issue's change (every change: searches remember their results until one)."""
+        self._index.put(issue.id, _IssueSubject(issue))
+
     def _require_write(self, actor: User, status: int, message: str) -> None:
         """Refuse a change by a user without the permission, with the status Jira's spec documents for the
         operation (400 where it lists no 403)."""
@@ -1017,6 +1045,8 @@ def _user_names(user: User) -> frozenset[str]:
 class _IssueSubject:
     """An issue as JQL sees it."""
 
+    __slots__ = ("issue",)
+
     def __init__(self, issue: Issue) -> None:
         self.issue = issue
 
@@ -1024,26 +1054,29 @@ class _IssueSubject:
         issue = self.issue
         if isinstance(field, jql.PropertyRef):
             return [frozenset({value}) for value in _property_values(issue.properties, field)]
-        named: dict[str, Any] = {
-            "project": (issue.project.key, issue.project.id, issue.project.name),
-            "status": (issue.status.id, issue.status.name),
-            "statuscategory": (str(issue.status.category.id), issue.status.category.key,
-                               issue.status.category.name),
-            "key": (issue.key, issue.id),
-            "issuetype": (issue.issue_type.id, issue.issue_type.name),
-            "priority": (issue.priority.id, issue.priority.name),
-            "resolution": (issue.resolution.id, issue.resolution.name) if issue.resolution else None,
-        }
         if field == "labels":
             return [frozenset({label.lower()}) for label in issue.labels]
         if field in ("assignee", "reporter"):
             user = getattr(issue, field)
             return [_user_names(user)] if user else []
-        names = named[field]
+        names = _NAMED[field](issue)
         return [frozenset(name.lower() for name in names)] if names else []
 
     def moment(self, field: str) -> datetime | None:
         return self.issue.created if field == "created" else self.issue.updated
+
+
+# The names each single-valued field of an issue goes by in JQL.
+_NAMED: dict[str, Callable[[Issue], tuple[str, ...] | None]] = {
+    "project": lambda issue: (issue.project.key, issue.project.id, issue.project.name),
+    "status": lambda issue: (issue.status.id, issue.status.name),
+    "statuscategory": lambda issue: (str(issue.status.category.id), issue.status.category.key,
+                                     issue.status.category.name),
+    "key": lambda issue: (issue.key, issue.id),
+    "issuetype": lambda issue: (issue.issue_type.id, issue.issue_type.name),
+    "priority": lambda issue: (issue.priority.id, issue.priority.name),
+    "resolution": lambda issue: (issue.resolution.id, issue.resolution.name) if issue.resolution else None,
+}
 
 
 def _property_values(properties: dict[str, Any], ref: jql.PropertyRef) -> list[str]:
@@ -1074,9 +1107,9 @@ def _sort_value(issue: Issue, field: str) -> Any:
     return attribute[field]
 
 
-def _ordered(issues: list[Issue], order_by: tuple[jql.OrderKey, ...]) -> list[Issue]:
+def ordered(issues: list[Issue], order_by: tuple[jql.OrderKey, ...]) -> list[Issue]:
     """Sort by the ORDER BY keys (stable sorts, last key first); without any, newest key first."""
-    ordered = sorted(issues, key=lambda issue: int(issue.id), reverse=True)
+    result = sorted(issues, key=lambda issue: int(issue.id), reverse=True)
     for order_key in reversed(order_by):
-        ordered.sort(key=lambda issue, f=order_key.field: _sort_value(issue, f), reverse=order_key.descending)
-    return ordered
+        result.sort(key=lambda issue, f=order_key.field: _sort_value(issue, f), reverse=order_key.descending)
+    return result

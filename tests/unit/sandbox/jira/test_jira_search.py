@@ -47,6 +47,29 @@ def test_search_jql_pages_with_next_page_token(jira_cloud: JiraSandbox) -> None:
     assert seen == ["SEC-1", "SEC-2", "SEC-3", "SEC-4", "SEC-5"]
 
 
+def test_a_page_token_is_an_offset_into_the_result_as_it_is_when_the_page_is_asked(jira_cloud: JiraSandbox) -> None:
+    """Pages are cut from the current result (as when every page ran the search again), so a change between two
+    pages shows on the next one."""
+    seed_issues(jira_cloud, 5)
+    bot = jira_cloud.session()
+    body = {"jql": "project = SEC ORDER BY key DESC", "fields": ["summary"], "maxResults": 2}
+
+    def page(**token: str) -> dict:
+        return bot.post(f"{jira_cloud.rest}/search/jql", json={**body, **token}).json()
+
+    first = page()
+    assert [issue["key"] for issue in first["issues"]] == ["SEC-5", "SEC-4"]
+    seed_issues(jira_cloud, 1)  # SEC-6, first in this order
+    second = page(nextPageToken=first["nextPageToken"])
+    assert [issue["key"] for issue in second["issues"]] == ["SEC-4", "SEC-3"]
+    bot_user = jira_cloud.world.user_by_name("hubsync-bot")
+    assert bot_user is not None
+    jira_cloud.world.delete_issue("SEC-6", bot_user)
+    third = page(nextPageToken=second["nextPageToken"])
+    assert [issue["key"] for issue in third["issues"]] == ["SEC-1"]
+    assert third["isLast"]
+
+
 def test_search_jql_returns_ids_only_by_default(jira_cloud: JiraSandbox) -> None:
     seed_issues(jira_cloud, 2)
     page = jira_cloud.session().get(f"{jira_cloud.rest}/search/jql", params={"jql": "project = SEC"}).json()
