@@ -292,7 +292,7 @@ def machine() -> str:
                      if line.startswith("model name"))
         kib = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
                    if line.startswith("MemTotal:"))
-        memory = f", {kib / 2**20:.0f} GiB RAM"
+        memory = f", {kib / 2**20:.1f} GiB RAM"
     except (OSError, StopIteration, ValueError):
         pass
     return f"{cpus} cores ({model}){memory}, Python {platform.python_version()}, {platform.system()}"
