@@ -82,6 +82,8 @@ FAST_TESTS := $(wildcard \
 	tests/unit/service/test_workflow_xml.py \
 	tests/unit/service/test_project_check_reads.py \
 	tests/unit/service/test_rule_preview_counts.py \
+	tests/unit/service/test_jira_webhooks.py \
+	tests/unit/service/test_reconcile_escalation_tag.py \
 	tests/unit/adapters/test_faults.py \
 	tests/unit/adapters/aws/test_ocsf.py \
 	tests/unit/adapters/aws/test_ocsf_convergence.py \
@@ -91,6 +93,7 @@ FAST_TESTS := $(wildcard \
 	tests/unit/web/test_web_errors.py \
 	tests/unit/test_config.py \
 	tests/unit/test_logs.py \
+	tests/unit/test_bench_summary.py \
 	tests/unit/sandbox/test_seed.py \
 	tests/unit/sandbox/jira/test_jira_adf.py \
 	tests/unit/sandbox/jira/test_jira_jql.py \
