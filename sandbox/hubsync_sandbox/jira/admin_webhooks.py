@@ -59,7 +59,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import queue
 import threading
 import time
 import uuid
@@ -71,6 +70,7 @@ import requests
 from flask import Blueprint, Response, g, jsonify, request
 
 from hubsync_sandbox.jira import auth, jql
+from hubsync_sandbox.jira.deliveries import BackgroundDeliveries
 from hubsync_sandbox.jira.model import User
 from hubsync_sandbox.jira.rest_support import caller, int_arg, json_object, no_content, reply
 from hubsync_sandbox.jira.world import JiraError, JiraWorld, version_numbers
@@ -161,57 +161,17 @@ class _Job:
     secret: str | None
 
 
-class Deliverer:
+class Deliverer(BackgroundDeliveries[_Job]):
     """Sends deliveries from one background thread, in order, retrying those Jira retries."""
 
+    thread_name = "admin-webhook-deliveries"
+
     def __init__(self, cloud: bool, retry_delays_s: tuple[float, ...]) -> None:
+        super().__init__(retry_delays_s)
         self._cloud = cloud
-        self._retry_delays_s = retry_delays_s
-        self._jobs: queue.Queue[_Job] = queue.Queue()
-        self._state = threading.Condition()
-        self._deliveries: list[Delivery] = []
-        self._pending = 0
-        self._thread: threading.Thread | None = None
-
-    @property
-    def retry_delays_s(self) -> tuple[float, ...]:
-        return self._retry_delays_s
-
-    def set_retry_delays(self, delays_s: tuple[float, ...]) -> None:
-        if len(delays_s) > 20 or any(not 0 <= delay <= 300 for delay in delays_s):
-            raise ValueError("at most 20 retries, each after 0 to 300 seconds")
-        self._retry_delays_s = tuple(delays_s)
 
     def submit(self, delivery: Delivery, body: bytes | None, secret: str | None) -> None:
-        with self._state:
-            self._deliveries.append(delivery)
-            self._pending += 1
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="admin-webhook-deliveries", daemon=True)
-                self._thread.start()
-        self._jobs.put(_Job(delivery, body, secret))
-
-    def records(self) -> list[dict[str, Any]]:
-        with self._state:
-            return [delivery.to_json() for delivery in self._deliveries]
-
-    def forget(self) -> None:
-        with self._state:
-            self._deliveries.clear()
-
-    def wait_idle(self, timeout_s: float) -> bool:
-        with self._state:
-            return self._state.wait_for(lambda: self._pending == 0, timeout=timeout_s)
-
-    def _run(self) -> None:
-        while True:
-            job = self._jobs.get()
-            try:
-                self._deliver(job)
-            finally:
-                with self._state:
-                    self._pending -= 1
-                    self._state.notify_all()
+        self._enqueue(delivery, _Job(delivery, body, secret))
 
     def _deliver(self, job: _Job) -> None:
         headers = {"Content-Type": "application/json"} if job.body is not None else {}

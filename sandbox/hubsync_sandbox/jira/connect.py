@@ -30,10 +30,8 @@ Jira embeds it; its context token comes from `GET /_sandbox/connect/page-context
 from __future__ import annotations
 
 import json
-import queue
 import re
 import secrets
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -46,6 +44,7 @@ from flask import Blueprint, Response, abort, jsonify, redirect, render_template
 
 from hubsync_sandbox.jira import adf, jql
 from hubsync_sandbox.jira.connect_jwt import CONTEXT_QSH, query_hash, sign_hs256
+from hubsync_sandbox.jira.deliveries import BackgroundDeliveries
 from hubsync_sandbox.jira.install_keys import InstallKeyServer
 from hubsync_sandbox.jira.model import InstalledApp, Issue, User
 from hubsync_sandbox.jira.world import JiraError, JiraWorld
@@ -111,59 +110,17 @@ class _Job:
     body: dict[str, Any] | None  # None: no body (a webhook with excludeBody)
 
 
-class DeliveryWorker:
+class DeliveryWorker(BackgroundDeliveries[_Job]):
     """Sends Jira's asynchronous calls to apps from one background thread, in order, retrying failures."""
 
+    thread_name = "connect-deliveries"
+
     def __init__(self, retry_delays_s: tuple[float, ...] = RETRY_DELAYS_S) -> None:
-        self._retry_delays_s = retry_delays_s
-        self._jobs: queue.Queue[_Job] = queue.Queue()
-        self._state = threading.Condition()
-        self._deliveries: list[Delivery] = []
-        self._pending = 0
-        self._thread: threading.Thread | None = None
+        super().__init__(retry_delays_s)
 
     def submit(self, app: InstalledApp, event: str, path: str, body: dict[str, Any] | None) -> None:
         delivery = Delivery(str(uuid.uuid4()), app.key, event, _app_url(app.base_url, path))
-        with self._state:
-            self._deliveries.append(delivery)
-            self._pending += 1
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="connect-deliveries", daemon=True)
-                self._thread.start()
-        self._jobs.put(_Job(delivery, app, path, body))
-
-    def records(self) -> list[dict[str, Any]]:
-        with self._state:
-            return [delivery.to_json() for delivery in self._deliveries]
-
-    @property
-    def retry_delays_s(self) -> tuple[float, ...]:
-        return self._retry_delays_s
-
-    def set_retry_delays(self, delays_s: tuple[float, ...]) -> None:
-        """The pauses before each retry of a failed delivery, from the next delivery on."""
-        if len(delays_s) > 20 or any(not 0 <= delay <= 300 for delay in delays_s):
-            raise ValueError("at most 20 retries, each after 0 to 300 seconds")
-        self._retry_delays_s = tuple(delays_s)
-
-    def forget(self) -> None:
-        with self._state:
-            self._deliveries.clear()
-
-    def wait_idle(self, timeout_s: float) -> bool:
-        """Block until every submitted call has been delivered or given up; False on timeout."""
-        with self._state:
-            return self._state.wait_for(lambda: self._pending == 0, timeout=timeout_s)
-
-    def _run(self) -> None:
-        while True:
-            job = self._jobs.get()
-            try:
-                self._deliver(job)
-            finally:
-                with self._state:
-                    self._pending -= 1
-                    self._state.notify_all()
+        self._enqueue(delivery, _Job(delivery, app, path, body))
 
     def _deliver(self, job: _Job) -> None:
         for attempt, delay_s in enumerate((0.0, *self._retry_delays_s)):
