@@ -56,7 +56,8 @@ EVENTS_RECEIVED = Counter(
 )
 WEBHOOK_HINTS = Counter(
     "hubsync_webhook_hints_total",
-    "Jira webhooks and post functions received, by source and outcome: queued, own_change (hubsync's own write)",
+    "Jira webhooks and post functions received, by source and outcome: queued, own_change (hubsync's own write), "
+    "refused (an admin webhook's delivery failed authentication), ignored_event (an event hubsync did not ask for)",
     ["source", "outcome"],
 )
 SYNCS = Counter(
