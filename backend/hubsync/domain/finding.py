@@ -43,6 +43,22 @@ def severity_of_normalized(score: int) -> Severity:
     return Severity.CRITICAL
 
 
+# OCSF `severity_id`: 1 Informational ... 5 Critical, 6 Fatal (0 Unknown and 99 Other say nothing), and its name.
+_SEVERITY_OF_OCSF_ID = {
+    1: Severity.INFORMATIONAL, 2: Severity.LOW, 3: Severity.MEDIUM, 4: Severity.HIGH, 5: Severity.CRITICAL,
+    6: Severity.CRITICAL,
+}
+_SEVERITY_OF_OCSF_NAME = {severity.value.casefold(): severity for severity in Severity} | {"fatal": Severity.CRITICAL}
+
+
+def severity_of_ocsf(severity_id: Any, name: Any) -> Severity | None:
+    """An OCSF severity by its id, else by its name (any case); None when neither says one. Both the OCSF parser
+    and the intake (which ranks an event's hint by it) read it; a boolean is never taken for an id."""
+    if isinstance(severity_id, int) and not isinstance(severity_id, bool) and severity_id in _SEVERITY_OF_OCSF_ID:
+        return _SEVERITY_OF_OCSF_ID[severity_id]
+    return _SEVERITY_OF_OCSF_NAME.get(name.casefold()) if isinstance(name, str) else None
+
+
 class WorkflowStatus(StrEnum):
     NEW = "NEW"
     NOTIFIED = "NOTIFIED"

@@ -24,7 +24,13 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
-from hubsync.domain.finding import FindingIdentifier, Severity, asks_for_ticket, severity_of_normalized
+from hubsync.domain.finding import (
+    FindingIdentifier,
+    Severity,
+    asks_for_ticket,
+    severity_of_normalized,
+    severity_of_ocsf,
+)
 from hubsync.domain.hint import SEVERITY_PRIORITY, HintSource, Priority, SyncHint
 from hubsync.domain.tenant import SecurityHubGeneration, Tenant
 from hubsync.domain.validation import error_lines, validation_messages
@@ -43,11 +49,6 @@ MAX_FINDINGS = 100  # per event (Security Hub sends one)
 # finding's place is appended) is replaced by its digest, the same on every redelivery.
 MAX_EVENT_ID = 200
 _LABELS = frozenset(severity.value for severity in Severity)
-# OCSF `severity_id` (6 Fatal is CRITICAL; 0 Unknown and 99 Other say nothing) and its text twin, as the OCSF parser
-# reads them; kept here because the service layer does not import adapters.
-_SEVERITY_OF_OCSF_ID = {1: Severity.INFORMATIONAL, 2: Severity.LOW, 3: Severity.MEDIUM, 4: Severity.HIGH,
-                        5: Severity.CRITICAL, 6: Severity.CRITICAL}
-_SEVERITY_OF_OCSF_NAME = {severity.value.casefold(): severity for severity in Severity} | {"fatal": Severity.CRITICAL}
 _ROLE_ACCOUNT = re.compile(r"^arn:[\w-]+:iam::(\d{12}):")
 
 # The header an EventBridge API destination sends the tenant's events key in (its "API key" authorization).
@@ -255,7 +256,7 @@ def _ocsf_ref(ref: Mapping[str, Any]) -> FindingRef:
     """A V2 finding is named by `metadata.uid` under its product, as the OCSF parser names it."""
     metadata = ref["metadata"]
     return FindingRef(FindingIdentifier(metadata["uid"], metadata["product"]["uid"]),
-                      _ocsf_severity(ref.get("severity_id"), ref.get("severity")),
+                      severity_of_ocsf(ref.get("severity_id"), ref.get("severity")),
                       asks_for_ticket(_text(ref.get("comment"))))
 
 
@@ -273,16 +274,6 @@ def _severity(data: Any) -> Severity | None:
         return Severity(label)
     if isinstance(normalized, int | float) and not isinstance(normalized, bool) and 0 <= normalized <= 100:
         return severity_of_normalized(int(normalized))
-    return None
-
-
-def _ocsf_severity(severity_id: Any, name: Any) -> Severity | None:
-    """The finding's severity by OCSF id (1 Informational to 6 Fatal), else by its text; None ranks the hint
-    NORMAL."""
-    if isinstance(severity_id, int) and not isinstance(severity_id, bool) and severity_id in _SEVERITY_OF_OCSF_ID:
-        return _SEVERITY_OF_OCSF_ID[severity_id]
-    if isinstance(name, str):
-        return _SEVERITY_OF_OCSF_NAME.get(name.casefold())
     return None
 
 

@@ -28,15 +28,9 @@ from hubsync.domain.finding import (
     Resource,
     Severity,
     WorkflowStatus,
+    severity_of_ocsf,
 )
 from hubsync.domain.validation import ACCOUNT_ID, validation_messages
-
-# OCSF `severity_id`: 1 Informational ... 5 Critical, 6 Fatal (0 Unknown and 99 Other say nothing).
-SEVERITY_OF_ID = {
-    1: Severity.INFORMATIONAL, 2: Severity.LOW, 3: Severity.MEDIUM, 4: Severity.HIGH, 5: Severity.CRITICAL,
-    6: Severity.CRITICAL,
-}
-SEVERITY_OF_NAME = {severity.value.casefold(): severity for severity in Severity} | {"fatal": Severity.CRITICAL}
 
 # OCSF `status_id` as CSPM's workflow, the mapping AWS's own solution uses; 5 Archived (and 6 Deleted, which
 # OCSF has and the API refuses) is also a closed record. 0 Unknown, 99 Other and the rest fall back on `status`.
@@ -295,10 +289,8 @@ def _severity(data: Mapping[str, Any]) -> Severity:
     vendor = data["vendor_attributes"]
     candidates = ((data["severity_id"], data["severity"]), (vendor.get("severity_id"), vendor.get("severity")))
     for severity_id, label in candidates:
-        if severity_id in SEVERITY_OF_ID:
-            return SEVERITY_OF_ID[severity_id]
-        if label and label.casefold() in SEVERITY_OF_NAME:
-            return SEVERITY_OF_NAME[label.casefold()]
+        if (severity := severity_of_ocsf(severity_id, label)) is not None:
+            return severity
     return Severity.INFORMATIONAL
 
 
