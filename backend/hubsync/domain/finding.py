@@ -95,6 +95,19 @@ def names_ticket(text: str | None, key: str) -> bool:
     return bool(text) and re.search(rf"(?<![\w-]){re.escape(key)}(?!\d)", text or "") is not None
 
 
+# A product's ARN in each generation: `…::product/aws/guardduty` in Security Hub CSPM, `…::productv2/aws/guardduty`
+# in the new Security Hub (AWS's own response solution addresses one from the other so).
+CSPM_PRODUCT, V2_PRODUCT = "::product/", "::productv2/"
+
+
+def in_cspm_form(product_arn: str) -> str:
+    return product_arn.replace(V2_PRODUCT, CSPM_PRODUCT, 1)
+
+
+def in_v2_form(product_arn: str) -> str:
+    return product_arn.replace(CSPM_PRODUCT, V2_PRODUCT, 1)
+
+
 def finding_key(product_arn: str, finding_id: str) -> str:
     """The finding's identity in hubsync: sha256 of `ProductArn + "\\n" + Id`, lowercase hex."""
     return hashlib.sha256(f"{product_arn}\n{finding_id}".encode()).hexdigest()

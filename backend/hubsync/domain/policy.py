@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from hubsync.domain.finding import Finding, Severity
+from hubsync.domain.finding import Finding, Severity, in_cspm_form
 from hubsync.domain.risk_workflow import DEFAULT_STATUS_DISPOSITIONS, RISK_REQUEST_STATUS
 from hubsync.domain.ticket import Disposition, StatusCategory, Ticket
 
@@ -88,9 +88,6 @@ def _is_product(product: str, finding: Finding) -> bool:
     """By name, or by ARN prefix in either generation's form (`…::product/…` in Security Hub CSPM, `…::productv2/…`
     in the new Security Hub), so a policy reads the same findings when its tenant changes Security Hub."""
     if product.startswith("arn:"):
-        return _cspm_form(finding.product_arn).startswith(_cspm_form(product))
+        return in_cspm_form(finding.product_arn).startswith(in_cspm_form(product))
     return (finding.product_name or "").casefold() == product.casefold()
 
-
-def _cspm_form(product_arn: str) -> str:
-    return product_arn.replace("::productv2/", "::product/", 1)

@@ -16,8 +16,8 @@ from typing import Any
 
 from hubsync.adapters.faults import transient_aws_code
 from hubsync.adapters.securityhub.asff import parse_finding
-from hubsync.adapters.securityhub.common import IN_V2, NOTE_TEXT_LIMIT, V2_PRODUCT, FindingsClient, chunks, cut
-from hubsync.domain.finding import HUBSYNC_AUTHOR, Finding, FindingIdentifier, finding_key
+from hubsync.adapters.securityhub.common import IN_V2, NOTE_TEXT_LIMIT, FindingsClient, chunks, cut
+from hubsync.domain.finding import HUBSYNC_AUTHOR, V2_PRODUCT, Finding, FindingIdentifier, finding_key
 from hubsync.domain.plan import FindingUpdate
 from hubsync.domain.ports import UpdateFailure
 

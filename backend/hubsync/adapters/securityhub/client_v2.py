@@ -23,16 +23,22 @@ from typing import Any, TypeVar
 
 from hubsync.adapters.faults import transient_aws_code
 from hubsync.adapters.securityhub.common import (
-    CSPM_PRODUCT,
     NO_TWIN,
     NOTE_TEXT_LIMIT,
-    V2_PRODUCT,
     FindingsClient,
     chunks,
     cut,
 )
 from hubsync.adapters.securityhub.ocsf import parse_finding
-from hubsync.domain.finding import Finding, FindingIdentifier, Severity, WorkflowStatus, finding_key
+from hubsync.domain.finding import (
+    CSPM_PRODUCT,
+    Finding,
+    FindingIdentifier,
+    Severity,
+    WorkflowStatus,
+    finding_key,
+    in_v2_form,
+)
 from hubsync.domain.plan import FindingUpdate
 from hubsync.domain.ports import UpdateFailure
 
@@ -119,7 +125,7 @@ class SecurityHubV2Client(FindingsClient):
         wanted: dict[tuple[str, str], str] = {}
         by_product: dict[str, list[str]] = {}
         for identifier in identifiers:
-            product = identifier.product_arn.replace(CSPM_PRODUCT, V2_PRODUCT, 1)
+            product = in_v2_form(identifier.product_arn)
             wanted[(product, identifier.id)] = identifier.key
             by_product.setdefault(product, []).append(identifier.id)
         composites = [
@@ -226,7 +232,7 @@ def _composite(name: str, conditions: list[tuple[str, str]]) -> dict[str, Any] |
     if name in STRING_FIELDS:
         _only(name, comparisons, STRING_COMPARISONS)
         if name == "ProductArn":  # a product's V2 uid is its CSPM ARN under productv2
-            conditions = [(c, v.replace("::product/", "::productv2/", 1)) for c, v in conditions]
+            conditions = [(c, in_v2_form(v)) for c, v in conditions]
         return _strings(STRING_FIELDS[name], conditions)
     if name == "ComplianceStatus":
         _only(name, comparisons, {"EQUALS", "NOT_EQUALS"})

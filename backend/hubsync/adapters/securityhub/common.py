@@ -24,7 +24,6 @@ PAGE_SIZE = 100  # GetFindings' and GetFindingsV2' MaxResults ceiling
 
 NOTE_TEXT_LIMIT = 512  # BatchUpdateFindings' Note.Text and BatchUpdateFindingsV2' Comment
 UNPARSABLE = "Security Hub returned this finding in a shape hubsync cannot read (see the log)"
-CSPM_PRODUCT, V2_PRODUCT = "::product/", "::productv2/"  # how each generation's product ARNs read
 IN_V2 = ("the finding is in the new Security Hub, and this tenant reads Security Hub CSPM: its ticket is left as "
          "it is")
 NO_TWIN = ("the finding is in Security Hub CSPM, and the new Security Hub, which this tenant reads, has no twin of "

@@ -21,6 +21,7 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from hubsync.domain.finding import (
+    V2_PRODUCT,
     Finding,
     FindingIdentifier,
     InvalidFinding,
@@ -28,6 +29,7 @@ from hubsync.domain.finding import (
     Resource,
     Severity,
     WorkflowStatus,
+    in_cspm_form,
     severity_of_ocsf,
 )
 from hubsync.domain.validation import ACCOUNT_ID, validation_messages
@@ -240,9 +242,9 @@ class _FindingSchema(_Tolerant):
 def _cspm_twin(product_uid: str, finding_info_uid: str | None) -> FindingIdentifier | None:
     """The ASFF finding this one twins: its `Id` is the `finding_info.uid`, its `ProductArn` the product uid under
     `product/` rather than `productv2/`, as AWS's own response solution addresses one from the other."""
-    if not finding_info_uid or "::productv2/" not in product_uid:
+    if not finding_info_uid or V2_PRODUCT not in product_uid:
         return None
-    return FindingIdentifier(finding_info_uid, product_uid.replace("::productv2/", "::product/", 1))
+    return FindingIdentifier(finding_info_uid, in_cspm_form(product_uid))
 
 
 def _resource_id(data: Mapping[str, Any]) -> str:
