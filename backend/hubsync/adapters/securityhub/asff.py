@@ -17,16 +17,16 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from hubsync.adapters.securityhub.loading import load_finding
 from hubsync.domain.finding import (
     Finding,
-    InvalidFinding,
     RecordState,
     Resource,
     Severity,
     WorkflowStatus,
     severity_of_normalized,
 )
-from hubsync.domain.validation import ACCOUNT_ID, validation_messages
+from hubsync.domain.validation import ACCOUNT_ID
 
 # A standard-agnostic control id: `EC2.2`, `Lambda.1`. Per-standard ids such as `PCI.CloudTrail.1` or CIS `3.7`
 # are not security control ids, so they are not taken for one.
@@ -34,14 +34,9 @@ SECURITY_CONTROL_ID = re.compile(r"^[A-Za-z][A-Za-z0-9]*\.\d+$")
 
 
 def parse_finding(data: Mapping[str, Any]) -> Finding:
-    """The `Finding` hubsync works with; raises `InvalidFinding` naming every problem at once."""
-    if not isinstance(data, Mapping):
-        raise InvalidFinding({"_schema": ["a finding must be a JSON object"]})
-    try:
-        finding: Finding = _finding_schema().load(data)  # made by `_FindingSchema._finding`
-    except ValidationError as error:
-        raise InvalidFinding(validation_messages(error)) from error
-    return finding
+    """The `Finding` hubsync works with (made by `_FindingSchema._finding`); raises `InvalidFinding` naming every
+    problem at once."""
+    return load_finding(_finding_schema(), data)
 
 
 class _Tolerant(Schema):

@@ -20,11 +20,11 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from hubsync.adapters.securityhub.loading import load_finding
 from hubsync.domain.finding import (
     V2_PRODUCT,
     Finding,
     FindingIdentifier,
-    InvalidFinding,
     RecordState,
     Resource,
     Severity,
@@ -32,7 +32,7 @@ from hubsync.domain.finding import (
     in_cspm_form,
     severity_of_ocsf,
 )
-from hubsync.domain.validation import ACCOUNT_ID, validation_messages
+from hubsync.domain.validation import ACCOUNT_ID
 
 # OCSF `status_id` as CSPM's workflow, the mapping AWS's own solution uses; 5 Archived (and 6 Deleted, which
 # OCSF has and the API refuses) is also a closed record. 0 Unknown, 99 Other and the rest fall back on `status`.
@@ -54,14 +54,9 @@ COMPLIANCE_OF_STATUS = {"pass": "PASSED", "warning": "WARNING", "fail": "FAILED"
 
 
 def parse_finding(data: Mapping[str, Any]) -> Finding:
-    """The `Finding` hubsync works with; raises `InvalidFinding` naming every problem at once."""
-    if not isinstance(data, Mapping):
-        raise InvalidFinding({"_schema": ["a finding must be a JSON object"]})
-    try:
-        finding: Finding = _finding_schema().load(data)  # made by `_FindingSchema._finding`
-    except ValidationError as error:
-        raise InvalidFinding(validation_messages(error)) from error
-    return finding
+    """The `Finding` hubsync works with (made by `_FindingSchema._finding`); raises `InvalidFinding` naming every
+    problem at once."""
+    return load_finding(_finding_schema(), data)
 
 
 class _Id(fields.Integer):
