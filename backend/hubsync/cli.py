@@ -108,11 +108,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     sandbox.add_argument("--no-seed", action="store_true", help="start empty: no seeded findings")
     sandbox.add_argument("--env-file", type=Path, help="also write the environment block to this file")
-    sandbox.add_argument(
-        "--jira-version", metavar="MAJOR.MINOR.REVISION", type=_jira_version,
-        help="the version the Data Center simulator reports (default 10.3.6, whose admin webhook signs its "
-        "deliveries; a 9.x site carries a token in the webhook's URL instead)",
-    )
+    _jira_version_option(sandbox)
     sandbox.set_defaults(handler=_run_sandbox)
 
     demo = commands.add_parser(
@@ -136,11 +132,7 @@ def _parser() -> argparse.ArgumentParser:
         help="the Security Hub the tenant syncs with: cspm (Security Hub CSPM, ASFF; default) or v2 (the new Security "
         "Hub, OCSF; findings are sent to Jira by hand with a comment starting #jira instead of a custom action)",
     )
-    demo.add_argument(
-        "--jira-version", metavar="MAJOR.MINOR.REVISION", type=_jira_version,
-        help="Data Center: the version the simulated site reports (default 10.3.6, whose webhook signs its "
-        "deliveries; a 9.x site carries a token in the webhook's URL instead)",
-    )
+    _jira_version_option(demo)
     demo.set_defaults(handler=_run_demo)
 
     reconcile = commands.add_parser(
@@ -354,6 +346,14 @@ def _parser() -> argparse.ArgumentParser:
 
 SANDBOX_MISSING = ("the sandbox is not installed: it is a distribution of its own, beside the product. From a "
                    "checkout: `make install` (or `.venv/bin/pip install -e ./sandbox`)")
+
+
+def _jira_version_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--jira-version", metavar="MAJOR.MINOR.REVISION", type=_jira_version,
+        help="the version the Data Center simulator reports (default 10.3.6, whose admin webhook signs its "
+        "deliveries; a 9.x site carries a token in the webhook's URL instead)",
+    )
 
 
 def _jira_version(value: str) -> str:
