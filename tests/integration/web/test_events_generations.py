@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from hubsync.adapters.queue import LocalQueue, SqsEventSource
-from hubsync.adapters.store import SecretBox, Store, create_engine, upgrade
+from hubsync.adapters.store import Store
 from hubsync.bootstrap import bootstrap
 from hubsync.config import Settings
 from hubsync.domain.finding import FindingIdentifier
@@ -28,22 +27,9 @@ from hubsync_sandbox import aws
 from hubsync_sandbox.httpserver import BackgroundServer
 from hubsync_sandbox.seed import seed_findings
 from tests.fixtures.securityhub import ADMIN, AGGREGATION_REGION, MEMBER, SecurityHubSandbox
+from tests.integration.web.conftest import SECRET_KEY
 
-SECRET_KEY = "generations-tests-secret-key-0123456789-abcdef"
 BOTH = [IMPORTED, CUSTOM_ACTION, IMPORTED_V2]  # the rules of infra/securityhub-events.yaml with generations "both"
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    running = Store(create_engine(f"sqlite:///{tmp_path / 'generations.sqlite3'}"), SecretBox([SECRET_KEY]))
-    upgrade(running.engine)
-    yield running
-    running.dispose()
-
-
-@pytest.fixture
-def queue(store: Store) -> LocalQueue:
-    return LocalQueue(store.engine)
 
 
 @pytest.fixture

@@ -7,9 +7,7 @@ import io
 import itertools
 import json
 import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,23 +26,10 @@ from hubsync.web.events import API_KEY_HEADER, MAX_BODY_BYTES
 from hubsync_sandbox.securityhub.events import custom_action_event, imported_event, imported_v2_event
 from tests.fixtures.postgres import fresh_schema
 from tests.fixtures.securityhub import make_finding
+from tests.integration.web.conftest import SECRET_KEY
 
-SECRET_KEY = "events-tests-secret-key-0123456789-abcdefghij"
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 ADMIN = "222233334444"
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    running = Store(create_engine(f"sqlite:///{tmp_path / 'web.sqlite3'}"), SecretBox([SECRET_KEY]))
-    upgrade(running.engine)
-    yield running
-    running.dispose()
-
-
-@pytest.fixture
-def queue(store: Store) -> LocalQueue:
-    return LocalQueue(store.engine)
 
 
 @pytest.fixture
